@@ -1,0 +1,26 @@
+# The two entry points of the README:
+#   make replicate   set up the environment, then run the full replication
+#   make test        set up the environment, then run the test suite
+VENV ?= .venv
+CORES ?= all
+SNAKEMAKE_ARGS ?=
+
+.PHONY: replicate test smoke env
+
+replicate: $(VENV)/.ready
+	$(VENV)/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+test: $(VENV)/.ready
+	$(VENV)/bin/python -m pytest
+
+smoke: $(VENV)/.ready
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile config/smoke.yaml $(SNAKEMAKE_ARGS)
+
+env: $(VENV)/.ready
+
+$(VENV)/.ready: envs/requirements.txt envs/constraints.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r envs/requirements.txt -c envs/constraints.txt
+	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@

@@ -1,0 +1,225 @@
+"""The three architectures of PAPER.md §3, in Keras 3 (backend-neutral ``keras.ops``).
+
+* VED: GRU encoder; GRU decoder started from the encoder's state at </s>; readout from
+  the decoder state.
+* AED: VED plus single-head attention from each decoder state over the valid encoder
+  states; readout from [h^D_t ; c_t]. The context does not feed back into the decoder.
+* AO: no recurrence. Encoder and decoder states are a position-wise feed-forward map of
+  (token + rotated sinusoidal positional encoding); readout from c_t alone.
+
+All readouts are linear without bias, and attention has no biases, so the score of
+decoder step t for encoder step s is exactly (h^D_t W_q)·(h^E_s W_k)/sqrt(d), which the
+analysis splits into nine terms.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from .tasks.base import PAD
+
+ARCHITECTURES = ("ved", "aed", "ao")
+
+
+def register(cls):
+    return keras.saving.register_keras_serializable(package="attend")(cls)
+
+
+@register
+class OneHot(keras.layers.Layer):
+    """Token ids -> one-hot vectors of a fixed width (at least the vocabulary size)."""
+
+    def __init__(self, depth: int, **kwargs):
+        super().__init__(**kwargs)
+        self.depth = depth
+
+    def call(self, ids):
+        return ops.one_hot(ids, self.depth, dtype=self.compute_dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "depth": self.depth}
+
+
+def rotated_sinusoids(length: int, dim: int, timescale: float, seed: int) -> np.ndarray:
+    """Sinusoidal positional encoding (length, dim), rotated by a fixed random orthogonal
+    matrix so that its axes do not line up with the one-hot token axes."""
+    pos = np.arange(length)[:, None]
+    freq = timescale ** (-np.arange(0, dim, 2) / dim)
+    table = np.zeros((length, dim))
+    table[:, 0::2] = np.sin(pos * freq)
+    table[:, 1::2] = np.cos(pos * freq)[:, : dim // 2]
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
+    rotation = q * np.sign(np.diag(r))  # Haar-distributed orthogonal matrix
+    return (table @ rotation).astype("float32")
+
+
+@register
+class PositionalEncoding(keras.layers.Layer):
+    """Adds a fixed (non-trainable) rotated sinusoid to each position."""
+
+    def __init__(self, max_len: int, timescale: float = 100.0, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.max_len, self.timescale, self.seed = max_len, timescale, seed
+
+    def build(self, input_shape):
+        dim = input_shape[-1]
+        self.table = self.add_weight(
+            shape=(self.max_len, dim), trainable=False, name="table",
+            initializer=keras.initializers.Constant(rotated_sinusoids(self.max_len, dim, self.timescale, self.seed)),
+        )
+
+    def call(self, x):
+        return x + self.table[None, : ops.shape(x)[1]]
+
+    def get_config(self):
+        return {**super().get_config(), "max_len": self.max_len, "timescale": self.timescale, "seed": self.seed}
+
+
+@register
+class ZeroStateGRU(keras.layers.Layer):
+    """A GRU cell applied position-wise from a zero state: AO's optional gated map."""
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.cell = keras.layers.GRUCell(units)
+
+    def build(self, input_shape):
+        self.cell.build((None, input_shape[-1]))
+
+    def call(self, x):
+        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        flat = ops.reshape(x, (-1, ops.shape(x)[-1]))
+        h, _ = self.cell(flat, [ops.zeros((ops.shape(flat)[0], self.units), dtype=x.dtype)])
+        return ops.reshape(h, (batch, length, self.units))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@register
+class Attention(keras.layers.Layer):
+    """Single-head scaled dot-product attention with learned Q, K, V (no biases), or the
+    parameter-free dot product (Q = K = V = identity) when ``learned=False``."""
+
+    def __init__(self, key_dim: int, learned: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.key_dim, self.learned = key_dim, learned
+
+    def build(self, dec_states_shape, enc_states_shape=None, enc_mask_shape=None):
+        n = dec_states_shape[-1]
+        if self.learned:
+            init = keras.initializers.GlorotUniform
+            self.w_q = self.add_weight(shape=(n, self.key_dim), initializer=init(), name="w_q")
+            self.w_k = self.add_weight(shape=(n, self.key_dim), initializer=init(), name="w_k")
+            self.w_v = self.add_weight(shape=(n, n), initializer=init(), name="w_v")
+        self.scale = 1.0 / math.sqrt(self.key_dim if self.learned else n)
+
+    def call(self, dec_states, enc_states, enc_mask):
+        q, k, v = dec_states, enc_states, enc_states
+        if self.learned:
+            q, k, v = q @ self.w_q, k @ self.w_k, v @ self.w_v
+        scores = ops.einsum("btd,bsd->bts", q, k) * self.scale
+        scores = ops.where(enc_mask[:, None, :], scores, ops.full_like(scores, -1e9))
+        weights = ops.softmax(scores, axis=-1)
+        return ops.einsum("bts,bsd->btd", weights, v), weights
+
+    def get_config(self):
+        return {**super().get_config(), "key_dim": self.key_dim, "learned": self.learned}
+
+
+@register
+class Seq2Seq(keras.Model):
+    """One encoder-decoder of architecture ``arch``; call it on ``(src_ids, dec_input_ids)``
+    to get logits (batch, T, n_tgt); :meth:`internals` also returns the hidden states and
+    attention that the probe records."""
+
+    def __init__(
+        self, arch: str, n_src: int, n_tgt: int, units: int = 128, *,
+        attention: str = "learned", input_encoding: str = "onehot", ff: str = "dense",
+        pe_min_dim: int = 16, pe_timescale: float = 100.0, pe_seed: int = 0, max_len: int = 64,
+        src_len: int | None = None, tgt_len: int | None = None, **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")
+        self.arch, self.n_src, self.n_tgt, self.units = arch, n_src, n_tgt, units
+        self.attention_kind, self.input_encoding, self.ff = attention, input_encoding, ff
+        self.pe_min_dim, self.pe_timescale, self.pe_seed, self.max_len = pe_min_dim, pe_timescale, pe_seed, max_len
+        self.src_len, self.tgt_len = src_len, tgt_len
+
+        def embed(n, name):
+            if input_encoding == "embedding":
+                return keras.layers.Embedding(n, units, name=name)
+            # AO pads the one-hot width so the positional encoding has room.
+            return OneHot(max(n, pe_min_dim) if arch == "ao" else n, name=name)
+
+        self.src_embed, self.tgt_embed = embed(n_src, "src_embed"), embed(n_tgt, "tgt_embed")
+        if arch == "ao":
+            self.src_pos = PositionalEncoding(max_len, pe_timescale, pe_seed, name="src_pos")
+            self.tgt_pos = PositionalEncoding(max_len, pe_timescale, pe_seed + 1, name="tgt_pos")
+            make_ff = (lambda name: ZeroStateGRU(units, name=name)) if ff == "gru" else \
+                      (lambda name: keras.layers.Dense(units, activation="tanh", name=name))
+            self.encoder, self.decoder = make_ff("encoder"), make_ff("decoder")
+        else:
+            self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True, name="encoder")
+            self.decoder = keras.layers.GRU(units, return_sequences=True, name="decoder")
+        if arch != "ved":
+            self.attend = Attention(units, learned=(attention == "learned"), name="attention")
+        self.readout = keras.layers.Dense(n_tgt, use_bias=False, name="readout")
+
+    def build(self, input_shape=None):
+        src_len = self.src_len or 2
+        tgt_len = self.tgt_len or 2
+        self.internals(ops.zeros((1, src_len), "int32"), ops.zeros((1, tgt_len), "int32"))
+        self.built = True
+
+    def internals(self, src, dec_in) -> dict:
+        """Every quantity the analysis needs, for a batch of (source, decoder input) ids."""
+        src_mask = ops.not_equal(src, PAD)
+        x, y = self.src_embed(src), self.tgt_embed(dec_in)
+        out = {}
+        if self.arch == "ao":
+            enc = self.encoder(self.src_pos(x))
+            dec = self.decoder(self.tgt_pos(y))
+        else:
+            enc, final = self.encoder(x, mask=src_mask)  # final: the state at </s>
+            dec = self.decoder(y, initial_state=final)
+        out["enc_states"], out["dec_states"] = enc, dec
+        if self.arch == "ved":
+            features = dec
+        else:
+            context, weights = self.attend(dec, enc, src_mask)
+            out["attention"] = weights
+            features = context if self.arch == "ao" else ops.concatenate([dec, context], axis=-1)
+        out["logits"] = self.readout(features)
+        return out
+
+    def call(self, inputs, training=False):
+        src, dec_in = inputs
+        return self.internals(src, dec_in)["logits"]
+
+    def get_config(self):
+        return {
+            "arch": self.arch, "n_src": self.n_src, "n_tgt": self.n_tgt, "units": self.units,
+            "attention": self.attention_kind, "input_encoding": self.input_encoding, "ff": self.ff,
+            "pe_min_dim": self.pe_min_dim, "pe_timescale": self.pe_timescale, "pe_seed": self.pe_seed,
+            "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len,
+        }
+
+    # Matrices the analysis reads, in kernel orientation (q = h @ W_q).
+    def matrices(self) -> dict[str, np.ndarray]:
+        mats = {"W_out": keras.ops.convert_to_numpy(self.readout.kernel)}
+        if self.arch != "ved":
+            if self.attend.learned:
+                mats.update(W_q=self.attend.w_q, W_k=self.attend.w_k, W_v=self.attend.w_v)
+                mats = {k: keras.ops.convert_to_numpy(v) for k, v in mats.items()}
+            else:
+                eye = np.eye(self.units, dtype="float32")
+                mats.update(W_q=eye, W_k=eye, W_v=eye)
+            mats["scale"] = np.float32(self.attend.scale)
+        return mats

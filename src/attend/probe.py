@@ -1,0 +1,102 @@
+"""Run a trained model over the test set with teacher forcing and record everything the
+analysis needs: the probe, the interface between training and analysis.
+
+``probe.npz`` layout (N test sequences, S source and T target positions, n units):
+
+=================  ===============  =====================================================
+key                shape            meaning
+=================  ===============  =====================================================
+enc_states         (N, S, n) f32    encoder hidden states (0 at padding)
+dec_states         (N, T, n) f32    decoder hidden states (0 at padding)
+attention          (N, T, S) f32    attention weights (AED, AO only)
+enc_tokens         (N, S) i32       source ids, </s>-terminated, 0-padded
+dec_inputs         (N, T) i32       decoder input ids (<s>, then the previous target)
+targets            (N, T) i32       target ids
+predictions        (N, T) i32       teacher-forced argmax of the readout
+enc_len, dec_len   (N,) i32         valid lengths, counting </s>
+align              (N, T) i32       source index behind each target (tasks that know it)
+W_q, W_k           (n, d) f32       q = h @ W_q, k = h @ W_k (AED, AO)
+W_v                (n, dv) f32      values v = h @ W_v (AED, AO)
+scale              () f32           score = q·k * scale (AED, AO)
+W_out              (m, V_tgt) f32   logits = features @ W_out; features = [h^D; c] (AED),
+                                    c (AO), h^D (VED)
+arch               () str           "ved", "aed" or "ao"
+src_vocab          (V_src,) str     id -> token
+tgt_vocab          (V_tgt,) str
+=================  ===============  =====================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .tasks.base import DataError, SPECIALS, _atomic_write, decoder_inputs, lengths, load_npz
+
+# Keys every probe has, with their number of dimensions.
+REQUIRED = {
+    "enc_states": 3, "dec_states": 3, "enc_tokens": 2, "dec_inputs": 2, "targets": 2,
+    "predictions": 2, "enc_len": 1, "dec_len": 1, "W_out": 2, "arch": 0,
+    "src_vocab": 1, "tgt_vocab": 1,
+}
+ATTENTION_KEYS = {"attention": 3, "W_q": 2, "W_k": 2, "W_v": 2, "scale": 0}
+
+
+def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, batch_size: int = 500) -> dict:
+    """The probe's arrays for ``model`` on (src, tgt)."""
+    import keras
+
+    dec_in = decoder_inputs(tgt)
+    parts: dict[str, list] = {}
+    for i in range(0, len(src), batch_size):
+        out = model.internals(keras.ops.convert_to_tensor(src[i:i + batch_size]),
+                              keras.ops.convert_to_tensor(dec_in[i:i + batch_size]))
+        for key, value in out.items():
+            parts.setdefault(key, []).append(keras.ops.convert_to_numpy(value))
+    arrays = {k: np.concatenate(v).astype(np.float32) for k, v in parts.items()}
+    logits = arrays.pop("logits")
+    enc_mask, dec_mask = src != 0, tgt != 0
+    arrays["enc_states"] *= enc_mask[..., None]
+    arrays["dec_states"] *= dec_mask[..., None]
+    if "attention" in arrays:
+        arrays["attention"] *= dec_mask[..., None]
+    arrays.update(
+        enc_tokens=src.astype(np.int32), dec_inputs=dec_in.astype(np.int32), targets=tgt.astype(np.int32),
+        predictions=np.where(dec_mask, logits.argmax(-1), 0).astype(np.int32),
+        enc_len=lengths(src), dec_len=lengths(tgt), arch=np.array(model.arch),
+        src_vocab=np.array(vocab["src_vocab"]), tgt_vocab=np.array(vocab["tgt_vocab"]),
+    )
+    if align is not None:
+        arrays["align"] = align.astype(np.int32)
+    arrays.update(model.matrices())
+    return arrays
+
+
+def save(path: str | Path, arrays: dict) -> None:
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    _atomic_write(Path(path), write)
+
+
+def load(path: str | Path) -> dict[str, np.ndarray]:
+    """Load a probe without pickle and check its layout."""
+    arrays = load_npz(path, REQUIRED, "probe")
+    arch = str(arrays["arch"])
+    if arch != "ved":
+        missing = [k for k in ATTENTION_KEYS if k not in arrays]
+        if missing:
+            raise DataError(f"{path}: probe of an {arch} model lacks {missing}")
+    n, s, units = arrays["enc_states"].shape
+    t = arrays["dec_states"].shape[1]
+    expect = {"enc_tokens": (n, s), "dec_inputs": (n, t), "targets": (n, t), "enc_len": (n,), "dec_len": (n,)}
+    if arch != "ved":
+        expect["attention"] = (n, t, s)
+    for key, shape in expect.items():
+        if arrays[key].shape != shape:
+            raise DataError(f"{path}: probe array {key!r} has shape {arrays[key].shape}, expected {shape}")
+    if list(arrays["src_vocab"][: len(SPECIALS)]) != SPECIALS:
+        raise DataError(f"{path}: probe vocabulary does not start with {SPECIALS}")
+    return arrays

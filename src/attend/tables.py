@@ -1,0 +1,52 @@
+"""Aggregate per-model measurements into the project's tables (long format, one row per
+task × architecture × seed × measured item), with seed means and spread."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+KEYS = ["task", "arch", "seed"]
+
+
+def _read_csv(path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def stack(runs: list[dict]) -> pd.DataFrame:
+    """One table from per-model CSVs: ``runs`` holds dicts of task, arch, seed and path."""
+    frames = []
+    for run in runs:
+        df = _read_csv(run["path"])
+        if len(df):
+            frames.append(df.assign(task=run["task"], arch=run["arch"], seed=run["seed"]))
+    if not frames:
+        return pd.DataFrame(columns=KEYS)
+    df = pd.concat(frames, ignore_index=True)
+    return df[KEYS + [c for c in df.columns if c not in KEYS]]
+
+
+def accuracy(runs: list[dict]) -> pd.DataFrame:
+    """One row per model from its metrics JSON."""
+    rows = []
+    for run in runs:
+        m = json.loads(Path(run["path"]).read_text())
+        rows.append({k: run[k] for k in KEYS} | {k: v for k, v in m.items() if k not in KEYS})
+    return pd.DataFrame(rows)
+
+
+def seed_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean, standard deviation and count over seeds of every numeric column, grouped by
+    every other (non-numeric) column."""
+    if df.empty:
+        return df
+    values = [c for c in df.select_dtypes("number").columns if c not in KEYS and c != "step"]
+    groups = [c for c in df.columns if c not in values and c != "seed"]
+    summary = df.groupby(groups, dropna=False, sort=False)[values].agg(["mean", "std", "count"])
+    summary.columns = [f"{col}_{stat}" for col, stat in summary.columns]
+    return summary.reset_index()

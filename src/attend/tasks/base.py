@@ -1,0 +1,196 @@
+"""What every task produces, and how it becomes arrays on disk.
+
+A task generator returns a :class:`TaskData` of plain word sequences. :func:`encode`
+turns it into integer arrays with the project's token conventions:
+
+* id 0 is padding, 1 is end-of-sequence (``</s>``), 2 is start-of-sequence (``<s>``);
+  words follow, in vocabulary order.
+* every source and target sequence ends with ``</s>``; the source's end-of-sequence
+  position is its last valid position and may be attended.
+* the decoder's input at step t is the target at t - 1, with ``<s>`` at t = 0
+  (:func:`decoder_inputs`).
+
+On disk a dataset is one ``.npz`` (``{split}_src``, ``{split}_tgt`` and, for tasks that
+know their alignment, ``{split}_align``; splits ``train``, ``valid``, ``test``) plus one
+JSON with the vocabularies, the dictionary and the generating config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+PAD, EOS, SOS = 0, 1, 2
+SPECIALS = ["<pad>", "</s>", "<s>"]
+SPLITS = ("train", "valid", "test")
+
+
+class DataError(ValueError):
+    """A dataset or vocabulary file is missing, truncated or not what it claims to be."""
+
+
+@dataclass
+class Split:
+    src: list[list[str]]
+    tgt: list[list[str]]
+    # For each target word, the index of the source word that produced it (-1: none).
+    align: list[list[int]] | None = None
+
+
+@dataclass
+class TaskData:
+    src_words: list[str]  # vocabulary words, without the special tokens
+    tgt_words: list[str]
+    splits: dict[str, Split]
+    dictionary: dict[str, str] = field(default_factory=dict)  # source word -> target word
+    meta: dict = field(default_factory=dict)  # anything worth recording (counts, checksums)
+
+
+def vocabulary(words: list[str]) -> list[str]:
+    """The full id -> token list: specials first, then the words in the given order."""
+    clash = set(words) & set(SPECIALS)
+    if clash:
+        raise DataError(f"vocabulary words collide with special tokens: {sorted(clash)}")
+    return SPECIALS + list(words)
+
+
+def encode_sequences(seqs: list[list[str]], vocab: list[str], unk: str | None = None) -> np.ndarray:
+    """Word sequences -> int32 array (N, max_len + 1), each row ending in </s>, then padding."""
+    index = {w: i for i, w in enumerate(vocab)}
+    unk_id = index[unk] if unk is not None else None
+    width = max(len(s) for s in seqs) + 1
+    out = np.full((len(seqs), width), PAD, dtype=np.int32)
+    for row, seq in enumerate(seqs):
+        try:
+            ids = [index[w] for w in seq] if unk_id is None else [index.get(w, unk_id) for w in seq]
+        except KeyError as err:
+            raise DataError(f"sequence {row} has word {err.args[0]!r} that is not in the vocabulary") from None
+        out[row, : len(ids)] = ids
+        out[row, len(ids)] = EOS
+    return out
+
+
+def encode_alignment(align: list[list[int]], width: int) -> np.ndarray:
+    out = np.full((len(align), width), -1, dtype=np.int32)
+    for row, a in enumerate(align):
+        out[row, : len(a)] = a
+    return out
+
+
+def encode(task: TaskData, unk: str | None = None) -> tuple[dict[str, np.ndarray], dict]:
+    """TaskData -> (arrays for the npz, vocabulary record for the JSON)."""
+    src_vocab, tgt_vocab = vocabulary(task.src_words), vocabulary(task.tgt_words)
+    arrays: dict[str, np.ndarray] = {}
+    for name in SPLITS:
+        split = task.splits[name]
+        arrays[f"{name}_src"] = encode_sequences(split.src, src_vocab, unk)
+        arrays[f"{name}_tgt"] = encode_sequences(split.tgt, tgt_vocab, unk)
+        if split.align is not None:
+            arrays[f"{name}_align"] = encode_alignment(split.align, arrays[f"{name}_tgt"].shape[1])
+    record = {
+        "src_vocab": src_vocab,
+        "tgt_vocab": tgt_vocab,
+        "dictionary": task.dictionary,
+        "meta": task.meta,
+    }
+    return arrays, record
+
+
+def decoder_inputs(tgt: np.ndarray) -> np.ndarray:
+    """Teacher-forcing inputs: <s> then the target shifted right (padding stays padding)."""
+    dec = np.empty_like(tgt)
+    dec[:, 0] = SOS
+    dec[:, 1:] = tgt[:, :-1]
+    dec[tgt == PAD] = PAD
+    return dec
+
+
+def lengths(ids: np.ndarray) -> np.ndarray:
+    """Valid length of each row, counting its </s>."""
+    return (ids != PAD).sum(axis=1).astype(np.int32)
+
+
+# ---------------------------------------------------------------------------- I/O
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, so a crash leaves nothing half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_dataset(npz_path: str | Path, json_path: str | Path, arrays: dict[str, np.ndarray], record: dict) -> None:
+    def write_npz(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    def write_json(tmp):
+        Path(tmp).write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+    _atomic_write(Path(npz_path), write_npz)
+    _atomic_write(Path(json_path), write_json)
+
+
+def load_vocab(json_path: str | Path) -> dict:
+    path = Path(json_path)
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path}: vocabulary file is missing") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a valid vocabulary JSON ({err}); delete it and rerun to regenerate") from None
+    for key in ("src_vocab", "tgt_vocab", "dictionary"):
+        if key not in record:
+            raise DataError(f"{path}: vocabulary JSON lacks the key {key!r}; delete it and rerun to regenerate")
+    for key in ("src_vocab", "tgt_vocab"):
+        if record[key][: len(SPECIALS)] != SPECIALS:
+            raise DataError(f"{path}: {key} must start with {SPECIALS}, found {record[key][:3]}")
+    return record
+
+
+def load_npz(path: str | Path, required: dict[str, int], what: str) -> dict[str, np.ndarray]:
+    """Load an npz without pickle, checking each required key's number of dimensions."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise DataError(f"{path}: {what} file is missing") from None
+    except Exception as err:  # zipfile.BadZipFile, ValueError for pickled objects, EOFError...
+        raise DataError(f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
+                        "it is truncated or foreign: delete it and rerun to regenerate") from None
+    for key, ndim in required.items():
+        if key not in arrays:
+            raise DataError(f"{path}: {what} lacks the array {key!r} (has {sorted(arrays)})")
+        if arrays[key].ndim != ndim:
+            raise DataError(f"{path}: {what} array {key!r} has shape {arrays[key].shape}, expected {ndim} dimensions")
+    return arrays
+
+
+def load_dataset(npz_path: str | Path, json_path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """Load and validate a dataset written by :func:`save_dataset`."""
+    required = {f"{s}_{part}": 2 for s in SPLITS for part in ("src", "tgt")}
+    arrays = load_npz(npz_path, required, "dataset")
+    record = load_vocab(json_path)
+    for s in SPLITS:
+        src, tgt = arrays[f"{s}_src"], arrays[f"{s}_tgt"]
+        if len(src) != len(tgt) or len(src) == 0:
+            raise DataError(f"{npz_path}: split {s!r} has {len(src)} sources and {len(tgt)} targets")
+        for part, ids, vocab in (("src", src, record["src_vocab"]), ("tgt", tgt, record["tgt_vocab"])):
+            if not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(vocab):
+                raise DataError(f"{npz_path}: {s}_{part} holds ids outside the vocabulary of {len(vocab)} tokens "
+                                f"in {json_path}; the two files do not belong together")
+            if not (ids == EOS).any(axis=1).all():
+                raise DataError(f"{npz_path}: some {s}_{part} rows have no end-of-sequence token")
+    return arrays, record

@@ -1,0 +1,78 @@
+"""The three synthetic tasks: one_to_one, reverse and sort (PAPER.md §2).
+
+Each shares one dictionary: input word ``I_k`` translates to output word ``O_k``.
+
+* one_to_one: O sequence in the input's order (diagonal attention).
+* reverse: in reverse order, at a fixed length by default (anti-diagonal attention).
+* sort: words drawn without repetition, output in ascending word order (attention goes
+  wherever the next-larger word is, so it depends on content, not position).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Split, TaskData
+
+
+def words(n: int) -> tuple[list[str], list[str]]:
+    width = len(str(n - 1))
+    return [f"I_{k:0{width}d}" for k in range(n)], [f"O_{k:0{width}d}" for k in range(n)]
+
+
+def _lengths(rng: np.random.Generator, n: int, min_len: int, max_len: int) -> np.ndarray:
+    if not 1 <= min_len <= max_len:
+        raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
+    return rng.integers(min_len, max_len + 1, size=n)
+
+
+def _draw(rng, n_seqs, cfg, *, unique: bool) -> list[np.ndarray]:
+    n_words = cfg["vocab_size"]
+    lens = _lengths(rng, n_seqs, cfg["min_len"], cfg["max_len"])
+    if unique and cfg["max_len"] > n_words:
+        raise ValueError(f"sort draws words without repetition: max_len ({cfg['max_len']}) "
+                         f"must not exceed vocab_size ({n_words})")
+    if unique:
+        # A random permutation per row; keep its first `length` entries.
+        perms = rng.permuted(np.tile(np.arange(n_words), (n_seqs, 1)), axis=1)
+        return [perms[i, :n] for i, n in enumerate(lens)]
+    return [rng.integers(0, n_words, size=n) for n in lens]
+
+
+def _output_order(task: str, ids: np.ndarray) -> np.ndarray:
+    """Indices into the input giving the output's order: the alignment."""
+    if task == "one_to_one":
+        return np.arange(len(ids))
+    if task == "reverse":
+        return np.arange(len(ids))[::-1]
+    if task == "sort":
+        return np.argsort(ids, kind="stable")
+    raise ValueError(f"unknown synthetic task {task!r}")
+
+
+def make_synthetic(task: str, cfg: dict, seed: int, sizes: dict[str, int]) -> TaskData:
+    """Generate train/valid/test splits of a synthetic task.
+
+    cfg: ``vocab_size``, ``min_len``, ``max_len`` (for ``reverse``, equal by default).
+    Each split draws from its own stream of one seeded generator, so splits are disjoint
+    streams and the whole dataset is a function of (cfg, seed, sizes).
+    """
+    src_words, tgt_words = words(cfg["vocab_size"])
+    splits = {}
+    streams = np.random.SeedSequence(seed).spawn(len(sizes))
+    for (name, n), stream in zip(sizes.items(), streams):
+        rng = np.random.default_rng(stream)
+        src, tgt, align = [], [], []
+        for ids in _draw(rng, n, cfg, unique=(task == "sort")):
+            order = _output_order(task, ids)
+            src.append([src_words[i] for i in ids])
+            tgt.append([tgt_words[i] for i in ids[order]])
+            align.append(order.tolist())
+        splits[name] = Split(src, tgt, align)
+    return TaskData(
+        src_words=src_words,
+        tgt_words=tgt_words,
+        splits=splits,
+        dictionary=dict(zip(src_words, tgt_words)),
+        meta={"task": task, "config": cfg, "seed": seed, "sizes": sizes},
+    )

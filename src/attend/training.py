@@ -1,0 +1,209 @@
+"""Training with teacher forcing, periodic greedy validation and an early stop at the
+accuracy target (PAPER.md §3, Training).
+
+One Keras "epoch" here is one validation period (``eval_every`` steps of randomly drawn
+batches), so Keras's own callbacks do the bookkeeping: ``CSVLogger`` writes one log row per
+validation, and ``BackupAndRestore`` checkpoints at each, so a killed job resumes from its
+last validation and removes its checkpoint when it finishes.
+
+Greedy sequence accuracy is computed from one teacher-forced pass: a sequence is decoded
+correctly by greedy free-running decoding exactly when every teacher-forced argmax is
+correct (by induction over steps, the greedy decoder then sees the same inputs). Token
+accuracy under free-running decoding needs real decoding: :func:`greedy_decode`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .models import Seq2Seq
+from .tasks.base import EOS, PAD, SOS, decoder_inputs
+
+log = logging.getLogger(__name__)
+
+
+def set_determinism(seed: int, threads: int | None = None) -> None:
+    """Seed every generator and ask the backend for deterministic kernels."""
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+
+
+class RandomBatches(keras.utils.PyDataset):
+    """Batches drawn with replacement from the training split. Batch ``i`` of epoch ``e``
+    is a function of (seed, e, i) alone, so a resumed run sees the same batches."""
+
+    def __init__(self, src, tgt, batch_size: int, steps: int, seed: int):
+        super().__init__()
+        self.src, self.tgt, self.dec = src, tgt, decoder_inputs(tgt)
+        self.batch_size, self.steps, self.seed, self.epoch = batch_size, steps, seed, 0
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, i):
+        rows = np.random.default_rng([self.seed, self.epoch, i]).integers(0, len(self.src), self.batch_size)
+        return (self.src[rows], self.dec[rows]), self.tgt[rows]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+
+
+def teacher_forced_accuracy(model, src, tgt, batch_size: int = 1024) -> dict[str, float]:
+    """Token accuracy with teacher forcing, and the exact-match rate, which equals greedy
+    free-running sequence accuracy."""
+    pred = predict_argmax(model, src, decoder_inputs(tgt), batch_size)
+    valid = tgt != PAD
+    correct = (pred == tgt) | ~valid
+    return {
+        "token_acc": float(((pred == tgt) & valid).sum() / valid.sum()),
+        "seq_acc": float(correct.all(axis=1).mean()),
+    }
+
+
+def predict_argmax(model, src, dec_in, batch_size: int = 1024) -> np.ndarray:
+    out = []
+    for i in range(0, len(src), batch_size):
+        logits = model.predict_on_batch((src[i:i + batch_size], dec_in[i:i + batch_size]))
+        out.append(np.argmax(logits, axis=-1).astype(np.int32))
+    return np.concatenate(out)
+
+
+def greedy_decode(model, src, max_len: int, batch_size: int = 1024) -> np.ndarray:
+    """Free-running greedy decoding: feed back each argmax; stop a row at </s>."""
+    out = np.full((len(src), max_len), PAD, dtype=np.int32)
+    for i in range(0, len(src), batch_size):
+        s = src[i:i + batch_size]
+        dec = np.zeros((len(s), max_len), np.int32)
+        dec[:, 0] = SOS
+        done = np.zeros(len(s), bool)
+        for t in range(max_len):
+            step = np.argmax(model.predict_on_batch((s, dec))[:, t], axis=-1)
+            step[done] = PAD
+            out[i:i + len(s), t] = step
+            done |= step == EOS
+            if done.all() or t + 1 == max_len:
+                break
+            dec[:, t + 1] = step
+    return out
+
+
+def greedy_accuracy(model, src, tgt) -> dict[str, float]:
+    """Token and sequence accuracy of free-running greedy decoding against the targets."""
+    pred = greedy_decode(model, src, tgt.shape[1])
+    valid = tgt != PAD
+    return {
+        "token_acc": float(((pred == tgt) & valid).sum() / valid.sum()),
+        "seq_acc": float(((pred == tgt) | ~valid).all(axis=1).mean()),
+    }
+
+
+class GreedyValidation(keras.callbacks.Callback):
+    """At the end of each validation period: record validation accuracy in the logs (for
+    CSVLogger) and stop once the sequence accuracy reaches the target."""
+
+    def __init__(self, src, tgt, target: float, batches: RandomBatches):
+        super().__init__()
+        self.src, self.tgt, self.target, self.batches = src, tgt, target, batches
+        self.start = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        # After BackupAndRestore: continue the batch stream where the checkpoint left it.
+        self.batches.epoch = getattr(self.model, "_initial_epoch", 0) or 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        acc = teacher_forced_accuracy(self.model, self.src, self.tgt)
+        logs["step"] = int(self.model.optimizer.iterations.numpy())
+        logs["val_token_acc"], logs["val_seq_acc"] = acc["token_acc"], acc["seq_acc"]
+        logs["elapsed_s"] = time.perf_counter() - self.start
+        log.info("step %d  loss %.4f  val token %.4f  val seq %.4f  (%.0f s)",
+                 logs["step"], logs.get("loss", float("nan")), acc["token_acc"], acc["seq_acc"], logs["elapsed_s"])
+        if acc["seq_acc"] >= self.target:
+            log.info("reached the target sequence accuracy %.3f: stopping", self.target)
+            self.model.stop_training = True
+
+
+def build_model(arch: str, arrays: dict, model_cfg: dict) -> Seq2Seq:
+    """The model for a dataset: vocabulary sizes and lengths come from its arrays."""
+    n_src = int(arrays["n_src"]); n_tgt = int(arrays["n_tgt"])
+    src_len, tgt_len = arrays["train_src"].shape[1], arrays["train_tgt"].shape[1]
+    return Seq2Seq(
+        arch, n_src, n_tgt, model_cfg["units"], attention=model_cfg["attention"],
+        input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"],
+        pe_min_dim=model_cfg["pe_min_dim"], pe_timescale=model_cfg["pe_timescale"],
+        pe_seed=model_cfg.get("pe_seed", 0), max_len=max(src_len, tgt_len),
+        src_len=src_len, tgt_len=tgt_len,
+    )
+
+
+def train(
+    arch: str, arrays: dict, model_cfg: dict, train_cfg: dict, seed: int, *,
+    model_path: Path, log_path: Path, metrics_path: Path, checkpoint_dir: Path,
+) -> dict:
+    """Train one model and write its .keras file, CSV log and metrics JSON.
+
+    ``arrays`` is a loaded dataset plus ``n_src``/``n_tgt`` (vocabulary sizes).
+    """
+    start = time.perf_counter()
+    model = build_model(arch, arrays, model_cfg)
+    model.compile(
+        optimizer=keras.optimizers.Adam(train_cfg["learning_rate"], clipnorm=train_cfg["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD),
+        jit_compile=train_cfg["jit_compile"],
+        steps_per_execution=train_cfg["steps_per_execution"],
+    )
+    model.build()
+    every = train_cfg["eval_every"]
+    batches = RandomBatches(arrays["train_src"], arrays["train_tgt"], train_cfg["batch_size"], every, seed)
+    n_val = min(train_cfg["n_eval"], len(arrays["valid_src"]))
+    validation = GreedyValidation(arrays["valid_src"][:n_val], arrays["valid_tgt"][:n_val],
+                                  train_cfg["target_accuracy"], batches)
+    resumed = (Path(checkpoint_dir) / "training_metadata.json").exists()
+    if resumed:
+        log.info("resuming from the checkpoint in %s", checkpoint_dir)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"),
+        validation,  # must precede CSVLogger so its numbers reach the log
+        keras.callbacks.CSVLogger(str(log_path), append=resumed),
+    ]
+    model.fit(batches, epochs=math.ceil(train_cfg["max_steps"] / every), callbacks=callbacks, verbose=0)
+
+    test = greedy_accuracy(model, arrays["test_src"], arrays["test_tgt"])
+    forced = teacher_forced_accuracy(model, arrays["test_src"], arrays["test_tgt"])
+    history = np.genfromtxt(log_path, delimiter=",", names=True)
+    metrics = {
+        "arch": arch, "seed": seed,
+        "test_token_acc": test["token_acc"], "test_seq_acc": test["seq_acc"],
+        "test_teacher_forced_token_acc": forced["token_acc"],
+        "steps": int(model.optimizer.iterations.numpy()),
+        "reached_target": bool(np.atleast_1d(history["val_seq_acc"])[-1] >= train_cfg["target_accuracy"]),
+        "wall_s": time.perf_counter() - start,
+        "resumed": resumed,
+        "n_params": int(model.count_params()),
+        "backend": keras.backend.backend(),
+    }
+    model.save(model_path)
+    Path(metrics_path).write_text(json.dumps(metrics, indent=1) + "\n")
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    log.info("test greedy token acc %.4f, sequence acc %.4f after %d steps",
+             test["token_acc"], test["seq_acc"], metrics["steps"])
+    return metrics
+
+
+def load_model(path) -> Seq2Seq:
+    """Load a saved model in Keras safe mode (no arbitrary code)."""
+    return keras.models.load_model(path, safe_mode=True, compile=False)

@@ -1,0 +1,12 @@
+import logging
+
+from attend.logs import log_to
+from attend.tasks import build_dataset
+from attend.tasks.base import save_dataset
+
+log_to(snakemake.log[0])
+task, seed = snakemake.wildcards.task, int(snakemake.wildcards.seed)
+corpus = snakemake.input.corpus or None
+arrays, record = build_dataset(task, snakemake.params.data, seed, corpus=corpus)
+save_dataset(snakemake.output.npz, snakemake.output.vocab, arrays, record)
+logging.info("%s seed %d: %s", task, seed, {k: v.shape for k, v in arrays.items()})
