@@ -28,6 +28,7 @@ TASKS = config["tasks"]
 ARCHS = config["architectures"]
 SEEDS = config["seeds"]
 ATTENTION_ARCHS = [a for a in ARCHS if a != "ved"]
+TRAIN_GPUS = 0  # provisional
 FIRST_SEED = SEEDS[0]
 
 
