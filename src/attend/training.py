@@ -153,6 +153,7 @@ def build_model(arch: str, arrays: dict, model_cfg: dict) -> Seq2Seq:
 def train(
     arch: str, arrays: dict, model_cfg: dict, train_cfg: dict, seed: int, *,
     model_path: Path, log_path: Path, metrics_path: Path, checkpoint_dir: Path,
+    extra_callbacks: list | None = None,
 ) -> dict:
     """Train one model and write its .keras file, CSV log and metrics JSON.
 
@@ -179,8 +180,12 @@ def train(
         keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"),
         validation,  # must precede CSVLogger so its numbers reach the log
         keras.callbacks.CSVLogger(str(log_path), append=resumed),
+        *(extra_callbacks or []),
     ]
-    model.fit(batches, epochs=math.ceil(train_cfg["max_steps"] / every), callbacks=callbacks, verbose=0)
+    # shuffle=False: the batch order is already random, and must not depend on Python's
+    # global random state, which a resumed process does not share.
+    model.fit(batches, epochs=math.ceil(train_cfg["max_steps"] / every), callbacks=callbacks,
+              shuffle=False, verbose=0)
 
     test = greedy_accuracy(model, arrays["test_src"], arrays["test_tgt"])
     forced = teacher_forced_accuracy(model, arrays["test_src"], arrays["test_tgt"])

@@ -1,0 +1,220 @@
+"""Speed of the replication, each figure beside its reference as a ratio, from one run.
+
+    .venv/bin/python bench/bench.py                 # training + analysis (a few minutes)
+    .venv/bin/python bench/bench.py --workflow      # + smoke workflow from nothing, and
+                                                    #   shares of a finished full run
+
+Ratios come from one run on one machine, so machine noise cancels out of them. Nothing here
+belongs in the unit tests.
+
+1. Training throughput (sequences/s) of AED and AO on one_to_one at the default size:
+   the project's training loop against the plain ``model.fit`` on arrays, and against the
+   floor set by the model's FLOPs at the matmul rate measured here at the same shapes.
+2. Analysis (decomposition, nine-term breakdown, approximation) of 2,000 × 25 × 128
+   against a straightforward per-sequence loop.
+3. Workflow wall time: the smoke workflow from nothing, and (if `results/` holds a full
+   run) its split into training, analysis, figures and Snakemake overhead, read from the
+   rules' benchmark files.
+4. Regeneration of one figure after a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def row(name, value, unit, reference, ref_value, better="higher"):
+    ratio = value / ref_value if better == "higher" else ref_value / value
+    print(f"{name:<44} {value:>10.3g} {unit:<8} vs {reference:<28} {ref_value:>10.3g}  ratio {ratio:6.2f}")
+    return ratio
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def model_flops(arch: str, n: int, s: int, t: int, v_src: int, v_tgt: int) -> float:
+    """Multiply-adds x 2 of one forward pass for one sequence."""
+    gru = lambda i, steps: steps * 2 * (i + n) * 3 * n  # noqa: E731  (3 gates)
+    dense = lambda i, o, steps: steps * 2 * i * o  # noqa: E731
+    attention = dense(n, n, t) + dense(n, n, s) + dense(n, n, s) + 2 * (2 * t * s * n)
+    if arch == "aed":
+        return gru(v_src, s) + gru(v_tgt, t) + attention + dense(2 * n, v_tgt, t)
+    if arch == "ao":
+        i_src, i_tgt = max(v_src, 16), max(v_tgt, 16)
+        return dense(i_src, n, s) + dense(i_tgt, n, t) + attention + dense(n, v_tgt, t)
+    raise ValueError(arch)
+
+
+def matmul_rate(batch: int, k: int, n_out: int, seconds: float = 1.0) -> float:
+    """FLOP/s of the backend's matmul at the model's dominant shape."""
+    import keras
+
+    a = keras.ops.convert_to_tensor(np.random.rand(batch, k).astype("float32"))
+    b = keras.ops.convert_to_tensor(np.random.rand(k, n_out).astype("float32"))
+    keras.ops.matmul(a, b)
+    reps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(50):
+            out = keras.ops.matmul(a, b)
+        reps += 50
+    keras.ops.convert_to_numpy(out)
+    return 2 * batch * k * n_out * reps / (time.perf_counter() - start)
+
+
+def training_throughput(arch: str, steps: int, threads: int) -> dict[str, float]:
+    import keras
+    import yaml
+
+    from attend import training
+    from attend.config import task_settings
+    from attend.tasks import build_dataset
+    from attend.tasks.base import PAD, decoder_inputs
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    model_cfg, train_cfg = task_settings(config, "one_to_one")
+    arrays, record = build_dataset("one_to_one", config["data"], 0)
+    arrays["n_src"], arrays["n_tgt"] = len(record["src_vocab"]), len(record["tgt_vocab"])
+    training.set_determinism(0, threads)
+    batch = train_cfg["batch_size"]
+
+    def timed_fit(model, fit):
+        fit(model, 20)  # warm up: tracing and compilation
+        start = time.perf_counter()
+        fit(model, steps)
+        return steps * batch / (time.perf_counter() - start)
+
+    # The project's loop: random batches from a PyDataset, ignore_class masking, the
+    # configured compile settings.
+    def ours(model, n):
+        data = training.RandomBatches(arrays["train_src"], arrays["train_tgt"], batch, n, 0)
+        model.fit(data, epochs=1, verbose=0)
+
+    model = training.build_model(arch, arrays, model_cfg)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD),
+                  jit_compile=train_cfg["jit_compile"], steps_per_execution=train_cfg["steps_per_execution"])
+    ours_rate = timed_fit(model, ours)
+
+    # The obvious implementation: model.fit on the arrays, masking with sample weights,
+    # Keras defaults everywhere else.
+    src, tgt = arrays["train_src"], arrays["train_tgt"]
+    dec = decoder_inputs(tgt)
+
+    def plain(model, n):
+        rows = slice(0, n * batch)
+        model.fit((src[rows], dec[rows]), tgt[rows], sample_weight=(tgt[rows] != PAD).astype("float32"),
+                  batch_size=batch, epochs=1, shuffle=True, verbose=0)
+
+    baseline = training.build_model(arch, arrays, model_cfg)
+    baseline.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0),
+                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    plain_rate = timed_fit(baseline, plain) if steps * batch <= len(src) else float("nan")
+
+    n = model_cfg["units"]
+    s, t = src.shape[1], tgt.shape[1]
+    flops = 3 * model_flops(arch, n, s, t, arrays["n_src"], arrays["n_tgt"])  # forward + backward
+    shape = (batch, arrays["n_src"] + n, 3 * n) if arch == "aed" else (batch * s, n, n)
+    floor_rate = matmul_rate(*shape) / flops
+    return {"ours": ours_rate, "plain_fit": plain_rate, "floor": floor_rate}
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
+    from attend.analysis import reference
+    from attend.analysis.measure import measure
+    from test_analysis import random_probe  # the tests' realistic probe factory
+
+    probe = random_probe(n=n_seq, s=length + 1, t=length + 1, units=units, arch="aed", seed=0)
+    start = time.perf_counter()
+    measure(probe, {})
+    vectorised = time.perf_counter() - start
+    sub = {k: (v[:200] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n_seq else v)
+           for k, v in probe.items()}
+    start = time.perf_counter()
+    reference.measure_loop(sub)
+    loop = (time.perf_counter() - start) * n_seq / 200  # the loop is linear in sequences
+    return {"vectorised_s": vectorised, "loop_s": loop}
+
+
+# ----------------------------------------------------------------------------- workflow
+
+
+def snakemake(cwd, *args):
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def benchmark_shares(root: Path) -> dict[str, float]:
+    """Seconds per stage summed from the rules' benchmark TSVs."""
+    import pandas as pd
+
+    stages = {"training": ["train"], "analysis": ["probe", "measure"]}
+    out = {}
+    for stage, rules in stages.items():
+        files = [f for r in rules for f in glob.glob(str(root / "benchmarks" / r / "**" / "*.tsv"), recursive=True)]
+        out[stage] = float(sum(pd.read_csv(f, sep="\t")["s"].sum() for f in files))
+    return out
+
+
+def workflow_times(cores: int) -> None:
+    from test_workflow import workdir
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = workdir(Path(tmp))
+        args = ["--cores", str(cores), "--configfile", "config/smoke.yaml", "paths.yaml"]
+        wall = snakemake(cwd, *args)
+        shares = benchmark_shares(cwd)
+        figure = cwd / "src" / "attend" / "plotting" / "fig02_one_to_one_aed.py"
+        os.utime(figure)
+        regen = snakemake(cwd, *args, "figures/fig02_one_to_one_aed.pdf")
+    print(f"smoke workflow from nothing on {cores} cores: {wall:.0f} s wall; job seconds: "
+          + ", ".join(f"{k} {v:.0f}" for k, v in shares.items()))
+    row("smoke: one figure regenerated", regen, "s", "target", 10.0, better="lower")
+
+    if (REPO / "benchmarks" / "train").exists():
+        shares = benchmark_shares(REPO)
+        print("full run in results/ (job seconds, summed over jobs): "
+              + ", ".join(f"{k} {v:.0f}" for k, v in shares.items()))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=150, help="timed training steps per measurement")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--workflow", action="store_true", help="also time the smoke workflow")
+    args = parser.parse_args()
+    print(f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}"
+          f"  {os.cpu_count()} cores  python {platform.python_version()}")
+
+    for arch in ("aed", "ao"):
+        r = training_throughput(arch, args.steps, args.threads)
+        row(f"training {arch} one_to_one (seq/s)", r["ours"], "seq/s", "plain model.fit", r["plain_fit"])
+        row(f"training {arch} one_to_one (seq/s)", r["ours"], "seq/s", "FLOP floor at matmul rate", r["floor"])
+
+    a = analysis_speed()
+    row("analysis 2000x25x128 (s)", a["vectorised_s"], "s", "per-sequence loop", a["loop_s"], better="lower")
+
+    if args.workflow:
+        workflow_times(cores=min(2, os.cpu_count()))
+
+
+if __name__ == "__main__":
+    main()
