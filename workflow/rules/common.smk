@@ -4,6 +4,7 @@ import yaml
 from snakemake.utils import validate
 
 from attend.config import config_errors, task_settings
+from attend.gpu import detect_gpus
 
 SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
 
@@ -28,7 +29,11 @@ TASKS = config["tasks"]
 ARCHS = config["architectures"]
 SEEDS = config["seeds"]
 ATTENTION_ARCHS = [a for a in ARCHS if a != "ved"]
-TRAIN_GPUS = 0  # provisional
+
+# Training jobs ask for one GPU when the machine (or ATTEND_FAKE_GPUS) has any; cap how
+# many run at once with `--resources gpu=N` (the local profile does, see README).
+GPUS = detect_gpus()
+TRAIN_GPUS = 1 if GPUS else 0
 FIRST_SEED = SEEDS[0]
 
 

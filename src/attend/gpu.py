@@ -1,0 +1,111 @@
+"""Give each training job its own GPU, which Snakemake's resource counting cannot do.
+
+Snakemake only counts: with ``--resources gpu=2`` it runs at most two jobs that declare
+``gpu=1``, but never tells a job *which* device is free. Before TensorFlow is imported, a
+job calls :func:`claim_device_for_job`, which takes an exclusive ``flock`` on one lock file
+per (device, slot) and exports ``CUDA_VISIBLE_DEVICES``. The kernel drops the lock when the
+process ends, however it ends (even ``kill -9``), so a dead job's device is free again.
+
+* A device already chosen by a cluster scheduler (``CUDA_VISIBLE_DEVICES`` set, as SLURM
+  does for ``--gpus``) is respected and nothing is locked.
+* ``slots_per_device`` jobs may share one device (small models fit several to a GPU).
+* With no GPU the job runs on the CPU with the threads it was given.
+* ``ATTEND_FAKE_GPUS=N`` simulates N devices (tests, dry runs on a laptop).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCK_DIR = Path(tempfile.gettempdir()) / "attend-gpu-locks"
+
+
+def detect_gpus() -> int:
+    """Number of NVIDIA GPUs on this machine (``ATTEND_FAKE_GPUS`` overrides)."""
+    fake = os.environ.get("ATTEND_FAKE_GPUS")
+    if fake is not None:
+        return int(fake)
+    if shutil.which("nvidia-smi") is None:
+        return 0
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(line.startswith("GPU ") for line in out.splitlines())
+
+
+def configure_threads(threads: int) -> None:
+    """Thread counts for the math libraries; must run before TensorFlow is imported."""
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = str(min(2, threads))
+
+
+def hide_gpus() -> None:
+    """Run this process on the CPU."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
+
+@dataclass
+class Claim:
+    device: str | None  # the CUDA_VISIBLE_DEVICES value this process runs with ("" = CPU)
+    lock_file: object | None = None  # held open for the process's lifetime
+
+    def release(self) -> None:
+        if self.lock_file is not None:
+            self.lock_file.close()
+            self.lock_file = None
+
+
+def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path = DEFAULT_LOCK_DIR,
+                 timeout_s: float = 24 * 3600, poll_s: float = 0.5, env=os.environ) -> Claim:
+    """Lock a free (device, slot) and export its device index; wait while all are taken."""
+    preset = env.get("CUDA_VISIBLE_DEVICES")
+    if preset not in (None, ""):
+        log.info("CUDA_VISIBLE_DEVICES=%s was set by the scheduler: using it as is", preset)
+        return Claim(preset)
+    if n_devices == 0:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        log.info("no GPU: running on the CPU")
+        return Claim("")
+    lock_dir = Path(lock_dir)
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for slot in range(slots_per_device):  # fill every device's first slot first
+            for device in range(n_devices):
+                handle = open(lock_dir / f"gpu{device}.slot{slot}.lock", "w")
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.close()
+                    continue
+                handle.write(f"{os.getpid()}\n")
+                handle.flush()
+                env["CUDA_VISIBLE_DEVICES"] = str(device)
+                log.info("claimed GPU %d (slot %d of %d)", device, slot + 1, slots_per_device)
+                return Claim(str(device), handle)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no free GPU slot in {lock_dir} after {timeout_s:.0f} s: "
+                               f"{n_devices} devices x {slots_per_device} slots are all held")
+        time.sleep(poll_s)
+
+
+def claim_device_for_job(threads: int, slots_per_device: int, gpu: int, lock_dir: Path = DEFAULT_LOCK_DIR) -> Claim:
+    """What a training job calls first: threads for the CPU, then a GPU if it asked for one."""
+    configure_threads(threads)
+    if not gpu:
+        hide_gpus()
+        log.info("running on the CPU with %d threads", threads)
+        return Claim("")
+    return claim_device(detect_gpus(), slots_per_device, lock_dir)
