@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -11,7 +12,9 @@ def log_to(path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     stream = open(path, "a", buffering=1)
-    sys.stderr = stream  # native-library warnings and tracebacks go to the job's log
+    os.dup2(stream.fileno(), 2)  # native libraries (TensorFlow's C++ logging) write to fd 2
+    sys.stderr = stream
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # TensorFlow: warnings and errors only
     logging.basicConfig(
         level=logging.INFO, stream=stream, force=True,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

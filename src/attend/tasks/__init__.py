@@ -35,5 +35,6 @@ def build_dataset(task: str, data_cfg: dict, seed: int, corpus=None) -> tuple[di
     """Arrays for the dataset npz and the record for its JSON."""
     data = generate(task, data_cfg, seed, corpus)
     arrays, record = encode(data, unk="<unk>" if task == "translation" else None)
-    record.update(task=task, seed=seed, config=data_cfg.get(task, {}), sizes=data_cfg["sizes"])
+    record.update(task=task, seed=seed, config=data_cfg.get(task, {}),
+                  sizes={s: len(arrays[f"{s}_src"]) for s in ("train", "valid", "test")})
     return arrays, record
