@@ -25,7 +25,8 @@ rule dataset:
         npz=f"{DATA}/dataset.npz",
         vocab=f"{DATA}/vocab.json",
     params:
-        data=config["data"],
+        # Only this task's block: changing another task's settings leaves this one alone.
+        data=lambda wc: {"sizes": config["data"]["sizes"], wc.task: config["data"][wc.task]},
     log:
         "logs/data/{task}/seed{seed}.log",
     script:
