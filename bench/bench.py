@@ -166,7 +166,8 @@ def benchmark_shares(root: Path) -> dict[str, float]:
     """Seconds per stage summed from the rules' benchmark TSVs."""
     import pandas as pd
 
-    stages = {"training": ["train"], "analysis": ["probe", "measure"]}
+    stages = {"data": ["dataset", "corpus"], "training": ["train"], "analysis": ["probe", "measure"],
+              "tables": ["tables"], "figures": ["figures"]}
     out = {}
     for stage, rules in stages.items():
         files = [f for r in rules for f in glob.glob(str(root / "benchmarks" / r / "**" / "*.tsv"), recursive=True)]

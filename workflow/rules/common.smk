@@ -71,7 +71,6 @@ def all_targets():
     """Every figure and table of the config."""
     return (
         expand("figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"])
-        + rules.tables.output.tables
-        + rules.tables.output.summaries
+        + expand("results/tables/{table}{suffix}.csv", table=TABLES, suffix=["", "_summary"])
         + rules.claims.output
     )

@@ -10,6 +10,8 @@ rule corpus:
         corpus=config["data"]["translation"]["corpus"],
     log:
         "logs/data/corpus.log",
+    benchmark:
+        "benchmarks/corpus/corpus.tsv"
     script:
         "../scripts/corpus.py"
 
@@ -29,5 +31,7 @@ rule dataset:
         data=lambda wc: {"sizes": config["data"]["sizes"], wc.task: config["data"][wc.task]},
     log:
         "logs/data/{task}/seed{seed}.log",
+    benchmark:
+        "benchmarks/dataset/{task}/seed{seed}.tsv"
     script:
         "../scripts/dataset.py"

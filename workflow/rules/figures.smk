@@ -4,22 +4,18 @@
 
 PLOTTING = "src/attend/plotting"
 
-# figure -> (the (task, arch) pairs whose analysis.npz it draws, the tables it reads)
+# figure -> (the (task, arch) pairs whose analysis it draws, the aggregated tables it reads).
+# A figure reads a model's analysis.npz and the per-model CSVs beside it, so a figure of
+# one model waits for that model alone.
 FIGURES = {
     "fig01_overview": ([("one_to_one", "aed")], []),
-    "fig02_one_to_one_aed": ([("one_to_one", "aed")], ["term_shares", "approximation"]),
-    "fig03_one_to_one_ao": ([("one_to_one", "ao")], ["term_shares", "approximation"]),
-    "fig04_ved": ([(t, "ved") for t in TASKS], ["variance", "accuracy_by_length", "accuracy"]),
-    "fig05_synthetic_tasks": (
-        [(t, a) for t in ("one_to_one", "reverse", "sort") for a in ("aed", "ao")],
-        ["term_shares", "approximation"],
-    ),
+    "fig02_one_to_one_aed": ([("one_to_one", "aed")], []),
+    "fig03_one_to_one_ao": ([("one_to_one", "ao")], []),
+    "fig04_ved": ([(t, "ved") for t in TASKS], []),
+    "fig05_synthetic_tasks": ([(t, a) for t in ("one_to_one", "reverse", "sort") for a in ("aed", "ao")], []),
     "fig06_summary": ([], ["approximation", "term_shares"]),
-    "fig07_escan_translation": (
-        [(t, a) for t in ("escan", "translation") for a in ("aed", "ao")],
-        ["term_shares", "word_variance", "dictionary"],
-    ),
-    "fig08_escan_mechanism": ([("escan", "aed"), ("escan", "ao")], ["escan_offsets", "escan_word_attention"]),
+    "fig07_escan_translation": ([(t, a) for t in ("escan", "translation") for a in ("aed", "ao")], []),
+    "fig08_escan_mechanism": ([("escan", "aed"), ("escan", "ao")], []),
     "fig09_architectures": ([], []),
     "fig10_training": ([], ["training_log", "accuracy"]),
 }
@@ -47,7 +43,7 @@ for figure in FIGURES:
         input:
             analysis=list(figure_models(figure).values()),
             tables=list(figure_tables(figure).values()),
-            code=[f"{PLOTTING}/{figure}.py", f"{PLOTTING}/style.py"],
+            code=[f"{PLOTTING}/{figure}.py", f"{PLOTTING}/style.py", f"{PLOTTING}/panels.py"],
         output:
             pdf=f"figures/{figure}.pdf",
             png=report(
@@ -61,5 +57,7 @@ for figure in FIGURES:
             tables=figure_tables(figure),
         log:
             f"logs/figures/{figure}.log",
+        benchmark:
+            f"benchmarks/figures/{figure}.tsv"
         script:
             "../scripts/figure.py"

@@ -6,7 +6,7 @@ from attend.claims import claims, summary_markdown
 from attend.logs import log_to
 
 log_to(snakemake.log[0])
-tables = {Path(p).stem: pd.read_csv(p) for p in snakemake.input.tables}
+tables = {name: pd.read_csv(path) for name, path in snakemake.input.items()}
 table = claims(tables["accuracy"], tables["approximation"], tables["term_shares"], tables["dictionary"])
 table.to_csv(snakemake.output.csv, index=False)
 Path(snakemake.output.md).write_text(summary_markdown(table))

@@ -1,0 +1,168 @@
+"""Every measurement of PAPER.md §4 for one probed model: tables (CSV) and the arrays the
+figures draw (``analysis.npz``). numpy and pandas only; no TensorFlow.
+
+``analysis.npz`` layout (T decoder and S encoder positions, n units, side ∈ {enc, dec}):
+
+=========================  ==========  ================================================
+key                        shape       meaning
+=========================  ==========  ================================================
+arch, src_vocab, tgt_vocab             as in the probe
+{side}_mu                  (L, n)      temporal components μ_t
+{side}_chi                 (V, n)      input components χ(w) (0 for unseen words)
+{side}_step_count          (L,)        sequences valid at each position
+{side}_word_count          (V,)        valid occurrences of each word
+{side}_pca_basis           (3, n)      top principal axes of the valid states
+{side}_pca_mean            (n,)        their mean
+{side}_points              (K, 3)      a sample of states in PCA coordinates
+{side}_point_tokens        (K,)        the word at each sampled state
+{side}_point_steps         (K,)        its position
+sample_*                               the first ``n_samples`` test sequences: attention
+                                       (AED, AO), enc_tokens, targets, enc_len, dec_len
+mean_attention             (T, S)      Ā (AED, AO)
+temporal_attention         (T, S)      softmax_s of the μ·μ score alone
+temporal_scores            (T, S)      the μ·μ score
+term_share_by_step         (T, 9)      share of each term at the attended position
+term_signed_by_step        (T, 9)      its signed mean there
+term_names                 (9,)        "mu·mu", "mu·chi", … (decoder·encoder)
+value_points               (K, dv)     V (χ^E + Δ^E) at sampled encoder positions
+value_tokens               (K,)        their words
+readout_context            (dv, V_tgt) W_c, the readout of the context vector
+=========================  ==========  ================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..tasks.base import _atomic_write
+from . import attention as att
+from .decompose import COMPONENTS, decompose, variance_fractions
+from .readout import context_readout, dictionary_table
+from .words import accuracy_by_length, offsets, word_attention, word_variance
+
+TABLE_COLUMNS = {
+    "variance": ["side", "component", "fraction"],
+    "term_shares": ["step", "term", "share", "signed_mean", "n"],
+    "approximation": ["metric", "value"],
+    "dictionary": ["word", "count", "translation", "predicted", "correct", "cosine"],
+    "word_variance": ["side", "word", "count", "variance", "variance_without_mu"],
+    "accuracy_by_length": ["length", "n", "token_acc", "seq_acc"],
+    "escan_offsets": ["step", "n", "data_offset", "attended_offset", "temporal_offset"],
+    "escan_word_attention": ["word", "offset", "attention", "n"],
+}
+N_POINTS = 1500  # sampled states kept for scatter plots
+
+
+def _sample_positions(mask: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    seq, pos = np.nonzero(mask)
+    pick = np.sort(np.random.default_rng(seed).permutation(len(seq))[:k])
+    return seq[pick], pos[pick]
+
+
+def _pca(states: np.ndarray, mask: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    x = states[mask].astype(np.float64)
+    if len(x) > 20_000:
+        x = x[np.random.default_rng(0).permutation(len(x))[:20_000]]
+    mean = x.mean(0)
+    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
+    return vt[:k].astype(np.float32), mean.astype(np.float32)
+
+
+def _side_arrays(side: str, states, dec) -> dict[str, np.ndarray]:
+    basis, mean = _pca(states, dec.mask)
+    seq, pos = _sample_positions(dec.mask, N_POINTS)
+    return {
+        f"{side}_mu": dec.mu, f"{side}_chi": dec.chi, f"{side}_step_count": dec.step_count,
+        f"{side}_word_count": dec.word_count, f"{side}_pca_basis": basis, f"{side}_pca_mean": mean,
+        f"{side}_points": (states[seq, pos] - mean) @ basis.T,
+        f"{side}_point_tokens": dec.tokens[seq, pos], f"{side}_point_steps": pos,
+    }
+
+
+def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+    """All tables and figure arrays of one model. Tables that do not apply (attention
+    measurements of VED, alignment measurements of tasks without an alignment) are empty."""
+    arch = str(probe["arch"])
+    enc_h, dec_h = probe["enc_states"], probe["dec_states"]
+    src_vocab, tgt_vocab = probe["src_vocab"], probe["tgt_vocab"]
+    enc = decompose(enc_h, probe["enc_tokens"], probe["enc_len"], len(src_vocab))
+    dec = decompose(dec_h, probe["dec_inputs"], probe["dec_len"], len(tgt_vocab))
+    tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
+    arrays = {"arch": np.array(arch), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
+              **_side_arrays("enc", enc_h, enc), **_side_arrays("dec", dec_h, dec)}
+
+    tables["variance"] = pd.DataFrame(
+        [{"side": side, "component": c, "fraction": f}
+         for side, h, d in (("encoder", enc_h, enc), ("decoder", dec_h, dec))
+         for c, f in variance_fractions(h, d).items()])
+    tables["word_variance"] = pd.concat([word_variance("encoder", enc_h, enc, src_vocab),
+                                         word_variance("decoder", dec_h, dec, tgt_vocab)], ignore_index=True)
+    tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], dec.mask, probe["enc_len"])
+    k = min(n_samples, len(enc_h))
+    arrays.update({f"sample_{key}": probe[key][:k] for key in ("enc_tokens", "targets", "enc_len", "dec_len")})
+    if arch == "ved":
+        return tables, arrays
+
+    A = probe["attention"]
+    w_q, w_k, w_v, scale = probe["W_q"], probe["W_k"], probe["W_v"], float(probe["scale"])
+    terms = att.score_terms(dec.parts(dec_h), enc.parts(enc_h), w_q, w_k, scale)
+    shares = att.term_shares(terms, A, dec.mask)
+    del terms
+    steps = np.flatnonzero(shares["step_count"])
+    tables["term_shares"] = pd.DataFrame(
+        [{"step": -1, "term": name, "share": shares["share"][i], "signed_mean": shares["signed"][i],
+          "n": int(dec.mask.sum())} for i, name in enumerate(att.TERMS)]
+        + [{"step": int(t), "term": name, "share": shares["share_by_step"][t, i],
+            "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
+           for t in steps for i, name in enumerate(att.TERMS)])
+    mu_scores = att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)
+    align = probe.get("align")
+    metrics, attn_arrays = att.approximation(A, dec.mask, enc.mask, mu_scores, align)
+    tables["approximation"] = pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())})
+
+    w_c = context_readout(probe["W_out"], arch, dec_h.shape[-1])
+    tables["dictionary"] = dictionary_table(enc.chi, enc.word_count, w_v, w_c, src_vocab, tgt_vocab, dictionary)
+    if align is not None:
+        tables["escan_offsets"] = offsets(A, align, dec.mask, mu_scores, enc.step_count > 0)
+    tables["escan_word_attention"] = word_attention(A, probe["enc_tokens"], dec.mask, src_vocab)
+
+    seq, pos = _sample_positions(enc.mask, N_POINTS, seed=1)
+    input_part = (enc_h[seq, pos] - enc.mu[pos])           # χ + Δ at the sampled positions
+    arrays.update(attn_arrays)
+    arrays.update(
+        sample_attention=A[:k], temporal_scores=mu_scores.astype(np.float32),
+        term_share_by_step=shares["share_by_step"].astype(np.float32),
+        term_signed_by_step=shares["signed_by_step"].astype(np.float32), term_names=np.array(att.TERMS),
+        value_points=(input_part @ w_v).astype(np.float32), value_tokens=enc.tokens[seq, pos],
+        readout_context=w_c.astype(np.float32),
+    )
+    return tables, arrays
+
+
+def save_measurements(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], arrays_path,
+                      table_paths: dict[str, str]) -> None:
+    """Write the arrays (npz, no pickle) and each table to its CSV, atomically."""
+    missing = set(table_paths) - set(tables)
+    if missing:
+        raise KeyError(f"no measurement produces the tables {sorted(missing)}")
+
+    def write_npz(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+
+    _atomic_write(Path(arrays_path), write_npz)
+    for name, path in table_paths.items():
+        _atomic_write(Path(path), lambda tmp, df=tables[name]: df.to_csv(tmp, index=False))
+
+
+def load_analysis(path) -> dict[str, np.ndarray]:
+    """An ``analysis.npz`` as a dict (no pickle), for the figures."""
+    from ..tasks.base import load_npz
+
+    return load_npz(path, {"arch": 0, "enc_mu": 2, "dec_mu": 2, "src_vocab": 1, "tgt_vocab": 1}, "analysis")
+
+
+__all__ = ["measure", "save_measurements", "load_analysis", "COMPONENTS"]

@@ -1,0 +1,49 @@
+"""Readout alignment and the task's dictionary (PAPER.md §4.5, findings F2 and F3).
+
+Each encoder input component χ^E(w), carried through the value matrix (V χ^E(w)) and the
+context part of the readout W_c, should point at w's translation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..tasks.base import SPECIALS
+
+
+def context_readout(w_out: np.ndarray, arch: str, units: int) -> np.ndarray:
+    """W_c (dv, V_tgt): the rows of the readout that read the context vector (AED reads
+    [h^D; c], AO reads c alone)."""
+    return w_out[units:] if arch == "aed" else w_out
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
+
+
+def dictionary_table(chi_enc, word_count, w_v, w_c, src_vocab, tgt_vocab, dictionary: dict) -> pd.DataFrame:
+    """One row per source word seen in the data: the target word that argmax W_c V χ^E(w)
+    reads out, whether it is w's translation (where the task has a dictionary) and the
+    cosine between V χ^E(w) and the readout direction of its translation (else of the
+    predicted word)."""
+    tgt_index = {w: i for i, w in enumerate(tgt_vocab)}
+    words = [i for i in range(len(SPECIALS), len(src_vocab)) if word_count[i] > 0]
+    # the end-of-sequence token reads out as itself
+    words = [SPECIALS.index("</s>")] + words
+    values = chi_enc[words] @ w_v                   # (W, dv)
+    logits = values @ w_c                           # (W, V_tgt)
+    logits[:, [tgt_index["<pad>"], tgt_index["<s>"]]] = -np.inf
+    predicted = logits.argmax(-1)
+    rows = []
+    for row, (i, j) in enumerate(zip(words, predicted)):
+        word = str(src_vocab[i])
+        translation = "</s>" if word == "</s>" else dictionary.get(word)
+        target = tgt_index.get(translation, j) if translation is not None else j
+        rows.append({
+            "word": word, "count": int(word_count[i]), "translation": translation,
+            "predicted": str(tgt_vocab[j]),
+            "correct": float(j == tgt_index[translation]) if translation in tgt_index else np.nan,
+            "cosine": float(cosine(values[row], w_c[:, target])),
+        })
+    return pd.DataFrame(rows)

@@ -1,0 +1,288 @@
+"""Measurements on constructed inputs with known answers (PAPER.md §4)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attend.analysis import attention as att
+from attend.analysis import reference
+from attend.analysis.decompose import decompose, group_sums, variance_fractions
+from attend.analysis.measure import TABLE_COLUMNS, load_analysis, measure, save_measurements
+from attend.analysis.readout import dictionary_table
+from attend.analysis.words import accuracy_by_length, offsets, word_attention, word_variance
+from attend.tasks.base import EOS, SOS, SPECIALS
+
+
+def _softmax_masked(scores, mask):
+    z = np.where(mask, scores, -np.inf)
+    z = np.exp(z - z.max(-1, keepdims=True))
+    return z / z.sum(-1, keepdims=True)
+
+
+def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=0.3, attention=None) -> dict:
+    """A probe with the layout of ``attend.probe`` whose states are μ_t + χ(w) + noise and
+    whose attention is the softmax of the states' own scores."""
+    rng = np.random.default_rng(seed)
+    n_src = n_tgt = len(SPECIALS) + vocab
+    enc_len = rng.integers(s // 2, s + 1, size=n)
+    dec_len = rng.integers(t // 2, t + 1, size=n)
+    enc_mask = np.arange(s)[None] < enc_len[:, None]
+    dec_mask = np.arange(t)[None] < dec_len[:, None]
+    enc_tokens = rng.integers(len(SPECIALS), n_src, size=(n, s))
+    enc_tokens[np.arange(n), enc_len - 1] = EOS
+    enc_tokens[~enc_mask] = 0
+    targets = rng.integers(len(SPECIALS), n_tgt, size=(n, t))
+    targets[np.arange(n), dec_len - 1] = EOS
+    targets[~dec_mask] = 0
+    dec_inputs = np.concatenate([np.full((n, 1), SOS), targets[:, :-1]], axis=1) * dec_mask
+
+    def states(tokens, width, mask, vocab_size):
+        mu = rng.normal(size=(width, units))
+        chi = rng.normal(size=(vocab_size, units))
+        h = mu[None] + chi[tokens] + noise * rng.normal(size=(n, width, units))
+        return (h * mask[..., None]).astype(np.float32)
+
+    enc_h = states(enc_tokens, s, enc_mask, n_src)
+    dec_h = states(dec_inputs, t, dec_mask, n_tgt)
+    w_q, w_k, w_v = (rng.normal(size=(units, units)).astype(np.float32) / np.sqrt(units) for _ in range(3))
+    scale = np.float32(1 / np.sqrt(units))
+    probe = {
+        "enc_states": enc_h, "dec_states": dec_h, "enc_tokens": enc_tokens.astype(np.int32),
+        "dec_inputs": dec_inputs.astype(np.int32), "targets": targets.astype(np.int32),
+        "predictions": targets.astype(np.int32), "enc_len": enc_len.astype(np.int32), "dec_len": dec_len.astype(np.int32),
+        "arch": np.array(arch),
+        "src_vocab": np.array(SPECIALS + [f"I_{i}" for i in range(vocab)]),
+        "tgt_vocab": np.array(SPECIALS + [f"O_{i}" for i in range(vocab)]),
+        "W_out": rng.normal(size=(2 * units if arch == "aed" else units, n_tgt)).astype(np.float32),
+    }
+    if arch != "ved":
+        scores = (dec_h @ w_q) @ np.swapaxes(enc_h @ w_k, 1, 2) * scale
+        a = _softmax_masked(scores, enc_mask[:, None, :]) if attention is None else attention
+        probe.update(attention=(a * dec_mask[..., None]).astype(np.float32), W_q=w_q, W_k=w_k, W_v=w_v, scale=scale)
+    return probe
+
+
+def balanced_states(width=6, units=5, pad=2):
+    """Four sequences over two words a, b where every position holds two a's and two b's,
+    χ(a) = c = −χ(b), and Δ cancels at each position and for each word; beyond the valid
+    length the states are garbage that must be ignored."""
+    rng = np.random.default_rng(3)
+    mu, c = rng.normal(size=(width, units)), rng.normal(size=units)
+    d, e = rng.normal(size=(width, units)), rng.normal(size=(width, units))
+    a, b = 3, 4
+    alt = np.array([a if i % 2 == 0 else b for i in range(width)])
+    tokens = np.stack([alt, 7 - alt, alt, 7 - alt])
+    chi = np.where((tokens == a)[..., None], c, -c)
+    delta = np.stack([d, e, -d, -e])
+    h = mu[None] + chi + delta
+    garbage = rng.normal(size=(4, pad, units)) * 100
+    states = np.concatenate([h, garbage], axis=1).astype(np.float64)
+    tokens = np.concatenate([tokens, np.zeros((4, pad), int)], axis=1)
+    return states, tokens, np.full(4, width), {"mu": mu, "c": c, "delta": delta, "a": a, "b": b}
+
+
+def test_decomposition_recovers_known_components():
+    states, tokens, lengths, known = balanced_states()
+    dec = decompose(states, tokens, lengths, vocab_size=5)
+    np.testing.assert_allclose(dec.mu[:6], known["mu"], atol=1e-5)
+    np.testing.assert_allclose(dec.chi[known["a"]], known["c"], atol=1e-5)
+    np.testing.assert_allclose(dec.chi[known["b"]], -known["c"], atol=1e-5)
+    np.testing.assert_array_equal(dec.chi[:3], 0)  # specials never occur here
+    parts = dec.parts(states)
+    np.testing.assert_allclose(parts["delta"][:, :6], known["delta"], atol=1e-5)
+    np.testing.assert_array_equal(parts["delta"][:, 6:], 0)  # padding carries nothing
+    assert dec.step_count.tolist() == [4] * 6 + [0, 0]
+    assert dec.word_count[known["a"]] == dec.word_count[known["b"]] == 12
+
+
+def test_group_sums_matches_bincount():
+    rng = np.random.default_rng(0)
+    values, groups = rng.normal(size=(500, 3)), rng.integers(0, 7, size=500)
+    sums, counts = group_sums(values, groups, 9)
+    for j in range(3):
+        np.testing.assert_allclose(sums[:, j], np.bincount(groups, values[:, j], minlength=9))
+    assert counts.tolist() == np.bincount(groups, minlength=9).tolist()
+
+
+def test_variance_fractions_of_pure_components():
+    states, tokens, lengths, known = balanced_states(pad=0)
+    only_mu = np.broadcast_to(known["mu"][None], states.shape).copy()
+    f = variance_fractions(only_mu, decompose(only_mu, tokens, lengths, 5))
+    assert f["mu"] == pytest.approx(1) and f["chi"] == pytest.approx(0, abs=1e-9) and f["delta"] == pytest.approx(0, abs=1e-9)
+    f = variance_fractions(states, decompose(states, tokens, lengths, 5))
+    assert 0 < f["mu"] < 1 and 0 < f["chi"] < 1 and 0 < f["delta"] < 1
+
+
+def test_nine_terms_sum_to_the_score():
+    p = random_probe()
+    enc = decompose(p["enc_states"], p["enc_tokens"], p["enc_len"], len(p["src_vocab"]))
+    dec = decompose(p["dec_states"], p["dec_inputs"], p["dec_len"], len(p["tgt_vocab"]))
+    terms = att.score_terms(dec.parts(p["dec_states"]), enc.parts(p["enc_states"]), p["W_q"], p["W_k"], p["scale"])
+    assert terms.shape == (9, 64, 12, 12)
+    score = (p["dec_states"] @ p["W_q"]) @ np.swapaxes(p["enc_states"] @ p["W_k"], 1, 2) * p["scale"]
+    valid = dec.mask[:, :, None] & enc.mask[:, None, :]
+    np.testing.assert_allclose(terms.sum(0)[valid], score[valid], rtol=1e-4, atol=1e-4)
+    # and no single term is the whole score
+    assert all(np.abs(terms[i][valid] - score[valid]).max() > 1e-2 for i in range(9))
+
+
+def test_purely_temporal_states_give_mu_mu_share_one():
+    p = random_probe(noise=0.0)
+    mu_e = np.random.default_rng(1).normal(size=(12, 16))
+    p["enc_states"] = np.broadcast_to(mu_e[None], p["enc_states"].shape).copy().astype(np.float32)
+    p["dec_states"] = np.broadcast_to(mu_e[None], p["dec_states"].shape).copy().astype(np.float32)
+    tables, _ = measure(p, {})
+    overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
+    assert overall["mu·mu"] == pytest.approx(1.0)
+    assert overall.drop("mu·mu").abs().max() < 1e-6
+
+
+def test_input_only_states_give_chi_chi_the_largest_share():
+    p = random_probe(noise=0.0)
+    rng = np.random.default_rng(2)
+    chi_e, chi_d = rng.normal(size=(9, 16)), rng.normal(size=(9, 16))
+    for chi in (chi_e, chi_d):  # words centred, specials silent: the states carry no position
+        chi[3:] -= chi[3:].mean(0)
+        chi[:3] = 0
+    p["enc_states"] = (chi_e[p["enc_tokens"]] * (p["enc_tokens"] > 0)[..., None]).astype(np.float32)
+    p["dec_states"] = (chi_d[p["dec_inputs"]] * (np.arange(12)[None] < p["dec_len"][:, None])[..., None]).astype(np.float32)
+    tables, _ = measure(p, {})
+    overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
+    assert overall.idxmax() == "chi·chi"
+    assert overall["mu·mu"] < 0.05 and overall["chi·chi"] > 0.3
+
+
+def test_identical_attention_is_approximated_exactly():
+    n, t, s = 50, 10, 10
+    diag = np.broadcast_to(np.eye(t, s)[None], (n, t, s)).copy()
+    metrics, arrays = att.approximation(diag, np.ones((n, t), bool), np.ones((n, s), bool), np.zeros((t, s)))
+    assert metrics["argmax_agreement"] == 1.0 and metrics["tv_distance"] == pytest.approx(0, abs=1e-6)
+    np.testing.assert_allclose(arrays["mean_attention"], np.eye(t, s), atol=1e-6)
+
+
+def test_content_dependent_attention_is_poorly_approximated():
+    n, t, s = 400, 8, 8
+    rng = np.random.default_rng(0)
+    a = np.zeros((n, t, s))
+    a[np.arange(n)[:, None], np.arange(t)[None], rng.integers(0, s, size=(n, t))] = 1.0
+    metrics, _ = att.approximation(a, np.ones((n, t), bool), np.ones((n, s), bool), np.zeros((t, s)))
+    assert metrics["argmax_agreement"] < 0.3 and metrics["tv_distance"] > 0.7
+
+
+def test_temporal_only_attention_reproduces_position_driven_attention():
+    # States that depend on position only: attention is softmax(mu·mu) exactly.
+    p = random_probe(noise=0.0)
+    rng = np.random.default_rng(4)
+    mu_e, mu_d = rng.normal(size=(12, 16)) * 3, rng.normal(size=(12, 16)) * 3
+    enc_mask = np.arange(12)[None] < p["enc_len"][:, None]
+    dec_mask = np.arange(12)[None] < p["dec_len"][:, None]
+    p["enc_states"] = (mu_e[None] * enc_mask[..., None]).astype(np.float32)
+    p["dec_states"] = (mu_d[None] * dec_mask[..., None]).astype(np.float32)
+    scores = (p["dec_states"] @ p["W_q"]) @ np.swapaxes(p["enc_states"] @ p["W_k"], 1, 2) * p["scale"]
+    p["attention"] = (_softmax_masked(scores, enc_mask[:, None, :]) * dec_mask[..., None]).astype(np.float32)
+    metrics = measure(p, {})[0]["approximation"].set_index("metric")["value"]
+    assert metrics["temporal_example_agreement"] == 1.0
+
+
+def test_dictionary_read_through_value_and_readout():
+    rng = np.random.default_rng(5)
+    units, words = 8, 4
+    chi = np.zeros((3 + words, units))
+    chi[3:] = rng.normal(size=(words, units))
+    chi[EOS] = rng.normal(size=units)
+    w_v = np.eye(units)
+    perm = [2, 0, 3, 1]                                  # I_i translates to O_perm[i]
+    w_c = rng.normal(size=(units, 3 + words)) * 0.01
+    for i, j in enumerate(perm):
+        w_c[:, 3 + j] = chi[3 + i]
+    w_c[:, EOS] = chi[EOS]
+    src = np.array(SPECIALS + [f"I_{i}" for i in range(words)])
+    tgt = np.array(SPECIALS + [f"O_{i}" for i in range(words)])
+    right = {f"I_{i}": f"O_{j}" for i, j in enumerate(perm)}
+    counts = np.array([0, 5, 0] + [3] * words)
+    table = dictionary_table(chi, counts, w_v, w_c, src, tgt, right)
+    assert table["correct"].tolist() == [1.0] * 5
+    assert table["cosine"].min() > 0.99
+    wrong = {f"I_{i}": f"O_{i}" for i in range(words)}   # identity is the wrong dictionary here
+    assert dictionary_table(chi, counts, w_v, w_c, src, tgt, wrong)["correct"].iloc[1:].sum() == 0
+
+
+def test_word_variance_vanishes_after_removing_mu_when_states_are_mu_plus_chi():
+    states, tokens, lengths, known = balanced_states(pad=0)
+    clean = states - np.stack([known["delta"]])[0]
+    dec = decompose(clean, tokens, lengths, 5)
+    table = word_variance("encoder", clean, dec, ["<pad>", "</s>", "<s>", "a", "b"]).set_index("word")
+    assert table.loc["a", "variance"] > 0.1
+    assert table.loc["a", "variance_without_mu"] == pytest.approx(0, abs=1e-9)
+    assert table.loc["b", "count"] == 12
+
+
+def test_accuracy_by_length():
+    targets = np.array([[3, 4, 1, 0], [3, 1, 0, 0], [4, 4, 1, 0]])
+    preds = np.array([[3, 4, 1, 0], [4, 1, 0, 0], [4, 4, 1, 9]])  # padding predictions don't count
+    mask = targets > 0
+    df = accuracy_by_length(targets, preds, mask, np.array([3, 2, 3])).set_index("length")
+    assert df.loc[3, "seq_acc"] == 1.0 and df.loc[2, "seq_acc"] == 0.0
+    assert df.loc[2, "token_acc"] == 0.5 and df.loc[3, "n"] == 2
+
+
+def test_offsets_follow_the_alignment_when_attention_does():
+    n, t, s = 30, 6, 8
+    rng = np.random.default_rng(6)
+    align = np.minimum(np.arange(t)[None] + rng.integers(0, 3, size=(n, 1)), s - 1)
+    a = np.zeros((n, t, s))
+    a[np.arange(n)[:, None], np.arange(t)[None], align] = 1.0
+    mu_scores = -np.abs(np.arange(t)[:, None] + 1 - np.arange(s)[None])   # peaks one step ahead
+    df = offsets(a, align, np.ones((n, t), bool), mu_scores, np.ones(s, bool))
+    np.testing.assert_allclose(df["attended_offset"], df["data_offset"])
+    assert df["data_offset"].iloc[0] == pytest.approx((align[:, 0]).mean())
+    assert (df["temporal_offset"] == 1).all()
+
+
+def test_word_attention_around_the_attended_position():
+    a = np.zeros((1, 2, 6))
+    a[0, 0, [1, 2, 3]] = [0.2, 0.7, 0.1]                   # attends s=2 (word 5)
+    a[0, 1, [4, 5]] = [0.6, 0.4]                           # attends s=4 (word 6)
+    tokens = np.array([[3, 4, 5, 3, 6, 1]])
+    df = word_attention(a, tokens, np.ones((1, 2), bool), [str(i) for i in range(7)])
+    row = df[df["word"] == "5"].set_index("offset")["attention"]
+    assert row[-1] == pytest.approx(0.2) and row[0] == pytest.approx(0.7) and row[1] == pytest.approx(0.1)
+    assert df[df["word"] == "6"].set_index("offset")["attention"][1] == pytest.approx(0.4)
+
+
+def test_vectorised_measurements_match_the_per_sequence_loop():
+    p = random_probe(n=40, seed=7)
+    loop = reference.measure_loop(p)
+    tables, arrays = measure(p, {})
+    for t, mu in loop["mu_enc"].items():
+        np.testing.assert_allclose(arrays["enc_mu"][t], mu, rtol=1e-4, atol=1e-5)
+    for w, chi in loop["chi_dec"].items():
+        np.testing.assert_allclose(arrays["dec_chi"][w], chi, rtol=1e-4, atol=1e-5)
+    overall = tables["term_shares"].query("step == -1")["share"].to_numpy()
+    np.testing.assert_allclose(overall, loop["share"], rtol=1e-4)
+    approx = tables["approximation"].set_index("metric")["value"]
+    assert approx["argmax_agreement"] == pytest.approx(loop["argmax_agreement"])
+
+
+def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path):
+    tables, arrays = measure(random_probe(arch="ved"), {})
+    assert tables["term_shares"].empty and tables["approximation"].empty
+    assert set(tables["variance"]["component"]) == {"mu", "chi", "delta", "sum"}
+    paths = {name: str(tmp_path / f"{name}.csv") for name in TABLE_COLUMNS}
+    save_measurements(tables, arrays, tmp_path / "analysis.npz", paths)
+    back = load_analysis(tmp_path / "analysis.npz")
+    assert str(back["arch"]) == "ved"
+    np.testing.assert_array_equal(back["enc_mu"], arrays["enc_mu"])
+    # empty tables keep their header
+    assert list(pd.read_csv(paths["term_shares"]).columns) == TABLE_COLUMNS["term_shares"]
+
+
+def test_attention_model_fills_every_table():
+    p = random_probe(arch="ao")
+    p["align"] = np.minimum(np.arange(12)[None].repeat(64, 0), p["enc_len"][:, None] - 1).astype(np.int32)
+    tables, arrays = measure(p, {f"I_{i}": f"O_{i}" for i in range(6)})
+    for name, cols in TABLE_COLUMNS.items():
+        assert not tables[name].empty, name
+        assert list(tables[name].columns) == cols, name
+    assert arrays["mean_attention"].shape == (12, 12)
+    assert arrays["value_points"].shape[1] == p["W_v"].shape[1]
