@@ -113,6 +113,14 @@ def test_variance_fractions_of_pure_components():
     assert 0 < f["mu"] < 1 and 0 < f["chi"] < 1 and 0 < f["delta"] < 1
 
 
+def test_variance_fractions_sum_to_one_on_ragged_data():
+    p = random_probe(n=80, seed=9)
+    for h, tok, n in ((p["enc_states"], p["enc_tokens"], p["enc_len"]), (p["dec_states"], p["dec_inputs"], p["dec_len"])):
+        f = variance_fractions(h, decompose(h, tok, n, 9))
+        assert f["sum"] == pytest.approx(1.0, abs=1e-6)
+        assert min(f["mu"], f["chi"], f["delta"]) > 0.01
+
+
 def test_nine_terms_sum_to_the_score():
     p = random_probe()
     enc = decompose(p["enc_states"], p["enc_tokens"], p["enc_len"], len(p["src_vocab"]))

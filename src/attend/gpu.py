@@ -33,7 +33,7 @@ DEFAULT_LOCK_DIR = Path(tempfile.gettempdir()) / "attend-gpu-locks"
 def detect_gpus() -> int:
     """Number of NVIDIA GPUs on this machine (``ATTEND_FAKE_GPUS`` overrides)."""
     fake = os.environ.get("ATTEND_FAKE_GPUS")
-    if fake is not None:
+    if fake not in (None, ""):  # set but empty (e.g. `ATTEND_FAKE_GPUS= cmd`) means unset
         return int(fake)
     if shutil.which("nvidia-smi") is None:
         return 0

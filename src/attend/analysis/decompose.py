@@ -69,8 +69,9 @@ def decompose(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, vocab
 
 def variance_fractions(states: np.ndarray, dec: Decomposition) -> dict[str, float]:
     """Fraction of the states' total variance (sum of squared deviations from their mean,
-    over valid positions) that each component carries on its own. The three need not sum to
-    one: the components are not orthogonal; ``sum`` reports by how much."""
+    over valid positions) that each component carries. The three sum to one (``sum``, kept
+    as a check): the residual h − μ_t averages to zero at every position, and Δ to zero over
+    every word's occurrences, so the cross terms vanish."""
 
     def total_ss(x):
         v = x[dec.mask].astype(np.float64)

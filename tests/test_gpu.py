@@ -1,0 +1,210 @@
+"""GPU claiming (attend.gpu) across real processes: each job is a separate Python process
+that claims a device, reports what it got, and holds it until told to exit (or is killed).
+
+No TensorFlow: ``ATTEND_FAKE_GPUS`` simulates the devices and every test uses its own
+lock directory, so nothing here touches a real GPU or the default lock directory.
+"""
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import pytest
+
+# A training job's first lines (as in workflow/scripts/train.py), then: report the
+# environment the job would import TensorFlow with, and hold the claim until stdin closes.
+HOLDER = r"""
+import json, os, sys
+from attend.gpu import claim_device_for_job
+
+threads, slots, gpu, lock_dir = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+claim = claim_device_for_job(threads, slots, gpu, lock_dir=lock_dir)
+keys = ["CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+        "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
+report = {k: os.environ.get(k) for k in keys}
+report["claim_device"] = claim.device
+report["holds_lock"] = claim.lock_file is not None
+print(json.dumps(report), flush=True)
+sys.stdin.read()  # hold the device until the test closes our stdin
+"""
+
+STARTUP_S = 15  # generous: a cold Python start on a loaded 2-core machine
+
+
+class Job:
+    def __init__(self, lock_dir, n_gpus, gpu=1, slots=1, threads=1, preset=None):
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("CUDA_VISIBLE_DEVICES", "ATTEND_FAKE_GPUS") and not k.endswith("_NUM_THREADS")}
+        env["ATTEND_FAKE_GPUS"] = str(n_gpus)
+        if preset is not None:
+            env["CUDA_VISIBLE_DEVICES"] = preset
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(threads), str(slots), str(gpu), str(lock_dir)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )
+        self._report = None
+
+    def report(self, timeout=STARTUP_S):
+        """The job's claim, or None if it has not claimed anything within `timeout`."""
+        if self._report is None:
+            ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+            if not ready:
+                return None
+            line = self.proc.stdout.readline()
+            if not line:
+                raise AssertionError(f"job exited with {self.proc.wait()}: {self.proc.stderr.read()}")
+            self._report = json.loads(line)
+        return self._report
+
+    @property
+    def device(self):
+        report = self.report()
+        assert report is not None, "job did not claim a device in time"
+        return report["CUDA_VISIBLE_DEVICES"]
+
+    def finish(self):
+        """Let the job end normally (closing its stdin), releasing its claim."""
+        self.proc.stdin.close()
+        assert self.proc.wait(timeout=STARTUP_S) == 0, self.proc.stderr.read()
+
+    def kill9(self):
+        os.kill(self.proc.pid, signal.SIGKILL)
+        assert self.proc.wait(timeout=STARTUP_S) == -signal.SIGKILL
+
+
+@pytest.fixture
+def start(tmp_path):
+    """start(n_gpus, **kw) -> a running Job sharing this test's lock directory."""
+    jobs = []
+    lock_dir = tmp_path / "locks"
+
+    def _start(n_gpus, **kw):
+        job = Job(lock_dir, n_gpus, **kw)
+        jobs.append(job)
+        return job
+
+    _start.lock_dir = lock_dir
+    yield _start
+    for job in jobs:
+        if job.proc.poll() is None:
+            job.proc.kill()
+        job.proc.wait()
+        for stream in (job.proc.stdin, job.proc.stdout, job.proc.stderr):
+            if not stream.closed:
+                stream.close()
+
+
+def test_overlapping_jobs_get_distinct_devices(start):
+    jobs = [start(3) for _ in range(3)]
+    assert sorted(job.device for job in jobs) == ["0", "1", "2"]
+    assert all(job.report()["holds_lock"] for job in jobs)
+
+
+def test_two_slots_per_device_put_at_most_two_jobs_on_one(start):
+    jobs = [start(2, slots=2) for _ in range(4)]
+    devices = [job.device for job in jobs]
+    assert Counter(devices) == {"0": 2, "1": 2}
+    # a fifth job finds every slot taken and waits rather than overbook a device
+    assert start(2, slots=2).report(timeout=2.0) is None
+
+
+def test_first_slots_fill_before_sharing(start):
+    first = start(2, slots=2)
+    first.device  # claimed before the second starts
+    second = start(2, slots=2)
+    assert {first.device, second.device} == {"0", "1"}
+
+
+def test_killed_job_frees_its_device(start):
+    jobs = [start(2) for _ in range(2)]
+    devices = {job.device: job for job in jobs}
+    assert set(devices) == {"0", "1"}
+    devices["1"].kill9()  # no cleanup runs: the kernel must drop the flock
+    assert start(2).device == "1"
+
+
+def test_busy_devices_make_a_job_wait_until_one_is_freed(start):
+    holders = [start(2) for _ in range(2)]
+    by_device = {job.device: job for job in holders}
+    waiter = start(2)
+    assert waiter.report(timeout=2.5) is None, "claimed a device that another job holds"
+    by_device["0"].finish()
+    report = waiter.report(timeout=10)
+    assert report is not None, "did not pick up the freed device"
+    assert report["CUDA_VISIBLE_DEVICES"] == "0" and report["holds_lock"]
+
+
+def test_preset_visible_devices_are_kept_and_lock_nothing(start):
+    preset = start(2, preset="1")
+    report = preset.report()
+    assert report is not None
+    assert report["CUDA_VISIBLE_DEVICES"] == "1" and report["claim_device"] == "1"
+    assert not report["holds_lock"]
+    lock_dir = start.lock_dir
+    assert not lock_dir.exists() or not any(lock_dir.iterdir())
+    # both devices are still free for jobs the scheduler did not place
+    assert sorted(start(2).device for _ in range(2)) == ["0", "1"]
+
+
+@pytest.mark.parametrize("n_gpus, gpu", [(0, 0), (0, 1), (2, 0)])
+def test_cpu_jobs_hide_gpus_and_use_the_given_threads(start, n_gpus, gpu):
+    """No device on the machine, or the job did not ask for one: CPU, threads as given."""
+    report = start(n_gpus, gpu=gpu, threads=3).report()
+    assert report is not None
+    assert report["CUDA_VISIBLE_DEVICES"] == "" and report["claim_device"] == ""
+    assert not report["holds_lock"]
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        assert report[var] == "3", var
+    assert report["TF_NUM_INTEROP_THREADS"] == "2"
+    if n_gpus:  # a CPU job must not use up a GPU slot
+        assert sorted(start(n_gpus).device for _ in range(n_gpus)) == ["0", "1"]
+
+
+def test_gpu_jobs_also_get_their_thread_counts(start):
+    report = start(1, threads=1).report()
+    assert report["CUDA_VISIBLE_DEVICES"] == "0"
+    assert report["OMP_NUM_THREADS"] == "1" and report["TF_NUM_INTEROP_THREADS"] == "1"
+
+
+def test_timeout_when_no_slot_frees(tmp_path, monkeypatch):
+    """In-process: a claim that cannot be served in `timeout_s` raises, naming the lock dir."""
+    from attend.gpu import claim_device
+
+    env = {}
+    held = claim_device(1, 1, tmp_path, env=env)
+    try:
+        assert env["CUDA_VISIBLE_DEVICES"] == "0"
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError, match=str(tmp_path)):
+            claim_device(1, 1, tmp_path, timeout_s=0.3, poll_s=0.05, env={})
+        assert time.monotonic() - t0 < 5
+    finally:
+        held.release()
+    again = {}
+    claim_device(1, 1, tmp_path, env=again).release()  # released: free again
+    assert again["CUDA_VISIBLE_DEVICES"] == "0"
+
+
+def test_detect_gpus(monkeypatch):
+    from attend import gpu
+
+    monkeypatch.setenv("ATTEND_FAKE_GPUS", "3")
+    assert gpu.detect_gpus() == 3
+    # unset or empty: ask nvidia-smi, counting its "GPU i: ..." lines
+    listing = "GPU 0: NVIDIA H100 (UUID: GPU-a)\nGPU 1: NVIDIA H100 (UUID: GPU-b)\n"
+    monkeypatch.setattr(gpu.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
+    monkeypatch.setattr(gpu.subprocess, "run",
+                        lambda *a, **kw: subprocess.CompletedProcess(a, 0, stdout=listing))
+    for value in (None, ""):
+        if value is None:
+            monkeypatch.delenv("ATTEND_FAKE_GPUS")
+        else:
+            monkeypatch.setenv("ATTEND_FAKE_GPUS", value)
+        assert gpu.detect_gpus() == 2
+    monkeypatch.setattr(gpu.shutil, "which", lambda name: None)
+    assert gpu.detect_gpus() == 0
