@@ -11,9 +11,15 @@ import pandas as pd
 KEYS = ["task", "arch", "seed"]
 
 
+def read_table(path) -> pd.DataFrame:
+    """A CSV of this project: only empty cells are missing, so words such as "null" or
+    "nan" (translation vocabularies have them) stay words."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
 def _read_csv(path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path)
+        return read_table(path)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 

@@ -1,0 +1,63 @@
+"""Figure 1 (PAPER.md §5.1): overview on one_to_one with the recurrent encoder-decoder
+with attention (AED). (a) the attention matrix of one test sequence, (b, c) encoder and
+decoder hidden states in PCA space: the temporal trajectory μ_t (line) and the input
+components μ̄ + χ(w) (crosses), the two parts of h = μ_t + χ(w) + Δ."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import panels, style
+from .style import plt
+
+KEY = "one_to_one/aed"
+
+
+def _attention_panel(ax, model: style.Model | None) -> None:
+    title = "attention of one test sequence"
+    if model is None or "sample_attention" not in model.arrays or not len(model["sample_attention"]):
+        style.placeholder(ax, "one_to_one / AED not in this config" if model is None else "no sample attention saved")
+        ax.set_title(title)
+        return
+    a = model.arrays
+    enc_len, dec_len = int(a["sample_enc_len"][0]), int(a["sample_dec_len"][0])
+    src = [str(a["src_vocab"][w]) for w in a["sample_enc_tokens"][0, :enc_len]]
+    tgt = [str(a["tgt_vocab"][w]) for w in a["sample_targets"][0, :dec_len]]
+    panels.attention_matrix(ax, a["sample_attention"][0], dec_len=dec_len, enc_len=enc_len, src=src, tgt=tgt,
+                            title=f"{title}: " + r"$\alpha_{ts}$" + f"\n({enc_len} input tokens, incl. </s>)")
+    ax.set_xlabel("encoder position s (input word)")
+    ax.set_ylabel("decoder step t (output word)")
+    cbar = ax.figure.colorbar(ax.images[0], ax=ax, fraction=0.05, pad=0.02)
+    cbar.set_label("attention weight")
+
+
+def _pca_panel(ax, model: style.Model | None, side: str) -> None:
+    name = "encoder" if side == "enc" else "decoder"
+    title = f"{name} hidden states in PCA space"
+    if model is None:
+        style.placeholder(ax, "one_to_one / AED not in this config")
+        ax.set_title(title)
+        return
+    panels.pca_trajectories(ax, model, side)
+    word = "input word" if side == "enc" else "decoder input (previous output) word"
+    ax.set_title(f"{title}\nline: temporal trajectory " + r"$\mu_t$" + "; ×: "
+                 + r"$\bar\mu + \chi(w)$" + f"\nper {word}")
+    ax.legend(frameon=False, loc="best", fontsize=6)
+    if ax.collections:
+        cbar = ax.figure.colorbar(ax.collections[0], ax=ax, fraction=0.05, pad=0.02)
+        cbar.set_label(f"{name} position")
+        cbar.solids.set_alpha(1)
+
+
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
+    model = style.Model(KEY, analysis[KEY]) if KEY in analysis else None
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.9), gridspec_kw={"width_ratios": [1.05, 1, 1], "wspace": 0.45})
+    _attention_panel(axes[0], model)
+    _pca_panel(axes[1], model, "enc")
+    _pca_panel(axes[2], model, "dec")
+    for ax, letter in zip(axes, "abc"):
+        ax.text(-0.14, 1.0, letter, transform=ax.transAxes, fontsize=12, fontweight="bold", va="bottom")
+    fig.suptitle("Figure 1 — overview, one-to-one with AED: a sample attention matrix, and hidden states "
+                 r"$h = \mu_t + \chi(w) + \Delta$ with the temporal trajectory $\mu_t$ and the input "
+                 r"components $\chi(w)$ drawn", fontsize=10, y=1.04)
+    style.save(fig, pdf, png)

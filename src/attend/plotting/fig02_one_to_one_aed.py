@@ -1,0 +1,22 @@
+"""Figure 2 (PAPER.md §5.2): how the encoder-decoder with attention (AED) solves
+one-to-one translation. (a) the encoder's and decoder's temporal trajectories μ_t, made by
+the recurrence; (b) attention built from those alone, softmax(μ^D·μ^E), beside the mean
+attention Ā; (c) the input components through the value matrix cluster by word along the
+readout directions of their translations (F2, F3); (d) the nine score terms' shares at the
+attended position: temporal (μ·μ) dominates (F1, F4)."""
+
+from __future__ import annotations
+
+from . import panels, style
+from .style import plt
+
+KEY = "one_to_one/aed"
+
+
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
+    model = style.Model(KEY, analysis[KEY]) if KEY in analysis else None
+    fig = plt.figure(figsize=(15, 8.2))
+    panels.one_task_mechanism(fig, model, missing="one_to_one / AED not in this config")
+    fig.suptitle("Figure 2 — one-to-one, AED (recurrent encoder-decoder with attention): temporal components "
+                 "align (F1); input components line up with the readout (F2, F3)", fontsize=10)
+    style.save(fig, pdf, png)

@@ -1,0 +1,114 @@
+"""Figure 4 (PAPER.md §5.4): the vanilla encoder-decoder (VED), the baseline without
+attention. What the μ/χ/Δ decomposition shows when a single final state must carry the
+whole input, and how accuracy falls with input length."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import panels, style
+from .style import plt
+
+TASKS = list(style.TASK_NAMES)
+COMPONENTS = ["mu", "chi", "delta"]
+COMPONENT_LABELS = {"mu": "μ (temporal)", "chi": "χ (input)", "delta": "Δ (residual)"}
+COMPONENT_COLORS = {"mu": style.TERM_COLORS["mu·mu"], "chi": style.TERM_COLORS["chi·chi"],
+                    "delta": style.TERM_COLORS["delta·delta"]}
+TASK_COLORS = dict(zip(TASKS, ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e"]))
+
+
+def _variance(models: dict[str, style.Model]) -> pd.DataFrame:
+    frames = []
+    for task in TASKS:
+        m = models.get(f"{task}/ved")
+        if m is None:
+            continue
+        df = m.table("variance")
+        if len(df):
+            frames.append(df.assign(task=task))
+    if not frames:
+        return pd.DataFrame(columns=["task", "side", "component", "fraction"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _variance_panel(ax, var: pd.DataFrame, side: str) -> None:
+    tasks = [t for t in TASKS if t in set(var["task"])]
+    if not tasks:
+        style.placeholder(ax, "no VED model in this config")
+        ax.set_title(f"VED {side}: variance carried by μ, χ, Δ")
+        return
+    width = 0.26
+    x = np.arange(len(tasks))
+    for i, comp in enumerate(COMPONENTS):
+        values = []
+        for task in tasks:
+            row = var[(var["task"] == task) & (var["side"] == side) & (var["component"] == comp)]
+            values.append(float(row["fraction"].iloc[0]) if len(row) else np.nan)
+        bars = ax.bar(x + (i - 1) * width, values, width, color=COMPONENT_COLORS[comp], label=COMPONENT_LABELS[comp])
+        for b, v in zip(bars, values):
+            if np.isfinite(v):
+                ax.text(b.get_x() + b.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=5)
+    ax.set_xticks(x, [style.TASK_NAMES[t] for t in tasks])
+    ax.set_ylim(0, 1.08)
+    ax.set_ylabel("fraction of state variance")
+    ax.set_title(f"VED {side}: variance carried by μ, χ, Δ")
+    ax.legend(frameon=False, loc="upper right", ncols=3, fontsize=6)
+
+
+def _pca_panel(ax, model: style.Model | None, side: str) -> None:
+    name = "encoder" if side == "enc" else "decoder"
+    if model is None:
+        style.placeholder(ax, "one_to_one / VED not in this config")
+        ax.set_title(f"one-to-one VED {name} states (PCA)")
+        return
+    panels.pca_trajectories(ax, model, side)
+    ax.set_title(f"one-to-one VED {name} states (PCA)\nline = μ_t; × = μ̄ + χ(w) of frequent words")
+    ax.legend(frameon=False, loc="best", fontsize=6)
+    if ax.collections:
+        cbar = ax.figure.colorbar(ax.collections[0], ax=ax, fraction=0.05, pad=0.02)
+        cbar.set_label(f"{name} position")
+        cbar.solids.set_alpha(1)
+
+
+def _length_panel(ax, models: dict[str, style.Model], column: str, label: str) -> None:
+    drawn = False
+    for task in TASKS:
+        m = models.get(f"{task}/ved")
+        if m is None:
+            continue
+        df = m.table("accuracy_by_length")
+        if not len(df):
+            continue
+        df = df.sort_values("length")
+        ax.plot(df["length"], df[column], "-", marker=style.TASK_MARKERS[task], ms=3, lw=1,
+                color=TASK_COLORS[task], label=style.TASK_NAMES[task])
+        drawn = True
+    if not drawn:
+        style.placeholder(ax, "no VED model in this config")
+        ax.set_title(f"VED {label} vs input length")
+        return
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("input length (tokens, incl. </s>)")
+    ax.set_ylabel(f"{label} (teacher-forced)")
+    ax.set_title(f"VED {label} vs input length\n(test set, teacher-forced decoding)")
+    ax.legend(frameon=False, fontsize=6)
+
+
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
+    models = style.load_models({k: v for k, v in analysis.items() if k.endswith("/ved")})
+    var = _variance(models)
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7), gridspec_kw={"width_ratios": [1.25, 1.25, 1]})
+    _variance_panel(axes[0, 0], var, "encoder")
+    _variance_panel(axes[0, 1], var, "decoder")
+    o2o = models.get("one_to_one/ved")
+    _pca_panel(axes[0, 2], o2o, "enc")
+    _length_panel(axes[1, 0], models, "seq_acc", "sequence accuracy")
+    _length_panel(axes[1, 1], models, "token_acc", "token accuracy")
+    _pca_panel(axes[1, 2], o2o, "dec")
+    for ax, letter in zip(axes.flat, "abcdef"):
+        ax.text(-0.12, 1.04, letter, transform=ax.transAxes, fontsize=10, fontweight="bold", va="bottom")
+    fig.suptitle("Figure 4 — vanilla encoder-decoder (VED, no attention): decomposition and accuracy vs length",
+                 fontsize=10)
+    fig.tight_layout()
+    style.save(fig, pdf, png)

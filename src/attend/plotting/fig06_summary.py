@@ -1,0 +1,88 @@
+"""Figure 6 (PAPER.md §5.6, finding F4): across tasks, the better the average attention
+matrix Ā stands in for a single example's attention, the larger the share of the temporal
+(μ·μ) term in the attention scores. One point per task × architecture (AED, AO) × seed."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from ..claims import spearman
+from . import style
+from ..tables import read_table
+from .style import plt
+
+ARCHS = ["aed", "ao"]
+X_METRICS = {
+    "argmax_agreement": ("argmax agreement of each example's attention with Ā\n(fraction of decoder steps)",
+                         "temporal share vs argmax agreement with Ā", "F4 expects ρ > 0"),
+    "tv_distance": ("mean total-variation distance, example attention vs Ā\n(0 = Ā is exact)",
+                    "temporal share vs distance to Ā", "F4 expects ρ < 0"),
+}
+
+
+def _read(path: str | None) -> pd.DataFrame:
+    if not path:
+        return pd.DataFrame()
+    try:
+        return read_table(path)
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return pd.DataFrame()
+
+
+def _points(tables: dict[str, str], metric: str) -> pd.DataFrame:
+    approx, shares = _read(tables.get("approximation")), _read(tables.get("term_shares"))
+    need_a, need_s = {"task", "arch", "seed", "metric", "value"}, {"task", "arch", "seed", "step", "term", "share"}
+    if approx.empty or shares.empty or not need_a <= set(approx) or not need_s <= set(shares):
+        return pd.DataFrame(columns=["task", "arch", "seed", "value", "share"])
+    a = approx[approx["metric"] == metric][["task", "arch", "seed", "value"]]
+    s = shares[(shares["step"] == -1) & (shares["term"] == "mu·mu")][["task", "arch", "seed", "share"]]
+    points = a.merge(s, on=["task", "arch", "seed"])
+    return points[points["arch"].isin(ARCHS)].dropna(subset=["value", "share"])
+
+
+def _panel(ax, points: pd.DataFrame, metric: str) -> None:
+    xlabel, title, expect = X_METRICS[metric]
+    if points.empty:
+        style.placeholder(ax, "no AED/AO models with attention measurements")
+        ax.set_title(title)
+        return
+    for (task, arch), g in points.groupby(["task", "arch"], sort=False):
+        ax.scatter(g["value"], g["share"], marker=style.TASK_MARKERS.get(task, "o"), s=42,
+                   color=style.ARCH_COLORS.get(arch, "k"), edgecolors="k", linewidths=0.5, alpha=0.85, zorder=3)
+        ax.annotate(style.TASK_NAMES.get(task, task), (g["value"].mean(), g["share"].mean()), fontsize=6,
+                    xytext=(5, 4), textcoords="offset points", color="0.25")
+    rho = spearman(points["value"], points["share"])
+    n_tasks = points["task"].nunique()
+    ax.set_title(f"{title}\nSpearman ρ = {rho:.2f}  ({expect}; n = {len(points)} models, {n_tasks} tasks)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("μ·μ share of |score| at the attended position")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, 1.02) if metric == "argmax_agreement" else ax.set_xlim(left=0)
+    ax.grid(alpha=0.25, lw=0.5)
+
+
+def _legend(ax, points: pd.DataFrame) -> None:
+    tasks = [t for t in style.TASK_NAMES if t in set(points["task"])]
+    archs = [a for a in ARCHS if a in set(points["arch"])]
+    handles = [Line2D([], [], ls="", marker=style.TASK_MARKERS[t], color="0.5", markeredgecolor="k", ms=6,
+                      label=style.TASK_NAMES[t]) for t in tasks]
+    handles += [Line2D([], [], ls="", marker="o", color=style.ARCH_COLORS[a], markeredgecolor="k", ms=6,
+                       label=style.ARCH_NAMES[a]) for a in archs]
+    if handles:
+        ax.legend(handles=handles, frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                  title="task (marker) / arch (colour)", title_fontsize=7)
+
+
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.4))
+    points = {}
+    for ax, metric in zip(axes, X_METRICS):
+        points[metric] = _points(tables, metric)
+        _panel(ax, points[metric], metric)
+    _legend(axes[1], points["argmax_agreement"] if len(points["argmax_agreement"]) else points["tv_distance"])
+    fig.suptitle("Figure 6 — summary (F4): the better the mean attention Ā approximates single examples, "
+                 "the larger the temporal (μ·μ) share", fontsize=10)
+    fig.tight_layout()
+    style.save(fig, pdf, png)
+
