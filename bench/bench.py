@@ -137,13 +137,16 @@ def training_throughput(arch: str, steps: int, threads: int) -> dict[str, float]
 
 def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
     from attend.analysis import reference
-    from attend.analysis.measure import measure
+    from attend.analysis.measure import breakdown, decompose_both
     from test_analysis import random_probe  # the tests' realistic probe factory
 
     probe = random_probe(n=n_seq, s=length + 1, t=length + 1, units=units, arch="aed", seed=0)
-    start = time.perf_counter()
-    measure(probe, {})
-    vectorised = time.perf_counter() - start
+    times = []
+    for _ in range(3):  # best of three: the same work as the loop, decomposition to approximation
+        start = time.perf_counter()
+        breakdown(probe, *decompose_both(probe))
+        times.append(time.perf_counter() - start)
+    vectorised = min(times)
     sub = {k: (v[:200] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == n_seq else v)
            for k, v in probe.items()}
     start = time.perf_counter()

@@ -63,6 +63,8 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
     done_before = json.loads(meta.read_text())["epoch"]
     assert 3 <= done_before < 8, "killed mid-run, after some checkpoints"
     assert not (killed / "metrics.json").exists()
+    # Snakemake deletes an incomplete job's outputs before rerunning it.
+    (killed / "log.csv").unlink(missing_ok=True)
 
     resumed = run(killed)
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()[-3000:]
@@ -73,6 +75,7 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
     # The log continues where the checkpoint left it: each validation period once.
     log = pd.read_csv(killed / "log.csv")
     assert log["epoch"].is_unique and log["step"].iloc[-1] == 80
+    assert log["step"].tolist() == list(range(10, 81, 10)), "the resumed log keeps the history"
     # Same batches, same weights and optimizer state: the same final model.
     for key in ("test_token_acc", "test_seq_acc", "test_teacher_forced_token_acc"):
         assert m_resumed[key] == pytest.approx(m_straight[key], abs=1e-9), key

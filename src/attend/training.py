@@ -176,10 +176,14 @@ def train(
     resumed = (Path(checkpoint_dir) / "training_metadata.json").exists()
     if resumed:
         log.info("resuming from the checkpoint in %s", checkpoint_dir)
+    # The log grows beside the checkpoint, not at log_path: Snakemake deletes a killed
+    # job's outputs, and the resumed run must keep the whole history.
+    Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+    partial_log = Path(checkpoint_dir) / "train_log.csv"
     callbacks = [
         keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"),
         validation,  # must precede CSVLogger so its numbers reach the log
-        keras.callbacks.CSVLogger(str(log_path), append=resumed),
+        keras.callbacks.CSVLogger(str(partial_log), append=resumed and partial_log.exists()),
         *(extra_callbacks or []),
     ]
     # shuffle=False: the batch order is already random, and must not depend on Python's
@@ -189,6 +193,7 @@ def train(
 
     test = greedy_accuracy(model, arrays["test_src"], arrays["test_tgt"])
     forced = teacher_forced_accuracy(model, arrays["test_src"], arrays["test_tgt"])
+    shutil.copyfile(partial_log, log_path)
     history = np.genfromtxt(log_path, delimiter=",", names=True)
     metrics = {
         "arch": arch, "seed": seed,

@@ -17,7 +17,8 @@ TERMS = [f"{a}·{b}" for a in COMPONENTS for b in COMPONENTS]
 
 
 def score_terms(dec_parts: dict, enc_parts: dict, w_q: np.ndarray, w_k: np.ndarray, scale: float) -> np.ndarray:
-    """(9, N, T, S): every term of the score, in the order of ``TERMS``."""
+    """(9, N, T, S): every term of the score at every (t, s), in the order of ``TERMS``
+    (for tests and small inputs; the measurements need only :func:`attended_terms`)."""
     q = {a: dec_parts[a] @ w_q for a in COMPONENTS}
     k = {b: np.swapaxes(enc_parts[b] @ w_k, 1, 2) for b in COMPONENTS}
     return np.stack([(q[a] @ k[b]) * scale for a in COMPONENTS for b in COMPONENTS])
@@ -28,22 +29,34 @@ def attended(attention: np.ndarray) -> np.ndarray:
     return attention.argmax(-1)
 
 
-def term_shares(terms: np.ndarray, attention: np.ndarray, dec_mask: np.ndarray) -> dict[str, np.ndarray]:
+def attended_terms(dec, enc, dec_states, enc_states, attention, w_q, w_k, scale) -> np.ndarray:
+    """(9, M): the nine terms at each valid decoder step (the M rows of ``dec.rows``) and
+    its attended encoder position s*. With G = W_q W_kᵀ·scale, term(a, b) = a G bᵀ, so the
+    only large product is the decoder residual times G; μ and χ are projected per position
+    and per word, then looked up."""
+    seq, pos = dec.rows
+    s_star = attention[seq, pos].argmax(-1)
+    g = (w_q @ w_k.T) * scale
+    dec_tokens = dec.tokens[seq, pos]
+    q_mu, q_chi = (dec.mu @ g)[pos], (dec.chi @ g)[dec_tokens]
+    q = {"mu": q_mu, "chi": q_chi, "delta": dec_states[seq, pos] @ g - q_mu - q_chi}
+    e_mu, e_chi = enc.mu[s_star], enc.chi[enc.tokens[seq, s_star]]
+    e = {"mu": e_mu, "chi": e_chi, "delta": enc_states[seq, s_star] - e_mu - e_chi}
+    return np.stack([np.einsum("md,md->m", q[a], e[b]) for a in COMPONENTS for b in COMPONENTS])
+
+
+def term_shares(terms: np.ndarray, pos: np.ndarray, width: int) -> dict[str, np.ndarray]:
     """Each term's share |term| / Σ|terms| and its signed value at the attended position,
-    averaged per decoder step (``*_by_step``, (T, 9)) and over every valid step (9,)."""
-    s_star = attended(attention)
-    at = np.take_along_axis(terms, s_star[None, ..., None], axis=-1)[..., 0]   # (9, N, T)
-    total = np.abs(at).sum(0)
-    share = np.abs(at) / np.where(total > 0, total, 1.0)
-    m = dec_mask[None].astype(np.float64)
-    per_step_n = dec_mask.sum(0)
-    denom = np.maximum(per_step_n, 1)
+    averaged per decoder step (``*_by_step``, (T, 9)) and over every valid step (9,).
+    ``terms`` is (9, M), ``pos`` the decoder step of each of the M rows."""
+    total = np.abs(terms).sum(0)
+    share = np.abs(terms) / np.where(total > 0, total, 1.0)
+    count = np.bincount(pos, minlength=width)
+    denom = np.maximum(count, 1)[:, None]
+    by_step = lambda x: np.stack([np.bincount(pos, weights=row, minlength=width) for row in x], 1) / denom  # noqa: E731
     return {
-        "share_by_step": ((share * m).sum(1) / denom).T,
-        "signed_by_step": ((at * m).sum(1) / denom).T,
-        "share": (share * m).sum((1, 2)) / dec_mask.sum(),
-        "signed": (at * m).sum((1, 2)) / dec_mask.sum(),
-        "step_count": per_step_n,
+        "share_by_step": by_step(share), "signed_by_step": by_step(terms),
+        "share": share.mean(1), "signed": terms.mean(1), "step_count": count,
     }
 
 

@@ -1,8 +1,10 @@
 """h = μ_t + χ(w) + Δ (PAPER.md §4.1), vectorised over every sequence at once.
 
-States are (N, L, n) arrays, zero at padding; ``tokens`` (N, L) says which word sits at
-each position (for the decoder: its *input* token) and ``lengths`` (N,) how many positions
-are valid (the end-of-sequence position counts, padding after it does not).
+States are (N, L, n) arrays; ``tokens`` (N, L) says which word sits at each position (for
+the decoder: its *input* token) and ``lengths`` (N,) how many positions are valid (the
+end-of-sequence position counts, padding after it does not). Internally the valid
+positions are flattened to M rows, so no work is spent on padding and every product is
+one large matrix multiplication.
 """
 
 from __future__ import annotations
@@ -20,16 +22,20 @@ def valid_mask(lengths: np.ndarray, width: int) -> np.ndarray:
 
 
 def group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-group sums of the rows of ``values`` (M, k) and the group sizes, by one sort and
-    ``np.add.reduceat`` (no Python loop, no dense one-hot)."""
+    """Per-group sums of the rows of ``values`` (M, k), and the group sizes. Few groups: one
+    matrix product with the one-hot group matrix; many (a translation vocabulary): one sort
+    and ``np.add.reduceat``. No Python loop over rows either way."""
+    values = values.reshape(len(values), -1)
+    counts = np.bincount(groups, minlength=n_groups)
+    if n_groups * len(values) <= 50_000_000:
+        onehot = np.zeros((n_groups, len(values)), dtype=values.dtype)
+        onehot[groups, np.arange(len(values))] = 1
+        return (onehot @ values).astype(np.float64), counts
     order = np.argsort(groups, kind="stable")
-    g = groups[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.array([], dtype=int)
-    sums = np.zeros((n_groups,) + values.shape[1:], dtype=np.float64)
-    counts = np.zeros(n_groups, dtype=np.int64)
-    if len(g):
-        sums[g[starts]] = np.add.reduceat(values[order].astype(np.float64), starts, axis=0)
-        counts[g[starts]] = np.diff(np.r_[starts, len(g)])
+    present = np.flatnonzero(counts)
+    starts = np.r_[0, np.cumsum(counts[present])[:-1]]
+    sums = np.zeros((n_groups, values.shape[1]), dtype=np.float64)
+    sums[present] = np.add.reduceat(values[order], starts, axis=0)
     return sums, counts
 
 
@@ -44,24 +50,38 @@ class Decomposition:
     mask: np.ndarray        # (N, L)  valid positions
     tokens: np.ndarray      # (N, L)
 
+    @property
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sequence, position) of each valid position, the M flat rows."""
+        return np.nonzero(self.mask)
+
+    def flat_parts(self, flat_states: np.ndarray) -> dict[str, np.ndarray]:
+        """The components at the valid positions, (M, n) each, given the states there."""
+        seq, pos = self.rows
+        mu, chi = self.mu[pos], self.chi[self.tokens[seq, pos]]
+        return {"mu": mu, "chi": chi, "delta": flat_states - mu - chi}
+
     def parts(self, states: np.ndarray) -> dict[str, np.ndarray]:
         """The three (N, L, n) components of ``states``, each zero at padding; they sum to
         ``states`` exactly at valid positions."""
-        m = self.mask[..., None]
-        mu = np.where(m, self.mu[None], 0.0).astype(np.float32)
-        chi = np.where(m, self.chi[self.tokens], 0.0).astype(np.float32)
-        return {"mu": mu, "chi": chi, "delta": np.where(m, states - mu - chi, 0.0).astype(np.float32)}
+        out = {}
+        for name, flat in self.flat_parts(states[self.mask]).items():
+            full = np.zeros(states.shape, dtype=np.float32)
+            full[self.mask] = flat
+            out[name] = full
+        return out
 
 
 def decompose(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Decomposition:
     """μ_t: mean state at position t over the sequences valid there; χ(w): mean of h − μ_t
     over every valid occurrence of token w at any position."""
-    n_seq, width, _ = states.shape
-    mask = valid_mask(lengths, width)
-    step_count = mask.sum(0)
-    mu = (states * mask[..., None]).sum(0, dtype=np.float64) / np.maximum(step_count, 1)[:, None]
-    resid = (states - mu[None])[mask]
-    sums, word_count = group_sums(resid, tokens[mask], vocab_size)
+    mask = valid_mask(lengths, states.shape[1])
+    seq, pos = np.nonzero(mask)
+    flat = states[seq, pos]
+    step_count = np.bincount(pos, minlength=states.shape[1])
+    mu = group_sums(flat, pos, states.shape[1])[0] / np.maximum(step_count, 1)[:, None]
+    words = tokens[seq, pos]
+    sums, word_count = group_sums(flat - mu[pos], words, vocab_size)
     chi = sums / np.maximum(word_count, 1)[:, None]
     return Decomposition(mu=mu.astype(np.float32), chi=chi.astype(np.float32), step_count=step_count,
                          word_count=word_count, mask=mask, tokens=tokens)
@@ -74,10 +94,11 @@ def variance_fractions(states: np.ndarray, dec: Decomposition) -> dict[str, floa
     every word's occurrences, so the cross terms vanish."""
 
     def total_ss(x):
-        v = x[dec.mask].astype(np.float64)
-        return float(((v - v.mean(0)) ** 2).sum())
+        x = x.astype(np.float64)
+        return float(((x - x.mean(0)) ** 2).sum())
 
-    total = total_ss(states)
-    out = {name: total_ss(part) / total for name, part in dec.parts(states).items()}
+    flat = states[dec.mask]
+    total = total_ss(flat)
+    out = {name: total_ss(part) / total for name, part in dec.flat_parts(flat).items()}
     out["sum"] = sum(out[c] for c in COMPONENTS)
     return out

@@ -63,12 +63,14 @@ def _sample_positions(mask: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarr
 
 
 def _pca(states: np.ndarray, mask: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k principal axes of the valid states, from the n × n covariance."""
     x = states[mask].astype(np.float64)
-    if len(x) > 20_000:
-        x = x[np.random.default_rng(0).permutation(len(x))[:20_000]]
     mean = x.mean(0)
-    _, _, vt = np.linalg.svd(x - mean, full_matrices=False)
-    return vt[:k].astype(np.float32), mean.astype(np.float32)
+    x -= mean
+    values, vectors = np.linalg.eigh(x.T @ x)
+    axes = vectors[:, ::-1][:, :k].T
+    axes *= np.sign(axes.sum(1, keepdims=True) + 1e-12)   # a fixed sign per axis, for stable plots
+    return axes.astype(np.float32), mean.astype(np.float32)
 
 
 def _side_arrays(side: str, states, dec) -> dict[str, np.ndarray]:
@@ -82,14 +84,32 @@ def _side_arrays(side: str, states, dec) -> dict[str, np.ndarray]:
     }
 
 
+def decompose_both(probe: dict):
+    """The encoder's and the decoder's decomposition (§4.1)."""
+    enc = decompose(probe["enc_states"], probe["enc_tokens"], probe["enc_len"], len(probe["src_vocab"]))
+    dec = decompose(probe["dec_states"], probe["dec_inputs"], probe["dec_len"], len(probe["tgt_vocab"]))
+    return enc, dec
+
+
+def breakdown(probe: dict, enc, dec):
+    """The score breakdown (§4.2) and the average- and temporal-only approximations
+    (§4.3–4.4) of an attention model: (shares, μ·μ scores, approximation metrics, arrays)."""
+    w_q, w_k, scale = probe["W_q"], probe["W_k"], float(probe["scale"])
+    dec_h = probe["dec_states"]
+    terms = att.attended_terms(dec, enc, dec_h, probe["enc_states"], probe["attention"], w_q, w_k, scale)
+    shares = att.term_shares(terms, dec.rows[1], dec_h.shape[1])
+    mu_scores = att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)
+    metrics, arrays = att.approximation(probe["attention"], dec.mask, enc.mask, mu_scores, probe.get("align"))
+    return shares, mu_scores, metrics, arrays
+
+
 def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """All tables and figure arrays of one model. Tables that do not apply (attention
     measurements of VED, alignment measurements of tasks without an alignment) are empty."""
     arch = str(probe["arch"])
     enc_h, dec_h = probe["enc_states"], probe["dec_states"]
     src_vocab, tgt_vocab = probe["src_vocab"], probe["tgt_vocab"]
-    enc = decompose(enc_h, probe["enc_tokens"], probe["enc_len"], len(src_vocab))
-    dec = decompose(dec_h, probe["dec_inputs"], probe["dec_len"], len(tgt_vocab))
+    enc, dec = decompose_both(probe)
     tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
     arrays = {"arch": np.array(arch), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
               **_side_arrays("enc", enc_h, enc), **_side_arrays("dec", dec_h, dec)}
@@ -107,10 +127,8 @@ def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str
         return tables, arrays
 
     A = probe["attention"]
-    w_q, w_k, w_v, scale = probe["W_q"], probe["W_k"], probe["W_v"], float(probe["scale"])
-    terms = att.score_terms(dec.parts(dec_h), enc.parts(enc_h), w_q, w_k, scale)
-    shares = att.term_shares(terms, A, dec.mask)
-    del terms
+    w_v = probe["W_v"]
+    shares, mu_scores, metrics, attn_arrays = breakdown(probe, enc, dec)
     steps = np.flatnonzero(shares["step_count"])
     tables["term_shares"] = pd.DataFrame(
         [{"step": -1, "term": name, "share": shares["share"][i], "signed_mean": shares["signed"][i],
@@ -118,9 +136,7 @@ def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str
         + [{"step": int(t), "term": name, "share": shares["share_by_step"][t, i],
             "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
            for t in steps for i, name in enumerate(att.TERMS)])
-    mu_scores = att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)
     align = probe.get("align")
-    metrics, attn_arrays = att.approximation(A, dec.mask, enc.mask, mu_scores, align)
     tables["approximation"] = pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())})
 
     w_c = context_readout(probe["W_out"], arch, dec_h.shape[-1])
