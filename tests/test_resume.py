@@ -52,7 +52,7 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
     assert run(straight).wait(timeout=300) == 0
 
     job = run(killed, slow=True)
-    meta = killed / "checkpoint" / "training_metadata.json"
+    meta = killed / "checkpoint" / "backup" / "training_metadata.json"
     deadline = time.time() + 240
     while time.time() < deadline:
         if meta.exists() and json.loads(meta.read_text() or "{}").get("epoch", 0) >= 3:

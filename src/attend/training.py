@@ -173,15 +173,17 @@ def train(
     n_val = min(train_cfg["n_eval"], len(arrays["valid_src"]))
     validation = GreedyValidation(arrays["valid_src"][:n_val], arrays["valid_tgt"][:n_val],
                                   train_cfg["target_accuracy"], batches)
-    resumed = (Path(checkpoint_dir) / "training_metadata.json").exists()
+    # checkpoint_dir/backup: BackupAndRestore's state (it deletes it when fit ends);
+    # checkpoint_dir/train_log.csv: the log so far. Not at log_path: Snakemake deletes a
+    # killed job's outputs, and a resumed run must keep the whole history.
+    backup = Path(checkpoint_dir) / "backup"
+    resumed = (backup / "training_metadata.json").exists()
     if resumed:
         log.info("resuming from the checkpoint in %s", checkpoint_dir)
-    # The log grows beside the checkpoint, not at log_path: Snakemake deletes a killed
-    # job's outputs, and the resumed run must keep the whole history.
-    Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+    backup.mkdir(parents=True, exist_ok=True)
     partial_log = Path(checkpoint_dir) / "train_log.csv"
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(checkpoint_dir), save_freq="epoch"),
+        keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch"),
         validation,  # must precede CSVLogger so its numbers reach the log
         keras.callbacks.CSVLogger(str(partial_log), append=resumed and partial_log.exists()),
         *(extra_callbacks or []),
