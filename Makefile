@@ -4,17 +4,19 @@
 VENV ?= .venv
 CORES ?= all
 SNAKEMAKE_ARGS ?=
+# The local profile detects this machine's GPUs (none: training runs on the CPU).
+SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile workflow/profiles/local --cores $(CORES)
 
 .PHONY: replicate test smoke env
 
 replicate: $(VENV)/.ready
-	$(VENV)/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+	$(SNAKEMAKE) $(SNAKEMAKE_ARGS)
 
 test: $(VENV)/.ready
 	$(VENV)/bin/python -m pytest
 
 smoke: $(VENV)/.ready
-	$(VENV)/bin/snakemake --cores $(CORES) --configfile config/smoke.yaml $(SNAKEMAKE_ARGS)
+	$(SNAKEMAKE) --configfile config/smoke.yaml $(SNAKEMAKE_ARGS)
 
 env: $(VENV)/.ready
 

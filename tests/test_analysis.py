@@ -214,10 +214,11 @@ def test_dictionary_read_through_value_and_readout():
     right = {f"I_{i}": f"O_{j}" for i, j in enumerate(perm)}
     counts = np.array([0, 5, 0] + [3] * words)
     table = dictionary_table(chi, counts, w_v, w_c, src, tgt, right)
-    assert table["correct"].tolist() == [1.0] * 5
+    assert table["word"].tolist() == [f"I_{i}" for i in range(words)]   # words only, no </s>
+    assert table["correct"].tolist() == [1.0] * 4
     assert table["cosine"].min() > 0.99
     wrong = {f"I_{i}": f"O_{i}" for i in range(words)}   # identity is the wrong dictionary here
-    assert dictionary_table(chi, counts, w_v, w_c, src, tgt, wrong)["correct"].iloc[1:].sum() == 0
+    assert dictionary_table(chi, counts, w_v, w_c, src, tgt, wrong)["correct"].sum() == 0
 
 
 def test_word_variance_vanishes_after_removing_mu_when_states_are_mu_plus_chi():

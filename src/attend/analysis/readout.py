@@ -23,14 +23,13 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def dictionary_table(chi_enc, word_count, w_v, w_c, src_vocab, tgt_vocab, dictionary: dict) -> pd.DataFrame:
-    """One row per source word seen in the data: the target word that argmax W_c V χ^E(w)
+    """One row per source word seen in the data (specials excluded): the target word that argmax W_c V χ^E(w)
     reads out, whether it is w's translation (where the task has a dictionary) and the
     cosine between V χ^E(w) and the readout direction of its translation (else of the
     predicted word)."""
     tgt_index = {w: i for i, w in enumerate(tgt_vocab)}
+    # Words only: </s> always sits last, so its χ is entangled with the final position.
     words = [i for i in range(len(SPECIALS), len(src_vocab)) if word_count[i] > 0]
-    # the end-of-sequence token reads out as itself
-    words = [SPECIALS.index("</s>")] + words
     values = chi_enc[words] @ w_v                   # (W, dv)
     logits = values @ w_c                           # (W, V_tgt)
     logits[:, [tgt_index["<pad>"], tgt_index["<s>"]]] = -np.inf
@@ -38,7 +37,7 @@ def dictionary_table(chi_enc, word_count, w_v, w_c, src_vocab, tgt_vocab, dictio
     rows = []
     for row, (i, j) in enumerate(zip(words, predicted)):
         word = str(src_vocab[i])
-        translation = "</s>" if word == "</s>" else dictionary.get(word)
+        translation = dictionary.get(word)
         target = tgt_index.get(translation, j) if translation is not None else j
         rows.append({
             "word": word, "count": int(word_count[i]), "translation": translation,

@@ -22,7 +22,7 @@ def word_variance(side: str, states: np.ndarray, dec: Decomposition, vocab) -> p
         sums, counts = group_sums(x, tokens, len(vocab))
         sq, _ = group_sums((x ** 2).sum(-1, keepdims=True), tokens, len(vocab))
         n = np.maximum(counts, 1)
-        rows[name] = sq[:, 0] / n - ((sums / n[:, None]) ** 2).sum(-1)
+        rows[name] = np.maximum(sq[:, 0] / n - ((sums / n[:, None]) ** 2).sum(-1), 0.0)  # no -1e-15
         rows["count"] = counts
     keep = rows["count"] > 0
     return pd.DataFrame({"side": side, "word": np.asarray(vocab)[keep], "count": rows["count"][keep],
