@@ -197,6 +197,27 @@ def workflow_times(cores: int) -> None:
         shares = benchmark_shares(REPO)
         print("full run in results/ (job seconds, summed over jobs): "
               + ", ".join(f"{k} {v:.0f}" for k, v in shares.items()))
+        wall = last_full_run_wall(REPO)
+        if wall:
+            jobs = sum(shares.values())
+            print(f"full run wall time {wall / 60:.1f} min on {cores} cores; job time {jobs / 60:.1f} min, "
+                  f"so {100 * (1 - jobs / (cores * wall)):.0f}% of the cores' time went to Snakemake, "
+                  "job start-up and idle cores")
+            row("full one-seed replication (min)", wall / 60, "min", "target", 45.0, better="lower")
+
+
+def last_full_run_wall(root: Path) -> float | None:
+    """Wall seconds of the longest finished Snakemake run logged in .snakemake/log."""
+    import datetime
+    import re
+
+    best = None
+    for log in glob.glob(str(root / ".snakemake" / "log" / "*.snakemake.log")):
+        m = re.search(r"Elapsed time: (\d+):(\d+):(\d+(?:\.\d+)?)", Path(log).read_text())
+        if m and "(100%) done" in Path(log).read_text():
+            secs = datetime.timedelta(hours=int(m[1]), minutes=int(m[2]), seconds=float(m[3])).total_seconds()
+            best = max(best or 0.0, secs)
+    return best
 
 
 def main():

@@ -38,7 +38,7 @@ rule claims:
         term_shares="results/tables/term_shares.csv",
         dictionary="results/tables/dictionary.csv",
     output:
-        csv="results/tables/claims.csv",
+        csv=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
         md="results/claims.md",
     log:
         "logs/claims.log",
