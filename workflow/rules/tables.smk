@@ -31,6 +31,14 @@ rule table:
         "../scripts/tables.py"
 
 
+rule tables:
+    """Every table and the claims: `snakemake tables`."""
+    input:
+        expand("results/tables/{table}{suffix}.csv", table=TABLES, suffix=["", "_summary"]),
+        "results/tables/claims.csv",
+        "results/claims.md",
+
+
 rule claims:
     input:
         accuracy="results/tables/accuracy.csv",
