@@ -14,6 +14,7 @@
 #             in a copy of the repository there, so the checkout's results/ is untouched
 #   CPUS      CPUs the node offers (default: nproc)
 #   STOP_SLURM=1  stop slurmctld/slurmd/munged again at the end (default: leave them up)
+#   CORPUS    a local fra.txt (default: ../shared/data/fra-eng/fra.txt if present)
 #
 # Installs slurm-wlm and munge with apt and overwrites /etc/slurm/slurm.conf: do not run
 # it on a machine that is part of a real SLURM cluster.
@@ -134,11 +135,18 @@ export PATH=$VENV/bin:$PATH
 # Training on the node's CPUs: no GPU here, so no `sbatch --gpus`.
 export ATTEND_SLURM_TRAIN_GPUS=0
 cd "$WORK/repo"
+# The translation corpus: a local copy if there is one (CORPUS=...), else the download.
+CORPUS=${CORPUS:-$REPO/../shared/data/fra-eng/fra.txt}
+CONFIGS=(config/smoke.yaml)
+if [ -f "$CORPUS" ]; then
+    printf 'data:\n  translation:\n    corpus:\n      local: %s\n' "$(realpath "$CORPUS")" > corpus.yaml
+    CONFIGS+=(corpus.yaml)
+fi
 say "snakemake $(snakemake --version), targets: ${*:-(the smoke workflow)}"
 CTLD_LOG=/var/log/slurm/slurmctld.log
 LOG_FROM=$(( $(wc -l < "$CTLD_LOG") + 1 ))
 set +e
-snakemake --workflow-profile workflow/profiles/slurm --configfile config/smoke.yaml \
+snakemake --workflow-profile workflow/profiles/slurm --configfile "${CONFIGS[@]}" \
     --slurm-status-command squeue \
     --slurm-init-seconds-before-status-checks 10 --slurm-keep-successful-logs \
     -- "$@"
