@@ -9,7 +9,6 @@ from matplotlib.lines import Line2D
 
 from ..claims import spearman
 from . import style
-from ..tables import read_table
 from .style import plt
 
 ARCHS = ["aed", "ao"]
@@ -21,17 +20,8 @@ X_METRICS = {
 }
 
 
-def _read(path: str | None) -> pd.DataFrame:
-    if not path:
-        return pd.DataFrame()
-    try:
-        return read_table(path)
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return pd.DataFrame()
-
-
 def _points(tables: dict[str, str], metric: str) -> pd.DataFrame:
-    approx, shares = _read(tables.get("approximation")), _read(tables.get("term_shares"))
+    approx, shares = style.table_or_empty(tables.get("approximation")), style.table_or_empty(tables.get("term_shares"))
     need_a, need_s = {"task", "arch", "seed", "metric", "value"}, {"task", "arch", "seed", "step", "term", "share"}
     if approx.empty or shares.empty or not need_a <= set(approx) or not need_s <= set(shares):
         return pd.DataFrame(columns=["task", "arch", "seed", "value", "share"])

@@ -9,20 +9,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import style
-from ..tables import read_table
 from .style import plt
 
 TASKS = list(style.TASK_NAMES)
 ARCHS = list(style.ARCH_NAMES)
-
-
-def _read(path: str | None) -> pd.DataFrame:
-    if not path:
-        return pd.DataFrame()
-    try:
-        return read_table(path)
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return pd.DataFrame()
 
 
 def _ordered(values, order):
@@ -87,7 +77,7 @@ def _bars(ax, acc: pd.DataFrame, column: str, label: str) -> None:
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
-    log, acc = _read(tables.get("training_log")), _read(tables.get("accuracy"))
+    log, acc = style.table_or_empty(tables.get("training_log")), style.table_or_empty(tables.get("accuracy"))
     needed = {"task", "arch", "seed", "step", "loss", "val_seq_acc"}
     log = log if needed <= set(log) else pd.DataFrame(columns=sorted(needed))
     tasks = _ordered(set(log["task"]) | (set(acc["task"]) if "task" in acc else set()), TASKS) or ["one_to_one"]

@@ -55,6 +55,16 @@ class Model:
         return f"{TASK_NAMES.get(self.task, self.task)}, {ARCH_NAMES.get(self.arch, self.arch)}"
 
 
+def table_or_empty(path: str | None) -> pd.DataFrame:
+    """An aggregated table, or an empty frame when the figure was given none."""
+    if not path:
+        return pd.DataFrame()
+    try:
+        return read_table(path)
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return pd.DataFrame()
+
+
 def load_models(analysis: dict[str, str]) -> dict[str, Model]:
     return {key: Model(key, path) for key, path in analysis.items()}
 
