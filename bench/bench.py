@@ -24,7 +24,6 @@ import argparse
 import glob
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile

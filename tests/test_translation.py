@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from attend.tasks.base import SPLITS, DataError, encode
+from attend.tasks.base import DataError, encode
 from attend.tasks.translation import UNK, fetch_corpus, make_translation, tokenize
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared/data/fra-eng/fra.txt"

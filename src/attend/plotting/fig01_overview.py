@@ -5,7 +5,6 @@ components μ̄ + χ(w) (crosses), the two parts of h = μ_t + χ(w) + Δ."""
 
 from __future__ import annotations
 
-import numpy as np
 
 from . import panels, style
 from .style import plt

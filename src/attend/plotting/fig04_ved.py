@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..analysis.decompose import COMPONENTS
 from . import panels, style
 from .style import plt
 
 TASKS = list(style.TASK_NAMES)
-COMPONENTS = ["mu", "chi", "delta"]
 COMPONENT_LABELS = {"mu": "μ (temporal)", "chi": "χ (input)", "delta": "Δ (residual)"}
 COMPONENT_COLORS = {"mu": style.TERM_COLORS["mu·mu"], "chi": style.TERM_COLORS["chi·chi"],
                     "delta": style.TERM_COLORS["delta·delta"]}

@@ -15,18 +15,6 @@ ARCHS = ["aed", "ao"]
 ROW_LABELS = ["mean attention Ā", "sample attention", "term shares"]
 
 
-def _metric(model: style.Model, name: str) -> float:
-    df = model.table("approximation")
-    row = df[df["metric"] == name]
-    return float(row["value"].iloc[0]) if len(row) else np.nan
-
-
-def _overall_shares(model: style.Model) -> dict[str, float]:
-    df = model.table("term_shares")
-    df = df[df["step"] == -1]
-    return dict(zip(df["term"].astype(str), df["share"].astype(float)))
-
-
 def _tokens(vocab, ids, n):
     return [str(vocab[i]) for i in np.asarray(ids)[:n]]
 
@@ -45,7 +33,7 @@ def _column(axes, model: style.Model | None, first: bool) -> None:
     # Ā, cropped to the decoder steps and encoder positions that any test sequence reaches.
     t_max = int((a["dec_step_count"] > 0).sum())
     s_max = int((a["enc_step_count"] > 0).sum())
-    agree = _metric(model, "argmax_agreement")
+    agree = model.metric("argmax_agreement")
     panels.attention_matrix(top, a["mean_attention"], f"Ā  (argmax agrees with\nexample on {agree:.0%} of steps)",
                             dec_len=t_max, enc_len=s_max)
     # One example, cropped to its own lengths, labelled with its words.
@@ -59,7 +47,7 @@ def _column(axes, model: style.Model | None, first: bool) -> None:
         mid.set_ylabel("output word (target)")
     else:
         style.placeholder(mid, "no sample attention")
-    shares = _overall_shares(model)
+    shares = model.overall_shares()
     if shares:
         panels.term_shares_overall(bottom, shares, f"μ·μ share {shares.get('mu·mu', np.nan):.2f}")
     else:

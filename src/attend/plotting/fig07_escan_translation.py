@@ -24,13 +24,6 @@ CORRECT, WRONG, NO_DICT = "#2ca02c", "#d62728", "#9e9e9e"
 ROW_LABELS = ["a  sample attention", "b  score-term shares", "c  word variance (encoder)", "d  readout alignment"]
 
 
-def _table(model: style.Model, name: str) -> pd.DataFrame:
-    try:
-        return model.table(name)
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return pd.DataFrame()
-
-
 def _sample(ax, model: style.Model) -> None:
     a = model.arrays
     if "sample_attention" not in a or not len(a["sample_attention"]):
@@ -48,13 +41,11 @@ def _sample(ax, model: style.Model) -> None:
 
 
 def _shares(ax, model: style.Model) -> None:
-    df = _table(model, "term_shares")
-    if df.empty:
+    shares = model.overall_shares()
+    if not shares:
         style.placeholder(ax, "no term shares")
         ax.set_title("overall term shares")
         return
-    df = df[df["step"] == -1]
-    shares = dict(zip(df["term"].astype(str), df["share"].astype(float)))
     temporal = shares.get("mu·mu", np.nan)
     no_mu = sum(v for k, v in shares.items() if "mu" not in k)
     panels.term_shares_overall(ax, shares, "shares of the nine score terms (dec·enc)\n"
@@ -63,7 +54,7 @@ def _shares(ax, model: style.Model) -> None:
 
 def _word_variance(ax, model: style.Model) -> None:
     title = "within-word variance of the encoder states"
-    df = _table(model, "word_variance")
+    df = model.table("word_variance")
     if not df.empty:
         df = df[(df["side"] == "encoder") & ~df["word"].astype(str).isin(SPECIAL)]
     if df.empty:
@@ -92,7 +83,7 @@ def _word_variance(ax, model: style.Model) -> None:
 
 def _readout(ax, model: style.Model) -> None:
     title = "readout alignment of the input components"
-    df = _table(model, "dictionary")
+    df = model.table("dictionary")
     if df.empty:
         style.placeholder(ax, "no dictionary table")
         ax.set_title(title)

@@ -12,7 +12,6 @@ AED (top row) and AO (bottom row).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import style
@@ -26,28 +25,9 @@ MAX_WORDS = 15
 MAX_CLIPPED = 0.1   # share of points (a) may print at its edge instead of widening its range
 
 
-def _table(model: style.Model, name: str) -> pd.DataFrame:
-    try:
-        return model.table(name)
-    except (FileNotFoundError, pd.errors.EmptyDataError):
-        return pd.DataFrame()
-
-
-def _metric(model: style.Model, name: str) -> float:
-    df = _table(model, "approximation")
-    if df.empty:
-        return np.nan
-    row = df[df["metric"] == name]
-    return float(row["value"].iloc[0]) if len(row) else np.nan
-
-
-def _pct(x: float) -> str:
-    return f"{x:.0%}" if np.isfinite(x) else "n/a"
-
-
 def _offsets(ax, model: style.Model) -> None:
     title = "(a) mean offset s − t of the position each output step uses"
-    df = _table(model, "escan_offsets")
+    df = model.table("escan_offsets")
     if df.empty:
         style.placeholder(ax, "no alignment for this task (escan_offsets.csv empty)")
         ax.set_title(title)
@@ -82,8 +62,8 @@ def _offsets(ax, model: style.Model) -> None:
     clipped = bool(((values < lo) | (values > hi)).any())
     ax.set_xlabel("decoder step t")
     ax.set_ylabel("mean offset s − t (input positions)")
-    agree = _metric(model, "alignment_agreement")
-    ax.set_title(f"{title}\n(attended = data's alignment at {_pct(agree)} of steps);\n"
+    agree = model.metric("alignment_agreement")
+    ax.set_title(f"{title}\n(attended = data's alignment at {style.pct(agree)} of steps);\n"
                  f"steps reached by ≥{MIN_SHARE:.0%} of sequences"
                  + ("; off-scale values printed at the edge" if clipped else ""))
     ax.legend(frameon=False, fontsize=6, loc="upper center")
@@ -92,7 +72,7 @@ def _offsets(ax, model: style.Model) -> None:
 def _word_matrix(model: style.Model):
     """(words, offsets, attention matrix, counts) from escan_word_attention.csv, ordered as
     the vocabulary (</s> last), at most MAX_WORDS words by count."""
-    df = _table(model, "escan_word_attention")
+    df = model.table("escan_word_attention")
     if df.empty:
         return None
     df = df.assign(word=df["word"].astype(str))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .style import ATTENTION_CMAP, TERM_COLORS, TERM_LABELS, placeholder
+from .style import ATTENTION_CMAP, TERM_COLORS, TERM_LABELS, pct, placeholder
 
 
 def attention_matrix(ax, matrix: np.ndarray, title: str = "", dec_len: int | None = None, enc_len: int | None = None,
@@ -81,18 +81,6 @@ WORD_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                "#bcbd22", "#17becf", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39"]
 
 
-def _metric(model, name: str) -> float:
-    """One value of the model's approximation.csv (nan when absent)."""
-    try:
-        df = model.table("approximation")
-    except FileNotFoundError:
-        return float("nan")
-    row = df[df["metric"] == name]
-    return float(row["value"].iloc[0]) if len(row) else float("nan")
-
-
-def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f}%"
 
 
 def _valid_length(count: np.ndarray) -> int:
@@ -132,12 +120,9 @@ def _word_targets(model, words: np.ndarray) -> dict[int, int]:
     translation from dictionary.csv, else the word its value reads out (``predicted``)."""
     src = [str(w) for w in model["src_vocab"]]
     tgt_index = {str(w): i for i, w in enumerate(model["tgt_vocab"])}
-    try:
-        table = model.table("dictionary")
-    except FileNotFoundError:
-        table = None
+    table = model.table("dictionary")
     out = {}
-    if table is not None and len(table):
+    if len(table):
         table = table.set_index(table["word"].astype(str))
         for w in words:
             name = src[w]
@@ -212,15 +197,12 @@ def readout_clusters(ax, model, n_words: int = 12) -> None:
 
 
 def _dictionary_summary(model) -> str:
-    try:
-        df = model.table("dictionary")
-    except FileNotFoundError:
-        return ""
+    df = model.table("dictionary")
     if not len(df):
         return ""
     correct = pd.to_numeric(df["correct"], errors="coerce")
     cosine = pd.to_numeric(df["cosine"], errors="coerce")
-    return (r"argmax $W_c V \chi^E(w)$ = its target for " + f"{_pct(float(correct.mean()))} of words; mean "
+    return (r"argmax $W_c V \chi^E(w)$ = its target for " + f"{pct(float(correct.mean()))} of words; mean "
             + r"$\cos(V\chi^E(w), W_c[:, \mathrm{target}])$" + f" = {float(cosine.mean()):.2f}")
 
 
@@ -262,13 +244,13 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config") ->
             ax.set_title(title)
     else:
         T, S = _valid_length(a["dec_step_count"]), _valid_length(a["enc_step_count"])
-        temporal_agree = _metric(model, "temporal_argmax_agreement")
-        mean_agree = _metric(model, "argmax_agreement")
+        temporal_agree = model.metric("temporal_argmax_agreement")
+        mean_agree = model.metric("argmax_agreement")
         attention_matrix(top[2], a["temporal_attention"], dec_len=T, enc_len=S,
-                         title=f"{titles[2]}\nargmax agrees with $\\bar A$'s at {_pct(temporal_agree)} of steps")
+                         title=f"{titles[2]}\nargmax agrees with $\\bar A$'s at {pct(temporal_agree)} of steps")
         attention_matrix(top[3], a["mean_attention"], dec_len=T, enc_len=S,
                          title=f"{titles[3]} over the test set\n"
-                               f"argmax agrees with single examples' at {_pct(mean_agree)} of steps")
+                               f"argmax agrees with single examples' at {pct(mean_agree)} of steps")
 
     if "value_points" not in a:
         placeholder(c_ax, "no attention in this architecture")
@@ -287,14 +269,8 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config") ->
     else:
         names = [str(n) for n in a["term_names"]]
         term_shares_by_step(d_ax, a["term_share_by_step"], names, step_count=a["dec_step_count"])
-        overall = ""
-        try:
-            ts = model.table("term_shares")
-            row = ts[(ts["step"] == -1) & (ts["term"] == "mu·mu")]
-            if len(row):
-                overall = f"\noverall μ·μ share {float(row['share'].iloc[0]):.2f}"
-        except FileNotFoundError:
-            pass
+        mu_mu = model.overall_shares().get("mu·mu")
+        overall = "" if mu_mu is None else f"\noverall μ·μ share {mu_mu:.2f}"
         d_ax.set_title(f"{titles[5]}{overall}")
         d_ax.legend(frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5),
                     title="decoder·encoder", title_fontsize=6)

@@ -45,7 +45,22 @@ class Model:
         self.arrays = load_analysis(path)
 
     def table(self, name: str) -> pd.DataFrame:
-        return read_table(self.path.parent / f"{name}.csv")
+        """A per-model CSV; empty when it is missing or has no rows (VED, no alignment)."""
+        return table_or_empty(self.path.parent / f"{name}.csv")
+
+    def metric(self, name: str) -> float:
+        """One value of the model's approximation.csv (nan when absent)."""
+        df = self.table("approximation")
+        row = df[df["metric"] == name] if len(df) else df
+        return float(row["value"].iloc[0]) if len(row) else float("nan")
+
+    def overall_shares(self) -> dict[str, float]:
+        """Each term's share over all decoder steps (empty without attention)."""
+        df = self.table("term_shares")
+        if df.empty:
+            return {}
+        df = df[df["step"] == -1]
+        return dict(zip(df["term"].astype(str), df["share"].astype(float)))
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]
@@ -55,8 +70,12 @@ class Model:
         return f"{TASK_NAMES.get(self.task, self.task)}, {ARCH_NAMES.get(self.arch, self.arch)}"
 
 
-def table_or_empty(path: str | None) -> pd.DataFrame:
-    """An aggregated table, or an empty frame when the figure was given none."""
+def pct(x: float) -> str:
+    return f"{x:.0%}" if np.isfinite(x) else "n/a"
+
+
+def table_or_empty(path: str | Path | None) -> pd.DataFrame:
+    """A table, or an empty frame when there is none (not given, missing, no rows)."""
     if not path:
         return pd.DataFrame()
     try:
