@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tasks.base import DataError, SPECIALS, _atomic_write, decoder_inputs, lengths, load_npz
+from .tasks.base import DataError, SPECIALS, decoder_inputs, lengths, load_npz, save_npz
 
 # Keys every probe has, with their number of dimensions.
 REQUIRED = {
@@ -74,11 +74,7 @@ def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, bat
 
 
 def save(path: str | Path, arrays: dict) -> None:
-    def write(tmp):
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-
-    _atomic_write(Path(path), write)
+    save_npz(path, arrays)
 
 
 def load(path: str | Path) -> dict[str, np.ndarray]:

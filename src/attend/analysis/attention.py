@@ -24,16 +24,11 @@ def score_terms(dec_parts: dict, enc_parts: dict, w_q: np.ndarray, w_k: np.ndarr
     return np.stack([(q[a] @ k[b]) * scale for a in COMPONENTS for b in COMPONENTS])
 
 
-def attended(attention: np.ndarray) -> np.ndarray:
-    """(N, T): s* = argmax_s of each decoder step's attention."""
-    return attention.argmax(-1)
-
-
 def attended_terms(dec, enc, dec_states, enc_states, attention, w_q, w_k, scale) -> np.ndarray:
     """(9, M): the nine terms at each valid decoder step (the M rows of ``dec.rows``) and
     its attended encoder position s*. With G = W_q W_kᵀ·scale, term(a, b) = a G bᵀ, so the
-    only large product is the decoder residual times G; μ and χ are projected per position
-    and per word, then looked up."""
+    only large product is the decoder states times G; μ and χ are projected once per
+    position and per word, then looked up."""
     seq, pos = dec.rows
     s_star = attention[seq, pos].argmax(-1)
     g = (w_q @ w_k.T) * scale

@@ -10,6 +10,7 @@ one large matrix multiplication.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class Decomposition:
     mask: np.ndarray        # (N, L)  valid positions
     tokens: np.ndarray      # (N, L)
 
-    @property
+    @cached_property
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(sequence, position) of each valid position, the M flat rows."""
         return np.nonzero(self.mask)

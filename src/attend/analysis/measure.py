@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..tasks.base import _atomic_write
+from ..tasks.base import _atomic_write, load_npz, save_npz
 from . import attention as att
-from .decompose import COMPONENTS, decompose, variance_fractions
+from .decompose import decompose, variance_fractions
 from .readout import context_readout, dictionary_table
 from .words import accuracy_by_length, offsets, word_attention, word_variance
 
@@ -126,8 +126,7 @@ def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str
     if arch == "ved":
         return tables, arrays
 
-    A = probe["attention"]
-    w_v = probe["W_v"]
+    A, align = probe["attention"], probe.get("align")
     shares, mu_scores, metrics, attn_arrays = breakdown(probe, enc, dec)
     steps = np.flatnonzero(shares["step_count"])
     tables["term_shares"] = pd.DataFrame(
@@ -136,11 +135,10 @@ def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str
         + [{"step": int(t), "term": name, "share": shares["share_by_step"][t, i],
             "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
            for t in steps for i, name in enumerate(att.TERMS)])
-    align = probe.get("align")
     tables["approximation"] = pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())})
 
     w_c = context_readout(probe["W_out"], arch, dec_h.shape[-1])
-    tables["dictionary"] = dictionary_table(enc.chi, enc.word_count, w_v, w_c, src_vocab, tgt_vocab, dictionary)
+    tables["dictionary"] = dictionary_table(enc.chi, enc.word_count, probe["W_v"], w_c, src_vocab, tgt_vocab, dictionary)
     if align is not None:
         tables["escan_offsets"] = offsets(A, align, dec.mask, mu_scores, enc.step_count > 0)
     tables["escan_word_attention"] = word_attention(A, probe["enc_tokens"], dec.mask, src_vocab)
@@ -152,7 +150,7 @@ def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str
         sample_attention=A[:k], temporal_scores=mu_scores.astype(np.float32),
         term_share_by_step=shares["share_by_step"].astype(np.float32),
         term_signed_by_step=shares["signed_by_step"].astype(np.float32), term_names=np.array(att.TERMS),
-        value_points=(input_part @ w_v).astype(np.float32), value_tokens=enc.tokens[seq, pos],
+        value_points=(input_part @ probe["W_v"]).astype(np.float32), value_tokens=enc.tokens[seq, pos],
         readout_context=w_c.astype(np.float32),
     )
     return tables, arrays
@@ -165,20 +163,11 @@ def save_measurements(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndar
     if missing:
         raise KeyError(f"no measurement produces the tables {sorted(missing)}")
 
-    def write_npz(tmp):
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
-
-    _atomic_write(Path(arrays_path), write_npz)
+    save_npz(arrays_path, arrays)
     for name, path in table_paths.items():
         _atomic_write(Path(path), lambda tmp, df=tables[name]: df.to_csv(tmp, index=False))
 
 
 def load_analysis(path) -> dict[str, np.ndarray]:
     """An ``analysis.npz`` as a dict (no pickle), for the figures."""
-    from ..tasks.base import load_npz
-
     return load_npz(path, {"arch": 0, "enc_mu": 2, "dec_mu": 2, "src_vocab": 1, "tgt_vocab": 1}, "analysis")
-
-
-__all__ = ["measure", "save_measurements", "load_analysis", "COMPONENTS"]

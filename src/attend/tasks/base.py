@@ -130,15 +130,20 @@ def _atomic_write(path: Path, write) -> None:
             tmp.unlink()
 
 
-def save_dataset(npz_path: str | Path, json_path: str | Path, arrays: dict[str, np.ndarray], record: dict) -> None:
-    def write_npz(tmp):
+def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays (no object arrays, so no pickle) atomically; :func:`load_npz` reads them."""
+    def write(tmp):
         with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
 
+    _atomic_write(Path(path), write)
+
+
+def save_dataset(npz_path: str | Path, json_path: str | Path, arrays: dict[str, np.ndarray], record: dict) -> None:
     def write_json(tmp):
         Path(tmp).write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
-    _atomic_write(Path(npz_path), write_npz)
+    save_npz(npz_path, arrays)
     _atomic_write(Path(json_path), write_json)
 
 
