@@ -28,7 +28,7 @@ arrays["n_src"], arrays["n_tgt"] = len(rec["src_vocab"]), len(rec["tgt_vocab"])
 training.set_determinism(0, 1)
 model_cfg = dict(units=8, attention="learned", input_encoding="onehot", ao_ff="dense", pe_min_dim=16, pe_timescale=100.0)
 train_cfg = dict(batch_size=16, learning_rate=1e-2, clipnorm=1.0, eval_every=10, n_eval=32,
-                 target_accuracy=2.0, max_steps=80, jit_compile=False, steps_per_execution=1)
+                 target_accuracy=2.0, max_steps=80, jit_compile=False, steps_per_execution=5)
 
 class Slow(keras.callbacks.Callback):  # gives the test time to kill the job mid-run
     def on_epoch_end(self, epoch, logs=None):

@@ -1,0 +1,66 @@
+"""The training batches are a function of (seed, epoch, batch index) alone, on the
+tf.data path and on the backend-neutral PyDataset path, from the first epoch and from the
+epoch a resumed run starts at."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from attend import training  # noqa: E402
+from attend.tasks.base import decoder_inputs  # noqa: E402
+
+N_ROWS, LENGTH, BATCH, STEPS, SEED = 50, 4, 3, 4, 7
+
+
+class Recorder(keras.Model):
+    """A model whose training step only records the batch it was given."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def call(self, inputs):
+        return keras.ops.one_hot(inputs[1], 10)
+
+    def train_step(self, data):
+        (src, dec), tgt = data
+        self.seen.append([keras.ops.convert_to_numpy(x) for x in (src, dec, tgt)])
+        return {"rows": keras.ops.shape(tgt)[0]}
+
+
+@pytest.fixture
+def arrays():
+    rng = np.random.default_rng(0)
+    src = rng.integers(3, 10, (N_ROWS, LENGTH)).astype(np.int32)
+    tgt = rng.integers(3, 10, (N_ROWS, LENGTH)).astype(np.int32)
+    return src, tgt
+
+
+@pytest.mark.parametrize("path", ["default", "pydataset"])
+@pytest.mark.parametrize("initial_epoch", [0, 2])
+def test_batches_are_a_function_of_seed_epoch_and_index(arrays, path, initial_epoch):
+    src, tgt = arrays
+    batches = training.RandomBatches(src, tgt, BATCH, STEPS, SEED)
+    data = batches.data if path == "default" else training._PyBatches(batches)
+    model = Recorder()
+    model.compile(run_eagerly=True)
+    epochs = 3
+    model.fit(data, epochs=epochs, initial_epoch=initial_epoch, callbacks=[batches], shuffle=False, verbose=0)
+
+    expected = [(e, i) for e in range(initial_epoch, epochs) for i in range(STEPS)]
+    assert len(model.seen) == len(expected)
+    dec = decoder_inputs(tgt)
+    for (epoch, i), (got_src, got_dec, got_tgt) in zip(expected, model.seen):
+        rows = training.batch_rows(SEED, epoch, i, N_ROWS, BATCH)
+        np.testing.assert_array_equal(got_src, src[rows], err_msg=f"epoch {epoch} batch {i}")
+        np.testing.assert_array_equal(got_dec, dec[rows])
+        np.testing.assert_array_equal(got_tgt, tgt[rows])
+
+
+def test_batch_rows_differ_by_seed_epoch_and_index():
+    base = training.batch_rows(0, 0, 0, 1000, 16)
+    np.testing.assert_array_equal(base, training.batch_rows(0, 0, 0, 1000, 16))
+    for other in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):
+        assert not np.array_equal(base, training.batch_rows(*other, 1000, 16)), other
+    assert base.min() >= 0 and base.max() < 1000
