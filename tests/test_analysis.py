@@ -44,7 +44,7 @@ def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=
 
     enc_h = states(enc_tokens, s, enc_mask, n_src)
     dec_h = states(dec_inputs, t, dec_mask, n_tgt)
-    w_q, w_k, w_v = (rng.normal(size=(units, units)).astype(np.float32) / np.sqrt(units) for _ in range(3))
+    w_q, w_k, w_v = ((rng.normal(size=(units, units)) / np.sqrt(units)).astype(np.float32) for _ in range(3))  # as a probe stores them
     scale = np.float32(1 / np.sqrt(units))
     probe = {
         "enc_states": enc_h, "dec_states": dec_h, "enc_tokens": enc_tokens.astype(np.int32),
@@ -133,7 +133,7 @@ def test_nine_terms_sum_to_the_score():
     # and no single term is the whole score
     assert all(np.abs(terms[i][valid] - score[valid]).max() > 1e-2 for i in range(9))
     # the measurements' fast path gives the same terms at the attended positions
-    fast = att.attended_terms(dec, enc, p["dec_states"], p["enc_states"], p["attention"], p["W_q"], p["W_k"], p["scale"])
+    fast = att.attended_terms(dec, enc, p["attention"].argmax(-1), p["W_q"], p["W_k"], p["scale"])
     seq, pos = dec.rows
     s_star = p["attention"][seq, pos].argmax(-1)
     np.testing.assert_allclose(fast, terms[:, seq, pos, s_star], rtol=1e-4, atol=1e-4)
@@ -264,18 +264,30 @@ def test_word_attention_around_the_attended_position():
     assert df[df["word"] == "6"].set_index("offset")["attention"][1] == pytest.approx(0.4)
 
 
-def test_vectorised_measurements_match_the_per_sequence_loop():
-    p = random_probe(n=40, seed=7)
+@pytest.mark.parametrize("arch", ["aed", "ao"])
+def test_vectorised_measurements_match_the_per_sequence_loop(arch):
+    p = random_probe(n=40, seed=7, arch=arch)
+    p["align"] = np.minimum(np.arange(12)[None].repeat(40, 0), p["enc_len"][:, None] - 1).astype(np.int32)
+    p["align"][::3, -2:] = -1  # steps without an alignment are left out of alignment_agreement
     loop = reference.measure_loop(p)
     tables, arrays = measure(p, {})
-    for t, mu in loop["mu_enc"].items():
-        np.testing.assert_allclose(arrays["enc_mu"][t], mu, rtol=1e-4, atol=1e-5)
-    for w, chi in loop["chi_dec"].items():
-        np.testing.assert_allclose(arrays["dec_chi"][w], chi, rtol=1e-4, atol=1e-5)
-    overall = tables["term_shares"].query("step == -1")["share"].to_numpy()
-    np.testing.assert_allclose(overall, loop["share"], rtol=1e-4)
+    for side in ("enc", "dec"):
+        for t, mu in loop[f"mu_{side}"].items():
+            np.testing.assert_allclose(arrays[f"{side}_mu"][t], mu, rtol=1e-4, atol=1e-5)
+        for w, chi in loop[f"chi_{side}"].items():
+            np.testing.assert_allclose(arrays[f"{side}_chi"][w], chi, rtol=1e-4, atol=1e-5)
+    shares = tables["term_shares"]
+    overall = shares.query("step == -1")
+    np.testing.assert_allclose(overall["share"], loop["share"], rtol=1e-4)
+    np.testing.assert_allclose(overall["signed_mean"], loop["signed"], rtol=1e-4, atol=1e-5)
+    for t, expected in loop["share_by_step"].items():
+        np.testing.assert_allclose(arrays["term_share_by_step"][t], expected, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(shares.query("step == @t")["share"], expected, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(arrays["term_signed_by_step"][t], loop["signed_by_step"][t], rtol=1e-4, atol=1e-5)
     approx = tables["approximation"].set_index("metric")["value"]
-    assert approx["argmax_agreement"] == pytest.approx(loop["argmax_agreement"])
+    assert set(approx.index) == set(loop["metrics"])
+    for name, value in loop["metrics"].items():
+        assert approx[name] == pytest.approx(value, abs=1e-6), name
 
 
 def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path):

@@ -39,3 +39,12 @@ def test_truncated_probe_names_the_file(tmp_path):
     (tmp_path / "p.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(DataError, match="p.npz.*truncated or foreign"):
         probe.load(tmp_path / "p.npz")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_probe_of_a_diverged_model_is_refused(tmp_path, bad):
+    arrays = random_probe()
+    arrays["dec_states"][3, 2, 1] = bad
+    probe.save(tmp_path / "p.npz", arrays)
+    with pytest.raises(DataError, match="p.npz.*'dec_states' holds NaN or infinite.*diverged"):
+        probe.load(tmp_path / "p.npz")

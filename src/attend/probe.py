@@ -93,6 +93,10 @@ def load(path: str | Path) -> dict[str, np.ndarray]:
     for key, shape in expect.items():
         if arrays[key].shape != shape:
             raise DataError(f"{path}: probe array {key!r} has shape {arrays[key].shape}, expected {shape}")
+    for key in ("enc_states", "dec_states"):  # the analysis weights padding by 0: finite only
+        if not np.isfinite(arrays[key]).all():
+            raise DataError(f"{path}: probe array {key!r} holds NaN or infinite values, so its model "
+                            "diverged: delete the model's folder under results/models and rerun")
     if list(arrays["src_vocab"][: len(SPECIALS)]) != SPECIALS:
         raise DataError(f"{path}: probe vocabulary does not start with {SPECIALS}")
     return arrays

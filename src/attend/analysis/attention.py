@@ -24,20 +24,48 @@ def score_terms(dec_parts: dict, enc_parts: dict, w_q: np.ndarray, w_k: np.ndarr
     return np.stack([(q[a] @ k[b]) * scale for a in COMPONENTS for b in COMPONENTS])
 
 
-def attended_terms(dec, enc, dec_states, enc_states, attention, w_q, w_k, scale) -> np.ndarray:
+def attended_terms(dec, enc, attended: np.ndarray, w_q, w_k, scale) -> np.ndarray:
     """(9, M): the nine terms at each valid decoder step (the M rows of ``dec.rows``) and
-    its attended encoder position s*. With G = W_q W_kᵀ·scale, term(a, b) = a G bᵀ, so the
-    only large product is the decoder states times G; μ and χ are projected once per
-    position and per word, then looked up."""
+    its attended encoder position s* = ``attended`` (N, T).
+
+    With G = W_q W_kᵀ·scale, term(a, b) = a G bᵀ. The four terms without Δ are looked up in
+    small tables (position × position, position × word, ...); the full score h^D G h^E at
+    s* and the dot products of h^D G with μ^E, χ^E (and of G μ^D, G χ^D with h^E) give the
+    rest by subtraction, since Δ = h − μ − χ. So the only product of size M × n × n is
+    h^D G, and Δ is never formed."""
     seq, pos = dec.rows
-    s_star = attention[seq, pos].argmax(-1)
-    g = (w_q @ w_k.T) * scale
-    dec_tokens = dec.tokens[seq, pos]
-    q_mu, q_chi = (dec.mu @ g)[pos], (dec.chi @ g)[dec_tokens]
-    q = {"mu": q_mu, "chi": q_chi, "delta": dec_states[seq, pos] @ g - q_mu - q_chi}
-    e_mu, e_chi = enc.mu[s_star], enc.chi[enc.tokens[seq, s_star]]
-    e = {"mu": e_mu, "chi": e_chi, "delta": enc_states[seq, s_star] - e_mu - e_chi}
-    return np.stack([np.einsum("md,md->m", q[a], e[b]) for a in COMPONENTS for b in COMPONENTS])
+    s_star = attended[dec.mask]
+    g = ((w_q @ w_k.T) * scale).astype(dec.states.dtype)
+    dec_words, enc_words = dec.flat_tokens, enc.tokens[seq, s_star]
+    enc_h = enc.states[seq, s_star]                         # the attended encoder states
+    dec_hg = dec.flat @ g
+    n_pos, n_enc_pos = len(dec.mu), len(enc.mu)
+    dec_basis = np.concatenate([dec.mu, dec.chi]) @ g       # μ^D G and χ^D G, one row each
+    enc_basis = np.concatenate([enc.mu, enc.chi])
+    dec_mu, dec_chi = pos, n_pos + dec_words                # rows of dec_basis
+    enc_mu, enc_chi = s_star, n_enc_pos + enc_words         # rows of enc_basis
+
+    small = dec_basis @ enc_basis.T                         # a·b for a, b ∈ {μ, χ}
+    mu_mu, mu_chi = small[dec_mu, enc_mu], small[dec_mu, enc_chi]
+    chi_mu, chi_chi = small[dec_chi, enc_mu], small[dec_chi, enc_chi]
+    h_mu, h_chi = _row_dots(dec_hg, enc_basis, enc_mu, enc_chi)   # h^D G μ^E, h^D G χ^E
+    mu_h, chi_h = _row_dots(enc_h, dec_basis, dec_mu, dec_chi)    # μ^D G h^E, χ^D G h^E
+    score = np.einsum("md,md->m", dec_hg, enc_h)            # h^D G h^E
+
+    delta_mu, delta_chi = h_mu - mu_mu - chi_mu, h_chi - mu_chi - chi_chi
+    mu_delta, chi_delta = mu_h - mu_mu - mu_chi, chi_h - chi_mu - chi_chi
+    delta_delta = score - h_mu - h_chi - mu_delta - chi_delta
+    return np.stack([mu_mu, mu_chi, mu_delta, chi_mu, chi_chi, chi_delta, delta_mu, delta_chi, delta_delta])
+
+
+def _row_dots(x: np.ndarray, basis: np.ndarray, *indices: np.ndarray) -> list[np.ndarray]:
+    """For each index array: x[m] · basis[index[m]] for every row m. Through one product
+    x @ basisᵀ when the basis is small, else by gathering basis rows (a translation
+    vocabulary)."""
+    if len(basis) <= 256:
+        dots = x @ basis.T
+        return [np.take_along_axis(dots, index[:, None], 1)[:, 0] for index in indices]
+    return [np.einsum("md,md->m", x, basis[index]) for index in indices]
 
 
 def term_shares(terms: np.ndarray, pos: np.ndarray, width: int) -> dict[str, np.ndarray]:
@@ -57,22 +85,9 @@ def term_shares(terms: np.ndarray, pos: np.ndarray, width: int) -> dict[str, np.
 
 def mean_attention(attention: np.ndarray, dec_mask: np.ndarray) -> np.ndarray:
     """Ā (T, S): the mean attention matrix, sequences aligned at position 0, each row
-    averaged over the sequences valid at that decoder step."""
+    averaged over the sequences valid at that decoder step (attention is 0 at padded
+    decoder steps, as the probe stores it)."""
     return attention.sum(0) / np.maximum(dec_mask.sum(0), 1)[:, None]
-
-
-def _restrict(rows: np.ndarray, enc_mask: np.ndarray) -> np.ndarray:
-    """Broadcast (T, S) rows to every sequence (N, T, S), zero at its padding, renormalised."""
-    r = rows[None] * enc_mask[:, None, :]
-    return r / np.maximum(r.sum(-1, keepdims=True), 1e-12)
-
-
-def compare(attention: np.ndarray, reference: np.ndarray, dec_mask: np.ndarray) -> dict[str, float]:
-    """Argmax agreement and mean total-variation distance between each valid row of
-    ``attention`` and of ``reference`` (both (N, T, S))."""
-    agree = attention.argmax(-1) == reference.argmax(-1)
-    tv = 0.5 * np.abs(attention - reference).sum(-1)
-    return {"argmax": float(agree[dec_mask].mean()), "tv": float(tv[dec_mask].mean())}
 
 
 def temporal_scores(mu_dec: np.ndarray, mu_enc: np.ndarray, w_q: np.ndarray, w_k: np.ndarray, scale: float) -> np.ndarray:
@@ -86,25 +101,48 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return z / z.sum(-1, keepdims=True)
 
 
-def approximation(attention, dec_mask, enc_mask, mu_scores, align=None) -> tuple[dict[str, float], dict]:
-    """How well the mean attention Ā, and the temporal-only attention softmax(μ·μ),
-    stand in for each example's attention (PAPER.md §4.3–4.4)."""
+def by_length(rows: np.ndarray, softmax: bool = False) -> np.ndarray:
+    """(S + 1, T, S): ``rows`` (T, S) restricted to the first ℓ encoder positions for each
+    length ℓ and renormalised (``softmax``: a softmax over them), 0 beyond ℓ. An example
+    with ℓ valid encoder positions is compared with entry ℓ."""
+    width = rows.shape[1]
+    valid = np.arange(width)[None, None, :] < np.arange(width + 1)[:, None, None]
+    if softmax:  # ℓ = 0 (no positions) stays 0
+        out = np.zeros(valid.shape[:1] + rows.shape, dtype=np.float64)
+        out[1:] = masked_softmax(np.broadcast_to(rows, out[1:].shape), valid[1:])
+        return out
+    out = rows[None] * valid
+    return out / np.maximum(out.sum(-1, keepdims=True), 1e-12)
+
+
+def approximation(attention, dec_mask, enc_mask, mu_scores, align=None, attended=None) -> tuple[dict[str, float], dict]:
+    """How well the mean attention Ā, and the temporal-only attention softmax(μ·μ), stand
+    in for each example's attention (PAPER.md §4.3–4.4). Each example's row is compared
+    with Ā restricted to its valid encoder positions and renormalised; the temporal-only
+    attention is a softmax over the same positions. Both depend on the example only
+    through its encoder length ℓ (masks are prefixes), so they are tabulated per ℓ and
+    only the example-against-Ā distance passes over the whole attention tensor.
+    ``attended`` (N, T) is the argmax of ``attention``, if already known."""
+    attended = attention.argmax(-1) if attended is None else attended
+    enc_len = enc_mask.sum(1)
     a_bar = mean_attention(attention, dec_mask)
-    a_bar_n = _restrict(a_bar, enc_mask)
-    temporal_n = masked_softmax(np.broadcast_to(mu_scores, attention.shape), enc_mask[:, None, :])
-    vs_mean = compare(attention, a_bar_n, dec_mask)
-    temporal_vs_mean = compare(temporal_n, a_bar_n, dec_mask)
-    temporal_vs_example = compare(temporal_n, attention, dec_mask)
+    a_bar_by_len, temporal_by_len = by_length(a_bar), by_length(mu_scores, softmax=True)
+    t_idx = np.arange(dec_mask.shape[1])[None, :]
+    a_bar_argmax = a_bar_by_len.argmax(-1)[enc_len[:, None], t_idx]           # (N, T)
+    temporal_argmax = temporal_by_len.argmax(-1)[enc_len[:, None], t_idx]
+    tv = 0.5 * np.abs(attention - a_bar_by_len.astype(attention.dtype)[enc_len]).sum(-1)
+    temporal_tv = 0.5 * np.abs(temporal_by_len - a_bar_by_len).sum(-1)[enc_len[:, None], t_idx]
+    mean = lambda x: float(x[dec_mask].mean())  # noqa: E731  over valid decoder steps
     metrics = {
-        "argmax_agreement": vs_mean["argmax"],
-        "tv_distance": vs_mean["tv"],
-        "temporal_argmax_agreement": temporal_vs_mean["argmax"],
-        "temporal_tv_distance": temporal_vs_mean["tv"],
-        "temporal_example_agreement": temporal_vs_example["argmax"],
+        "argmax_agreement": mean(attended == a_bar_argmax),
+        "tv_distance": mean(tv),
+        "temporal_argmax_agreement": mean(temporal_argmax == a_bar_argmax),
+        "temporal_tv_distance": mean(temporal_tv),
+        "temporal_example_agreement": mean(temporal_argmax == attended),
     }
     if align is not None:
         known = dec_mask & (align >= 0)
-        metrics["alignment_agreement"] = float((attention.argmax(-1) == align)[known].mean())
+        metrics["alignment_agreement"] = float((attended == align)[known].mean())
     occupied = enc_mask.any(0)
     arrays = {"mean_attention": a_bar,
               "temporal_attention": masked_softmax(mu_scores, np.broadcast_to(occupied, mu_scores.shape))}

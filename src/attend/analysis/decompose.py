@@ -22,21 +22,24 @@ def valid_mask(lengths: np.ndarray, width: int) -> np.ndarray:
     return np.arange(width)[None, :] < np.asarray(lengths)[:, None]
 
 
-def group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-group sums of the rows of ``values`` (M, k), and the group sizes. Few groups: one
-    matrix product with the one-hot group matrix; many (a translation vocabulary): one sort
-    and ``np.add.reduceat``. No Python loop over rows either way."""
+def group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int,
+               rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group sums of rows of ``values`` (M, k), and the group sizes: row ``rows[i]``
+    (default: i) counts in group ``groups[i]``; rows not listed count nowhere. Few
+    groups: one matrix product with the one-hot group matrix; many (a translation
+    vocabulary): one sort and ``np.add.reduceat``. No Python loop over rows either way."""
     values = values.reshape(len(values), -1)
+    rows = np.arange(len(values)) if rows is None else rows
     counts = np.bincount(groups, minlength=n_groups)
-    if n_groups * len(values) <= 50_000_000:
+    if n_groups * len(values) <= 50_000_000:  # the one-hot matrix stays under 200 MB
         onehot = np.zeros((n_groups, len(values)), dtype=values.dtype)
-        onehot[groups, np.arange(len(values))] = 1
+        onehot[groups, rows] = 1
         return (onehot @ values).astype(np.float64), counts
     order = np.argsort(groups, kind="stable")
     present = np.flatnonzero(counts)
     starts = np.r_[0, np.cumsum(counts[present])[:-1]]
     sums = np.zeros((n_groups, values.shape[1]), dtype=np.float64)
-    sums[present] = np.add.reduceat(values[order], starts, axis=0)
+    sums[present] = np.add.reduceat(values[rows[order]], starts, axis=0)
     return sums, counts
 
 
@@ -50,16 +53,28 @@ class Decomposition:
     word_count: np.ndarray  # (V,)    valid occurrences of each token
     mask: np.ndarray        # (N, L)  valid positions
     tokens: np.ndarray      # (N, L)
+    states: np.ndarray      # (N, L, n) the states decomposed (a reference, not a copy)
 
     @cached_property
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(sequence, position) of each valid position, the M flat rows."""
         return np.nonzero(self.mask)
 
-    def flat_parts(self, flat_states: np.ndarray) -> dict[str, np.ndarray]:
-        """The components at the valid positions, (M, n) each, given the states there."""
-        seq, pos = self.rows
-        mu, chi = self.mu[pos], self.chi[self.tokens[seq, pos]]
+    @cached_property
+    def flat(self) -> np.ndarray:
+        """(M, n) the states at the valid positions, in row order."""
+        return self.states[self.mask]
+
+    @cached_property
+    def flat_tokens(self) -> np.ndarray:
+        """(M,) the token at each valid position."""
+        return self.tokens[self.mask]
+
+    def flat_parts(self, flat_states: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The components at the valid positions, (M, n) each (of ``self.flat`` unless
+        other states are given)."""
+        flat_states = self.flat if flat_states is None else flat_states
+        mu, chi = self.mu[self.rows[1]], self.chi[self.flat_tokens]
         return {"mu": mu, "chi": chi, "delta": flat_states - mu - chi}
 
     def parts(self, states: np.ndarray) -> dict[str, np.ndarray]:
@@ -75,17 +90,24 @@ class Decomposition:
 
 def decompose(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, vocab_size: int) -> Decomposition:
     """μ_t: mean state at position t over the sequences valid there; χ(w): mean of h − μ_t
-    over every valid occurrence of token w at any position."""
-    mask = valid_mask(lengths, states.shape[1])
-    seq, pos = np.nonzero(mask)
-    flat = states[seq, pos]
-    step_count = np.bincount(pos, minlength=states.shape[1])
-    mu = group_sums(flat, pos, states.shape[1])[0] / np.maximum(step_count, 1)[:, None]
-    words = tokens[seq, pos]
-    sums, word_count = group_sums(flat - mu[pos], words, vocab_size)
-    chi = sums / np.maximum(word_count, 1)[:, None]
+    over every valid occurrence of token w at any position.
+
+    Both come from sums of h over the whole (N, L) grid with the padding weighted by 0, so
+    nothing is copied out first (padding may hold any finite values): per position, one
+    einsum with the mask; per word, one product with the one-hot word matrix (for a
+    large vocabulary, sums over the gathered valid states). Then
+    Σ_w (h − μ_t) = Σ_w h − Σ_t count(t, w) μ_t, so h − μ is never formed either."""
+    n_seq, width, units = states.shape
+    mask = valid_mask(lengths, width)
+    step_count = mask.sum(0)
+    mu = np.einsum("nl,nlk->lk", mask.astype(states.dtype), states) / np.maximum(step_count, 1)[:, None]
+    cells = np.flatnonzero(mask)
+    words = tokens.reshape(-1)[cells]
+    word_sums, word_count = group_sums(states.reshape(-1, units), words, vocab_size, rows=cells)
+    pairs = np.bincount(cells % width * vocab_size + words, minlength=width * vocab_size).reshape(width, vocab_size)
+    chi = (word_sums - pairs.T @ mu) / np.maximum(word_count, 1)[:, None]
     return Decomposition(mu=mu.astype(np.float32), chi=chi.astype(np.float32), step_count=step_count,
-                         word_count=word_count, mask=mask, tokens=tokens)
+                         word_count=word_count, mask=mask, tokens=tokens, states=states)
 
 
 def variance_fractions(states: np.ndarray, dec: Decomposition) -> dict[str, float]:

@@ -95,11 +95,11 @@ def breakdown(probe: dict, enc, dec):
     """The score breakdown (§4.2) and the average- and temporal-only approximations
     (§4.3–4.4) of an attention model: (shares, μ·μ scores, approximation metrics, arrays)."""
     w_q, w_k, scale = probe["W_q"], probe["W_k"], float(probe["scale"])
-    dec_h = probe["dec_states"]
-    terms = att.attended_terms(dec, enc, dec_h, probe["enc_states"], probe["attention"], w_q, w_k, scale)
-    shares = att.term_shares(terms, dec.rows[1], dec_h.shape[1])
+    attended = probe["attention"].argmax(-1)       # s* of every decoder step
+    terms = att.attended_terms(dec, enc, attended, w_q, w_k, scale)
+    shares = att.term_shares(terms, dec.rows[1], dec.mask.shape[1])
     mu_scores = att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)
-    metrics, arrays = att.approximation(probe["attention"], dec.mask, enc.mask, mu_scores, probe.get("align"))
+    metrics, arrays = att.approximation(probe["attention"], dec.mask, enc.mask, mu_scores, probe.get("align"), attended)
     return shares, mu_scores, metrics, arrays
 
 
