@@ -165,8 +165,9 @@ def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
 
     probe = random_probe(n=n_seq, s=length + 1, t=length + 1, units=units, arch="aed", seed=0)
     probe["align"] = np.minimum(np.arange(length + 1), probe["enc_len"][:, None] - 1).astype(np.int32)
+    breakdown(probe, *decompose_both(probe))  # warm up (allocator, BLAS threads)
     times = []
-    for _ in range(5):  # best of five: the same work as the loop, decomposition to approximation
+    for _ in range(10):  # best of ten: the same work as the loop, decomposition to approximation
         start = time.perf_counter()
         breakdown(probe, *decompose_both(probe))
         times.append(time.perf_counter() - start)

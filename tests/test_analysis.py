@@ -6,6 +6,7 @@ import pytest
 
 from attend.analysis import attention as att
 from attend.analysis import reference
+from attend.analysis import decompose as decompose_module
 from attend.analysis.decompose import decompose, group_sums, variance_fractions
 from attend.analysis.measure import TABLE_COLUMNS, load_analysis, measure, save_measurements
 from attend.analysis.readout import dictionary_table
@@ -95,13 +96,20 @@ def test_decomposition_recovers_known_components():
     assert dec.word_count[known["a"]] == dec.word_count[known["b"]] == 12
 
 
-def test_group_sums_matches_bincount():
+@pytest.mark.parametrize("onehot_limit", [50_000_000, 0])  # 0: the sort-and-reduceat path
+def test_group_sums_matches_bincount(monkeypatch, onehot_limit):
+    monkeypatch.setattr(decompose_module, "ONEHOT_LIMIT", onehot_limit)
     rng = np.random.default_rng(0)
     values, groups = rng.normal(size=(500, 3)), rng.integers(0, 7, size=500)
     sums, counts = group_sums(values, groups, 9)
     for j in range(3):
         np.testing.assert_allclose(sums[:, j], np.bincount(groups, values[:, j], minlength=9))
     assert counts.tolist() == np.bincount(groups, minlength=9).tolist()
+    # only the listed rows count, and a row may count in two groups
+    rows = np.r_[0:100, 0:100]
+    sums, counts = group_sums(values, np.r_[np.zeros(100, int), np.ones(100, int)], 2, rows=rows)
+    np.testing.assert_allclose(sums, np.stack([values[:100].sum(0)] * 2))
+    assert counts.tolist() == [100, 100]
 
 
 def test_variance_fractions_of_pure_components():
@@ -264,9 +272,9 @@ def test_word_attention_around_the_attended_position():
     assert df[df["word"] == "6"].set_index("offset")["attention"][1] == pytest.approx(0.4)
 
 
-@pytest.mark.parametrize("arch", ["aed", "ao"])
-def test_vectorised_measurements_match_the_per_sequence_loop(arch):
-    p = random_probe(n=40, seed=7, arch=arch)
+@pytest.mark.parametrize("arch, vocab", [("aed", 6), ("ao", 6), ("aed", 300)])  # 300: a translation-sized vocabulary
+def test_vectorised_measurements_match_the_per_sequence_loop(arch, vocab):
+    p = random_probe(n=40, seed=7, arch=arch, vocab=vocab)
     p["align"] = np.minimum(np.arange(12)[None].repeat(40, 0), p["enc_len"][:, None] - 1).astype(np.int32)
     p["align"][::3, -2:] = -1  # steps without an alignment are left out of alignment_agreement
     loop = reference.measure_loop(p)

@@ -36,8 +36,9 @@ def attended_terms(dec, enc, attended: np.ndarray, w_q, w_k, scale) -> np.ndarra
     seq, pos = dec.rows
     s_star = attended[dec.mask]
     g = ((w_q @ w_k.T) * scale).astype(dec.states.dtype)
-    dec_words, enc_words = dec.flat_tokens, enc.tokens[seq, s_star]
-    enc_h = enc.states[seq, s_star]                         # the attended encoder states
+    enc_cells = seq * enc.mask.shape[1] + s_star             # the attended encoder positions
+    dec_words, enc_words = dec.flat_tokens, enc.tokens.reshape(-1)[enc_cells]
+    enc_h = np.take(enc.states.reshape(-1, enc.states.shape[-1]), enc_cells, axis=0)
     dec_hg = dec.flat @ g
     n_pos, n_enc_pos = len(dec.mu), len(enc.mu)
     dec_basis = np.concatenate([dec.mu, dec.chi]) @ g       # μ^D G and χ^D G, one row each
@@ -63,8 +64,8 @@ def _row_dots(x: np.ndarray, basis: np.ndarray, *indices: np.ndarray) -> list[np
     x @ basisᵀ when the basis is small, else by gathering basis rows (a translation
     vocabulary)."""
     if len(basis) <= 256:
-        dots = x @ basis.T
-        return [np.take_along_axis(dots, index[:, None], 1)[:, 0] for index in indices]
+        dots, rows = x @ basis.T, np.arange(len(x))
+        return [dots[rows, index] for index in indices]
     return [np.einsum("md,md->m", x, basis[index]) for index in indices]
 
 

@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 
 COMPONENTS = ("mu", "chi", "delta")
+ONEHOT_LIMIT = 50_000_000  # entries of the one-hot group matrix in group_sums (200 MB of float32)
 
 
 def valid_mask(lengths: np.ndarray, width: int) -> np.ndarray:
@@ -31,7 +32,7 @@ def group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int,
     values = values.reshape(len(values), -1)
     rows = np.arange(len(values)) if rows is None else rows
     counts = np.bincount(groups, minlength=n_groups)
-    if n_groups * len(values) <= 50_000_000:  # the one-hot matrix stays under 200 MB
+    if n_groups * len(values) <= ONEHOT_LIMIT:
         onehot = np.zeros((n_groups, len(values)), dtype=values.dtype)
         onehot[groups, rows] = 1
         return (onehot @ values).astype(np.float64), counts
