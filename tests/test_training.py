@@ -37,6 +37,7 @@ def arrays():
     return src, tgt
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="records batches in a TensorFlow train_step")
 @pytest.mark.parametrize("path", ["default", "pydataset"])
 @pytest.mark.parametrize("initial_epoch", [0, 2])
 def test_batches_are_a_function_of_seed_epoch_and_index(arrays, path, initial_epoch):
@@ -58,9 +59,34 @@ def test_batches_are_a_function_of_seed_epoch_and_index(arrays, path, initial_ep
         np.testing.assert_array_equal(got_tgt, tgt[rows])
 
 
+def test_pydataset_serves_the_epoch_it_was_told(arrays):
+    src, tgt = arrays
+    batches = training.RandomBatches(src, tgt, BATCH, STEPS, SEED)
+    view = training._PyBatches(batches)
+    assert len(view) == STEPS
+    for epoch in (0, 3):
+        batches.on_epoch_begin(epoch)
+        for i in range(STEPS):
+            (got_src, _), got_tgt = view[i]
+            rows = training.batch_rows(SEED, epoch, i, N_ROWS, BATCH)
+            np.testing.assert_array_equal(got_src, src[rows])
+            np.testing.assert_array_equal(got_tgt, tgt[rows])
+
+
 def test_batch_rows_differ_by_seed_epoch_and_index():
     base = training.batch_rows(0, 0, 0, 1000, 16)
     np.testing.assert_array_equal(base, training.batch_rows(0, 0, 0, 1000, 16))
     for other in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):
         assert not np.array_equal(base, training.batch_rows(*other, 1000, 16)), other
     assert base.min() >= 0 and base.max() < 1000
+
+
+def test_resuming_drops_log_rows_beyond_the_checkpoint(tmp_path):
+    # A kill between CSVLogger's row and BackupAndRestore's checkpoint leaves the log one
+    # validation period ahead; the resumed run redoes that period and must not log it twice.
+    path = tmp_path / "train_log.csv"
+    path.write_text("epoch,loss,step\n0,2.0,10\n1,1.5,20\n2,1.0,30\n")
+    training.keep_log_rows(path, 2)
+    assert path.read_text() == "epoch,loss,step\n0,2.0,10\n1,1.5,20\n"
+    training.keep_log_rows(tmp_path / "absent.csv", 2)  # no log yet: nothing to do
+    assert not (tmp_path / "absent.csv").exists()

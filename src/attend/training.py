@@ -222,16 +222,21 @@ def train(
     # checkpoint_dir/train_log.csv: the log so far. Not at log_path: Snakemake deletes a
     # killed job's outputs, and a resumed run must keep the whole history.
     backup = Path(checkpoint_dir) / "backup"
-    resumed = (backup / "training_metadata.json").exists()
-    if resumed:
-        log.info("resuming from the checkpoint in %s", checkpoint_dir)
-    backup.mkdir(parents=True, exist_ok=True)
     partial_log = Path(checkpoint_dir) / "train_log.csv"
+    metadata = backup / "training_metadata.json"  # BackupAndRestore's: {"epoch": epochs done, ...}
+    resumed = metadata.exists()
+    if resumed:
+        done = json.loads(metadata.read_text())["epoch"]
+        log.info("resuming from the checkpoint in %s after %d validation periods", checkpoint_dir, done)
+        keep_log_rows(partial_log, done)
+    backup.mkdir(parents=True, exist_ok=True)
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch"),
         batches,  # draws each epoch's rows as it begins
         validation,  # must precede CSVLogger so its numbers reach the log
         keras.callbacks.CSVLogger(str(partial_log), append=resumed and partial_log.exists()),
+        # Last, so that a checkpoint is never ahead of the log; a row logged for a period
+        # whose checkpoint a kill prevented is dropped on resuming (keep_log_rows).
+        keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch"),
         *(extra_callbacks or []),
     ]
     # shuffle=False: the batch order is already random, and must not depend on Python's
@@ -260,6 +265,15 @@ def train(
     log.info("test greedy token acc %.4f, sequence acc %.4f after %d steps",
              test["token_acc"], test["seq_acc"], metrics["steps"])
     return metrics
+
+
+def keep_log_rows(path: Path, epochs: int) -> None:
+    """Keep the header and the rows of the first ``epochs`` epochs of a CSVLogger log."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",", 1)[0]) < epochs]
+    path.write_text("".join(kept))
 
 
 def load_model(path) -> Seq2Seq:
