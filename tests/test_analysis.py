@@ -115,16 +115,16 @@ def test_group_sums_matches_bincount(monkeypatch, onehot_limit):
 def test_variance_fractions_of_pure_components():
     states, tokens, lengths, known = balanced_states(pad=0)
     only_mu = np.broadcast_to(known["mu"][None], states.shape).copy()
-    f = variance_fractions(only_mu, decompose(only_mu, tokens, lengths, 5))
+    f = variance_fractions(decompose(only_mu, tokens, lengths, 5))
     assert f["mu"] == pytest.approx(1) and f["chi"] == pytest.approx(0, abs=1e-9) and f["delta"] == pytest.approx(0, abs=1e-9)
-    f = variance_fractions(states, decompose(states, tokens, lengths, 5))
+    f = variance_fractions(decompose(states, tokens, lengths, 5))
     assert 0 < f["mu"] < 1 and 0 < f["chi"] < 1 and 0 < f["delta"] < 1
 
 
 def test_variance_fractions_sum_to_one_on_ragged_data():
     p = random_probe(n=80, seed=9)
     for h, tok, n in ((p["enc_states"], p["enc_tokens"], p["enc_len"]), (p["dec_states"], p["dec_inputs"], p["dec_len"])):
-        f = variance_fractions(h, decompose(h, tok, n, 9))
+        f = variance_fractions(decompose(h, tok, n, 9))
         assert f["sum"] == pytest.approx(1.0, abs=1e-6)
         assert min(f["mu"], f["chi"], f["delta"]) > 0.01
 
@@ -233,7 +233,7 @@ def test_word_variance_vanishes_after_removing_mu_when_states_are_mu_plus_chi():
     states, tokens, lengths, known = balanced_states(pad=0)
     clean = states - np.stack([known["delta"]])[0]
     dec = decompose(clean, tokens, lengths, 5)
-    table = word_variance("encoder", clean, dec, ["<pad>", "</s>", "<s>", "a", "b"]).set_index("word")
+    table = word_variance("encoder", dec, ["<pad>", "</s>", "<s>", "a", "b"]).set_index("word")
     assert table.loc["a", "variance"] > 0.1
     assert table.loc["a", "variance_without_mu"] == pytest.approx(0, abs=1e-9)
     assert table.loc["b", "count"] == 12

@@ -65,10 +65,8 @@ class RandomBatches(keras.callbacks.Callback):
         self.src, self.tgt, self.dec = src, tgt, decoder_inputs(tgt)
         self.batch_size, self.steps, self.seed = batch_size, steps, seed
         self.rows = self.epoch_rows(0)
-        if keras.backend.backend() == "tensorflow":
-            self.data = self._tf_dataset()
-        else:
-            self._table, self.data = None, _PyBatches(self)
+        self._table = None  # the rows as a tf.Variable, on the TensorFlow backend
+        self.data = self._tf_dataset() if keras.backend.backend() == "tensorflow" else _PyBatches(self)
 
     def epoch_rows(self, epoch: int) -> np.ndarray:
         """(steps, batch_size) training rows of each batch of ``epoch``."""
@@ -195,6 +193,16 @@ def build_model(arch: str, arrays: dict, model_cfg: dict) -> Seq2Seq:
     )
 
 
+def compile_for_training(model, train_cfg: dict) -> None:
+    """Adam with gradient-norm clipping; cross-entropy that ignores padding."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(train_cfg["learning_rate"], clipnorm=train_cfg["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD),
+        jit_compile=train_cfg["jit_compile"],
+        steps_per_execution=train_cfg["steps_per_execution"],
+    )
+
+
 def train(
     arch: str, arrays: dict, model_cfg: dict, train_cfg: dict, seed: int, *,
     model_path: Path, log_path: Path, metrics_path: Path, checkpoint_dir: Path,
@@ -206,12 +214,7 @@ def train(
     """
     start = time.perf_counter()
     model = build_model(arch, arrays, model_cfg)
-    model.compile(
-        optimizer=keras.optimizers.Adam(train_cfg["learning_rate"], clipnorm=train_cfg["clipnorm"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD),
-        jit_compile=train_cfg["jit_compile"],
-        steps_per_execution=train_cfg["steps_per_execution"],
-    )
+    compile_for_training(model, train_cfg)
     model.build()
     every = train_cfg["eval_every"]
     batches = RandomBatches(arrays["train_src"], arrays["train_tgt"], train_cfg["batch_size"], every, seed)

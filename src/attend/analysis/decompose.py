@@ -72,8 +72,8 @@ class Decomposition:
         return self.tokens[self.mask]
 
     def flat_parts(self, flat_states: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """The components at the valid positions, (M, n) each (of ``self.flat`` unless
-        other states are given)."""
+        """The components at the valid positions, (M, n) each, of ``self.flat`` unless
+        other states are given."""
         flat_states = self.flat if flat_states is None else flat_states
         mu, chi = self.mu[self.rows[1]], self.chi[self.flat_tokens]
         return {"mu": mu, "chi": chi, "delta": flat_states - mu - chi}
@@ -111,8 +111,8 @@ def decompose(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, vocab
                          word_count=word_count, mask=mask, tokens=tokens, states=states)
 
 
-def variance_fractions(states: np.ndarray, dec: Decomposition) -> dict[str, float]:
-    """Fraction of the states' total variance (sum of squared deviations from their mean,
+def variance_fractions(dec: Decomposition) -> dict[str, float]:
+    """Fraction of the decomposed states' total variance (sum of squared deviations from their mean,
     over valid positions) that each component carries. The three sum to one (``sum``, kept
     as a check): the residual h − μ_t averages to zero at every position, and Δ to zero over
     every word's occurrences, so the cross terms vanish."""
@@ -121,8 +121,7 @@ def variance_fractions(states: np.ndarray, dec: Decomposition) -> dict[str, floa
         x = x.astype(np.float64)
         return float(((x - x.mean(0)) ** 2).sum())
 
-    flat = states[dec.mask]
-    total = total_ss(flat)
-    out = {name: total_ss(part) / total for name, part in dec.flat_parts(flat).items()}
+    total = total_ss(dec.flat)
+    out = {name: total_ss(part) / total for name, part in dec.flat_parts().items()}
     out["sum"] = sum(out[c] for c in COMPONENTS)
     return out

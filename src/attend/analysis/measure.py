@@ -62,9 +62,9 @@ def _sample_positions(mask: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarr
     return seq[pick], pos[pick]
 
 
-def _pca(states: np.ndarray, mask: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k principal axes of the valid states, from the n × n covariance."""
-    x = states[mask].astype(np.float64)
+def _pca(flat: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k principal axes of the (M, n) valid states, from the n × n covariance."""
+    x = flat.astype(np.float64)
     mean = x.mean(0)
     x -= mean
     values, vectors = np.linalg.eigh(x.T @ x)
@@ -73,13 +73,13 @@ def _pca(states: np.ndarray, mask: np.ndarray, k: int = 3) -> tuple[np.ndarray, 
     return axes.astype(np.float32), mean.astype(np.float32)
 
 
-def _side_arrays(side: str, states, dec) -> dict[str, np.ndarray]:
-    basis, mean = _pca(states, dec.mask)
+def _side_arrays(side: str, dec) -> dict[str, np.ndarray]:
+    basis, mean = _pca(dec.flat)
     seq, pos = _sample_positions(dec.mask, N_POINTS)
     return {
         f"{side}_mu": dec.mu, f"{side}_chi": dec.chi, f"{side}_step_count": dec.step_count,
         f"{side}_word_count": dec.word_count, f"{side}_pca_basis": basis, f"{side}_pca_mean": mean,
-        f"{side}_points": (states[seq, pos] - mean) @ basis.T,
+        f"{side}_points": (dec.states[seq, pos] - mean) @ basis.T,
         f"{side}_point_tokens": dec.tokens[seq, pos], f"{side}_point_steps": pos,
     }
 
@@ -112,14 +112,14 @@ def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str
     enc, dec = decompose_both(probe)
     tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
     arrays = {"arch": np.array(arch), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
-              **_side_arrays("enc", enc_h, enc), **_side_arrays("dec", dec_h, dec)}
+              **_side_arrays("enc", enc), **_side_arrays("dec", dec)}
 
     tables["variance"] = pd.DataFrame(
         [{"side": side, "component": c, "fraction": f}
-         for side, h, d in (("encoder", enc_h, enc), ("decoder", dec_h, dec))
-         for c, f in variance_fractions(h, d).items()])
-    tables["word_variance"] = pd.concat([word_variance("encoder", enc_h, enc, src_vocab),
-                                         word_variance("decoder", dec_h, dec, tgt_vocab)], ignore_index=True)
+         for side, d in (("encoder", enc), ("decoder", dec))
+         for c, f in variance_fractions(d).items()])
+    tables["word_variance"] = pd.concat([word_variance("encoder", enc, src_vocab),
+                                         word_variance("decoder", dec, tgt_vocab)], ignore_index=True)
     tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], dec.mask, probe["enc_len"])
     k = min(n_samples, len(enc_h))
     arrays.update({f"sample_{key}": probe[key][:k] for key in ("enc_tokens", "targets", "enc_len", "dec_len")})

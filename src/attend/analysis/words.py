@@ -11,12 +11,12 @@ from .decompose import Decomposition, group_sums
 OFFSETS = np.arange(-3, 4)
 
 
-def word_variance(side: str, states: np.ndarray, dec: Decomposition, vocab) -> pd.DataFrame:
+def word_variance(side: str, dec: Decomposition, vocab) -> pd.DataFrame:
     """Per word: the total variance (trace of the covariance) of the states at that word,
     before and after subtracting μ_t."""
-    h = states[dec.mask].astype(np.float64)
-    r = h - dec.mu[np.nonzero(dec.mask)[1]]
-    tokens = dec.tokens[dec.mask]
+    h = dec.flat.astype(np.float64)
+    r = h - dec.mu[dec.rows[1]]
+    tokens = dec.flat_tokens
     rows = {}
     for name, x in (("variance", h), ("variance_without_mu", r)):
         sums, counts = group_sums(x, tokens, len(vocab))
