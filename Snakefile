@@ -1,13 +1,15 @@
 # attend: replication of Aitken et al. (NeurIPS 2021),
 # "Understanding How Encoder-Decoder Architectures Attend".
 #
-#   snakemake --cores all                              full replication (config/config.yaml)
-#   snakemake --cores 2 --configfile config/smoke.yaml  tiny end-to-end run
+#   snakemake --cores all                                  full replication (config/config.yaml)
+#   snakemake --cores 2 --configfile config/smoke.yaml      tiny end-to-end run
 #   snakemake --cores 1 figures/fig02_one_to_one_aed.pdf   one figure and what it needs
+
 
 from snakemake.utils import min_version
 
 min_version("9.0")
+
 
 configfile: "config/config.yaml"
 

@@ -84,16 +84,17 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
     import yaml
 
     from attend import training
-    from attend.config import task_settings
+    from attend.config import resolve, task_settings
     from attend.tasks import build_dataset
     from attend.tasks.base import PAD, decoder_inputs
 
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config, _ = resolve(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     model_cfg, train_cfg = task_settings(config, "one_to_one")
+    execution = dict(config["execution"])
     if steps_per_execution:
-        train_cfg["steps_per_execution"] = steps_per_execution
-    arrays, record = build_dataset("one_to_one", config["data"], 0)
-    arrays["n_src"], arrays["n_tgt"] = len(record["src_vocab"]), len(record["tgt_vocab"])
+        execution["steps_per_execution"] = steps_per_execution
+    arrays, vocab = build_dataset("one_to_one", config["data"], 0)
+    n_src, n_tgt = len(vocab["src_vocab"]), len(vocab["tgt_vocab"])
     training.set_determinism(0, threads)
     batch = train_cfg["batch_size"]
     src, tgt = arrays["train_src"], arrays["train_tgt"]
@@ -116,15 +117,15 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
     # The project's loop: its random batches (tf.data on TensorFlow), its compile step
     # (ignore_class masking, the configured steps per execution).
     def ours(timer):
-        model = training.build_model(arch, arrays, model_cfg)
-        training.compile_for_training(model, train_cfg)
+        model = training.model_for(arch, arrays, vocab, model_cfg)
+        training.compile_for_training(model, train_cfg, execution)
         batches = training.RandomBatches(src, tgt, batch, steps, 0)
         model.fit(batches.data, epochs=epochs, callbacks=[batches, timer], shuffle=False, verbose=0)
 
     # The obvious implementation: model.fit on the arrays, masking with sample weights,
     # Keras defaults everywhere else.
     def plain(timer):
-        model = training.build_model(arch, arrays, model_cfg)
+        model = training.model_for(arch, arrays, vocab, model_cfg)
         model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         rows = slice(0, steps * batch)
@@ -149,10 +150,10 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
 
     n = model_cfg["units"]
     s, t = src.shape[1], tgt.shape[1]
-    flops = 3 * model_flops(arch, n, s, t, arrays["n_src"], arrays["n_tgt"])  # forward + backward
-    shape = (batch, arrays["n_src"] + n, 3 * n) if arch == "aed" else (batch * s, n, n)
+    flops = 3 * model_flops(arch, n, s, t, n_src, n_tgt)  # forward + backward
+    shape = (batch, n_src + n, 3 * n) if arch == "aed" else (batch * s, n, n)
     out["floor"] = matmul_rate(*shape) / flops
-    out["steps_per_execution"] = train_cfg["steps_per_execution"]
+    out["steps_per_execution"] = execution["steps_per_execution"]
     return out
 
 
@@ -162,7 +163,7 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
 def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
     from attend.analysis import reference
     from attend.analysis.measure import breakdown, decompose_both
-    from test_analysis import random_probe  # the tests' realistic probe factory
+    from conftest import random_probe  # the tests' realistic probe factory
 
     probe = random_probe(n=n_seq, s=length + 1, t=length + 1, units=units, arch="aed", seed=0)
     probe["align"] = np.minimum(np.arange(length + 1), probe["enc_len"][:, None] - 1).astype(np.int32)
@@ -182,9 +183,9 @@ def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
 # ----------------------------------------------------------------------------- workflow
 
 
-def snakemake(cwd, *args):
+def snakemake(cwd, *args, env=None):
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, check=True,
+    subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, check=True, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
@@ -203,16 +204,16 @@ def benchmark_shares(root: Path) -> dict[str, float]:
 
 
 def workflow_times(cores: int) -> None:
-    from test_workflow import workdir
+    from conftest import Workflow  # a scratch copy of the workflow, its src first on PYTHONPATH
 
     with tempfile.TemporaryDirectory() as tmp:
-        cwd = workdir(Path(tmp))
+        copy = Workflow(Path(tmp))
         args = ["--cores", str(cores), "--configfile", "config/smoke.yaml", "paths.yaml"]
-        wall = snakemake(cwd, *args)
-        shares = benchmark_shares(cwd)
+        wall = snakemake(copy.root, *args, env=copy.env)
+        shares = benchmark_shares(copy.root)
         print(f"smoke workflow from nothing on {cores} cores: {wall:.0f} s wall; job seconds: "
               + ", ".join(f"{k} {v:.0f}" for k, v in shares.items()))
-        regen = regenerate_figure(cwd, *args)
+        regen = regenerate_figure(copy.root, *args, env=copy.env)
     row("smoke: one figure regenerated", regen, "s", "target", 10.0, better="lower")
 
     if (REPO / "benchmarks" / "train").exists():
@@ -234,19 +235,19 @@ def workflow_times(cores: int) -> None:
 FIGURE = "fig02_one_to_one_aed"
 
 
-def regenerate_figure(cwd: Path, *args) -> float:
+def regenerate_figure(cwd: Path, *args, env=None) -> float:
     """Seconds to rebuild one figure after an edit of its plotting code (a touch is not
-    enough: Snakemake compares checksums of small inputs whose mtime changed). The code is
-    restored afterwards and the figure rebuilt from it, so the run stays up to date."""
+    enough: the rule's code version is a checksum of its modules). The code is restored
+    afterwards and the figure rebuilt from it, so the run stays up to date."""
     module = cwd / "src" / "attend" / "plotting" / f"{FIGURE}.py"
     code = module.read_text()
     target = ["--", f"figures/{FIGURE}.pdf"]
     try:
         module.write_text(code + "\n# edited by bench.py\n")
-        return snakemake(cwd, *args, *target)
+        return snakemake(cwd, *args, *target, env=env)
     finally:
         module.write_text(code)
-        snakemake(cwd, *args, *target)
+        snakemake(cwd, *args, *target, env=env)
 
 
 def last_full_run_wall(root: Path) -> float | None:

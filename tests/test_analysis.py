@@ -14,53 +14,6 @@ from attend.analysis.words import accuracy_by_length, offsets, word_attention, w
 from attend.tasks.base import EOS, SOS, SPECIALS
 
 
-def _softmax_masked(scores, mask):
-    z = np.where(mask, scores, -np.inf)
-    z = np.exp(z - z.max(-1, keepdims=True))
-    return z / z.sum(-1, keepdims=True)
-
-
-def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=0.3, attention=None) -> dict:
-    """A probe with the layout of ``attend.probe`` whose states are μ_t + χ(w) + noise and
-    whose attention is the softmax of the states' own scores."""
-    rng = np.random.default_rng(seed)
-    n_src = n_tgt = len(SPECIALS) + vocab
-    enc_len = rng.integers(s // 2, s + 1, size=n)
-    dec_len = rng.integers(t // 2, t + 1, size=n)
-    enc_mask = np.arange(s)[None] < enc_len[:, None]
-    dec_mask = np.arange(t)[None] < dec_len[:, None]
-    enc_tokens = rng.integers(len(SPECIALS), n_src, size=(n, s))
-    enc_tokens[np.arange(n), enc_len - 1] = EOS
-    enc_tokens[~enc_mask] = 0
-    targets = rng.integers(len(SPECIALS), n_tgt, size=(n, t))
-    targets[np.arange(n), dec_len - 1] = EOS
-    targets[~dec_mask] = 0
-    dec_inputs = np.concatenate([np.full((n, 1), SOS), targets[:, :-1]], axis=1) * dec_mask
-
-    def states(tokens, width, mask, vocab_size):
-        mu = rng.normal(size=(width, units))
-        chi = rng.normal(size=(vocab_size, units))
-        h = mu[None] + chi[tokens] + noise * rng.normal(size=(n, width, units))
-        return (h * mask[..., None]).astype(np.float32)
-
-    enc_h = states(enc_tokens, s, enc_mask, n_src)
-    dec_h = states(dec_inputs, t, dec_mask, n_tgt)
-    w_q, w_k, w_v = ((rng.normal(size=(units, units)) / np.sqrt(units)).astype(np.float32) for _ in range(3))  # as a probe stores them
-    scale = np.float32(1 / np.sqrt(units))
-    probe = {
-        "enc_states": enc_h, "dec_states": dec_h, "enc_tokens": enc_tokens.astype(np.int32),
-        "dec_inputs": dec_inputs.astype(np.int32), "targets": targets.astype(np.int32),
-        "predictions": targets.astype(np.int32), "enc_len": enc_len.astype(np.int32), "dec_len": dec_len.astype(np.int32),
-        "arch": np.array(arch),
-        "src_vocab": np.array(SPECIALS + [f"I_{i}" for i in range(vocab)]),
-        "tgt_vocab": np.array(SPECIALS + [f"O_{i}" for i in range(vocab)]),
-        "W_out": rng.normal(size=(2 * units if arch == "aed" else units, n_tgt)).astype(np.float32),
-    }
-    if arch != "ved":
-        scores = (dec_h @ w_q) @ np.swapaxes(enc_h @ w_k, 1, 2) * scale
-        a = _softmax_masked(scores, enc_mask[:, None, :]) if attention is None else attention
-        probe.update(attention=(a * dec_mask[..., None]).astype(np.float32), W_q=w_q, W_k=w_k, W_v=w_v, scale=scale)
-    return probe
 
 
 def balanced_states(width=6, units=5, pad=2):
@@ -121,16 +74,16 @@ def test_variance_fractions_of_pure_components():
     assert 0 < f["mu"] < 1 and 0 < f["chi"] < 1 and 0 < f["delta"] < 1
 
 
-def test_variance_fractions_sum_to_one_on_ragged_data():
-    p = random_probe(n=80, seed=9)
+def test_variance_fractions_sum_to_one_on_ragged_data(make_probe):
+    p = make_probe(n=80, seed=9)
     for h, tok, n in ((p["enc_states"], p["enc_tokens"], p["enc_len"]), (p["dec_states"], p["dec_inputs"], p["dec_len"])):
         f = variance_fractions(decompose(h, tok, n, 9))
         assert f["sum"] == pytest.approx(1.0, abs=1e-6)
         assert min(f["mu"], f["chi"], f["delta"]) > 0.01
 
 
-def test_nine_terms_sum_to_the_score():
-    p = random_probe()
+def test_nine_terms_sum_to_the_score(make_probe):
+    p = make_probe()
     enc = decompose(p["enc_states"], p["enc_tokens"], p["enc_len"], len(p["src_vocab"]))
     dec = decompose(p["dec_states"], p["dec_inputs"], p["dec_len"], len(p["tgt_vocab"]))
     terms = att.score_terms(dec.parts(p["dec_states"]), enc.parts(p["enc_states"]), p["W_q"], p["W_k"], p["scale"])
@@ -147,19 +100,19 @@ def test_nine_terms_sum_to_the_score():
     np.testing.assert_allclose(fast, terms[:, seq, pos, s_star], rtol=1e-4, atol=1e-4)
 
 
-def test_purely_temporal_states_give_mu_mu_share_one():
-    p = random_probe(noise=0.0)
+def test_purely_temporal_states_give_mu_mu_share_one(make_probe):
+    p = make_probe(noise=0.0)
     mu_e = np.random.default_rng(1).normal(size=(12, 16))
     p["enc_states"] = np.broadcast_to(mu_e[None], p["enc_states"].shape).copy().astype(np.float32)
     p["dec_states"] = np.broadcast_to(mu_e[None], p["dec_states"].shape).copy().astype(np.float32)
-    tables, _ = measure(p, {})
+    tables, _ = measure(p, {}, n_samples=4)
     overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
     assert overall["mu·mu"] == pytest.approx(1.0, abs=1e-4)   # float32 rounding leaves a tiny Δ
     assert overall.drop("mu·mu").abs().max() < 1e-4
 
 
-def test_input_only_states_give_chi_chi_the_largest_share():
-    p = random_probe(noise=0.0)
+def test_input_only_states_give_chi_chi_the_largest_share(make_probe):
+    p = make_probe(noise=0.0)
     rng = np.random.default_rng(2)
     chi_e, chi_d = rng.normal(size=(9, 16)), rng.normal(size=(9, 16))
     for chi in (chi_e, chi_d):  # words centred, specials silent: the states carry no position
@@ -167,7 +120,7 @@ def test_input_only_states_give_chi_chi_the_largest_share():
         chi[:3] = 0
     p["enc_states"] = (chi_e[p["enc_tokens"]] * (p["enc_tokens"] > 0)[..., None]).astype(np.float32)
     p["dec_states"] = (chi_d[p["dec_inputs"]] * (np.arange(12)[None] < p["dec_len"][:, None])[..., None]).astype(np.float32)
-    tables, _ = measure(p, {})
+    tables, _ = measure(p, {}, n_samples=4)
     overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
     assert overall.idxmax() == "chi·chi"
     assert overall["mu·mu"] < 0.05 and overall["chi·chi"] > 0.3
@@ -190,9 +143,9 @@ def test_content_dependent_attention_is_poorly_approximated():
     assert metrics["argmax_agreement"] < 0.3 and metrics["tv_distance"] > 0.7
 
 
-def test_temporal_only_attention_reproduces_position_driven_attention():
+def test_temporal_only_attention_reproduces_position_driven_attention(make_probe):
     # States that depend on position only: attention is softmax(mu·mu) exactly.
-    p = random_probe(noise=0.0)
+    p = make_probe(noise=0.0)
     rng = np.random.default_rng(4)
     mu_e, mu_d = rng.normal(size=(12, 16)) * 3, rng.normal(size=(12, 16)) * 3
     enc_mask = np.arange(12)[None] < p["enc_len"][:, None]
@@ -200,8 +153,8 @@ def test_temporal_only_attention_reproduces_position_driven_attention():
     p["enc_states"] = (mu_e[None] * enc_mask[..., None]).astype(np.float32)
     p["dec_states"] = (mu_d[None] * dec_mask[..., None]).astype(np.float32)
     scores = (p["dec_states"] @ p["W_q"]) @ np.swapaxes(p["enc_states"] @ p["W_k"], 1, 2) * p["scale"]
-    p["attention"] = (_softmax_masked(scores, enc_mask[:, None, :]) * dec_mask[..., None]).astype(np.float32)
-    metrics = measure(p, {})[0]["approximation"].set_index("metric")["value"]
+    p["attention"] = (att.masked_softmax(scores, enc_mask[:, None, :]) * dec_mask[..., None]).astype(np.float32)
+    metrics = measure(p, {}, n_samples=4)[0]["approximation"].set_index("metric")["value"]
     assert metrics["temporal_example_agreement"] == 1.0
 
 
@@ -242,8 +195,7 @@ def test_word_variance_vanishes_after_removing_mu_when_states_are_mu_plus_chi():
 def test_accuracy_by_length():
     targets = np.array([[3, 4, 1, 0], [3, 1, 0, 0], [4, 4, 1, 0]])
     preds = np.array([[3, 4, 1, 0], [4, 1, 0, 0], [4, 4, 1, 9]])  # padding predictions don't count
-    mask = targets > 0
-    df = accuracy_by_length(targets, preds, mask, np.array([3, 2, 3])).set_index("length")
+    df = accuracy_by_length(targets, preds, np.array([3, 2, 3])).set_index("length")
     assert df.loc[3, "seq_acc"] == 1.0 and df.loc[2, "seq_acc"] == 0.0
     assert df.loc[2, "token_acc"] == 0.5 and df.loc[3, "n"] == 2
 
@@ -273,12 +225,12 @@ def test_word_attention_around_the_attended_position():
 
 
 @pytest.mark.parametrize("arch, vocab", [("aed", 6), ("ao", 6), ("aed", 300)])  # 300: a translation-sized vocabulary
-def test_vectorised_measurements_match_the_per_sequence_loop(arch, vocab):
-    p = random_probe(n=40, seed=7, arch=arch, vocab=vocab)
+def test_vectorised_measurements_match_the_per_sequence_loop(arch, vocab, make_probe):
+    p = make_probe(n=40, seed=7, arch=arch, vocab=vocab)
     p["align"] = np.minimum(np.arange(12)[None].repeat(40, 0), p["enc_len"][:, None] - 1).astype(np.int32)
     p["align"][::3, -2:] = -1  # steps without an alignment are left out of alignment_agreement
     loop = reference.measure_loop(p)
-    tables, arrays = measure(p, {})
+    tables, arrays = measure(p, {}, n_samples=4)
     for side in ("enc", "dec"):
         for t, mu in loop[f"mu_{side}"].items():
             np.testing.assert_allclose(arrays[f"{side}_mu"][t], mu, rtol=1e-4, atol=1e-5)
@@ -298,8 +250,8 @@ def test_vectorised_measurements_match_the_per_sequence_loop(arch, vocab):
         assert approx[name] == pytest.approx(value, abs=1e-6), name
 
 
-def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path):
-    tables, arrays = measure(random_probe(arch="ved"), {})
+def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path, make_probe):
+    tables, arrays = measure(make_probe(arch="ved"), {}, n_samples=4)
     assert tables["term_shares"].empty and tables["approximation"].empty
     assert set(tables["variance"]["component"]) == {"mu", "chi", "delta", "sum"}
     paths = {name: str(tmp_path / f"{name}.csv") for name in TABLE_COLUMNS}
@@ -311,10 +263,10 @@ def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path):
     assert list(pd.read_csv(paths["term_shares"]).columns) == TABLE_COLUMNS["term_shares"]
 
 
-def test_attention_model_fills_every_table():
-    p = random_probe(arch="ao")
+def test_attention_model_fills_every_table(make_probe):
+    p = make_probe(arch="ao")
     p["align"] = np.minimum(np.arange(12)[None].repeat(64, 0), p["enc_len"][:, None] - 1).astype(np.int32)
-    tables, arrays = measure(p, {f"I_{i}": f"O_{i}" for i in range(6)})
+    tables, arrays = measure(p, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
     for name, cols in TABLE_COLUMNS.items():
         assert not tables[name].empty, name
         assert list(tables[name].columns) == cols, name

@@ -1,13 +1,20 @@
-"""Config helpers and the shipped configs against the schema."""
+"""The config: the shipped files against the schema, defaults from the schema alone,
+coercion, cross-field checks, and the key catalog config/README.md."""
 
+import importlib
+import inspect
+import pkgutil
+import types
 from pathlib import Path
 
+import pytest
 import yaml
 
-from attend.config import config_errors, merged, task_settings
+import attend
+from attend import config as cfg
+from attend.tasks import REGISTRY, load_task_modules
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
 
 
 def load(name):
@@ -15,29 +22,145 @@ def load(name):
 
 
 def test_shipped_configs_are_valid():
-    default = load("config.yaml")
-    assert config_errors(default, SCHEMA) == []
+    default, _ = cfg.resolve(load("config.yaml"))
+    assert default["tasks"] == list(load_task_modules())
     # smoke.yaml is merged over config.yaml, as Snakemake does with --configfile
-    assert config_errors(merged(default, load("smoke.yaml")), SCHEMA) == []
+    smoke, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("smoke.yaml")))
+    assert smoke["train"]["max_steps"] == 150 and smoke["model"]["units"] == 16
 
 
-def test_task_overrides_merge_over_defaults():
-    config = load("config.yaml")
-    model, train = task_settings(config, "translation")
-    assert model["input_encoding"] == "embedding" and model["units"] == config["model"]["units"]
-    assert train["max_steps"] == config["overrides"]["translation"]["train"]["max_steps"]
-    assert train["batch_size"] == config["train"]["batch_size"]
-    model, train = task_settings(config, "one_to_one")
-    assert model == config["model"] and train == config["train"]
-    assert config["model"]["input_encoding"] == "onehot", "merging must not modify the defaults"
+def test_every_schema_key_has_a_description():
+    full = cfg.schema()
+
+    def walk(node, path):
+        node = cfg._resolve_ref(node, full)
+        if path:
+            assert node.get("description", "").strip(), f"{path} has no description"
+        for key, sub in node.get("properties", {}).items():
+            walk(sub, f"{path}.{key}" if path else key)
+
+    walk(full, "")
 
 
-def test_errors_name_the_key_path():
-    config = load("config.yaml")
-    config["data"]["escan"]["min_out"] = "twenty"
-    config["overrides"]["sort"] = {"train": {"max_steps": 0}}
-    config["overrides"]["bogus_task"] = {}
-    errors = config_errors(config, SCHEMA)
-    assert any(e.startswith("data.escan.min_out: 'twenty' is not of type 'integer'") for e in errors)
-    assert any(e.startswith("overrides.sort.train.max_steps: 0 is less than the minimum of 1") for e in errors)
-    assert any(e.startswith("overrides:") and "bogus_task" in e for e in errors)
+def test_defaults_fill_every_setting_and_overrides_stay_partial():
+    resolved, _ = cfg.resolve({"overrides": {"sort": {"train": {"max_steps": 700}}}})
+    assert resolved["model"] == cfg.defaults("model")
+    assert resolved["data"]["escan"] == cfg.defaults("data.escan")
+    assert resolved["overrides"] == {"sort": {"train": {"max_steps": 700}}}
+    model, train = cfg.task_settings(resolved, "sort")
+    assert train["max_steps"] == 700 and train["batch_size"] == cfg.defaults("train")["batch_size"]
+    assert model == cfg.defaults("model")
+    assert cfg.task_settings(resolved, "one_to_one")[1]["max_steps"] == cfg.defaults("train")["max_steps"]
+
+
+def _schema_defaults():
+    """(key, default) of every leaf default in the schema."""
+    full = cfg.schema()
+    found = set()
+
+    def walk(node):
+        node = cfg._resolve_ref(node, full)
+        for key, sub in node.get("properties", {}).items():
+            sub = cfg._resolve_ref(sub, full)
+            if "default" in sub and not isinstance(sub["default"], (dict, list)) and sub["default"] is not None:
+                if not isinstance(sub["default"], bool):
+                    found.add((key, sub["default"]))
+            walk(sub)
+
+    walk(full)
+    return found
+
+
+def repeated_defaults(module, defaults) -> list[str]:
+    """Where ``module`` repeats a schema default: a parameter of one of its functions (or
+    of its classes' methods) named like a schema key and defaulting to that key's default,
+    or an upper-case dict constant holding the key with that value."""
+    names = {key for key, _ in defaults}
+
+    def repeated(key, value):
+        return key in names and any(k == key and type(d) is type(value) and d == value for k, d in defaults)
+
+    clashes = []
+    for name, obj in vars(module).items():
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
+            functions = [m for m in vars(obj).values() if inspect.isfunction(m)] if inspect.isclass(obj) else [obj]
+            clashes += [f"{module.__name__}.{fn.__qualname__}({param.name}={param.default!r})"
+                        for fn in functions for param in inspect.signature(fn).parameters.values()
+                        if repeated(param.name, param.default)]
+        elif isinstance(obj, dict) and name.isupper():
+            clashes += [f"{module.__name__}.{name}[{key!r}] = {value!r}"
+                        for key, value in obj.items() if isinstance(key, str) and repeated(key, value)]
+    return clashes
+
+
+def test_no_default_is_repeated_in_package_code():
+    """A default lives in the schema only (walking every module of the package)."""
+    defaults = _schema_defaults()
+    clashes = []
+    for info in pkgutil.walk_packages(attend.__path__, "attend."):
+        clashes += repeated_defaults(importlib.import_module(info.name), defaults)
+    assert not clashes, "defaults repeated outside the schema: " + ", ".join(clashes)
+
+
+def test_the_default_check_would_catch_a_copy():
+    """The walk above is not vacuous: a module repeating two defaults is caught twice."""
+    module = types.ModuleType("attend.fake")
+    exec("def build(units=128, depth=3):\n    pass\nDEFAULTS = {'min_count': 5, 'other': 1}\n", module.__dict__)
+    module.build.__module__ = "attend.fake"
+    assert sorted(repeated_defaults(module, _schema_defaults())) == [
+        "attend.fake.DEFAULTS['min_count'] = 5", "attend.fake.build(units=128)"]
+
+
+@pytest.mark.parametrize("override, named", [
+    ({"tasks": ["one_to_one", "bogus"]}, "tasks.1: 'bogus' is not one of"),
+    ({"architectures": ["aed", "transformer"]}, "architectures.1: 'transformer' is not one of"),
+    ({"train": {"max_stepz": 5}}, "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
+    ({"train": {"max_steps": -3}}, "train.max_steps: -3 is less than the minimum of 1"),
+    ({"model": {"units": "many"}}, "model.units: 'many' is not of type 'integer'"),
+    ({"model": {"attention": "cosine"}}, "model.attention: 'cosine' is not one of ['learned', 'dot']"),
+    ({"overrides": {"bogus_task": {}}}, "overrides: 'bogus_task' is not one of"),
+    ({"overrides": {"sort": {"train": {"threads": 4}}}}, "'threads' was unexpected"),
+    ({"data": {"escan": {"min_out": "twenty"}}}, "data.escan.min_out: 'twenty' is not of type 'integer'"),
+    ({"data": {"one_to_one": {"min_len": 9, "max_len": 4}}}, "data.one_to_one: min_len (9) must not exceed max_len (4)"),
+    ({"data": {"sort": {"vocab_size": 10}}}, "max_len (15) must not exceed vocab_size (10)"),
+    ({"data": {"escan": {"words": ["run", "fly"]}}}, "data.escan: word 'fly' is not in SCAN's vocabulary"),
+    ({"data": {"translation": {"valid_fraction": 0.5}}}, "data.translation.valid_fraction: 0.5 is greater than or equal"),
+    ({"train": {"max_steps": 150, "eval_every": 100}}, "train: max_steps (150) must be a multiple of eval_every (100)"),
+    ({"overrides": {"sort": {"train": {"max_steps": 130}}}}, "overrides.sort.train: max_steps (130) must be a multiple"),
+    ({"analysis": {"n_sequences": 3000}}, "analysis.n_sequences (3000) exceeds data.sizes.test (2000)"),
+    ({"seeds": ["zero"]}, "seeds.0: 'zero' is not of type 'integer'"),
+])
+def test_bad_config_names_the_key(override, named):
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.resolve(override)
+    assert named in str(err.value)
+    assert "config/README.md" in str(err.value)
+
+
+def test_numbers_given_as_strings_or_integral_floats_are_coerced():
+    resolved, notes = cfg.resolve({"seeds": ["0", "1", "2"], "train": {"eval_every": 50.0},
+                                   "model": {"pe_timescale": "100"}})
+    assert resolved["seeds"] == [0, 1, 2]
+    assert resolved["train"]["eval_every"] == 50 and isinstance(resolved["train"]["eval_every"], int)
+    assert resolved["model"]["pe_timescale"] == 100.0
+    assert "seeds.0: read the string '0' as the integer 0" in notes
+    assert "train.eval_every: read 50.0 as the integer 50" in notes
+    with pytest.raises(cfg.ConfigError, match="train.eval_every: 50.5 is not of type 'integer'"):
+        cfg.resolve({"train": {"eval_every": 50.5}})
+
+
+def test_the_key_catalog_is_current():
+    """config/README.md is generated from the schema: regenerate it with
+    `python -m attend.config > config/README.md`."""
+    expected = cfg.catalog_markdown()
+    assert (REPO / "config" / "README.md").read_text() == expected
+    for key in ("data.escan.min_out", "execution.threads", "model.attention", "data.translation.corpus.sha256"):
+        assert f"| `{key}` |" in expected
+
+
+def test_task_modules_must_import():
+    with pytest.raises(cfg.ConfigError, match="task module 'no_such_module'"):
+        cfg.resolve({"task_modules": ["no_such_module"]})
+    assert set(REGISTRY) >= {"one_to_one", "reverse", "sort", "escan", "translation"}

@@ -23,7 +23,7 @@ import json, os, sys
 from attend.gpu import claim_device_for_job
 
 threads, slots, gpu, lock_dir = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-claim = claim_device_for_job(threads, slots, gpu, lock_dir=lock_dir)
+claim = claim_device_for_job(threads, gpu, slots, lock_dir=lock_dir)
 keys = ["CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
         "TF_NUM_INTEROP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"]
 report = {k: os.environ.get(k) for k in keys}
@@ -208,3 +208,46 @@ def test_detect_gpus(monkeypatch):
         assert gpu.detect_gpus() == 2
     monkeypatch.setattr(gpu.shutil, "which", lambda name: None)
     assert gpu.detect_gpus() == 0
+
+
+@pytest.mark.parametrize("name, value", [("ATTEND_FAKE_GPUS", "two"), ("ATTEND_FAKE_GPUS", "-1"),
+                                         ("ATTEND_SLOTS_PER_GPU", "0"), ("ATTEND_SLOTS_PER_GPU", "4.5")])
+def test_bad_gpu_environment_is_named(monkeypatch, name, value):
+    from attend import gpu
+
+    monkeypatch.setenv("ATTEND_FAKE_GPUS", "1")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name}={value!r}.*whole number"):
+        gpu.gpu_slots()
+
+
+def test_slots_per_gpu_from_the_environment(monkeypatch):
+    from attend import gpu
+
+    monkeypatch.setenv("ATTEND_FAKE_GPUS", "2")
+    monkeypatch.delenv("ATTEND_SLOTS_PER_GPU", raising=False)
+    assert gpu.gpu_slots() == 2 * gpu.SLOTS_PER_GPU
+    monkeypatch.setenv("ATTEND_SLOTS_PER_GPU", "3")
+    assert gpu.gpu_slots() == 6
+
+
+def test_a_waiting_job_says_what_it_waits_for(tmp_path, monkeypatch, caplog):
+    """A job that finds every slot held logs that it waits, for which slots, and how long."""
+    from attend import gpu
+
+    monkeypatch.setattr(gpu, "WAIT_LOG_S", 0.1)
+    held = gpu.claim_device(1, 1, tmp_path, env={})
+    try:
+        with caplog.at_level("INFO", logger="attend.gpu"), pytest.raises(TimeoutError):
+            gpu.claim_device(1, 1, tmp_path, timeout_s=0.35, poll_s=0.05, env={})
+    finally:
+        held.release()
+    waits = [r.getMessage() for r in caplog.records if "waiting for a free GPU slot" in r.getMessage()]
+    assert len(waits) >= 2, caplog.text
+    assert "1 devices x 1 slots" in waits[0] and str(tmp_path) in waits[0] and "waited 0 s" in waits[0]
+
+
+def test_lock_directory_is_per_user():
+    from attend import gpu
+
+    assert gpu.DEFAULT_LOCK_DIR.name == f"attend-gpu-locks-{os.getuid()}"

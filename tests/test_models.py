@@ -6,7 +6,8 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from attend import probe  # noqa: E402
-from attend.models import Seq2Seq, rotated_sinusoids  # noqa: E402
+from attend.config import defaults  # noqa: E402
+from attend.models import build_model, rotated_sinusoids  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
 from attend.tasks.base import decoder_inputs  # noqa: E402
 from attend.training import greedy_accuracy, load_model, teacher_forced_accuracy  # noqa: E402
@@ -21,8 +22,10 @@ def data():
     return arrays, record
 
 
-def make(arch, record, **kw):
-    return Seq2Seq(arch, len(record["src_vocab"]), len(record["tgt_vocab"]), 8, src_len=8, tgt_len=8, **kw)
+def make(arch, record, **model):
+    """A small model of the schema's default settings, with ``model`` overrides."""
+    settings = {**defaults("model"), "units": 8, **model}
+    return build_model(arch, len(record["src_vocab"]), len(record["tgt_vocab"]), 8, 8, settings)
 
 
 @pytest.mark.parametrize("arch", ["ved", "aed", "ao"])
@@ -118,3 +121,21 @@ def test_positional_encoding_is_rotated_and_fixed():
     # rotation preserves norms of the plain sinusoids: each row has norm sqrt(8)
     np.testing.assert_allclose(np.linalg.norm(a, axis=1), np.sqrt(8), rtol=1e-5)
     assert np.abs(a[:, :2]).max() < np.sqrt(8)  # not the raw sin/cos pairs on the axes
+
+
+@pytest.mark.parametrize("kind", ["learned", "dot"])
+def test_attention_kind_is_carried_by_name(kind, data, tmp_path):
+    """The form of attention is a named kind in the layer, the saved model and the probe."""
+    arrays, record = data
+    model = make("ao", record, attention=kind)
+    model.build()
+    model.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras")
+    assert again.attend.kind == kind and again.attention_kind == kind
+    rec = probe.record(again, arrays["test_src"][:4], arrays["test_tgt"][:4], record)
+    assert str(rec["attention_kind"]) == kind
+
+
+def test_unknown_attention_kind_is_refused(data):
+    with pytest.raises(ValueError, match="unknown attention kind 'cosine'"):
+        make("aed", data[1], attention="cosine")

@@ -17,24 +17,25 @@ DRIVER = r"""
 import json, sys, time
 import keras
 from attend import training
+from attend.config import defaults
 from attend.tasks import build_dataset
 
 out = sys.argv[1]
 slow = len(sys.argv) > 2
 cfg = {"sizes": {"train": 256, "valid": 32, "test": 32},
        "one_to_one": {"vocab_size": 6, "min_len": 3, "max_len": 6}}
-arrays, rec = build_dataset("one_to_one", cfg, 0)
-arrays["n_src"], arrays["n_tgt"] = len(rec["src_vocab"]), len(rec["tgt_vocab"])
+arrays, vocab = build_dataset("one_to_one", cfg, 0)
 training.set_determinism(0, 1)
-model_cfg = dict(units=8, attention="learned", input_encoding="onehot", ao_ff="dense", pe_min_dim=16, pe_timescale=100.0)
-train_cfg = dict(batch_size=16, learning_rate=1e-2, clipnorm=1.0, eval_every=10, n_eval=32,
-                 target_accuracy=2.0, max_steps=80, jit_compile=False, steps_per_execution=5)
+model_cfg = {**defaults("model"), "units": 8}
+train_cfg = {**defaults("train"), "batch_size": 16, "learning_rate": 1e-2, "eval_every": 10, "n_eval": 32,
+             "target_accuracy": 2.0, "max_steps": 80}
+execution = {**defaults("execution"), "steps_per_execution": 5}
 
 class Slow(keras.callbacks.Callback):  # gives the test time to kill the job mid-run
     def on_epoch_end(self, epoch, logs=None):
         time.sleep(0.4)
 
-training.train("aed", arrays, model_cfg, train_cfg, 0, model_path=f"{out}/model.keras",
+training.train("aed", arrays, vocab, model_cfg, train_cfg, execution, 0, model_path=f"{out}/model.keras",
                log_path=f"{out}/log.csv", metrics_path=f"{out}/metrics.json",
                checkpoint_dir=f"{out}/checkpoint", extra_callbacks=[Slow()] if slow else [])
 """

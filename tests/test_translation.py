@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from attend.tasks.base import DataError, encode
+from attend.config import defaults
 from attend.tasks.translation import UNK, fetch_corpus, make_translation, tokenize
+
+
+def settings(**over) -> dict:
+    """data.translation with the schema's defaults (no corpus checksum: these corpora are made up)."""
+    return {**{k: v for k, v in defaults("data.translation").items() if k != "corpus"}, **over}
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared/data/fra-eng/fra.txt"
 CORPUS_SHA256 = "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104"
@@ -181,7 +187,7 @@ def all_words(seqs):
 
 
 def test_vocabularies_come_from_the_train_split_only(tmp_path):
-    data = make_translation(numbered_corpus(tmp_path), {"min_count": 1}, seed=0, sizes=None)
+    data = make_translation(numbered_corpus(tmp_path), settings(min_count=1), seed=0)
     assert data.src_words[0] == UNK and data.tgt_words[0] == UNK
     train, test = data.splits["train"], data.splits["test"]
     # With min_count 1 the vocabulary is exactly the training words (no <unk> there) ...
@@ -197,7 +203,7 @@ def test_vocabularies_come_from_the_train_split_only(tmp_path):
 
 
 def test_min_count_maps_rare_training_words_to_unk(tmp_path):
-    data = make_translation(numbered_corpus(tmp_path), {"min_count": 2}, seed=0, sizes=None)
+    data = make_translation(numbered_corpus(tmp_path), settings(min_count=2), seed=0)
     assert data.src_words == [UNK, ".", "cat", "i", "see", "the"]  # by count, then alphabetically
     assert all(s[4] == UNK for split in data.splits.values() for s in split.src)
     assert data.meta["unk_rate"]["train"]["src"] == pytest.approx(1 / 6, abs=1e-6)
@@ -210,7 +216,7 @@ def test_length_filter_and_counts(tmp_path):
     lines += ["x\ty\tattribution"]  # a third column is allowed
     corpus = tmp_path / "fra.txt"
     corpus.write_text("\n".join(lines) + "\n")
-    data = make_translation(corpus, {"max_len": 4, "min_count": 1}, seed=1, sizes=None)
+    data = make_translation(corpus, settings(max_len=4, min_count=1), seed=1)
     counts = data.meta["counts"]
     assert counts["lines"] == 49 + 3 + 3 + 1
     assert counts["malformed"] == 3
@@ -226,10 +232,10 @@ def test_length_filter_and_counts(tmp_path):
 
 def test_deterministic_by_seed_and_sample(tmp_path):
     corpus = numbered_corpus(tmp_path, 300)
-    cfg = {"sample": 100, "min_count": 1, "valid_fraction": 0.2, "test_fraction": 0.1}
-    a = make_translation(corpus, cfg, seed=3, sizes=None)
-    b = make_translation(corpus, cfg, seed=3, sizes=None)
-    c = make_translation(corpus, cfg, seed=4, sizes=None)
+    cfg = settings(sample=100, min_count=1, valid_fraction=0.2, test_fraction=0.1)
+    a = make_translation(corpus, cfg, seed=3)
+    b = make_translation(corpus, cfg, seed=3)
+    c = make_translation(corpus, cfg, seed=4)
     assert a.splits == b.splits and a.src_words == b.src_words and a.meta == b.meta
     assert a.splits["train"].src != c.splits["train"].src
     counts = a.meta["counts"]
@@ -242,32 +248,28 @@ def test_deterministic_by_seed_and_sample(tmp_path):
 
 
 def test_sample_larger_than_the_corpus_keeps_everything(tmp_path):
-    data = make_translation(numbered_corpus(tmp_path, 30), {"sample": 1000}, seed=0, sizes=None)
+    data = make_translation(numbered_corpus(tmp_path, 30), settings(sample=1000), seed=0)
     assert data.meta["counts"]["after_sample"] == 30
 
 
 def test_bad_inputs_raise(tmp_path):
     corpus = numbered_corpus(tmp_path, 30)
-    with pytest.raises(ValueError, match="unknown translation config keys"):
-        make_translation(corpus, {"max_length": 5}, seed=0, sizes=None)
-    with pytest.raises(ValueError, match="valid_fraction"):
-        make_translation(corpus, {"valid_fraction": 0.6, "test_fraction": 0.5}, seed=0, sizes=None)
     with pytest.raises(DataError, match="differs from the configured"):
-        make_translation(corpus, {"corpus": {"sha256": "0" * 64}}, seed=0, sizes=None)
+        make_translation(corpus, settings(corpus={"sha256": "0" * 64}), seed=0)
     with pytest.raises(DataError, match="too few"):
-        make_translation(write_corpus(tmp_path / "tiny.txt", [("a", "b"), ("c", "d")]), {}, seed=0, sizes=None)
+        make_translation(write_corpus(tmp_path / "tiny.txt", [("a", "b"), ("c", "d")]), settings(), seed=0)
     with pytest.raises(DataError, match="missing"):
-        make_translation(tmp_path / "absent.txt", {}, seed=0, sizes=None)
+        make_translation(tmp_path / "absent.txt", settings(), seed=0)
     (tmp_path / "latin1.txt").write_bytes("Été\tÉté\n".encode("latin-1"))
     with pytest.raises(DataError, match="not UTF-8"):
-        make_translation(tmp_path / "latin1.txt", {}, seed=0, sizes=None)
+        make_translation(tmp_path / "latin1.txt", settings(), seed=0)
 
 
 def test_real_corpus_counts():
     if not CORPUS.exists():
         pytest.skip(f"the shared translation corpus is not at {CORPUS} (the shared data folder beside the repo)")
-    data = make_translation(CORPUS, {"max_len": 10, "min_count": 2, "corpus": {"sha256": CORPUS_SHA256}},
-                            seed=0, sizes=None)
+    data = make_translation(CORPUS, settings(max_len=10, min_count=2, corpus={"sha256": CORPUS_SHA256}),
+                            seed=0)
     counts = data.meta["counts"]
     assert counts["lines"] == counts["pairs"] == 167_130 and counts["malformed"] == 0
     assert counts["after_length_filter"] == 134_646

@@ -1,4 +1,6 @@
-"""The workflow itself: config validation (dry runs) and the smoke config end to end."""
+"""The workflow itself: config checks before any job (dry runs), the plan of one figure, a
+sixth task declared by one module and one config block, results that follow the code, and
+the smoke config end to end."""
 
 import json
 import shutil
@@ -8,91 +10,125 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "data" / "fra-eng" / "fra.txt"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+from attend.plotting import figures
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+SMOKE = ["--configfile", "config/smoke.yaml", "paths.yaml"]
 
 
-def workdir(tmp_path: Path) -> Path:
-    """A scratch copy of the workflow (the package is imported from the install)."""
-    for item in ("Snakefile", "workflow", "config"):
-        src = REPO / item
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
-    (tmp_path / "src").symlink_to(REPO / "src")
-    paths = tmp_path / "paths.yaml"
-    paths.write_text(f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n")
-    return tmp_path
+def test_snakemake_lint_is_clean():
+    """The ecosystem's own checks: conda directives, logs, no functions among rules..."""
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--cores", "1"], cwd=REPO,
+                            capture_output=True, text=True)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0 and "Lints for" not in out, out[-4000:]
 
 
-def snakemake(cwd, *args, check=False):
-    return subprocess.run([*SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, check=check)
+def test_snakefmt_check_is_clean():
+    """The workflow is formatted as `snakefmt workflow/ Snakefile` would format it."""
+    snakefmt = Path(sys.executable).with_name("snakefmt")
+    result = subprocess.run([str(snakefmt), "--check", "workflow/", "Snakefile"], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize(
-    "override, named",
-    [
-        ("tasks: [one_to_one, bogus]", "tasks.1: 'bogus' is not one of"),
-        ("architectures: [aed, transformer]", "architectures.1: 'transformer' is not one of"),
-        ("train: {max_stepz: 5}", "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
-        ("train: {max_steps: -3}", "train.max_steps: -3 is less than the minimum of 1"),
-        ("model: {units: many}", "model.units: 'many' is not of type 'integer'"),
-    ],
-)
-def test_bad_config_fails_before_any_job_naming_the_key(tmp_path, override, named):
-    cwd = workdir(tmp_path)
-    (cwd / "bad.yaml").write_text(override + "\n")
-    result = snakemake(cwd, "-n", "--cores", "1", "--configfile", "bad.yaml")
+@pytest.mark.parametrize("override, named", [
+    ("tasks: [one_to_one, bogus]", "tasks.1: 'bogus' is not one of"),
+    ("train: {max_stepz: 5}", "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
+    ("data: {one_to_one: {min_len: 30}}", "data.one_to_one: min_len (30) must not exceed max_len (25)"),
+])
+def test_bad_config_fails_before_any_job_naming_the_key(workflow, override, named):
+    (workflow.root / "bad.yaml").write_text(override + "\n")
+    result = workflow.run("-n", "--cores", "1", "--configfile", "bad.yaml")
     assert result.returncode != 0
     assert named in result.stdout + result.stderr
-    assert not (cwd / "results").exists()
+    assert not (workflow.root / "results").exists()
 
 
-def test_missing_key_is_named(tmp_path):
-    cwd = workdir(tmp_path)
-    config = (cwd / "config" / "config.yaml").read_text().replace("  clipnorm: 1.0\n", "")
-    (cwd / "config" / "config.yaml").write_text(config)
-    result = snakemake(cwd, "-n", "--cores", "1")
-    assert result.returncode != 0
-    assert "train: 'clipnorm' is a required property" in result.stdout + result.stderr
-
-
-def test_one_figure_plans_only_its_ancestors(tmp_path):
-    cwd = workdir(tmp_path)
-    result = snakemake(cwd, "-n", "--cores", "1", "figures/fig03_one_to_one_ao.pdf", "--quiet", "rules")
+def test_seeds_given_on_the_command_line(workflow):
+    """`--config seeds=[0,1,2]`, as the README says: Snakemake reads the numbers as strings,
+    which the config check turns into integers (saying so)."""
+    result = workflow.run("-n", "--cores", "1", "--config", "seeds=[0,1,2]", "--quiet", "rules")
     out = result.stdout + result.stderr
-    assert result.returncode == 0, out
-    assert "fig03_one_to_one_ao" in out and "fig02_one_to_one_aed" not in out
-    # one dataset, one model: one_to_one with AO only
-    assert all(f" {rule} " in out or f"{rule}  " in out for rule in ("dataset", "train", "probe", "measure"))
-    assert "translation" not in out and "corpus" not in out
+    assert result.returncode == 0, out[-3000:]
+    assert "seeds.0: read the string '0' as the integer 0" in out
+    jobs = workflow.planned("--config", "seeds=[0,1,2]")
+    assert jobs["train"] == 5 * 3 * 3 and jobs["dataset"] == 5 * 3
+
+
+def test_one_figure_plans_only_its_ancestors(workflow):
+    jobs = workflow.planned("--", "figures/fig03_one_to_one_ao.pdf")
+    assert jobs == {"dataset": 1, "train": 1, "probe": 1, "measure": 1, "fig03_one_to_one_ao": 1}
+
+
+def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
+    """tests/toy_task.py registers a task; a config block runs it everywhere."""
+    copy = make_workflow([TESTS])
+    (copy.root / "toy.yaml").write_text(
+        "task_modules: [toy_task]\n"
+        "tasks: [one_to_one, reverse, sort, escan, translation, toy]\n"
+        "data: {toy: {vocab_size: 6, min_len: 4, max_len: 8}}\n")
+    jobs = copy.planned(*SMOKE, "toy.yaml")
+    assert jobs["dataset"] == 6 and jobs["train"] == 18 and jobs["probe"] == 18 and jobs["measure"] == 18
+    assert all(jobs.get(name) == 1 for name in figures()), jobs
+    toy = copy.planned(*SMOKE, "toy.yaml", "--", "figures/fig04_ved.pdf")
+    assert toy["dataset"] == 6 and toy["train"] == 6, "figure 4 draws the VED of every task, the toy's too"
+
+
+def edit(path: Path) -> str:
+    """Append a comment to a module (a change of its bytes); return the original text."""
+    text = path.read_text()
+    path.write_text(text + "\n# an edit\n")
+    return text
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CORPUS.exists(), reason=f"the translation corpus is not at {CORPUS}")
-def test_smoke_workflow_end_to_end(tmp_path):
-    cwd = workdir(tmp_path)
-    args = ["--cores", "2", "--configfile", "config/smoke.yaml", "paths.yaml"]
-    first = snakemake(cwd, *args)
+def test_smoke_workflow_end_to_end(workflow, corpus):
+    first = workflow.run("--cores", "2", *SMOKE)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
-    for n in range(1, 11):
-        figs = list((cwd / "figures").glob(f"fig{n:02d}_*"))
-        assert {f.suffix for f in figs} == {".pdf", ".png"}, f"figure {n}: {figs}"
-    claims = (cwd / "results" / "tables" / "claims.csv").read_text()
+    for name in figures():
+        assert {f.suffix for f in (workflow.root / "figures").glob(f"{name}.*")} == {".pdf", ".png"}, name
+    claims = (workflow.root / "results" / "tables" / "claims.csv").read_text()
     assert all(f"F{i}" in claims for i in range(1, 6))
-    again = snakemake(cwd, "-n", *args)
-    assert again.returncode == 0
-    assert "Nothing to be done" in again.stdout + again.stderr
+    assert workflow.planned(*SMOKE) == {}, "a second invocation has nothing to do"
+
+    # Execution settings change how jobs run, not what they compute: nothing reruns.
+    (workflow.root / "fast.yaml").write_text("execution: {threads: 2, steps_per_execution: 10, jit_compile: true}\n")
+    assert workflow.planned(*SMOKE, "fast.yaml") == {}
+    # A science value of one task reruns that task's runs alone (and what reads them).
+    (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {learning_rate: 0.002}}}\n")
+    jobs = workflow.planned(*SMOKE, "sort.yaml")
+    assert jobs["train"] == 3 and jobs["probe"] == 3 and "dataset" not in jobs
+
+    # Results follow the code: the steps whose modules reach an edited file rerun.
+    src = workflow.root / "src" / "attend"
+    drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
+    for module, expect in [
+        ("models.py", lambda j: j["train"] == j["probe"] == j["measure"] == 15 and "dataset" not in j
+            and {"table", "claims"} <= set(j) and all(name in j for name in drawing_results)),
+        ("plotting/fig05_synthetic_tasks.py", lambda j: j == {"fig05_synthetic_tasks": 1}),
+        ("claims.py", lambda j: set(j) == {"claims", "fig06_summary"}),
+        ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == 3),
+    ]:
+        original = edit(src / module)
+        try:
+            jobs = workflow.planned(*SMOKE)
+            assert expect(jobs), f"after editing {module}: {jobs}"
+        finally:
+            (src / module).write_text(original)
+    assert workflow.planned(*SMOKE) == {}, "the same bytes again: nothing to do"
 
     # Determinism: regenerate one dataset and one model from scratch and compare.
-    res = cwd / "results"
+    res = workflow.root / "results"
     data = res / "data" / "one_to_one" / "seed0" / "dataset.npz"
     analysis = res / "analysis" / "one_to_one" / "aed" / "seed0"
     before = {p.name: p.read_bytes() for p in [data, *analysis.glob("*.csv")]}
     metrics = json.loads((res / "models" / "one_to_one" / "aed" / "seed0" / "metrics.json").read_text())
     for sub in ("data/one_to_one", "models/one_to_one", "probes/one_to_one", "analysis/one_to_one"):
         shutil.rmtree(res / sub)
-    target = str((analysis / "analysis.npz").relative_to(cwd))
-    redo = snakemake(cwd, *args, "--", target)  # "--": the target is not another config file
+    target = str((analysis / "analysis.npz").relative_to(workflow.root))
+    redo = workflow.run("--cores", "2", *SMOKE, "--", target)  # "--": the target is not another config file
     assert redo.returncode == 0, redo.stderr[-3000:]
     after = {p.name: p.read_bytes() for p in [data, *analysis.glob("*.csv")]}
     assert after.keys() == before.keys()
@@ -101,3 +137,4 @@ def test_smoke_workflow_end_to_end(tmp_path):
     metrics_again = json.loads((res / "models" / "one_to_one" / "aed" / "seed0" / "metrics.json").read_text())
     for key in ("test_token_acc", "test_seq_acc", "steps"):
         assert metrics_again[key] == metrics[key]
+

@@ -1,10 +1,30 @@
-"""Config helpers shared by the workflow and the tests (no Snakemake here)."""
+"""The config: its schema, its defaults and its checks (no Snakemake here).
+
+``config.schema.yaml`` beside this module is the only place a default lives. The schema
+the workflow validates against is built from it and from the registries: the task and
+architecture enums, one ``data.<task>`` block per registered task (each task declares its
+own block's schema), and one ``overrides.<task>`` entry per task. :func:`resolve` checks a
+config and fills in every default; ``python -m attend.config`` prints the key catalog
+(``config/README.md``).
+"""
 
 from __future__ import annotations
 
 import copy
+import numbers
+from functools import cache
+from pathlib import Path
 
 import jsonschema
+import yaml
+
+from . import architectures, tasks
+
+SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
+
+
+class ConfigError(ValueError):
+    """A config that the workflow cannot run; the message names every offending key."""
 
 
 def merged(base: dict, override: dict) -> dict:
@@ -15,18 +35,190 @@ def merged(base: dict, override: dict) -> dict:
     return out
 
 
+@cache
+def _base_schema() -> dict:
+    return yaml.safe_load(SCHEMA_FILE.read_text())
+
+
+def schema(task_modules=()) -> dict:
+    """The full config schema, with the registered tasks and architectures filled in."""
+    registry = tasks.load_task_modules(tuple(task_modules))
+    full = copy.deepcopy(_base_schema())
+    props = full["properties"]
+    names = list(registry)
+    props["tasks"]["items"]["enum"] = names
+    props["architectures"]["items"]["enum"] = list(architectures.ARCHITECTURES)
+    full["$defs"]["model"]["properties"]["attention"]["enum"] = list(architectures.ATTENTION_KINDS)
+    for name, task in registry.items():
+        props["data"]["properties"][name] = copy.deepcopy(task.schema)
+    props["overrides"]["propertyNames"] = {"enum": names}
+    return full
+
+
+def _resolve_ref(node: dict, root: dict) -> dict:
+    """A node with a local ``$ref`` merged in (its own keys win)."""
+    while "$ref" in node:
+        target = root
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def fill_defaults(instance: dict, node: dict, root: dict) -> dict:
+    """``instance`` with every missing key that has a ``default`` filled in, recursing
+    into objects through ``properties`` only (``overrides`` blocks, which hold partial
+    settings through ``additionalProperties``, stay as written)."""
+    node = _resolve_ref(node, root)
+    out = dict(instance)
+    for key, sub in node.get("properties", {}).items():
+        sub = _resolve_ref(sub, root)
+        if key not in out and "default" in sub:
+            out[key] = copy.deepcopy(sub["default"])
+        elif key not in out and sub.get("type") == "object":
+            out[key] = {}
+        if isinstance(out.get(key), dict) and sub.get("type") == "object":
+            out[key] = fill_defaults(out[key], sub, root)
+    return out
+
+
+def defaults(path: str = "", task_modules=()) -> dict:
+    """The defaults under a dotted key path, e.g. ``defaults("data.escan")`` or
+    ``defaults("model")``; the whole default config for ``""``."""
+    full = schema(task_modules)
+    node, value = full, fill_defaults({}, full, full)
+    for part in filter(None, path.split(".")):
+        node = _resolve_ref(node, full)["properties"][part]
+        value = value[part]
+    return value
+
+
+def _coerce(instance, node: dict, root: dict, path: str, notes: list[str]):
+    """Numbers given as strings (``--config seeds=[0,1]`` gives strings) and integral
+    floats (``eval_every: 50.0``) become the integers the schema asks for; each change
+    is noted by key path. Anything else is left for the validator to name."""
+    node = _resolve_ref(node, root)
+    kind = node.get("type")
+    if isinstance(instance, dict):
+        props = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        return {k: _coerce(v, props.get(k, extra if isinstance(extra, dict) else {}), root, f"{path}.{k}", notes)
+                for k, v in instance.items()}
+    if isinstance(instance, list) and isinstance(node.get("items"), dict):
+        return [_coerce(v, node["items"], root, f"{path}.{i}", notes) for i, v in enumerate(instance)]
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "integer" in kinds and not isinstance(instance, bool):
+        if isinstance(instance, str) and instance.strip().lstrip("+-").isdigit():
+            notes.append(f"{path.lstrip('.')}: read the string {instance!r} as the integer {int(instance)}")
+            return int(instance)
+        if isinstance(instance, float) and instance.is_integer():
+            notes.append(f"{path.lstrip('.')}: read {instance!r} as the integer {int(instance)}")
+            return int(instance)
+    if "number" in kinds and isinstance(instance, str):
+        try:
+            value = float(instance)
+        except ValueError:
+            return instance
+        notes.append(f"{path.lstrip('.')}: read the string {instance!r} as the number {value}")
+        return value
+    return instance
+
+
+def config_errors(config: dict, full_schema: dict) -> list[str]:
+    """One line per schema violation, each naming the key path, e.g.
+    ``train.max_steps: -3 is less than the minimum of 1``."""
+    validator = jsonschema.Draft202012Validator(full_schema)
+    lines = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        path = ".".join(map(str, err.absolute_path)) or "(top level)"
+        lines.append(f"{path}: {err.message}")
+    return lines
+
+
+def cross_field_errors(config: dict) -> list[str]:
+    """Checks that need two keys at once, for every configured task and its settings."""
+    errors = []
+    sizes = config["data"]["sizes"]
+    for name in config["tasks"]:
+        errors += tasks.REGISTRY[name].check(config["data"][name], sizes)
+        _, train = task_settings(config, name)
+        if train["max_steps"] % train["eval_every"]:
+            where = f"overrides.{name}.train" if name in config.get("overrides", {}) else "train"
+            errors.append(f"{where}: max_steps ({train['max_steps']}) must be a multiple of eval_every "
+                          f"({train['eval_every']}), since training stops only at a validation")
+    test = sizes["test"]
+    if test < config["analysis"]["n_sequences"] and any(not tasks.REGISTRY[t].corpus for t in config["tasks"]):
+        errors.append(f"analysis.n_sequences ({config['analysis']['n_sequences']}) exceeds data.sizes.test ({test}): "
+                      "the probe reads the test split")
+    return errors
+
+
+def resolve(config: dict) -> tuple[dict, list[str]]:
+    """The config with every default filled in, and notes on what was coerced; raises
+    :class:`ConfigError` naming each offending key."""
+    modules = config.get("task_modules") or []
+    if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
+        raise ConfigError(f"task_modules: must be a list of module names, got {modules!r}")
+    try:
+        full = schema(modules)
+    except ImportError as err:
+        raise ConfigError(str(err)) from None
+    notes: list[str] = []
+    config = _coerce(config, full, full, "", notes)
+    config = fill_defaults(config, full, full)
+    errors = config_errors(config, full)
+    if not errors:
+        errors = cross_field_errors(config)
+    if errors:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(errors)
+                          + "\nFix these keys in config/config.yaml (or the file given with --configfile); "
+                          "config/README.md describes every key.")
+    return config, notes
+
+
 def task_settings(config: dict, task: str) -> tuple[dict, dict]:
     """(model, train) settings for one task: the defaults with the task's overrides."""
     over = config.get("overrides", {}).get(task, {})
     return merged(config["model"], over.get("model", {})), merged(config["train"], over.get("train", {}))
 
 
-def config_errors(config: dict, schema: dict) -> list[str]:
-    """One line per schema violation, each naming the key path, e.g.
-    ``train.max_steps: -3 is less than the minimum of 1``."""
-    validator = jsonschema.Draft202012Validator(schema)
-    lines = []
-    for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
-        path = ".".join(map(str, err.absolute_path)) or "(top level)"
-        lines.append(f"{path}: {err.message}")
-    return lines
+# ---------------------------------------------------------------------------- catalog
+
+
+def _rows(node: dict, root: dict, path: str):
+    node = _resolve_ref(node, root)
+    if path:
+        kind = node.get("type", "enum" if "enum" in node else "")
+        if "enum" in node:
+            kind = "one of " + ", ".join(f"`{v}`" for v in node["enum"])
+        elif node.get("type") == "array" and "enum" in node.get("items", {}):
+            kind = "list of " + ", ".join(f"`{v}`" for v in node["items"]["enum"])
+        kind = " or ".join(kind) if isinstance(kind, list) else kind
+        default = f"`{yaml.safe_dump(node['default'], default_flow_style=True, width=1000).strip().removesuffix(chr(10) + '...')}`" \
+            if "default" in node else ""
+        yield f"| `{path}` | {kind} | {default} | {node.get('description', '').strip()} |"
+    for key, sub in node.get("properties", {}).items():
+        yield from _rows(sub, root, f"{path}.{key}" if path else key)
+
+
+def catalog_markdown(task_modules=()) -> str:
+    """config/README.md: every key of the schema with its type, default and description."""
+    full = schema(task_modules)
+    return "\n".join([
+        "# Configuration",
+        "",
+        "Generated from the schema (`python -m attend.config > config/README.md`; a test checks",
+        "it is current). Every key has the default shown; a config file lists only what differs.",
+        "`config/config.yaml` is the default replication, `config/smoke.yaml` the tiny CI run",
+        "(merged over it). Keys marked (choice) are this project's choices where the paper's text",
+        "was not available (README, \"Choices\").",
+        "",
+        "| key | type | default | description |",
+        "|---|---|---|---|",
+        *_rows(full, full, ""),
+        "",
+    ])
+
+
+if __name__ == "__main__":
+    print(catalog_markdown(), end="")

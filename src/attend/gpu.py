@@ -8,7 +8,8 @@ process ends, however it ends (even ``kill -9``), so a dead job's device is free
 
 * A device already chosen by a cluster scheduler (``CUDA_VISIBLE_DEVICES`` set, as SLURM
   does for ``--gpus``) is respected and nothing is locked.
-* ``slots_per_device`` jobs may share one device (small models fit several to a GPU).
+* ``ATTEND_SLOTS_PER_GPU`` (default 4) jobs may share one device (small models fit several
+  to a GPU); the local workflow profile lets Snakemake run devices × slots at once.
 * With no GPU the job runs on the CPU with the threads it was given.
 * ``ATTEND_FAKE_GPUS=N`` simulates N devices (tests, dry runs on a laptop).
 """
@@ -27,14 +28,41 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LOCK_DIR = Path(tempfile.gettempdir()) / "attend-gpu-locks"
+# One lock directory per user: another user's jobs on the same server never block (nor
+# are blocked by) yours, and nobody needs write access to anybody else's locks.
+DEFAULT_LOCK_DIR = Path(tempfile.gettempdir()) / f"attend-gpu-locks-{os.getuid()}"
+SLOTS_PER_GPU = 4  # training jobs that may share one GPU, unless ATTEND_SLOTS_PER_GPU says otherwise
+WAIT_LOG_S = 60.0  # a job waiting for a slot says so this often
+
+
+def _count_from_env(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "")
+    if raw.strip() == "":  # set but empty (e.g. `ATTEND_FAKE_GPUS= cmd`) means unset
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ValueError(f"environment variable {name}={raw!r} must be a whole number >= {minimum} "
+                         f"(unset it for the default)")
+    return value
+
+
+def slots_per_gpu() -> int:
+    """Training jobs that may share one GPU (``ATTEND_SLOTS_PER_GPU``, default 4)."""
+    return _count_from_env("ATTEND_SLOTS_PER_GPU", SLOTS_PER_GPU, 1)
+
+
+def gpu_slots() -> int:
+    """Training jobs this machine's GPUs take at once: devices × slots per device (0 without a GPU)."""
+    return detect_gpus() * slots_per_gpu()
 
 
 def detect_gpus() -> int:
     """Number of NVIDIA GPUs on this machine (``ATTEND_FAKE_GPUS`` overrides)."""
-    fake = os.environ.get("ATTEND_FAKE_GPUS")
-    if fake not in (None, ""):  # set but empty (e.g. `ATTEND_FAKE_GPUS= cmd`) means unset
-        return int(fake)
+    if os.environ.get("ATTEND_FAKE_GPUS", "").strip():
+        return _count_from_env("ATTEND_FAKE_GPUS", 0, 0)
     if shutil.which("nvidia-smi") is None:
         return 0
     try:
@@ -80,7 +108,8 @@ def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path = DEF
         return Claim("")
     lock_dir = Path(lock_dir)
     lock_dir.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout_s
+    start = time.monotonic()
+    deadline, next_note = start + timeout_s, start
     while True:
         for slot in range(slots_per_device):  # fill every device's first slot first
             for device in range(n_devices):
@@ -95,17 +124,25 @@ def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path = DEF
                 env["CUDA_VISIBLE_DEVICES"] = str(device)
                 log.info("claimed GPU %d (slot %d of %d)", device, slot + 1, slots_per_device)
                 return Claim(str(device), handle)
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise TimeoutError(f"no free GPU slot in {lock_dir} after {timeout_s:.0f} s: "
                                f"{n_devices} devices x {slots_per_device} slots are all held")
+        if now >= next_note:
+            log.info("waiting for a free GPU slot: all %d devices x %d slots in %s are held by other jobs "
+                     "(waited %.0f s so far; ATTEND_SLOTS_PER_GPU sets the slots)",
+                     n_devices, slots_per_device, lock_dir, now - start)
+            next_note = now + WAIT_LOG_S
         time.sleep(poll_s)
 
 
-def claim_device_for_job(threads: int, slots_per_device: int, gpu: int, lock_dir: Path = DEFAULT_LOCK_DIR) -> Claim:
-    """What a training job calls first: threads for the CPU, then a GPU if it asked for one."""
+def claim_device_for_job(threads: int, gpu: int, slots_per_device: int | None = None,
+                         lock_dir: Path = DEFAULT_LOCK_DIR) -> Claim:
+    """What a training job calls first: threads for the CPU, then a GPU slot if it asked
+    for one (``slots_per_device`` defaults to :func:`slots_per_gpu`)."""
     configure_threads(threads)
     if not gpu:
         hide_gpus()
         log.info("running on the CPU with %d threads", threads)
         return Claim("")
-    return claim_device(detect_gpus(), slots_per_device, lock_dir)
+    return claim_device(detect_gpus(), slots_per_device or slots_per_gpu(), lock_dir)

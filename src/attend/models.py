@@ -20,9 +20,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from .architectures import ARCHITECTURES, ATTENTION_KINDS
 from .tasks.base import PAD
-
-ARCHITECTURES = ("ved", "aed", "ao")
 
 
 def register(cls):
@@ -61,7 +60,7 @@ def rotated_sinusoids(length: int, dim: int, timescale: float, seed: int) -> np.
 class PositionalEncoding(keras.layers.Layer):
     """Adds a fixed (non-trainable) rotated sinusoid to each position."""
 
-    def __init__(self, max_len: int, timescale: float = 100.0, seed: int = 0, **kwargs):
+    def __init__(self, max_len: int, timescale: float, seed: int, **kwargs):
         super().__init__(**kwargs)
         self.max_len, self.timescale, self.seed = max_len, timescale, seed
 
@@ -103,33 +102,48 @@ class ZeroStateGRU(keras.layers.Layer):
 
 @register
 class Attention(keras.layers.Layer):
-    """Single-head scaled dot-product attention with learned Q, K, V (no biases), or the
-    parameter-free dot product (Q = K = V = identity) when ``learned=False``."""
+    """Scaled dot-product attention of one ``kind`` (``attend.architectures.ATTENTION_KINDS``):
+    ``learned``: one head with learned Q, K, V (no biases); ``dot``: the parameter-free
+    dot product (Q = K = V = identity). Every kind exposes its matrices in kernel
+    orientation (q = h @ W_q) through :meth:`matrices`, which is what the analysis reads."""
 
-    def __init__(self, key_dim: int, learned: bool = True, **kwargs):
+    def __init__(self, kind: str, key_dim: int, **kwargs):
         super().__init__(**kwargs)
-        self.key_dim, self.learned = key_dim, learned
+        if kind not in ATTENTION_KINDS:
+            raise ValueError(f"unknown attention kind {kind!r}; choose one of {list(ATTENTION_KINDS)}")
+        self.kind, self.key_dim = kind, key_dim
 
     def build(self, dec_states_shape, enc_states_shape=None, enc_mask_shape=None):
         n = dec_states_shape[-1]
-        if self.learned:
+        if self.kind == "learned":
             init = keras.initializers.GlorotUniform
             self.w_q = self.add_weight(shape=(n, self.key_dim), initializer=init(), name="w_q")
             self.w_k = self.add_weight(shape=(n, self.key_dim), initializer=init(), name="w_k")
             self.w_v = self.add_weight(shape=(n, n), initializer=init(), name="w_v")
-        self.scale = 1.0 / math.sqrt(self.key_dim if self.learned else n)
+        self.scale = 1.0 / math.sqrt(self.key_dim if self.kind == "learned" else n)
+        self.units = n
 
     def call(self, dec_states, enc_states, enc_mask):
         q, k, v = dec_states, enc_states, enc_states
-        if self.learned:
+        if self.kind == "learned":
             q, k, v = q @ self.w_q, k @ self.w_k, v @ self.w_v
         scores = ops.einsum("btd,bsd->bts", q, k) * self.scale
         scores = ops.where(enc_mask[:, None, :], scores, ops.full_like(scores, -1e9))
         weights = ops.softmax(scores, axis=-1)
         return ops.einsum("bts,bsd->btd", weights, v), weights
 
+    def matrices(self) -> dict[str, np.ndarray]:
+        """W_q, W_k (n, d), W_v (n, dv) and the score scale."""
+        if self.kind == "learned":
+            mats = {k: keras.ops.convert_to_numpy(w) for k, w in (("W_q", self.w_q), ("W_k", self.w_k),
+                                                                  ("W_v", self.w_v))}
+        else:
+            eye = np.eye(self.units, dtype="float32")
+            mats = {"W_q": eye, "W_k": eye, "W_v": eye}
+        return {**mats, "scale": np.float32(self.scale)}
+
     def get_config(self):
-        return {**super().get_config(), "key_dim": self.key_dim, "learned": self.learned}
+        return {**super().get_config(), "kind": self.kind, "key_dim": self.key_dim}
 
 
 @register
@@ -139,17 +153,16 @@ class Seq2Seq(keras.Model):
     attention that the probe records."""
 
     def __init__(
-        self, arch: str, n_src: int, n_tgt: int, units: int = 128, *,
-        attention: str = "learned", input_encoding: str = "onehot", ff: str = "dense",
-        pe_min_dim: int = 16, pe_timescale: float = 100.0, pe_seed: int = 0, max_len: int = 64,
-        src_len: int | None = None, tgt_len: int | None = None, **kwargs,
+        self, arch: str, n_src: int, n_tgt: int, units: int, *,
+        attention: str, input_encoding: str, ff: str, pe_min_dim: int, pe_timescale: float,
+        max_len: int, src_len: int, tgt_len: int, **kwargs,
     ):
         super().__init__(**kwargs)
         if arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {arch!r}; choose one of {ARCHITECTURES}")
+            raise ValueError(f"unknown architecture {arch!r}; choose one of {list(ARCHITECTURES)}")
         self.arch, self.n_src, self.n_tgt, self.units = arch, n_src, n_tgt, units
         self.attention_kind, self.input_encoding, self.ff = attention, input_encoding, ff
-        self.pe_min_dim, self.pe_timescale, self.pe_seed, self.max_len = pe_min_dim, pe_timescale, pe_seed, max_len
+        self.pe_min_dim, self.pe_timescale, self.max_len = pe_min_dim, pe_timescale, max_len
         self.src_len, self.tgt_len = src_len, tgt_len
 
         def embed(n, name):
@@ -160,8 +173,9 @@ class Seq2Seq(keras.Model):
 
         self.src_embed, self.tgt_embed = embed(n_src, "src_embed"), embed(n_tgt, "tgt_embed")
         if arch == "ao":
-            self.src_pos = PositionalEncoding(max_len, pe_timescale, pe_seed, name="src_pos")
-            self.tgt_pos = PositionalEncoding(max_len, pe_timescale, pe_seed + 1, name="tgt_pos")
+            # Fixed rotations, one per side: part of the architecture, not a setting.
+            self.src_pos = PositionalEncoding(max_len, pe_timescale, seed=0, name="src_pos")
+            self.tgt_pos = PositionalEncoding(max_len, pe_timescale, seed=1, name="tgt_pos")
             make_ff = (lambda name: ZeroStateGRU(units, name=name)) if ff == "gru" else \
                       (lambda name: keras.layers.Dense(units, activation="tanh", name=name))
             self.encoder, self.decoder = make_ff("encoder"), make_ff("decoder")
@@ -169,13 +183,11 @@ class Seq2Seq(keras.Model):
             self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True, name="encoder")
             self.decoder = keras.layers.GRU(units, return_sequences=True, name="decoder")
         if arch != "ved":
-            self.attend = Attention(units, learned=(attention == "learned"), name="attention")
+            self.attend = Attention(attention, units, name="attention")
         self.readout = keras.layers.Dense(n_tgt, use_bias=False, name="readout")
 
     def build(self, input_shape=None):
-        src_len = self.src_len or 2
-        tgt_len = self.tgt_len or 2
-        self.internals(ops.zeros((1, src_len), "int32"), ops.zeros((1, tgt_len), "int32"))
+        self.internals(ops.zeros((1, self.src_len), "int32"), ops.zeros((1, self.tgt_len), "int32"))
         self.built = True
 
     def internals(self, src, dec_in) -> dict:
@@ -207,19 +219,24 @@ class Seq2Seq(keras.Model):
         return {
             "arch": self.arch, "n_src": self.n_src, "n_tgt": self.n_tgt, "units": self.units,
             "attention": self.attention_kind, "input_encoding": self.input_encoding, "ff": self.ff,
-            "pe_min_dim": self.pe_min_dim, "pe_timescale": self.pe_timescale, "pe_seed": self.pe_seed,
+            "pe_min_dim": self.pe_min_dim, "pe_timescale": self.pe_timescale,
             "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len,
         }
 
-    # Matrices the analysis reads, in kernel orientation (q = h @ W_q).
     def matrices(self) -> dict[str, np.ndarray]:
+        """The matrices the analysis reads, in kernel orientation (q = h @ W_q)."""
         mats = {"W_out": keras.ops.convert_to_numpy(self.readout.kernel)}
         if self.arch != "ved":
-            if self.attend.learned:
-                mats.update(W_q=self.attend.w_q, W_k=self.attend.w_k, W_v=self.attend.w_v)
-                mats = {k: keras.ops.convert_to_numpy(v) for k, v in mats.items()}
-            else:
-                eye = np.eye(self.units, dtype="float32")
-                mats.update(W_q=eye, W_k=eye, W_v=eye)
-            mats["scale"] = np.float32(self.attend.scale)
+            mats.update(self.attend.matrices())
         return mats
+
+
+def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, model_cfg: dict) -> Seq2Seq:
+    """The model of one architecture for a dataset of these vocabulary sizes and padded
+    lengths, with the config's ``model`` settings."""
+    return Seq2Seq(
+        arch, n_src, n_tgt, model_cfg["units"], attention=model_cfg["attention"],
+        input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"],
+        pe_min_dim=model_cfg["pe_min_dim"], pe_timescale=model_cfg["pe_timescale"],
+        max_len=max(src_len, tgt_len), src_len=src_len, tgt_len=tgt_len,
+    )

@@ -21,6 +21,7 @@ scale              () f32           score = q·k * scale (AED, AO)
 W_out              (m, V_tgt) f32   logits = features @ W_out; features = [h^D; c] (AED),
                                     c (AO), h^D (VED)
 arch               () str           "ved", "aed" or "ao"
+attention_kind     () str           the form of attention, e.g. "learned", "dot" (AED, AO)
 src_vocab          (V_src,) str     id -> token
 tgt_vocab          (V_tgt,) str
 =================  ===============  =====================================================
@@ -40,7 +41,7 @@ REQUIRED = {
     "predictions": 2, "enc_len": 1, "dec_len": 1, "W_out": 2, "arch": 0,
     "src_vocab": 1, "tgt_vocab": 1,
 }
-ATTENTION_KEYS = {"attention": 3, "W_q": 2, "W_k": 2, "W_v": 2, "scale": 0}
+ATTENTION_KEYS = {"attention": 3, "W_q": 2, "W_k": 2, "W_v": 2, "scale": 0, "attention_kind": 0}
 
 
 def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, batch_size: int = 500) -> dict:
@@ -70,6 +71,8 @@ def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, bat
     if align is not None:
         arrays["align"] = align.astype(np.int32)
     arrays.update(model.matrices())
+    if model.arch != "ved":
+        arrays["attention_kind"] = np.array(model.attention_kind)
     return arrays
 
 

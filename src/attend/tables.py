@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from .analysis.measure import TABLE_COLUMNS
+
 KEYS = ["task", "arch", "seed"]
+# Every aggregated table, declared once: the tables stacked from a file of each model's
+# training folder, then those stacked from each model's measurements.
+MODEL_FILES = {"accuracy": "metrics.json", "training_log": "train_log.csv"}
+TABLES = (*MODEL_FILES, *TABLE_COLUMNS)
 
 
 def read_table(path) -> pd.DataFrame:

@@ -24,7 +24,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .models import Seq2Seq
+from .models import Seq2Seq, build_model
+from .scoring import accuracy
 from .tasks.base import EOS, PAD, SOS, decoder_inputs
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,7 @@ class _PyBatches(keras.utils.PyDataset):
 def teacher_forced_accuracy(model, src, tgt, batch_size: int = 1024) -> dict[str, float]:
     """Token accuracy with teacher forcing, and the exact-match rate, which equals greedy
     free-running sequence accuracy."""
-    pred = predict_argmax(model, src, decoder_inputs(tgt), batch_size)
-    valid = tgt != PAD
-    correct = (pred == tgt) | ~valid
-    return {
-        "token_acc": float(((pred == tgt) & valid).sum() / valid.sum()),
-        "seq_acc": float(correct.all(axis=1).mean()),
-    }
+    return accuracy(predict_argmax(model, src, decoder_inputs(tgt), batch_size), tgt)
 
 
 def predict_argmax(model, src, dec_in, batch_size: int = 1024) -> np.ndarray:
@@ -151,12 +146,7 @@ def greedy_decode(model, src, max_len: int, batch_size: int = 1024) -> np.ndarra
 
 def greedy_accuracy(model, src, tgt) -> dict[str, float]:
     """Token and sequence accuracy of free-running greedy decoding against the targets."""
-    pred = greedy_decode(model, src, tgt.shape[1])
-    valid = tgt != PAD
-    return {
-        "token_acc": float(((pred == tgt) & valid).sum() / valid.sum()),
-        "seq_acc": float(((pred == tgt) | ~valid).all(axis=1).mean()),
-    }
+    return accuracy(greedy_decode(model, src, tgt.shape[1]), tgt)
 
 
 class GreedyValidation(keras.callbacks.Callback):
@@ -180,41 +170,34 @@ class GreedyValidation(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def build_model(arch: str, arrays: dict, model_cfg: dict) -> Seq2Seq:
-    """The model for a dataset: vocabulary sizes and lengths come from its arrays."""
-    n_src = int(arrays["n_src"]); n_tgt = int(arrays["n_tgt"])
-    src_len, tgt_len = arrays["train_src"].shape[1], arrays["train_tgt"].shape[1]
-    return Seq2Seq(
-        arch, n_src, n_tgt, model_cfg["units"], attention=model_cfg["attention"],
-        input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"],
-        pe_min_dim=model_cfg["pe_min_dim"], pe_timescale=model_cfg["pe_timescale"],
-        pe_seed=model_cfg.get("pe_seed", 0), max_len=max(src_len, tgt_len),
-        src_len=src_len, tgt_len=tgt_len,
-    )
-
-
-def compile_for_training(model, train_cfg: dict) -> None:
-    """Adam with gradient-norm clipping; cross-entropy that ignores padding."""
+def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
+    """Adam with gradient-norm clipping; cross-entropy that ignores padding. ``execution``
+    (steps per compiled call, XLA) changes the speed, never the weights."""
     model.compile(
         optimizer=keras.optimizers.Adam(train_cfg["learning_rate"], clipnorm=train_cfg["clipnorm"]),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD),
-        jit_compile=train_cfg["jit_compile"],
-        steps_per_execution=train_cfg["steps_per_execution"],
+        jit_compile=execution["jit_compile"],
+        steps_per_execution=execution["steps_per_execution"],
     )
 
 
+def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> Seq2Seq:
+    """The model for a loaded dataset: vocabulary sizes from its record, padded lengths
+    from its training arrays."""
+    return build_model(arch, len(vocab["src_vocab"]), len(vocab["tgt_vocab"]),
+                       arrays["train_src"].shape[1], arrays["train_tgt"].shape[1], model_cfg)
+
+
 def train(
-    arch: str, arrays: dict, model_cfg: dict, train_cfg: dict, seed: int, *,
+    arch: str, arrays: dict, vocab: dict, model_cfg: dict, train_cfg: dict, execution: dict, seed: int, *,
     model_path: Path, log_path: Path, metrics_path: Path, checkpoint_dir: Path,
     extra_callbacks: list | None = None,
 ) -> dict:
-    """Train one model and write its .keras file, CSV log and metrics JSON.
-
-    ``arrays`` is a loaded dataset plus ``n_src``/``n_tgt`` (vocabulary sizes).
-    """
+    """Train one model on a loaded dataset (``arrays``, ``vocab``) and write its .keras
+    file, CSV log and metrics JSON."""
     start = time.perf_counter()
-    model = build_model(arch, arrays, model_cfg)
-    compile_for_training(model, train_cfg)
+    model = model_for(arch, arrays, vocab, model_cfg)
+    compile_for_training(model, train_cfg, execution)
     model.build()
     every = train_cfg["eval_every"]
     batches = RandomBatches(arrays["train_src"], arrays["train_tgt"], train_cfg["batch_size"], every, seed)

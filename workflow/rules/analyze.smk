@@ -1,9 +1,4 @@
-# Probe each trained model on the test set (TensorFlow), then measure (numpy only).
-
-MEASURE_TABLES = [
-    "variance", "term_shares", "approximation", "dictionary", "word_variance",
-    "accuracy_by_length", "escan_offsets", "escan_word_attention",
-]
+# Probe each trained model on the test set (Keras), then measure (numpy only).
 
 
 rule probe:
@@ -13,13 +8,15 @@ rule probe:
         vocab=f"{DATA}/vocab.json",
     output:
         probe=f"{PROBE}/probe.npz",
-    params:
-        n_sequences=config["analysis"]["n_sequences"],
-    threads: 1
     log:
         "logs/probe/{task}/{arch}/seed{seed}.log",
     benchmark:
         "benchmarks/probe/{task}/{arch}/seed{seed}.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    params:
+        n_sequences=config["analysis"]["n_sequences"],
+        code=code_version("attend.probe", "attend.training"),
     script:
         "../scripts/probe.py"
 
@@ -30,12 +27,17 @@ rule measure:
         vocab=f"{DATA}/vocab.json",
     output:
         arrays=f"{ANALYSIS}/analysis.npz",
-        tables=expand(f"{ANALYSIS}/{{table}}.csv", table=MEASURE_TABLES, allow_missing=True),
-    params:
-        n_samples=config["analysis"]["n_samples"],
+        tables=expand(
+            f"{ANALYSIS}/{{table}}.csv", table=MEASURE_TABLES, allow_missing=True
+        ),
     log:
         "logs/measure/{task}/{arch}/seed{seed}.log",
     benchmark:
         "benchmarks/measure/{task}/{arch}/seed{seed}.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    params:
+        n_samples=config["analysis"]["n_samples"],
+        code=code_version("attend.analysis.measure"),
     script:
         "../scripts/measure.py"

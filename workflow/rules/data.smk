@@ -1,4 +1,4 @@
-# Datasets: one npz + vocabulary JSON per (task, seed); the translation corpus is
+# Datasets: one npz + vocabulary JSON per (task, seed); a task's external corpus is
 # obtained once (local copy or download, checksum-verified).
 
 
@@ -6,18 +6,16 @@ rule corpus:
     output:
         text="results/data/corpus/fra.txt",
         provenance="results/data/corpus/provenance.json",
-    params:
-        corpus=config["data"]["translation"]["corpus"],
     log:
         "logs/data/corpus.log",
     benchmark:
         "benchmarks/corpus/corpus.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    params:
+        corpus=config["data"]["translation"]["corpus"],
     script:
         "../scripts/corpus.py"
-
-
-def corpus_input(wildcards):
-    return rules.corpus.output.text if wildcards.task == "translation" else []
 
 
 rule dataset:
@@ -26,12 +24,15 @@ rule dataset:
     output:
         npz=f"{DATA}/dataset.npz",
         vocab=f"{DATA}/vocab.json",
-    params:
-        # Only this task's block: changing another task's settings leaves this one alone.
-        data=lambda wc: {"sizes": config["data"]["sizes"], wc.task: config["data"][wc.task]},
     log:
         "logs/data/{task}/seed{seed}.log",
     benchmark:
         "benchmarks/dataset/{task}/seed{seed}.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    params:
+        data=data_settings,
+        task_modules=config["task_modules"],
+        code=dataset_code,
     script:
         "../scripts/dataset.py"

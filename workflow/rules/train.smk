@@ -1,6 +1,7 @@
-# Training: one Keras model per (task, architecture, seed).
-# Jobs declare `gpu` (see resources below) and `threads`; the script claims a free GPU
-# before importing TensorFlow, or runs on the CPU with the threads it was given.
+# Training: one Keras model per (task, architecture, seed). The science settings are
+# params (changing one retrains); threads and the execution settings are not (changing
+# them reruns nothing). The script claims a free GPU slot before importing the backend,
+# or runs on the CPU with the threads it was given.
 
 
 rule train:
@@ -11,17 +12,22 @@ rule train:
         model=f"{MODEL}/model.keras",
         log=f"{MODEL}/train_log.csv",
         metrics=f"{MODEL}/metrics.json",
-    params:
-        model=lambda wc: settings(wc.task)[0],
-        train=lambda wc: settings(wc.task)[1],
-        # Not an output: BackupAndRestore's state, removed when the job finishes.
-        checkpoint=lambda wc: MODEL.format(**wc) + "/checkpoint",
-    threads: config["train"]["threads"]
-    resources:
-        gpu=TRAIN_GPUS,
     log:
         "logs/train/{task}/{arch}/seed{seed}.log",
     benchmark:
         "benchmarks/train/{task}/{arch}/seed{seed}.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    threads: config["execution"]["threads"]
+    resources:
+        gpu=TRAIN_GPUS,
+        steps_per_execution=config["execution"]["steps_per_execution"],
+        jit_compile=int(config["execution"]["jit_compile"]),
+    params:
+        model=lambda wc: task_settings(wc.task)[0],
+        train=lambda wc: task_settings(wc.task)[1],
+        code=code_version("attend.training"),
+        # Not an output: BackupAndRestore's state, removed when the job finishes.
+        checkpoint=f"{MODEL}/checkpoint",
     script:
         "../scripts/train.py"

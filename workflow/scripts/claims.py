@@ -3,8 +3,10 @@ from pathlib import Path
 from attend.claims import claims, summary_markdown
 from attend.logs import log_to
 from attend.tables import read_table
+from attend.tasks import load_task_modules
 
 log_to(snakemake.log[0])
+load_task_modules(snakemake.params.task_modules)
 tables = {name: read_table(path) for name, path in snakemake.input.items()}
 table = claims(tables["accuracy"], tables["approximation"], tables["term_shares"], tables["dictionary"])
 table.to_csv(snakemake.output.csv, index=False)

@@ -1,10 +1,11 @@
 import logging
 
 from attend.logs import log_to
-from attend.tasks import build_dataset
+from attend.tasks import build_dataset, load_task_modules
 from attend.tasks.base import save_dataset
 
 log_to(snakemake.log[0])
+load_task_modules(snakemake.params.task_modules)
 task, seed = snakemake.wildcards.task, int(snakemake.wildcards.seed)
 corpus = snakemake.input.corpus or None
 arrays, record = build_dataset(task, snakemake.params.data, seed, corpus=corpus)

@@ -9,6 +9,6 @@ from attend.analysis.measure import measure, save_measurements  # noqa: E402
 from attend.tasks.base import load_vocab  # noqa: E402
 
 tables, arrays = measure(probe.load(snakemake.input.probe), load_vocab(snakemake.input.vocab)["dictionary"],
-                         n_samples=snakemake.params.n_samples)
+                         snakemake.params.n_samples)
 save_measurements(tables, arrays, snakemake.output.arrays,
                   {Path(p).stem: p for p in snakemake.output.tables})

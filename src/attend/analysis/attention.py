@@ -24,8 +24,8 @@ def score_terms(dec_parts: dict, enc_parts: dict, w_q: np.ndarray, w_k: np.ndarr
     return np.stack([(q[a] @ k[b]) * scale for a in COMPONENTS for b in COMPONENTS])
 
 
-def attended_terms(dec, enc, attended: np.ndarray, w_q, w_k, scale) -> np.ndarray:
-    """(9, M): the nine terms at each valid decoder step (the M rows of ``dec.rows``) and
+def attended_terms(decoder, encoder, attended: np.ndarray, w_q, w_k, scale) -> np.ndarray:
+    """(9, M): the nine terms at each valid decoder step (the M rows of ``decoder.rows``) and
     its attended encoder position s* = ``attended`` (N, T).
 
     With G = W_q W_kᵀ·scale, term(a, b) = a G bᵀ. The four terms without Δ are looked up in
@@ -33,16 +33,16 @@ def attended_terms(dec, enc, attended: np.ndarray, w_q, w_k, scale) -> np.ndarra
     s* and the dot products of h^D G with μ^E, χ^E (and of G μ^D, G χ^D with h^E) give the
     rest by subtraction, since Δ = h − μ − χ. So the only product of size M × n × n is
     h^D G, and Δ is never formed."""
-    seq, pos = dec.rows
-    s_star = attended[dec.mask]
-    g = ((w_q @ w_k.T) * scale).astype(dec.states.dtype)
-    enc_cells = seq * enc.mask.shape[1] + s_star             # the attended encoder positions
-    dec_words, enc_words = dec.flat_tokens, enc.tokens.reshape(-1)[enc_cells]
-    enc_h = np.take(enc.states.reshape(-1, enc.states.shape[-1]), enc_cells, axis=0)
-    dec_hg = dec.flat @ g
-    n_pos, n_enc_pos = len(dec.mu), len(enc.mu)
-    dec_basis = np.concatenate([dec.mu, dec.chi]) @ g       # μ^D G and χ^D G, one row each
-    enc_basis = np.concatenate([enc.mu, enc.chi])
+    seq, pos = decoder.rows
+    s_star = attended[decoder.mask]
+    g = ((w_q @ w_k.T) * scale).astype(decoder.states.dtype)
+    enc_cells = seq * encoder.mask.shape[1] + s_star             # the attended encoder positions
+    dec_words, enc_words = decoder.flat_tokens, encoder.tokens.reshape(-1)[enc_cells]
+    enc_h = np.take(encoder.states.reshape(-1, encoder.states.shape[-1]), enc_cells, axis=0)
+    dec_hg = decoder.flat @ g
+    n_pos, n_enc_pos = len(decoder.mu), len(encoder.mu)
+    dec_basis = np.concatenate([decoder.mu, decoder.chi]) @ g       # μ^D G and χ^D G, one row each
+    enc_basis = np.concatenate([encoder.mu, encoder.chi])
     dec_mu, dec_chi = pos, n_pos + dec_words                # rows of dec_basis
     enc_mu, enc_chi = s_star, n_enc_pos + enc_words         # rows of enc_basis
 

@@ -111,7 +111,7 @@ def decompose(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, vocab
                          word_count=word_count, mask=mask, tokens=tokens, states=states)
 
 
-def variance_fractions(dec: Decomposition) -> dict[str, float]:
+def variance_fractions(parts: Decomposition) -> dict[str, float]:
     """Fraction of the decomposed states' total variance (sum of squared deviations from their mean,
     over valid positions) that each component carries. The three sum to one (``sum``, kept
     as a check): the residual h − μ_t averages to zero at every position, and Δ to zero over
@@ -121,7 +121,7 @@ def variance_fractions(dec: Decomposition) -> dict[str, float]:
         x = x.astype(np.float64)
         return float(((x - x.mean(0)) ** 2).sum())
 
-    total = total_ss(dec.flat)
-    out = {name: total_ss(part) / total for name, part in dec.flat_parts().items()}
+    total = total_ss(parts.flat)
+    out = {name: total_ss(part) / total for name, part in parts.flat_parts().items()}
     out["sum"] = sum(out[c] for c in COMPONENTS)
     return out

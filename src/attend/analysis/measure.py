@@ -39,10 +39,12 @@ import pandas as pd
 
 from ..tasks.base import _atomic_write, load_npz, save_npz
 from . import attention as att
-from .decompose import decompose, variance_fractions
+from .decompose import Decomposition, decompose, variance_fractions
 from .readout import context_readout, dictionary_table
 from .words import accuracy_by_length, offsets, word_attention, word_variance
 
+# Every per-model table, declared once: its columns. The workflow writes one CSV per
+# table per model and stacks each across task × architecture × seed (attend.tables).
 TABLE_COLUMNS = {
     "variance": ["side", "component", "fraction"],
     "term_shares": ["step", "term", "share", "signed_mean", "n"],
@@ -50,8 +52,8 @@ TABLE_COLUMNS = {
     "dictionary": ["word", "count", "translation", "predicted", "correct", "cosine"],
     "word_variance": ["side", "word", "count", "variance", "variance_without_mu"],
     "accuracy_by_length": ["length", "n", "token_acc", "seq_acc"],
-    "escan_offsets": ["step", "n", "data_offset", "attended_offset", "temporal_offset"],
-    "escan_word_attention": ["word", "offset", "attention", "n"],
+    "alignment_offsets": ["step", "n", "data_offset", "attended_offset", "temporal_offset"],
+    "word_attention": ["word", "offset", "attention", "n"],
 }
 N_POINTS = 1500  # sampled states kept for scatter plots
 
@@ -73,84 +75,86 @@ def _pca(flat: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
     return axes.astype(np.float32), mean.astype(np.float32)
 
 
-def _side_arrays(side: str, dec) -> dict[str, np.ndarray]:
-    basis, mean = _pca(dec.flat)
-    seq, pos = _sample_positions(dec.mask, N_POINTS)
+def _side_arrays(side: str, parts: Decomposition) -> dict[str, np.ndarray]:
+    basis, mean = _pca(parts.flat)
+    seq, pos = _sample_positions(parts.mask, N_POINTS)
     return {
-        f"{side}_mu": dec.mu, f"{side}_chi": dec.chi, f"{side}_step_count": dec.step_count,
-        f"{side}_word_count": dec.word_count, f"{side}_pca_basis": basis, f"{side}_pca_mean": mean,
-        f"{side}_points": (dec.states[seq, pos] - mean) @ basis.T,
-        f"{side}_point_tokens": dec.tokens[seq, pos], f"{side}_point_steps": pos,
+        f"{side}_mu": parts.mu, f"{side}_chi": parts.chi, f"{side}_step_count": parts.step_count,
+        f"{side}_word_count": parts.word_count, f"{side}_pca_basis": basis, f"{side}_pca_mean": mean,
+        f"{side}_points": (parts.states[seq, pos] - mean) @ basis.T,
+        f"{side}_point_tokens": parts.tokens[seq, pos], f"{side}_point_steps": pos,
     }
 
 
-def decompose_both(probe: dict):
+def decompose_both(probe: dict) -> tuple[Decomposition, Decomposition]:
     """The encoder's and the decoder's decomposition (§4.1)."""
-    enc = decompose(probe["enc_states"], probe["enc_tokens"], probe["enc_len"], len(probe["src_vocab"]))
-    dec = decompose(probe["dec_states"], probe["dec_inputs"], probe["dec_len"], len(probe["tgt_vocab"]))
-    return enc, dec
+    encoder = decompose(probe["enc_states"], probe["enc_tokens"], probe["enc_len"], len(probe["src_vocab"]))
+    decoder = decompose(probe["dec_states"], probe["dec_inputs"], probe["dec_len"], len(probe["tgt_vocab"]))
+    return encoder, decoder
 
 
-def breakdown(probe: dict, enc, dec):
+def breakdown(probe: dict, encoder: Decomposition, decoder: Decomposition):
     """The score breakdown (§4.2) and the average- and temporal-only approximations
     (§4.3–4.4) of an attention model: (shares, μ·μ scores, approximation metrics, arrays)."""
     w_q, w_k, scale = probe["W_q"], probe["W_k"], float(probe["scale"])
     attended = probe["attention"].argmax(-1)       # s* of every decoder step
-    terms = att.attended_terms(dec, enc, attended, w_q, w_k, scale)
-    shares = att.term_shares(terms, dec.rows[1], dec.mask.shape[1])
-    mu_scores = att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)
-    metrics, arrays = att.approximation(probe["attention"], dec.mask, enc.mask, mu_scores, probe.get("align"), attended)
+    terms = att.attended_terms(decoder, encoder, attended, w_q, w_k, scale)
+    shares = att.term_shares(terms, decoder.rows[1], decoder.mask.shape[1])
+    mu_scores = att.temporal_scores(decoder.mu, encoder.mu, w_q, w_k, scale)
+    metrics, arrays = att.approximation(probe["attention"], decoder.mask, encoder.mask, mu_scores,
+                                        probe.get("align"), attended)
     return shares, mu_scores, metrics, arrays
 
 
-def measure(probe: dict, dictionary: dict, n_samples: int = 4) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
+def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """All tables and figure arrays of one model. Tables that do not apply (attention
     measurements of VED, alignment measurements of tasks without an alignment) are empty."""
     arch = str(probe["arch"])
     enc_h, dec_h = probe["enc_states"], probe["dec_states"]
     src_vocab, tgt_vocab = probe["src_vocab"], probe["tgt_vocab"]
-    enc, dec = decompose_both(probe)
+    encoder, decoder = decompose_both(probe)
     tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
     arrays = {"arch": np.array(arch), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
-              **_side_arrays("enc", enc), **_side_arrays("dec", dec)}
+              **_side_arrays("enc", encoder), **_side_arrays("dec", decoder)}
 
     tables["variance"] = pd.DataFrame(
         [{"side": side, "component": c, "fraction": f}
-         for side, d in (("encoder", enc), ("decoder", dec))
-         for c, f in variance_fractions(d).items()])
-    tables["word_variance"] = pd.concat([word_variance("encoder", enc, src_vocab),
-                                         word_variance("decoder", dec, tgt_vocab)], ignore_index=True)
-    tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], dec.mask, probe["enc_len"])
+         for side, parts in (("encoder", encoder), ("decoder", decoder))
+         for c, f in variance_fractions(parts).items()])
+    tables["word_variance"] = pd.concat([word_variance("encoder", encoder, src_vocab),
+                                         word_variance("decoder", decoder, tgt_vocab)], ignore_index=True)
+    tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], probe["enc_len"])
     k = min(n_samples, len(enc_h))
     arrays.update({f"sample_{key}": probe[key][:k] for key in ("enc_tokens", "targets", "enc_len", "dec_len")})
     if arch == "ved":
         return tables, arrays
 
     A, align = probe["attention"], probe.get("align")
-    shares, mu_scores, metrics, attn_arrays = breakdown(probe, enc, dec)
+    shares, mu_scores, metrics, attn_arrays = breakdown(probe, encoder, decoder)
     steps = np.flatnonzero(shares["step_count"])
     tables["term_shares"] = pd.DataFrame(
         [{"step": -1, "term": name, "share": shares["share"][i], "signed_mean": shares["signed"][i],
-          "n": int(dec.mask.sum())} for i, name in enumerate(att.TERMS)]
+          "n": int(decoder.mask.sum())} for i, name in enumerate(att.TERMS)]
         + [{"step": int(t), "term": name, "share": shares["share_by_step"][t, i],
             "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
            for t in steps for i, name in enumerate(att.TERMS)])
     tables["approximation"] = pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())})
 
     w_c = context_readout(probe["W_out"], arch, dec_h.shape[-1])
-    tables["dictionary"] = dictionary_table(enc.chi, enc.word_count, probe["W_v"], w_c, src_vocab, tgt_vocab, dictionary)
+    tables["dictionary"] = dictionary_table(encoder.chi, encoder.word_count, probe["W_v"], w_c, src_vocab, tgt_vocab,
+                                            dictionary)
     if align is not None:
-        tables["escan_offsets"] = offsets(A, align, dec.mask, mu_scores, enc.step_count > 0)
-    tables["escan_word_attention"] = word_attention(A, probe["enc_tokens"], dec.mask, src_vocab)
+        tables["alignment_offsets"] = offsets(A, align, decoder.mask, mu_scores, encoder.step_count > 0)
+    tables["word_attention"] = word_attention(A, probe["enc_tokens"], decoder.mask, src_vocab)
 
-    seq, pos = _sample_positions(enc.mask, N_POINTS, seed=1)
-    input_part = (enc_h[seq, pos] - enc.mu[pos])           # χ + Δ at the sampled positions
+    seq, pos = _sample_positions(encoder.mask, N_POINTS, seed=1)
+    input_part = (enc_h[seq, pos] - encoder.mu[pos])       # χ + Δ at the sampled positions
     arrays.update(attn_arrays)
     arrays.update(
         sample_attention=A[:k], temporal_scores=mu_scores.astype(np.float32),
         term_share_by_step=shares["share_by_step"].astype(np.float32),
         term_signed_by_step=shares["signed_by_step"].astype(np.float32), term_names=np.array(att.TERMS),
-        value_points=(input_part @ probe["W_v"]).astype(np.float32), value_tokens=enc.tokens[seq, pos],
+        value_points=(input_part @ probe["W_v"]).astype(np.float32), value_tokens=encoder.tokens[seq, pos],
         readout_context=w_c.astype(np.float32),
     )
     return tables, arrays

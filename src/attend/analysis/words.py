@@ -6,17 +6,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..scoring import row_scores
 from .decompose import Decomposition, group_sums
 
 OFFSETS = np.arange(-3, 4)
 
 
-def word_variance(side: str, dec: Decomposition, vocab) -> pd.DataFrame:
+def word_variance(side: str, parts: Decomposition, vocab) -> pd.DataFrame:
     """Per word: the total variance (trace of the covariance) of the states at that word,
     before and after subtracting μ_t."""
-    h = dec.flat.astype(np.float64)
-    r = h - dec.mu[dec.rows[1]]
-    tokens = dec.flat_tokens
+    h = parts.flat.astype(np.float64)
+    r = h - parts.mu[parts.rows[1]]
+    tokens = parts.flat_tokens
     rows = {}
     for name, x in (("variance", h), ("variance_without_mu", r)):
         sums, counts = group_sums(x, tokens, len(vocab))
@@ -29,11 +30,10 @@ def word_variance(side: str, dec: Decomposition, vocab) -> pd.DataFrame:
                          "variance": rows["variance"][keep], "variance_without_mu": rows["variance_without_mu"][keep]})
 
 
-def accuracy_by_length(targets, predictions, dec_mask, enc_len) -> pd.DataFrame:
+def accuracy_by_length(targets, predictions, enc_len) -> pd.DataFrame:
     """Teacher-forced token and sequence accuracy of the probe's predictions, by input length."""
-    correct = (predictions == targets) | ~dec_mask
-    df = pd.DataFrame({"length": enc_len, "seq": correct.all(-1),
-                       "tok_right": (correct & dec_mask).sum(-1), "tok": dec_mask.sum(-1)})
+    right, valid, whole = row_scores(predictions, targets)
+    df = pd.DataFrame({"length": enc_len, "seq": whole, "tok_right": right, "tok": valid})
     g = df.groupby("length")
     return pd.DataFrame({"n": g.size(), "token_acc": g["tok_right"].sum() / g["tok"].sum(),
                          "seq_acc": g["seq"].mean()}).reset_index()

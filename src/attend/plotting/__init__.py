@@ -1,4 +1,51 @@
-"""Figures 1-10 (PAPER.md §5). One module per figure, each with
-``render(analysis, tables, pdf, png)``: ``analysis`` maps "task/arch" to that model's
-``analysis.npz`` (its per-model CSVs lie beside it), ``tables`` maps a table name to its
-aggregated CSV. Matplotlib, numpy and pandas only: figures never import TensorFlow."""
+"""The figures of PAPER.md §5: one module per figure, named ``figNN_<slug>``, each declaring
+what it draws in a module-level ``FIGURE`` and drawing it with
+``render(analysis, tables, pdf, png, settings)``:
+
+* ``analysis`` maps "task/arch" to that model's ``analysis.npz`` (its per-model CSVs lie
+  beside it), for the (task, architecture) pairs ``FIGURE.models`` selects that the config
+  runs;
+* ``tables`` maps each name in ``FIGURE.tables`` to its aggregated CSV;
+* ``settings`` maps each config key path in ``FIGURE.settings`` to its value.
+
+The workflow makes one rule per module found here (:func:`figures`), so a new figure is
+one module plus its caption (``workflow/report/<name>.rst``). Matplotlib, numpy and pandas
+only: figures never import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .. import architectures, tasks
+
+
+def _none(task: tasks.Task, arch: architectures.Architecture) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Figure:
+    # Which models' analyses the figure draws: a predicate on (task, architecture).
+    models: Callable[[tasks.Task, architectures.Architecture], bool] = _none
+    tables: tuple[str, ...] = ()  # aggregated tables it reads
+    settings: tuple[str, ...] = ()  # config key paths it shows, e.g. "model.units"
+    caption: str = field(default="")  # one line for listings; the report caption is a file
+
+    def pairs(self, task_names=None, arch_names=None) -> list[tuple[str, str]]:
+        """The (task, arch) pairs it draws, in registry order, among the given names
+        (default: every registered task and architecture)."""
+        registry = tasks.load_task_modules()
+        task_names = list(registry) if task_names is None else task_names
+        arch_names = list(architectures.ARCHITECTURES) if arch_names is None else arch_names
+        return [(t, a) for t in registry if t in task_names for a in architectures.ARCHITECTURES
+                if a in arch_names and self.models(registry[t], architectures.ARCHITECTURES[a])]
+
+
+def figures() -> dict[str, Figure]:
+    """Every figure module of this package, by name, in order."""
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("fig"))
+    return {name: importlib.import_module(f"{__name__}.{name}").FIGURE for name in names}

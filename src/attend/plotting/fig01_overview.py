@@ -5,17 +5,19 @@ components μ̄ + χ(w) (crosses), the two parts of h = μ_t + χ(w) + Δ."""
 
 from __future__ import annotations
 
-
-from . import panels, style
+from . import Figure, panels, style
 from .style import plt
 
-KEY = "one_to_one/aed"
+FIGURE = Figure(
+    models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
+    caption="overview: one_to_one with AED, a sample attention matrix and the hidden states in PCA space",
+)
 
 
-def _attention_panel(ax, model: style.Model | None) -> None:
+def _attention_panel(ax, model: style.Model | None, missing: str) -> None:
     title = "attention of one test sequence"
     if model is None or "sample_attention" not in model.arrays or not len(model["sample_attention"]):
-        style.placeholder(ax, "one_to_one / AED not in this config" if model is None else "no sample attention saved")
+        style.placeholder(ax, missing if model is None else "no sample attention saved")
         ax.set_title(title)
         return
     a = model.arrays
@@ -30,11 +32,11 @@ def _attention_panel(ax, model: style.Model | None) -> None:
     cbar.set_label("attention weight")
 
 
-def _pca_panel(ax, model: style.Model | None, side: str) -> None:
+def _pca_panel(ax, model: style.Model | None, side: str, missing: str) -> None:
     name = "encoder" if side == "enc" else "decoder"
     title = f"{name} hidden states in PCA space"
     if model is None:
-        style.placeholder(ax, "one_to_one / AED not in this config")
+        style.placeholder(ax, missing)
         ax.set_title(title)
         return
     panels.pca_trajectories(ax, model, side)
@@ -48,12 +50,14 @@ def _pca_panel(ax, model: style.Model | None, side: str) -> None:
         cbar.solids.set_alpha(1)
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
-    model = style.Model(KEY, analysis[KEY]) if KEY in analysis else None
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
+    [(task, arch)] = FIGURE.pairs()
+    model = style.load_models(analysis, [(task, arch)]).get(style.key(task, arch))
+    missing = f"{style.pair_label(task, arch, ' / ')} not in this config"
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.9), gridspec_kw={"width_ratios": [1.05, 1, 1], "wspace": 0.45})
-    _attention_panel(axes[0], model)
-    _pca_panel(axes[1], model, "enc")
-    _pca_panel(axes[2], model, "dec")
+    _attention_panel(axes[0], model, missing)
+    _pca_panel(axes[1], model, "enc", missing)
+    _pca_panel(axes[2], model, "dec", missing)
     for ax, letter in zip(axes, "abc"):
         ax.text(-0.14, 1.0, letter, transform=ax.transAxes, fontsize=12, fontweight="bold", va="bottom")
     fig.suptitle("Figure 1 — overview, one-to-one with AED: a sample attention matrix, and hidden states "

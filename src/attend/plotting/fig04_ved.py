@@ -8,32 +8,32 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.decompose import COMPONENTS
-from . import panels, style
+from . import Figure, panels, style
 from .style import plt
 
-TASKS = list(style.TASK_NAMES)
+FIGURE = Figure(
+    models=lambda task, arch: arch.name == "ved",
+    caption="VED: variance carried by μ, χ, Δ per task, states in PCA space, accuracy against input length",
+)
+PCA_TASK = "one_to_one"  # the task whose VED states panels (c) and (f) draw
 COMPONENT_LABELS = {"mu": "μ (temporal)", "chi": "χ (input)", "delta": "Δ (residual)"}
 COMPONENT_COLORS = {"mu": style.TERM_COLORS["mu·mu"], "chi": style.TERM_COLORS["chi·chi"],
                     "delta": style.TERM_COLORS["delta·delta"]}
-TASK_COLORS = dict(zip(TASKS, ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e"]))
 
 
 def _variance(models: dict[str, style.Model]) -> pd.DataFrame:
     frames = []
-    for task in TASKS:
-        m = models.get(f"{task}/ved")
-        if m is None:
-            continue
+    for m in models.values():
         df = m.table("variance")
         if len(df):
-            frames.append(df.assign(task=task))
+            frames.append(df.assign(task=m.task))
     if not frames:
         return pd.DataFrame(columns=["task", "side", "component", "fraction"])
     return pd.concat(frames, ignore_index=True)
 
 
 def _variance_panel(ax, var: pd.DataFrame, side: str) -> None:
-    tasks = [t for t in TASKS if t in set(var["task"])]
+    tasks = list(dict.fromkeys(var["task"]))   # the models' order, which is the registry's
     if not tasks:
         style.placeholder(ax, "no VED model in this config")
         ax.set_title(f"VED {side}: variance carried by μ, χ, Δ")
@@ -49,7 +49,8 @@ def _variance_panel(ax, var: pd.DataFrame, side: str) -> None:
         for b, v in zip(bars, values):
             if np.isfinite(v):
                 ax.text(b.get_x() + b.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=5)
-    ax.set_xticks(x, [style.TASK_NAMES[t] for t in tasks])
+    ax.set_xticks(x, [style.task_label(t) for t in tasks], rotation=20 if len(tasks) > 5 else 0,
+                  ha="right" if len(tasks) > 5 else "center")
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("fraction of state variance")
     ax.set_title(f"VED {side}: variance carried by μ, χ, Δ")
@@ -58,12 +59,13 @@ def _variance_panel(ax, var: pd.DataFrame, side: str) -> None:
 
 def _pca_panel(ax, model: style.Model | None, side: str) -> None:
     name = "encoder" if side == "enc" else "decoder"
+    title = f"{style.task_label(PCA_TASK)} VED {name} states (PCA)"
     if model is None:
-        style.placeholder(ax, "one_to_one / VED not in this config")
-        ax.set_title(f"one-to-one VED {name} states (PCA)")
+        style.placeholder(ax, f"{style.pair_label(PCA_TASK, 'ved', ' / ')} not in this config")
+        ax.set_title(title)
         return
     panels.pca_trajectories(ax, model, side)
-    ax.set_title(f"one-to-one VED {name} states (PCA)\nline = μ_t; × = μ̄ + χ(w) of frequent words")
+    ax.set_title(f"{title}\nline = μ_t; × = μ̄ + χ(w) of frequent words")
     ax.legend(frameon=False, loc="best", fontsize=6)
     if ax.collections:
         cbar = ax.figure.colorbar(ax.collections[0], ax=ax, fraction=0.05, pad=0.02)
@@ -73,16 +75,13 @@ def _pca_panel(ax, model: style.Model | None, side: str) -> None:
 
 def _length_panel(ax, models: dict[str, style.Model], column: str, label: str) -> None:
     drawn = False
-    for task in TASKS:
-        m = models.get(f"{task}/ved")
-        if m is None:
-            continue
+    for m in models.values():
         df = m.table("accuracy_by_length")
         if not len(df):
             continue
         df = df.sort_values("length")
-        ax.plot(df["length"], df[column], "-", marker=style.TASK_MARKERS[task], ms=3, lw=1,
-                color=TASK_COLORS[task], label=style.TASK_NAMES[task])
+        ax.plot(df["length"], df[column], "-", marker=style.task_marker(m.task), ms=3, lw=1,
+                color=style.task_color(m.task), label=style.task_label(m.task))
         drawn = True
     if not drawn:
         style.placeholder(ax, "no VED model in this config")
@@ -95,13 +94,13 @@ def _length_panel(ax, models: dict[str, style.Model], column: str, label: str) -
     ax.legend(frameon=False, fontsize=6)
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
-    models = style.load_models({k: v for k, v in analysis.items() if k.endswith("/ved")})
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
+    models = style.load_models(analysis, FIGURE.pairs())   # every task's VED, in registry order
     var = _variance(models)
     fig, axes = plt.subplots(2, 3, figsize=(12, 7), gridspec_kw={"width_ratios": [1.25, 1.25, 1]})
     _variance_panel(axes[0, 0], var, "encoder")
     _variance_panel(axes[0, 1], var, "decoder")
-    o2o = models.get("one_to_one/ved")
+    o2o = models.get(style.key(PCA_TASK, "ved"))
     _pca_panel(axes[0, 2], o2o, "enc")
     _length_panel(axes[1, 0], models, "seq_acc", "sequence accuracy")
     _length_panel(axes[1, 1], models, "token_acc", "token accuracy")

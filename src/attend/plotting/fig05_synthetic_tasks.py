@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import panels, style
+from . import Figure, panels, style
 from .style import plt
 
-TASKS = ["one_to_one", "reverse", "sort"]
-ARCHS = ["aed", "ao"]
+FIGURE = Figure(
+    models=lambda task, arch: task.synthetic and arch.attention,
+    caption="synthetic tasks with AED and AO: mean and sample attention, overall shares of the nine score terms",
+)
 ROW_LABELS = ["mean attention Ā", "sample attention", "term shares"]
 
 
@@ -58,17 +60,16 @@ def _column(axes, model: style.Model | None, first: bool) -> None:
         bottom.set_yticklabels([])
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
-    keys = [f"{t}/{a}" for t in TASKS for a in ARCHS]
-    models = style.load_models({k: v for k, v in analysis.items() if k in keys})
-    fig, axes = plt.subplots(3, len(keys), figsize=(2.25 * len(keys), 8.4),
-                             gridspec_kw={"height_ratios": [1, 1.15, 0.8]})
-    for j, key in enumerate(keys):
-        _column(axes[:, j], models.get(key), first=j == 0)
-        task, arch = key.split("/")
-        axes[0, j].annotate(f"{style.TASK_NAMES[task]}, {style.ARCH_NAMES[arch]}", (0.5, 1.32),
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
+    pairs = FIGURE.pairs()
+    models = style.load_models(analysis, pairs)
+    fig, axes = plt.subplots(3, len(pairs), figsize=(2.25 * len(pairs), 8.4),
+                             gridspec_kw={"height_ratios": [1, 1.15, 0.8]}, squeeze=False)
+    for j, (task, arch) in enumerate(pairs):
+        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0)
+        axes[0, j].annotate(style.pair_label(task, arch), (0.5, 1.32),
                             xycoords="axes fraction", ha="center", va="bottom", fontsize=10, fontweight="bold",
-                            color=style.ARCH_COLORS[arch])
+                            color=style.arch_color(arch))
     for i, label in enumerate(ROW_LABELS):
         axes[i, 0].annotate(label, (-0.5, 0.5), xycoords="axes fraction", rotation=90, ha="center",
                             va="center", fontsize=9, fontweight="bold")

@@ -7,28 +7,20 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from ..claims import spearman
-from . import style
+from ..claims import f4_points, spearman
+from . import Figure, style
 from .style import plt
 
-ARCHS = ["aed", "ao"]
+FIGURE = Figure(
+    tables=("approximation", "term_shares"),
+    caption="summary (F4): the μ·μ share against how well the mean attention stands in for single examples",
+)
 X_METRICS = {
     "argmax_agreement": ("argmax agreement of each example's attention with Ā\n(fraction of decoder steps)",
                          "temporal share vs argmax agreement with Ā", "F4 expects ρ > 0"),
     "tv_distance": ("mean total-variation distance, example attention vs Ā\n(0 = Ā is exact)",
                     "temporal share vs distance to Ā", "F4 expects ρ < 0"),
 }
-
-
-def _points(tables: dict[str, str], metric: str) -> pd.DataFrame:
-    approx, shares = style.table_or_empty(tables.get("approximation")), style.table_or_empty(tables.get("term_shares"))
-    need_a, need_s = {"task", "arch", "seed", "metric", "value"}, {"task", "arch", "seed", "step", "term", "share"}
-    if approx.empty or shares.empty or not need_a <= set(approx) or not need_s <= set(shares):
-        return pd.DataFrame(columns=["task", "arch", "seed", "value", "share"])
-    a = approx[approx["metric"] == metric][["task", "arch", "seed", "value"]]
-    s = shares[(shares["step"] == -1) & (shares["term"] == "mu·mu")][["task", "arch", "seed", "share"]]
-    points = a.merge(s, on=["task", "arch", "seed"])
-    return points[points["arch"].isin(ARCHS)].dropna(subset=["value", "share"])
 
 
 def _panel(ax, points: pd.DataFrame, metric: str) -> None:
@@ -38,9 +30,9 @@ def _panel(ax, points: pd.DataFrame, metric: str) -> None:
         ax.set_title(title)
         return
     for (task, arch), g in points.groupby(["task", "arch"], sort=False):
-        ax.scatter(g["value"], g["share"], marker=style.TASK_MARKERS.get(task, "o"), s=42,
-                   color=style.ARCH_COLORS.get(arch, "k"), edgecolors="k", linewidths=0.5, alpha=0.85, zorder=3)
-        ax.annotate(style.TASK_NAMES.get(task, task), (g["value"].mean(), g["share"].mean()), fontsize=6,
+        ax.scatter(g["value"], g["share"], marker=style.task_marker(task), s=42,
+                   color=style.arch_color(arch), edgecolors="k", linewidths=0.5, alpha=0.85, zorder=3)
+        ax.annotate(style.task_label(task), (g["value"].mean(), g["share"].mean()), fontsize=6,
                     xytext=(5, 4), textcoords="offset points", color="0.25")
     rho = spearman(points["value"], points["share"])
     n_tasks = points["task"].nunique()
@@ -53,22 +45,23 @@ def _panel(ax, points: pd.DataFrame, metric: str) -> None:
 
 
 def _legend(ax, points: pd.DataFrame) -> None:
-    tasks = [t for t in style.TASK_NAMES if t in set(points["task"])]
-    archs = [a for a in ARCHS if a in set(points["arch"])]
-    handles = [Line2D([], [], ls="", marker=style.TASK_MARKERS[t], color="0.5", markeredgecolor="k", ms=6,
-                      label=style.TASK_NAMES[t]) for t in tasks]
-    handles += [Line2D([], [], ls="", marker="o", color=style.ARCH_COLORS[a], markeredgecolor="k", ms=6,
-                       label=style.ARCH_NAMES[a]) for a in archs]
+    tasks = style.ordered(points["task"], style.task_names())
+    archs = style.ordered(points["arch"], style.arch_names())
+    handles = [Line2D([], [], ls="", marker=style.task_marker(t), color="0.5", markeredgecolor="k", ms=6,
+                      label=style.task_label(t)) for t in tasks]
+    handles += [Line2D([], [], ls="", marker="o", color=style.arch_color(a), markeredgecolor="k", ms=6,
+                       label=style.arch_label(a)) for a in archs]
     if handles:
         ax.legend(handles=handles, frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0),
                   title="task (marker) / arch (colour)", title_fontsize=7)
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
+    approx, shares = style.table_or_empty(tables.get("approximation")), style.table_or_empty(tables.get("term_shares"))
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.4))
     points = {}
     for ax, metric in zip(axes, X_METRICS):
-        points[metric] = _points(tables, metric)
+        points[metric] = f4_points(approx, shares, metric)   # the points claim F4 is checked on
         _panel(ax, points[metric], metric)
     _legend(axes[1], points["argmax_agreement"] if len(points["argmax_agreement"]) else points["tv_distance"])
     fig.suptitle("Figure 6 — summary (F4): the better the mean attention Ā approximates single examples, "

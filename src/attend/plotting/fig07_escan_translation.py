@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from . import panels, style
+from . import Figure, panels, style
 from .style import plt
 
-TASKS = ["escan", "translation"]
-ARCHS = ["aed", "ao"]
-KEYS = [f"{t}/{a}" for t in TASKS for a in ARCHS]
+FIGURE = Figure(
+    models=lambda task, arch: not task.synthetic and arch.attention,   # eSCAN and translation
+    caption="eSCAN and translation with AED and AO: attention, term shares, word variance, readout alignment",
+)
 N_WORDS = 15          # most frequent words shown in the word-variance and readout panels
 SPECIAL = {"<pad>", "<s>"}
 CORRECT, WRONG, NO_DICT = "#2ca02c", "#d62728", "#9e9e9e"
@@ -66,7 +67,7 @@ def _word_variance(ax, model: style.Model) -> None:
     after = df["variance_without_mu"].to_numpy(float)
     x = np.arange(len(df))
     ax.bar(x - 0.2, before, 0.4, color="0.55", label=r"states $h$")
-    ax.bar(x + 0.2, after, 0.4, color=style.ARCH_COLORS[model.arch], label=r"$h - \mu_t$")
+    ax.bar(x + 0.2, after, 0.4, color=style.arch_color(model.arch), label=r"$h - \mu_t$")
     ax.set_xticks(x, df["word"].astype(str), rotation=60, ha="right", fontsize=6)
     ax.tick_params(axis="x", length=1.5, pad=1)
     ax.set_ylabel("total variance (trace of cov.)")
@@ -137,17 +138,17 @@ def _column(axes, model: style.Model | None, first: bool) -> None:
     axes[3].xaxis.set_major_locator(MaxNLocator(4))
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
-    models = style.load_models({k: v for k, v in analysis.items() if k in KEYS})
-    fig, axes = plt.subplots(4, len(KEYS), figsize=(14, 15.5),
-                             gridspec_kw={"height_ratios": [1.45, 0.6, 0.8, 0.95]})
-    for j, key in enumerate(KEYS):
-        _column(axes[:, j], models.get(key), first=j == 0)
-        task, arch = key.split("/")
-        axes[0, j].annotate(f"{style.TASK_NAMES[task]}, {style.ARCH_NAMES[arch]}", (0.5, 1.0),
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
+    pairs = FIGURE.pairs()
+    models = style.load_models(analysis, pairs)
+    fig, axes = plt.subplots(4, len(pairs), figsize=(3.5 * len(pairs), 15.5),
+                             gridspec_kw={"height_ratios": [1.45, 0.6, 0.8, 0.95]}, squeeze=False)
+    for j, (task, arch) in enumerate(pairs):
+        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0)
+        axes[0, j].annotate(style.pair_label(task, arch), (0.5, 1.0),
                             xycoords="axes fraction", xytext=(0, 32), textcoords="offset points", ha="center",
                             va="bottom", fontsize=11, fontweight="bold",
-                            color=style.ARCH_COLORS[arch])
+                            color=style.arch_color(arch))
     fig.suptitle("Figure 7 — eSCAN and English→French translation: attention is near-diagonal with input-dependent "
                  "deviations;\nscore-term shares, within-word variance before/after removing the temporal component "
                  r"$\mu_t$, and readout alignment of the input components $\chi^E$", fontsize=11, y=0.995)

@@ -14,10 +14,15 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
-from . import style
+from . import Figure, style
 from .style import plt
 
-KEYS = ["escan/aed", "escan/ao"]
+FIGURE = Figure(
+    # By name rather than by property (an aligned task that is not synthetic): what this
+    # figure highlights ("and", "left", "twice") and says is eSCAN's own.
+    models=lambda task, arch: task.name == "escan" and arch.attention,
+    caption="eSCAN mechanism: offsets of the aligned, attended and temporal-only positions; attention by word",
+)
 HIGHLIGHT = {"and": "#ff7f0e", "left": "#2ca02c", "twice": "#9467bd", ".": "#8c564b"}
 DATA_COLOR, TEMPORAL_COLOR = "k", "#e377c2"
 MIN_SHARE = 0.05      # steps reached by fewer test sequences than this share are left out of (a)
@@ -27,9 +32,9 @@ MAX_CLIPPED = 0.1   # share of points (a) may print at its edge instead of widen
 
 def _offsets(ax, model: style.Model) -> None:
     title = "(a) mean offset s − t of the position each output step uses"
-    df = model.table("escan_offsets")
+    df = model.table("alignment_offsets")
     if df.empty:
-        style.placeholder(ax, "no alignment for this task (escan_offsets.csv empty)")
+        style.placeholder(ax, "no alignment for this task (alignment_offsets.csv empty)")
         ax.set_title(title)
         return
     df = df.sort_values("step")
@@ -38,7 +43,7 @@ def _offsets(ax, model: style.Model) -> None:
     step = df["step"].to_numpy()
     data = df["data_offset"].to_numpy(float)
     series = [("data_offset", "data's alignment (input word that\nproduces the output)", DATA_COLOR, "-", "o"),
-              ("attended_offset", r"attended position, argmax$_s\,\alpha_{ts}$", style.ARCH_COLORS[model.arch],
+              ("attended_offset", r"attended position, argmax$_s\,\alpha_{ts}$", style.arch_color(model.arch),
                "-", "s"),
               ("temporal_offset", r"peak of $q(\mu^D_t)\cdot k(\mu^E_s)$ (temporal only)", TEMPORAL_COLOR, "--", "^")]
     # Clip to the data's range, unless that would hide many points (an untrained model).
@@ -70,9 +75,9 @@ def _offsets(ax, model: style.Model) -> None:
 
 
 def _word_matrix(model: style.Model):
-    """(words, offsets, attention matrix, counts) from escan_word_attention.csv, ordered as
-    the vocabulary (</s> last), at most MAX_WORDS words by count."""
-    df = model.table("escan_word_attention")
+    """(words, offsets, attention matrix, counts) from word_attention.csv, ordered as the
+    vocabulary (</s> last), at most MAX_WORDS words by count."""
+    df = model.table("word_attention")
     if df.empty:
         return None
     df = df.assign(word=df["word"].astype(str))
@@ -143,25 +148,25 @@ def _lines(ax, model: style.Model) -> None:
     ax.legend(handles=handles, frameon=False, fontsize=6, loc="upper right")
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
-    models = style.load_models({k: v for k, v in analysis.items() if k in KEYS})
-    fig, axes = plt.subplots(len(KEYS), 3, figsize=(15, 9.6), gridspec_kw={"width_ratios": [1.15, 1.1, 0.85]})
-    for i, key in enumerate(KEYS):
-        model = models.get(key)
-        arch = key.split("/")[1]
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
+    pairs = FIGURE.pairs()
+    models = style.load_models(analysis, pairs)
+    fig, axes = plt.subplots(len(pairs), 3, figsize=(15, 4.8 * len(pairs)), squeeze=False,
+                             gridspec_kw={"width_ratios": [1.15, 1.1, 0.85]})
+    for i, (task, arch) in enumerate(pairs):
+        model = models.get(style.key(task, arch))
         if model is None:
             for ax in axes[i]:
-                style.placeholder(ax, f"eSCAN / {style.ARCH_NAMES[arch]} not in this config")
+                style.placeholder(ax, f"{style.pair_label(task, arch, ' / ')} not in this config")
         else:
             _offsets(axes[i, 0], model)
             _heatmap(axes[i, 1], model)
             _lines(axes[i, 2], model)
     fig.subplots_adjust(left=0.07, right=0.99, top=0.86, bottom=0.07, wspace=0.42, hspace=0.62)
-    for i, key in enumerate(KEYS):
-        arch = key.split("/")[1]
+    for i, (task, arch) in enumerate(pairs):
         box = axes[i, 0].get_position()
-        fig.text(0.008, (box.y0 + box.y1) / 2, f"eSCAN, {style.ARCH_NAMES[arch]}", rotation=90, ha="left",
-                 va="center", fontsize=11, fontweight="bold", color=style.ARCH_COLORS[arch])
+        fig.text(0.008, (box.y0 + box.y1) / 2, style.pair_label(task, arch), rotation=90, ha="left",
+                 va="center", fontsize=11, fontweight="bold", color=style.arch_color(arch))
     fig.suptitle("Figure 8 — eSCAN mechanism: the temporal components follow the average drift off the diagonal "
                  'that "and" and "left" cause;\nthe words at and around the attended position shape the '
                  "deviations (attention at offsets −3…+3 from the attended position)", fontsize=11, y=0.985)

@@ -9,19 +9,20 @@ diagrams, side by side, drawn from scratch (no data).
 * AO: no recurrence; each state is a position-wise feed-forward map of (one-hot token +
   positional encoding); readout W_out c_t.
 
-Every readout is linear without bias; the hidden size n (128 by default) is a parameter."""
+Every readout is linear without bias; the hidden size n is the config's ``model.units``,
+shown in the title."""
 
 from __future__ import annotations
 
 from matplotlib.patches import FancyBboxPatch
 
-from . import style
+from . import Figure, style
 from .style import plt
 
-ARCHS = ["ved", "aed", "ao"]
-TITLES = {"ved": "VED — vanilla encoder-decoder", "aed": "AED — encoder-decoder with attention",
-          "ao": "AO — attention only (no recurrence)"}
-UNITS = 128
+FIGURE = Figure(settings=("model.units",), caption="the architectures VED, AED and AO as block diagrams")
+# What the diagrams below draw, per architecture (the drawing code is each one's own).
+SUBTITLES = {"ved": "vanilla encoder-decoder", "aed": "encoder-decoder with attention",
+             "ao": "attention only (no recurrence)"}
 
 ENC_X = [0.9, 2.35, 3.8]          # encoder positions s = 1, 2, S
 DEC_X = [6.1, 7.55, 9.0]          # decoder steps t = 1, 2, 3
@@ -176,7 +177,8 @@ def _panel(ax, arch: str) -> None:
         _attention(ax)
     _readout(ax, arch)
     kind = "GRU" if arch != "ao" else "feed-forward (tanh)"
-    ax.set_title(TITLES[arch], fontsize=10, fontweight="bold", color=style.ARCH_COLORS[arch], pad=4)
+    ax.set_title(f"{style.arch_label(arch)} — {SUBTITLES[arch]}", fontsize=10, fontweight="bold",
+                 color=style.arch_color(arch), pad=4)
     note = {"ved": f"{kind} cells, n units each",
             "aed": f"{kind} cells, n units each; Q, K, V: n × n;\n" + r"the context $c_t$ does not feed back",
             "ao": "states: the same FF map (n units) of one-hot + rotated\n"
@@ -184,12 +186,18 @@ def _panel(ax, arch: str) -> None:
     ax.text(4.85, -1.55, note, ha="center", va="center", fontsize=FS - 0.5, color="0.25")
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(14, 6.2))
-    for ax, arch in zip(axes, ARCHS):
-        _panel(ax, arch)
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
+    archs = style.arch_names()
+    fig, axes = plt.subplots(1, len(archs), figsize=(14 / 3 * len(archs), 6.2), squeeze=False)
+    for ax, arch in zip(axes[0], archs):
+        if arch in SUBTITLES:
+            _panel(ax, arch)
+        else:
+            style.placeholder(ax, f"no diagram drawn for {style.arch_label(arch)}")
+    units = settings["model.units"]
     fig.subplots_adjust(left=0.01, right=0.99, top=0.87, bottom=0.08, wspace=0.05)
-    fig.suptitle(f"Figure 9 — the three architectures (one layer; hidden size n = {UNITS} units, a parameter): "
-                 "recurrent encoder-decoder without (VED) and with attention (AED), and attention only (AO)",
+    fig.suptitle(f"Figure 9 — the three architectures (one layer; hidden size n = {units} units, the config's "
+                 "model.units): recurrent encoder-decoder without (VED) and with attention (AED), and attention only "
+                 "(AO)",
                  fontsize=11, y=0.98)
     style.save(fig, pdf, png)

@@ -8,30 +8,27 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from . import style
+from . import Figure, style
 from .style import plt
 
-TASKS = list(style.TASK_NAMES)
-ARCHS = list(style.ARCH_NAMES)
-
-
-def _ordered(values, order):
-    values = set(values)
-    return [v for v in order if v in values] + sorted(v for v in values if v not in order)
+FIGURE = Figure(
+    tables=("training_log", "accuracy"),
+    caption="training: validation accuracy and loss against step per task, final test accuracy",
+)
 
 
 def _curves(ax_acc, ax_loss, log: pd.DataFrame, task: str) -> None:
     df = log[log["task"] == task]
-    name = style.TASK_NAMES.get(task, task)
+    name = style.task_label(task)
     if df.empty:
         style.placeholder(ax_acc, f"no training log for {name}")
         style.placeholder(ax_loss, "")
         ax_acc.set_title(name)
         return
-    for arch in _ordered(df["arch"], ARCHS):
+    for arch in style.ordered(df["arch"], style.arch_names()):
         for seed, g in df[df["arch"] == arch].groupby("seed"):
             g = g.sort_values("step")
-            c = style.ARCH_COLORS.get(arch, "k")
+            c = style.arch_color(arch)
             ax_acc.plot(g["step"], g["val_seq_acc"], "-", color=c, lw=1.2)
             if "val_token_acc" in g:
                 ax_acc.plot(g["step"], g["val_token_acc"], "--", color=c, lw=0.8, alpha=0.7)
@@ -52,7 +49,7 @@ def _bars(ax, acc: pd.DataFrame, column: str, label: str) -> None:
         style.placeholder(ax, "no accuracy table")
         ax.set_title(f"final test {label}")
         return
-    tasks, archs = _ordered(acc["task"], TASKS), _ordered(acc["arch"], ARCHS)
+    tasks, archs = style.ordered(acc["task"], style.task_names()), style.ordered(acc["arch"], style.arch_names())
     width = 0.8 / len(archs)
     x = np.arange(len(tasks))
     for i, arch in enumerate(archs):
@@ -62,25 +59,25 @@ def _bars(ax, acc: pd.DataFrame, column: str, label: str) -> None:
             if not len(vals):
                 continue
             mean = vals.mean()
-            ax.bar(xi, mean, width * 0.92, color=style.ARCH_COLORS.get(arch, "k"),
+            ax.bar(xi, mean, width * 0.92, color=style.arch_color(arch),
                    yerr=vals.std(ddof=1) if len(vals) > 1 else None, capsize=2, error_kw={"lw": 0.8})
             if len(vals) > 1:
                 ax.scatter(np.full(len(vals), xi), vals, s=6, color="k", zorder=3)
             ax.text(xi, mean + 0.015, f"{mean:.2f}", ha="center", va="bottom", fontsize=5.5, rotation=90)
-    ax.set_xticks(x, [style.TASK_NAMES.get(t, t) for t in tasks])
+    ax.set_xticks(x, [style.task_label(t) for t in tasks])
     ax.set_ylim(0, 1.15)
     ax.set_ylabel(label)
     ax.set_title(f"final test {label} (greedy, free-running decoding)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=style.ARCH_COLORS.get(a, "k"), label=style.ARCH_NAMES.get(a, a))
-               for a in archs]
+    handles = [plt.Rectangle((0, 0), 1, 1, color=style.arch_color(a), label=style.arch_label(a)) for a in archs]
     ax.legend(handles=handles, frameon=False, ncols=len(archs), loc="upper left")
 
 
-def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str) -> None:
+def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
     log, acc = style.table_or_empty(tables.get("training_log")), style.table_or_empty(tables.get("accuracy"))
     needed = {"task", "arch", "seed", "step", "loss", "val_seq_acc"}
     log = log if needed <= set(log) else pd.DataFrame(columns=sorted(needed))
-    tasks = _ordered(set(log["task"]) | (set(acc["task"]) if "task" in acc else set()), TASKS) or ["one_to_one"]
+    tasks = style.ordered(set(log["task"]) | (set(acc["task"]) if "task" in acc else set()),
+                          style.task_names()) or style.task_names()[:1]
     n = len(tasks)
     fig = plt.figure(figsize=(max(2.7 * n, 8), 9.2))
     top = fig.add_gridspec(2, n, top=0.9, bottom=0.4, hspace=0.4, wspace=0.3)
@@ -93,8 +90,8 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str)
             ax_loss.set_ylabel("training loss (masked cross-entropy)")
     _bars(fig.add_subplot(bottom[0, 0]), acc, "test_seq_acc", "sequence accuracy")
     _bars(fig.add_subplot(bottom[0, 1]), acc, "test_token_acc", "token accuracy")
-    archs = _ordered(log["arch"], ARCHS) or ARCHS
-    handles = [Line2D([], [], color=style.ARCH_COLORS.get(a, "k"), label=style.ARCH_NAMES.get(a, a)) for a in archs]
+    archs = style.ordered(log["arch"], style.arch_names()) or style.arch_names()
+    handles = [Line2D([], [], color=style.arch_color(a), label=style.arch_label(a)) for a in archs]
     handles += [Line2D([], [], color="0.3", ls="-", label="val. sequence accuracy (= greedy exact match)"),
                 Line2D([], [], color="0.3", ls="--", lw=0.8, label="val. token accuracy (teacher-forced)")]
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.955), ncols=len(handles), frameon=False)

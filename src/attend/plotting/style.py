@@ -11,14 +11,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .. import tasks  # noqa: E402
 from ..analysis.measure import load_analysis  # noqa: E402
+from ..architectures import ARCHITECTURES  # noqa: E402
 from ..tables import read_table  # noqa: E402
 
-ARCH_COLORS = {"ved": "#7f7f7f", "aed": "#1f77b4", "ao": "#d62728"}
-ARCH_NAMES = {"ved": "VED", "aed": "AED", "ao": "AO"}
-TASK_NAMES = {"one_to_one": "one-to-one", "reverse": "reverse", "sort": "sort", "escan": "eSCAN",
-              "translation": "translation"}
-TASK_MARKERS = {"one_to_one": "o", "reverse": "s", "sort": "^", "escan": "D", "translation": "P"}
 # The nine score terms, decoder·encoder, coloured by family: temporal, input, residual.
 TERM_COLORS = {
     "mu·mu": "#08519c", "mu·chi": "#6baed6", "mu·delta": "#c6dbef",
@@ -33,6 +30,60 @@ plt.rcParams.update({
     "legend.fontsize": 7, "xtick.labelsize": 7, "ytick.labelsize": 7,
     "axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42,
 })
+
+
+# How a task or an architecture looks comes from its declaration (attend.tasks,
+# attend.architectures); a name that is not registered (an old table) is drawn plainly.
+# Functions, not mappings built at import, since a task module may register later.
+
+
+def task_names() -> list[str]:
+    """Every registered task, in registry order."""
+    return list(tasks.load_task_modules())
+
+
+def arch_names() -> list[str]:
+    """Every architecture, in declaration order."""
+    return list(ARCHITECTURES)
+
+
+def task_label(name: str) -> str:
+    spec = tasks.load_task_modules().get(name)
+    return spec.label if spec else name
+
+
+def task_color(name: str) -> str:
+    spec = tasks.load_task_modules().get(name)
+    return spec.color if spec else "0.5"
+
+
+def task_marker(name: str) -> str:
+    spec = tasks.load_task_modules().get(name)
+    return spec.marker if spec else "o"
+
+
+def arch_label(name: str) -> str:
+    return ARCHITECTURES[name].label if name in ARCHITECTURES else name
+
+
+def arch_color(name: str) -> str:
+    return ARCHITECTURES[name].color if name in ARCHITECTURES else "k"
+
+
+def pair_label(task: str, arch: str, sep: str = ", ") -> str:
+    """"one-to-one, AED": how a figure names one model."""
+    return f"{task_label(task)}{sep}{arch_label(arch)}"
+
+
+def ordered(names, order) -> list[str]:
+    """``names`` in the order of ``order`` (a registry's), then any others sorted."""
+    names = set(names)
+    return [n for n in order if n in names] + sorted(n for n in names if n not in order)
+
+
+def key(task: str, arch: str) -> str:
+    """The key of a model in a figure's ``analysis``: "task/arch"."""
+    return f"{task}/{arch}"
 
 
 class Model:
@@ -67,7 +118,7 @@ class Model:
 
     @property
     def title(self) -> str:
-        return f"{TASK_NAMES.get(self.task, self.task)}, {ARCH_NAMES.get(self.arch, self.arch)}"
+        return pair_label(self.task, self.arch)
 
 
 def pct(x: float) -> str:
@@ -84,8 +135,11 @@ def table_or_empty(path: str | Path | None) -> pd.DataFrame:
         return pd.DataFrame()
 
 
-def load_models(analysis: dict[str, str]) -> dict[str, Model]:
-    return {key: Model(key, path) for key, path in analysis.items()}
+def load_models(analysis: dict[str, str], pairs) -> dict[str, Model]:
+    """The models of ``pairs`` ((task, arch), a figure's ``FIGURE.pairs()``) that
+    ``analysis`` has, by "task/arch"; the others are left out (the config does not run them)."""
+    keys = [key(t, a) for t, a in pairs]
+    return {k: Model(k, analysis[k]) for k in keys if k in analysis}
 
 
 def placeholder(ax, text: str) -> None:

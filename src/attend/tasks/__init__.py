@@ -1,40 +1,100 @@
-"""Dataset generators for the five tasks of PAPER.md §2."""
+"""The task registry: every task of PAPER.md §2 is declared once, by the module that
+generates it, and everything else (the config schema's enums and the task's settings
+block, the workflow's wildcards and targets, plot labels and colours, the claims' task
+families, the tests' parametrisation) is derived from :data:`REGISTRY`.
+
+A task module calls :func:`register` with a :class:`Task`. The built-in tasks live in
+``synthetic``, ``scan`` and ``translation``; a task of your own is one module of the
+same shape, named in the config's ``task_modules`` (README, "Extending").
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .base import TaskData, encode
 
-TASKS = ("one_to_one", "reverse", "sort", "escan", "translation")
+FAMILIES = ("temporal", "input", "mixed")
 
 
-def generate(task: str, data_cfg: dict, seed: int, corpus: str | Path | None = None) -> TaskData:
-    """Word-level train/valid/test splits of one task, a function of (config, seed)."""
-    sizes = data_cfg["sizes"]
-    if task in ("one_to_one", "reverse", "sort"):
-        from .synthetic import make_synthetic
+@dataclass(frozen=True)
+class Task:
+    """One task: how to generate it, what it provides, and how figures draw it."""
 
-        return make_synthetic(task, data_cfg[task], seed, sizes)
-    if task == "escan":
-        from .scan import make_escan
+    name: str
+    label: str  # how figures and tables name it
+    family: str  # which attention it needs: "temporal", "input" (content) or "mixed" (F4)
+    # generate(settings, seed, sizes, corpus) -> TaskData: settings is the task's block
+    # data.<name> of the config, sizes is data.sizes, corpus the external file (or None)
+    generate: Callable[..., TaskData]
+    # The JSON schema of data.<name>, every key with a description and its default.
+    schema: dict
+    color: str
+    marker: str
+    alignment: bool = False  # knows the source position behind each target word
+    dictionary: bool = False  # has a word-for-word dictionary (source word -> target word)
+    synthetic: bool = False  # one of the controlled toy tasks (F2, F3 are checked on these)
+    corpus: bool = False  # reads an external file, obtained by the workflow's corpus rule
+    unk: str | None = None  # the unknown-word token, for tasks whose vocabulary is cut
+    # check(settings, sizes) -> list of error lines, for what the schema cannot say alone
+    check: Callable[[dict, dict], list[str]] = field(default=lambda settings, sizes: [])
 
-        return make_escan(data_cfg["escan"], seed, sizes)
-    if task == "translation":
-        from .translation import make_translation
+    def __post_init__(self):
+        if self.family not in FAMILIES:
+            raise ValueError(f"task {self.name!r}: family must be one of {FAMILIES}, got {self.family!r}")
 
-        if corpus is None:
-            raise ValueError("the translation task needs the corpus file (fra.txt)")
-        return make_translation(Path(corpus), data_cfg["translation"], seed, sizes)
-    raise ValueError(f"unknown task {task!r}; choose one of {TASKS}")
+    @property
+    def module(self) -> str:
+        """The module that generates the task (its code decides the task's datasets)."""
+        return self.generate.__module__
 
 
-def build_dataset(task: str, data_cfg: dict, seed: int, corpus=None) -> tuple[dict[str, np.ndarray], dict]:
-    """Arrays for the dataset npz and the record for its JSON."""
-    data = generate(task, data_cfg, seed, corpus)
-    arrays, record = encode(data, unk="<unk>" if task == "translation" else None)
-    record.update(task=task, seed=seed, config=data_cfg.get(task, {}),
+REGISTRY: dict[str, Task] = {}
+BUILTIN_MODULES = ("attend.tasks.synthetic", "attend.tasks.scan", "attend.tasks.translation")
+
+
+def register(task: Task) -> Task:
+    """Add a task to the registry (a module registers its tasks when imported)."""
+    if task.name in REGISTRY and REGISTRY[task.name] != task:
+        raise ValueError(f"a task named {task.name!r} is already registered by {REGISTRY[task.name].module}")
+    REGISTRY[task.name] = task
+    return task
+
+
+def load_task_modules(modules=()) -> dict[str, Task]:
+    """Import the built-in task modules and ``modules`` (importable names), which register
+    their tasks; return the registry."""
+    for name in (*BUILTIN_MODULES, *modules):
+        try:
+            importlib.import_module(name)
+        except ImportError as err:
+            raise ImportError(f"task module {name!r} (config key task_modules) cannot be imported: {err}; "
+                              "it must be importable from the workflow's directory or PYTHONPATH") from err
+    return REGISTRY
+
+
+def get(name: str) -> Task:
+    load_task_modules()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; registered: {sorted(REGISTRY)}") from None
+
+
+def build_dataset(task: str, data_cfg: dict, seed: int, corpus: str | Path | None = None
+                  ) -> tuple[dict[str, np.ndarray], dict]:
+    """Arrays for the dataset npz and the record for its JSON: a function of the task's
+    settings ``data_cfg[task]``, ``data_cfg["sizes"]`` and ``seed``."""
+    spec = get(task)
+    if spec.corpus and corpus is None:
+        raise ValueError(f"the {task} task needs its corpus file")
+    data = spec.generate(data_cfg[task], seed, data_cfg.get("sizes"), Path(corpus) if corpus else None)
+    arrays, record = encode(data, unk=spec.unk)
+    record.update(task=task, seed=seed, config=data_cfg[task],
                   sizes={s: len(arrays[f"{s}_src"]) for s in ("train", "valid", "test")})
     return arrays, record

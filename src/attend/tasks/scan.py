@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import Task, register
 from .base import SPLITS, DataError, Split, TaskData
 
 VERBS = ("walk", "look", "run", "jump")  # U
@@ -31,14 +32,6 @@ VOCABULARY = frozenset(VERBS + DIRECTIONS + ("turn", "opposite", "around", "twic
 PERIOD = "."
 # Source word -> the target word it emits (eSCAN's dictionary).
 DICTIONARY = {**ACTION, **TURN, PERIOD: PERIOD}
-
-ESCAN_DEFAULTS: dict = {
-    "words": ["run", "walk", "look", "left", "and", "twice"],
-    "exclude_together": [["left", "twice"]],
-    "min_out": 20,
-    "max_out": 25,
-    "max_in": 27,
-}
 
 Actions = tuple[list[str], list[int]]  # action tokens, source index of each
 
@@ -140,17 +133,24 @@ def read_scan_file(path: str | Path) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------- eSCAN
 
 
-def _escan_config(cfg: dict) -> dict:
-    unknown_keys = set(cfg) - set(ESCAN_DEFAULTS)
-    if unknown_keys:
-        raise ValueError(f"unknown eSCAN config keys {sorted(unknown_keys)}; known: {sorted(ESCAN_DEFAULTS)}")
-    c = {**ESCAN_DEFAULTS, **cfg}
-    for word in list(c["words"]) + [w for group in c["exclude_together"] for w in group]:
-        if word not in VOCABULARY:
-            raise ValueError(f"eSCAN word {word!r} is not in SCAN's vocabulary {sorted(VOCABULARY)}")
-    if not 1 <= c["min_out"] <= c["max_out"]:
-        raise ValueError(f"eSCAN needs 1 <= min_out <= max_out, got min_out={c['min_out']}, max_out={c['max_out']}")
-    return c
+def check(cfg: dict, sizes: dict | None = None) -> list[str]:
+    """What the schema cannot say about an eSCAN config: words SCAN knows, an output window
+    in order, and at least one example that fits it (before any job runs)."""
+    errors = [f"data.escan: word {word!r} is not in SCAN's vocabulary {sorted(VOCABULARY)}"
+              for word in dict.fromkeys(list(cfg["words"]) + [w for group in cfg["exclude_together"] for w in group])
+              if word not in VOCABULARY]
+    if cfg["min_out"] > cfg["max_out"]:
+        errors.append(f"data.escan: needs min_out <= max_out, got min_out={cfg['min_out']}, max_out={cfg['max_out']}")
+    if errors:
+        return errors
+    cmds = kept_commands(cfg["words"], cfg["exclude_together"])
+    if not cmds:
+        return [f"data.escan: keeps no SCAN command with words {cfg['words']} after excluding {cfg['exclude_together']}"]
+    try:
+        _check_reachable([interpret(cmd) for cmd in cmds], [len(cmd) for cmd in cmds], cfg)
+    except ValueError as err:
+        return [f"data.escan: {err}"]
+    return []
 
 
 def kept_commands(words: list[str], exclude_together: list[list[str]]) -> list[list[str]]:
@@ -211,15 +211,14 @@ def _one_example(rng: np.random.Generator, cmds: list[list[str]], pieces: list[A
 
 def make_escan(cfg: dict, seed: int, sizes: dict[str, int]) -> TaskData:
     """eSCAN: random concatenations of kept SCAN commands, each ended by a period in both sequences."""
-    c = _escan_config(cfg)
+    errors = check(cfg)
+    if errors:
+        raise ValueError("; ".join(errors))
+    c = cfg
     if set(sizes) != set(SPLITS) or any(int(n) < 1 for n in sizes.values()):
         raise ValueError(f"eSCAN sizes need positive counts for exactly {list(SPLITS)}, got {sizes}")
     cmds = kept_commands(c["words"], c["exclude_together"])
-    if not cmds:
-        raise ValueError(f"eSCAN keeps no SCAN command with words {c['words']} "
-                         f"after excluding {c['exclude_together']}")
     pieces = [interpret(cmd) for cmd in cmds]
-    _check_reachable(pieces, [len(cmd) for cmd in cmds], c)
     # Every command emits >= 1 action + a period, so this many always reaches min_out.
     max_steps = (c["min_out"] + 1) // 2 + 1
 
@@ -236,3 +235,30 @@ def make_escan(cfg: dict, seed: int, sizes: dict[str, int]) -> TaskData:
     dictionary = {w: t for w, t in DICTIONARY.items() if w in src_words}
     meta = {"n_commands_kept": len(cmds), "words": list(c["words"])}
     return TaskData(src_words=src_words, tgt_words=tgt_words, splits=splits, dictionary=dictionary, meta=meta)
+
+
+SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "(choice) eSCAN: random SCAN commands from a word subset, each followed by a period, "
+                   "concatenated until the output fills a window",
+    "properties": {
+        "words": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                  "default": ["run", "walk", "look", "left", "and", "twice"],
+                  "description": "the SCAN words a kept command may use"},
+        "exclude_together": {"type": "array", "items": {"type": "array", "items": {"type": "string"}},
+                             "default": [["left", "twice"]],
+                             "description": "drop every command that holds all the words of one group"},
+        "min_out": {"type": "integer", "minimum": 1, "default": 20,
+                    "description": "shortest output, in tokens (periods included)"},
+        "max_out": {"type": "integer", "minimum": 1, "default": 25,
+                    "description": "longest output, in tokens (periods included)"},
+        "max_in": {"type": "integer", "minimum": 1, "default": 27,
+                   "description": "longest input, in tokens; longer concatenations are drawn again"},
+    },
+}
+
+register(Task(
+    name="escan", label="eSCAN", family="mixed", schema=SCHEMA, color="#e7298a", marker="D",
+    generate=lambda cfg, seed, sizes, corpus=None: make_escan(cfg, seed, sizes),
+    check=lambda cfg, sizes: check(cfg), alignment=True, dictionary=True,
+))

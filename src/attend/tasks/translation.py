@@ -47,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import Task, register
 from .base import SPLITS, DataError, Split, TaskData, _atomic_write
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ CONFIG_HINT = "data: translation: corpus: local: /path/to/fra.txt"
 # Sizes of known releases, only to make checksum errors more helpful.
 KNOWN_BYTES = {"0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104": 11_669_748}
 
-DEFAULTS: dict = {"max_len": 10, "min_count": 2, "sample": None, "valid_fraction": 0.1, "test_fraction": 0.1}
-IGNORED_KEYS = {"corpus"}  # read by fetch_corpus (and the checksum check below)
 
 # ---------------------------------------------------------------------------- corpus
 
@@ -191,21 +190,6 @@ def tokenize(text: str) -> list[str]:
 # ---------------------------------------------------------------------------- pairs
 
 
-def _config(cfg: dict) -> dict:
-    unknown = set(cfg) - set(DEFAULTS) - IGNORED_KEYS
-    if unknown:
-        raise ValueError(f"unknown translation config keys {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    c = {**DEFAULTS, **{k: v for k, v in cfg.items() if k in DEFAULTS}}
-    if int(c["max_len"]) < 1 or int(c["min_count"]) < 1:
-        raise ValueError(f"translation needs max_len >= 1 and min_count >= 1, got {c['max_len']}, {c['min_count']}")
-    if c["sample"] is not None and int(c["sample"]) < 3:
-        raise ValueError(f"translation sample must be null or >= 3 pairs, got {c['sample']}")
-    v, t = float(c["valid_fraction"]), float(c["test_fraction"])
-    if not (0 < v < 1 and 0 < t < 1 and v + t < 1):
-        raise ValueError(f"translation needs 0 < valid_fraction, test_fraction and their sum < 1, got {v}, {t}")
-    return c
-
-
 def read_pairs(corpus: Path) -> tuple[list[tuple[list[str], list[str]]], dict, str]:
     """Tokenised (English, French) pairs of a corpus file, counts, and the file's sha256."""
     corpus = Path(corpus)
@@ -274,13 +258,11 @@ def _apply_vocab(seqs: list[list[str]], vocab: set[str]) -> tuple[list[list[str]
 # ---------------------------------------------------------------------------- task
 
 
-def make_translation(corpus: Path, cfg: dict, seed: int, sizes: dict[str, int] | None = None) -> TaskData:
+def make_translation(corpus: Path, cfg: dict, seed: int) -> TaskData:
     """Word-level English -> French splits of fra.txt (module docstring for every step).
-
-    ``sizes`` (the synthetic tasks' split sizes) is not used: the corpus, ``max_len``,
-    ``sample`` and the two fractions decide the split sizes.
-    """
-    c = _config(cfg)
+    The corpus, ``max_len``, ``sample`` and the two fractions decide the split sizes
+    (``data.sizes`` of the config is for the synthetic tasks)."""
+    c = {k: v for k, v in cfg.items() if k != "corpus"}
     pairs, counts, digest = read_pairs(corpus)
     expected = (cfg.get("corpus") or {}).get("sha256")
     if expected and digest != expected.lower():
@@ -328,3 +310,43 @@ def make_translation(corpus: Path, cfg: dict, seed: int, sizes: dict[str, int] |
     }
     log.info("translation: %s", meta)
     return TaskData(src_words=src_words, tgt_words=tgt_words, splits=splits, dictionary={}, meta=meta)
+
+
+SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "description": "English -> French sentence pairs (Tatoeba, fra.txt)",
+    "properties": {
+        "max_len": {"type": "integer", "minimum": 1, "default": 10,
+                    "description": "(choice) keep pairs of at most this many tokens per side"},
+        "min_count": {"type": "integer", "minimum": 1, "default": 5,
+                      "description": "(choice) training words seen fewer times become <unk>"},
+        "sample": {"type": ["integer", "null"], "minimum": 10, "default": None,
+                   "description": "keep a random subset of this many pairs (null: every pair that passes the filter)"},
+        "valid_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5, "default": 0.1,
+                           "description": "share of the pairs held out for validation"},
+        "test_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5, "default": 0.1,
+                          "description": "share of the pairs held out for the test set"},
+        "corpus": {
+            "type": "object", "additionalProperties": False,
+            "description": "where the corpus comes from; every copy is checked against sha256",
+            "properties": {
+                "local": {"type": ["string", "null"], "default": None,
+                          "description": "path to your own copy of fra.txt (null: search, then download)"},
+                "search": {"type": "array", "items": {"type": "string"},
+                           "default": ["../shared/data/fra-eng/fra.txt"],
+                           "description": "paths tried in order before downloading"},
+                "url": {"type": "string", "default": "https://www.manythings.org/anki/fra-eng.zip",
+                        "description": "the anki zip holding fra.txt, downloaded when no copy is found"},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                           "default": "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104",
+                           "description": "checksum of fra.txt (the 2019-04-07 release)"},
+            },
+        },
+    },
+}
+
+register(Task(
+    name="translation", label="translation", family="mixed", schema=SCHEMA, color="#66a61e", marker="P",
+    generate=lambda cfg, seed, sizes, corpus: make_translation(corpus, cfg, seed),
+    corpus=True, unk=UNK,
+))

@@ -1,0 +1,39 @@
+"""The architectures of PAPER.md §3 and the forms of attention, declared once (no Keras
+here, so the workflow and the figures can read them without starting a backend).
+``attend.models`` builds them; the config schema's enums and the figures' labels and
+colours come from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    label: str
+    color: str
+    attention: bool  # attends over the encoder states (and so has a score breakdown)
+    description: str
+
+
+ARCHITECTURES = {
+    a.name: a
+    for a in (
+        Architecture("ved", "VED", "#7f7f7f", False,
+                     "vanilla encoder-decoder: GRU encoder, GRU decoder started from the encoder's state at </s>"),
+        Architecture("aed", "AED", "#1f77b4", True,
+                     "VED plus attention over the encoder states; readout from [h^D_t; c_t]"),
+        Architecture("ao", "AO", "#d62728", True,
+                     "attention only: position-wise feed-forward states of token + positional encoding; "
+                     "readout from c_t"),
+    )
+}
+
+# model.attention: how scores, values and the context are formed (attend.models.Attention).
+ATTENTION_KINDS = {
+    "learned": "single head, learned query, key and value matrices (no biases)",
+    "dot": "parameter-free dot product: Q = K = V = identity",
+}
+
+ATTENTION_ARCHS = tuple(name for name, a in ARCHITECTURES.items() if a.attention)

@@ -1,0 +1,98 @@
+"""Which code made a result: the source files a step runs, found by following the
+package's own imports, and one checksum over them.
+
+The workflow passes :func:`code_version` of each step's entry module as a rule parameter,
+so editing a module reruns exactly the steps whose code reaches it (and what depends on
+their outputs). Content, not modification time, decides: a checkout or ``touch`` that
+leaves a file's bytes alone reruns nothing, and the same code gives the same version on
+every machine of a cluster.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+from functools import cache
+from pathlib import Path
+
+PACKAGE = "attend"
+ROOT = Path(__file__).resolve().parent
+
+
+def _path(module: str) -> Path | None:
+    """The file of an ``attend`` module or package, if it exists."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = ROOT.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _package_of(module: str, path: Path) -> str:
+    return module if path.name == "__init__.py" else module.rpartition(".")[0]
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """The ``attend`` modules that ``module`` imports (absolutely or relatively), and
+    the packages above each, whose ``__init__`` runs first."""
+    found = set()
+    package = _package_of(module, path)
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                source = f"{base}.{node.module}" if node.module else base
+            else:
+                source = node.module or ""
+            found.add(source)
+            # `from pkg import name`: name may be a submodule
+            found.update(f"{source}.{alias.name}" for alias in node.names)
+    closed = set()
+    for name in found:
+        parts = name.split(".")
+        closed.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
+    return {name for name in closed if _path(name) is not None}
+
+
+def _entry_path(module: str) -> Path:
+    """The file of a module a step runs: one of the package's, or one of the user's own
+    (a task module named in the config), found where Python would import it from."""
+    path = _path(module)
+    if path is None:
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            raise ValueError(f"{module!r} is neither a module of the {PACKAGE} package nor an importable .py file")
+        path = Path(spec.origin)
+    return path
+
+
+@cache
+def source_files(*modules: str) -> tuple[Path, ...]:
+    """Every file that ``modules`` run: their own, and those of every ``attend`` module
+    they import, transitively (sorted)."""
+    seen: dict[str, Path] = {name: _entry_path(name) for name in modules}
+    todo = [i for name in modules for i in _imports(name, seen[name])]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen[name] = _path(name)
+        todo.extend(_imports(name, seen[name]) - set(seen))
+    return tuple(sorted(set(seen.values())))
+
+
+@cache
+def code_version(*modules: str) -> str:
+    """A short checksum of the source files that ``modules`` run (relative paths and
+    bytes), so that any edit to any of them changes it."""
+    digest = hashlib.sha256()
+    for path in source_files(*modules):
+        name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]

@@ -1,0 +1,132 @@
+"""Shared test fixtures: constructed probes, and scratch copies of the workflow to run
+Snakemake in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from attend.tasks.base import EOS, SOS, SPECIALS
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "data" / "fra-eng" / "fra.txt"
+
+
+def _softmax_masked(scores, mask):
+    z = np.where(mask, scores, -np.inf)
+    z = np.exp(z - z.max(-1, keepdims=True))
+    return z / z.sum(-1, keepdims=True)
+
+
+def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=0.3, attention=None) -> dict:
+    """A probe with the layout of ``attend.probe`` whose states are μ_t + χ(w) + noise and
+    whose attention is the softmax of the states' own scores."""
+    rng = np.random.default_rng(seed)
+    n_src = n_tgt = len(SPECIALS) + vocab
+    enc_len = rng.integers(s // 2, s + 1, size=n)
+    dec_len = rng.integers(t // 2, t + 1, size=n)
+    enc_mask = np.arange(s)[None] < enc_len[:, None]
+    dec_mask = np.arange(t)[None] < dec_len[:, None]
+    enc_tokens = rng.integers(len(SPECIALS), n_src, size=(n, s))
+    enc_tokens[np.arange(n), enc_len - 1] = EOS
+    enc_tokens[~enc_mask] = 0
+    targets = rng.integers(len(SPECIALS), n_tgt, size=(n, t))
+    targets[np.arange(n), dec_len - 1] = EOS
+    targets[~dec_mask] = 0
+    dec_inputs = np.concatenate([np.full((n, 1), SOS), targets[:, :-1]], axis=1) * dec_mask
+
+    def states(tokens, width, mask, vocab_size):
+        mu = rng.normal(size=(width, units))
+        chi = rng.normal(size=(vocab_size, units))
+        h = mu[None] + chi[tokens] + noise * rng.normal(size=(n, width, units))
+        return (h * mask[..., None]).astype(np.float32)
+
+    enc_h = states(enc_tokens, s, enc_mask, n_src)
+    dec_h = states(dec_inputs, t, dec_mask, n_tgt)
+    w_q, w_k, w_v = ((rng.normal(size=(units, units)) / np.sqrt(units)).astype(np.float32) for _ in range(3))  # as a probe stores them
+    scale = np.float32(1 / np.sqrt(units))
+    probe = {
+        "enc_states": enc_h, "dec_states": dec_h, "enc_tokens": enc_tokens.astype(np.int32),
+        "dec_inputs": dec_inputs.astype(np.int32), "targets": targets.astype(np.int32),
+        "predictions": targets.astype(np.int32), "enc_len": enc_len.astype(np.int32), "dec_len": dec_len.astype(np.int32),
+        "arch": np.array(arch),
+        "src_vocab": np.array(SPECIALS + [f"I_{i}" for i in range(vocab)]),
+        "tgt_vocab": np.array(SPECIALS + [f"O_{i}" for i in range(vocab)]),
+        "W_out": rng.normal(size=(2 * units if arch == "aed" else units, n_tgt)).astype(np.float32),
+    }
+    if arch != "ved":
+        scores = (dec_h @ w_q) @ np.swapaxes(enc_h @ w_k, 1, 2) * scale
+        a = _softmax_masked(scores, enc_mask[:, None, :]) if attention is None else attention
+        probe.update(attention=(a * dec_mask[..., None]).astype(np.float32), W_q=w_q, W_k=w_k, W_v=w_v, scale=scale,
+                     attention_kind=np.array("learned"))
+    return probe
+
+
+@pytest.fixture(scope="session")
+def make_probe():
+    """``make_probe(n=..., arch=..., ...)``: a probe whose states are μ_t + χ(w) + noise."""
+    return random_probe
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The shared translation corpus; tests that need it are skipped (saying why) without it."""
+    if not CORPUS.exists():
+        pytest.skip(f"the translation corpus is not at {CORPUS}")
+    return CORPUS
+
+
+class Workflow:
+    """A scratch copy of the workflow: Snakefile, workflow/, config/, envs/ and src/ (so that
+    editing a module in the copy is seen by the copy alone: its src comes first on
+    PYTHONPATH), with the shared corpus found through ``paths.yaml``."""
+
+    def __init__(self, root: Path, extra_pythonpath: list[Path] = ()):
+        self.root = root
+        for item in ("Snakefile", "workflow", "config", "envs", "src"):
+            src = REPO / item
+            if src.is_dir():
+                shutil.copytree(src, root / item, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            else:
+                shutil.copy(src, root / item)
+        (root / "paths.yaml").write_text(f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n")
+        self.env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+            [str(root / "src"), *map(str, extra_pythonpath), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+
+    def run(self, *args, env=None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=self.root, capture_output=True,
+                              text=True, env={**self.env, **(env or {})})
+
+    def planned(self, *args) -> dict[str, int]:
+        """Rule -> number of jobs a dry run plans (``-n --quiet rules``), leaving out the
+        target rule ``all``; targets go after a ``"--"`` in ``args``."""
+        options, _, targets = list(args), None, []
+        if "--" in options:
+            at = options.index("--")
+            options, targets = options[:at], options[at + 1:]
+        result = self.run("-n", "--cores", "1", *options, "--quiet", "rules", "--", *targets)
+        out = result.stdout + result.stderr
+        assert result.returncode == 0, out[-3000:]
+        jobs = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("total", "job", "all"):
+                jobs[parts[0]] = int(parts[1])
+        return jobs
+
+
+@pytest.fixture
+def workflow(tmp_path) -> Workflow:
+    return Workflow(tmp_path)
+
+
+@pytest.fixture
+def make_workflow(tmp_path_factory):
+    """``make_workflow(extra_pythonpath=[...])``: a fresh scratch copy of the workflow."""
+    return lambda extra_pythonpath=(): Workflow(tmp_path_factory.mktemp("workflow"), extra_pythonpath)
