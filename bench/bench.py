@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench.py --workflow      # + smoke workflow from nothing, and
                                                     #   shares of a finished full run
     .venv/bin/python bench/bench.py --only analysis # one measurement
+    .venv/bin/python bench/bench.py --only identical  # two smoke runs from nothing: same bytes?
 
 Ratios come from one run on one machine, so machine noise cancels out of them. Nothing here
 belongs in the unit tests.
@@ -203,6 +204,31 @@ def benchmark_shares(root: Path) -> dict[str, float]:
     return out
 
 
+def identical_runs(cores: int) -> bool:
+    """Two smoke runs from nothing, in two folders: every file under results/ and figures/
+    must be the same bytes, except timing.json (how a job ran, like the logs and
+    benchmarks, which live outside results/)."""
+    from conftest import Workflow
+
+    args = ["--cores", str(cores), "--configfile", "config/smoke.yaml", "paths.yaml"]
+    with tempfile.TemporaryDirectory() as one, tempfile.TemporaryDirectory() as two:
+        runs = [Workflow(Path(one)), Workflow(Path(two))]
+        for run in runs:
+            snakemake(run.root, *args, env=run.env)
+
+        def files(root):
+            return {p.relative_to(root): p for d in ("results", "figures") for p in sorted((root / d).rglob("*"))
+                    if p.is_file() and p.name != "timing.json"}
+
+        first, second = (files(run.root) for run in runs)
+        differ = sorted(str(k) for k in first if k not in second or first[k].read_bytes() != second[k].read_bytes())
+        missing = sorted(str(k) for k in second if k not in first)
+        print(f"two smoke runs from nothing: {len(first)} files under results/ and figures/, "
+              f"{len(first) - len(differ)} identical" + (f"; differ: {differ[:20]}" if differ else "")
+              + (f"; only in the second: {missing}" if missing else ""))
+        return not differ and not missing
+
+
 def workflow_times(cores: int) -> None:
     from conftest import Workflow  # a scratch copy of the workflow, its src first on PYTHONPATH
 
@@ -269,8 +295,8 @@ def main():
     parser.add_argument("--steps", type=int, default=100, help="training steps per timed epoch")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--rounds", type=int, default=4, help="timed epochs per fit (after one untimed)")
-    parser.add_argument("--steps-per-execution", type=int, help="override train.steps_per_execution")
-    parser.add_argument("--only", choices=["training", "analysis"], help="run one measurement")
+    parser.add_argument("--steps-per-execution", type=int, help="override execution.steps_per_execution")
+    parser.add_argument("--only", choices=["training", "analysis", "identical"], help="run one measurement")
     parser.add_argument("--workflow", action="store_true", help="also time the smoke workflow")
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}"
@@ -290,6 +316,9 @@ def main():
 
     if args.workflow:
         workflow_times(cores=min(2, os.cpu_count()))
+
+    if args.only == "identical" and not identical_runs(cores=min(2, os.cpu_count())):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
         probe = make_probe(n=48, s=10, t=9, units=UNITS, arch=arch, seed=k)
         if specs[task].alignment:
             probe["align"] = np.minimum(np.arange(9)[None].repeat(48, 0), probe["enc_len"][:, None] - 1).astype(np.int32)
+        probe["identity"] = np.array(json.dumps({"task": task, "arch": arch, "seed": 0}))
         tbls, arrays = measure(probe, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
         d = root / "analysis" / task / arch / "seed0"
         paths = {name: str(d / f"{name}.csv") for name in TABLE_COLUMNS}
@@ -45,10 +46,11 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
         m = d / "metrics.json"
-        m.write_text(json.dumps({"test_seq_acc": 0.5 + 0.1 * k / 15, "test_token_acc": 0.9, "steps": 100 * (k + 1)}))
+        m.write_text(json.dumps({"task": task, "arch": arch, "seed": 0, "test_seq_acc": 0.5 + 0.1 * k / 15,
+                                 "test_token_acc": 0.9, "steps": 100 * (k + 1)}))
         runs["accuracy"].append(dict(run, path=str(m)))
         log = d / "train_log.csv"
-        pd.DataFrame({"epoch": range(5), "elapsed_s": np.arange(5.0), "loss": np.linspace(2, 0.1, 5),
+        pd.DataFrame({"epoch": range(5), "loss": np.linspace(2, 0.1, 5),
                       "step": np.arange(1, 6) * 50, "val_seq_acc": np.linspace(0, 1, 5),
                       "val_token_acc": np.linspace(0.3, 1, 5)}).to_csv(log, index=False)
         runs["training_log"].append(dict(run, path=str(log)))

@@ -10,8 +10,8 @@ import pytest
 
 from attend.config import defaults
 from attend.tasks.base import DataError, encode
-from attend.tasks.scan import (DICTIONARY, PERIOD, interpret, make_escan, read_scan_file, scan_command_words,
-                               scan_commands)
+from attend.tasks.scan import (DICTIONARY, PERIOD, interpret, kept_commands, make_escan, read_scan_file,
+                               scan_command_words, scan_commands)
 
 SCAN_FILE = Path(__file__).resolve().parents[2] / "shared/data/scan/tasks.txt"
 SIZES = {"train": 2000, "valid": 300, "test": 300}
@@ -180,3 +180,20 @@ def test_escan_alignment_is_into_concatenated_input(default_escan):
         periods_tgt = [a for a, t in zip(align, tgt) if t == PERIOD]
         assert periods_src == periods_tgt
         assert np.all(np.diff([a for a, t in zip(align, tgt) if t == PERIOD]) > 0)
+
+
+def test_phrase_exclusion_keeps_the_authors_90_base_commands():
+    """The authors' February-2021 eSCAN: run, walk, jump, left, and, twice without any
+    command holding the phrase "left twice" keeps 90 commands; dropping every command with
+    both words anywhere (the word-group rule) keeps 72."""
+    words = ["run", "walk", "jump", "left", "and", "twice"]
+    by_phrase = kept_commands(words, [], [["left", "twice"]])
+    assert len(by_phrase) == 90 and len(kept_commands(words, [["left", "twice"]])) == 72
+    assert ["walk", "left", "and", "run", "twice"] in by_phrase  # both words, not the phrase
+    assert not any(c[i:i + 2] == ["left", "twice"] for c in by_phrase for i in range(len(c) - 1))
+    data = make_escan({**defaults("data.escan"), "words": words, "exclude_together": [],
+                       "exclude_phrases": [["left", "twice"]], "min_out": 10, "max_out": 15},
+                      seed=0, sizes={"train": 300, "valid": 50, "test": 50})
+    for src, tgt in zip(data.splits["train"].src, data.splits["train"].tgt):
+        assert 10 <= len(tgt) <= 15 and len(src) <= 27 and tgt[-1] == "." and src[-1] == "."
+        assert not any(src[i:i + 2] == ["left", "twice"] for i in range(len(src) - 1))

@@ -155,9 +155,12 @@ class Seq2Seq(keras.Model):
     def __init__(
         self, arch: str, n_src: int, n_tgt: int, units: int, *,
         attention: str, input_encoding: str, ff: str, pe_min_dim: int, pe_timescale: float,
-        max_len: int, src_len: int, tgt_len: int, **kwargs,
+        max_len: int, src_len: int, tgt_len: int, identity: dict | None = None, **kwargs,
     ):
         super().__init__(**kwargs)
+        # What the model was trained as and from (task, arch, seed, dataset checksum...),
+        # saved with it so that whoever loads it can check it is the model they expect.
+        self.identity = dict(identity or {})
         if arch not in ARCHITECTURES:
             raise ValueError(f"unknown architecture {arch!r}; choose one of {list(ARCHITECTURES)}")
         self.arch, self.n_src, self.n_tgt, self.units = arch, n_src, n_tgt, units
@@ -220,7 +223,7 @@ class Seq2Seq(keras.Model):
             "arch": self.arch, "n_src": self.n_src, "n_tgt": self.n_tgt, "units": self.units,
             "attention": self.attention_kind, "input_encoding": self.input_encoding, "ff": self.ff,
             "pe_min_dim": self.pe_min_dim, "pe_timescale": self.pe_timescale,
-            "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len,
+            "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len, "identity": self.identity,
         }
 
     def matrices(self) -> dict[str, np.ndarray]:
@@ -238,5 +241,5 @@ def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, m
         arch, n_src, n_tgt, model_cfg["units"], attention=model_cfg["attention"],
         input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"],
         pe_min_dim=model_cfg["pe_min_dim"], pe_timescale=model_cfg["pe_timescale"],
-        max_len=max(src_len, tgt_len), src_len=src_len, tgt_len=tgt_len,
+        max_len=max(src_len, tgt_len), src_len=src_len, tgt_len=tgt_len, name=arch,
     )

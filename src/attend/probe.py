@@ -22,6 +22,7 @@ W_out              (m, V_tgt) f32   logits = features @ W_out; features = [h^D; 
                                     c (AO), h^D (VED)
 arch               () str           "ved", "aed" or "ao"
 attention_kind     () str           the form of attention, e.g. "learned", "dot" (AED, AO)
+identity           () str           JSON: task, arch, seed, dataset and model fingerprints
 src_vocab          (V_src,) str     id -> token
 tgt_vocab          (V_tgt,) str
 =================  ===============  =====================================================
@@ -31,9 +32,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import json
+
 import numpy as np
 
-from .tasks.base import DataError, SPECIALS, decoder_inputs, lengths, load_npz, save_npz
+from .tasks.base import DataError, SPECIALS, check_identity, decoder_inputs, lengths, load_npz, save_npz
 
 # Keys every probe has, with their number of dimensions.
 REQUIRED = {
@@ -73,6 +76,7 @@ def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, bat
     arrays.update(model.matrices())
     if model.arch != "ved":
         arrays["attention_kind"] = np.array(model.attention_kind)
+    arrays["identity"] = np.array(json.dumps(model.identity, sort_keys=True))
     return arrays
 
 
@@ -80,9 +84,17 @@ def save(path: str | Path, arrays: dict) -> None:
     save_npz(path, arrays)
 
 
-def load(path: str | Path) -> dict[str, np.ndarray]:
-    """Load a probe without pickle and check its layout."""
+def identity(arrays: dict) -> dict:
+    """The identity a probe (or an analysis made from it) records; {} if none."""
+    return json.loads(str(arrays["identity"])) if "identity" in arrays else {}
+
+
+def load(path: str | Path, expect: dict | None = None) -> dict[str, np.ndarray]:
+    """Load a probe without pickle and check its layout, and that it is the probe of the
+    model ``expect`` names (task, arch, seed...)."""
     arrays = load_npz(path, REQUIRED, "probe")
+    if expect:
+        check_identity(identity(arrays), expect, path, "probe")
     arch = str(arrays["arch"])
     if arch != "ved":
         missing = [k for k in ATTENTION_KEYS if k not in arrays]

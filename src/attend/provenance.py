@@ -96,3 +96,22 @@ def code_version(*modules: str) -> str:
         name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fingerprint(settings: dict, files=(), modules=()) -> str:
+    """What a result is made from, as one checksum: its settings (JSON), the bytes of its
+    input files and the code version of the modules that make it."""
+    import json
+
+    record = {"settings": settings, "files": [file_digest(f) for f in files],
+              "code": code_version(*modules) if modules else None}
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]

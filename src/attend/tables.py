@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .analysis.measure import TABLE_COLUMNS
+from .tasks.base import DataError, check_identity, regenerate
 
 KEYS = ["task", "arch", "seed"]
 # Every aggregated table, declared once: the tables stacked from a file of each model's
@@ -23,17 +25,44 @@ def read_table(path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
+# Per-model files that must hold at least one row: without one, the model would silently
+# vanish from its table and figure.
+NON_EMPTY = {"train_log.csv": ["epoch", "loss", "step", "val_seq_acc"]}
+METRICS_KEYS = ["task", "arch", "seed", "test_token_acc", "test_seq_acc", "steps"]
+
+
 def _read_csv(path) -> pd.DataFrame:
+    """A per-model CSV; a table that does not apply to a model is a header without rows,
+    while an empty or unreadable file is an error naming the file."""
+    path = Path(path)
     try:
-        return read_table(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
+        df = read_table(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: the file is missing; {regenerate(path)}") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable table ({type(err).__name__}: {err}); {regenerate(path)}") from None
+    need = NON_EMPTY.get(path.name)
+    if need and (df.empty or not set(need) <= set(df.columns) or df[need].isna().any().any()):
+        raise DataError(f"{path}: the training log is empty or cut short (needs rows with {need}); "
+                        f"{regenerate(path)}")
+    return df
+
+
+def _check_analysis(run: dict) -> None:
+    """A per-model measurement CSV belongs to the analysis.npz beside it: check that one's identity."""
+    arrays = Path(run["path"]).with_name("analysis.npz")
+    if arrays.exists():
+        with np.load(arrays, allow_pickle=False) as npz:  # reads the one member only
+            found = json.loads(str(npz["identity"])) if "identity" in npz.files else {}
+        check_identity(found, {k: run[k] for k in KEYS}, arrays, "analysis")
 
 
 def stack(runs: list[dict]) -> pd.DataFrame:
     """One table from per-model CSVs: ``runs`` holds dicts of task, arch, seed and path."""
     frames = []
     for run in runs:
+        if Path(run["path"]).suffix == ".csv" and Path(run["path"]).name not in NON_EMPTY:
+            _check_analysis(run)
         df = _read_csv(run["path"])
         if len(df):
             frames.append(df.assign(task=run["task"], arch=run["arch"], seed=run["seed"]))
@@ -44,10 +73,20 @@ def stack(runs: list[dict]) -> pd.DataFrame:
 
 
 def accuracy(runs: list[dict]) -> pd.DataFrame:
-    """One row per model from its metrics JSON."""
+    """One row per model from its metrics JSON, which must be that model's."""
     rows = []
     for run in runs:
-        m = json.loads(Path(run["path"]).read_text())
+        path = Path(run["path"])
+        try:
+            m = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise DataError(f"{path}: the file is missing; {regenerate(path)}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise DataError(f"{path}: not valid JSON ({err}); {regenerate(path)}") from None
+        missing = [k for k in METRICS_KEYS if not isinstance(m, dict) or k not in m]
+        if missing:
+            raise DataError(f"{path}: the metrics lack {missing}; {regenerate(path)}")
+        check_identity(m, {k: run[k] for k in KEYS}, path, "metrics file")
         rows.append({k: run[k] for k in KEYS} | {k: v for k, v in m.items() if k not in KEYS})
     return pd.DataFrame(rows)
 

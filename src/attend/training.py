@@ -24,9 +24,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .checkpoint import TrainingCheckpoint, save_model
 from .models import Seq2Seq, build_model
 from .scoring import accuracy
-from .tasks.base import EOS, PAD, SOS, decoder_inputs
+from .tasks.base import EOS, PAD, SOS, DataError, check_identity, decoder_inputs, regenerate
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,11 @@ def set_determinism(seed: int, threads: int | None = None) -> None:
 
         tf.config.experimental.enable_op_determinism()
         if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(min(2, threads))
+            except RuntimeError:  # TensorFlow already started in this process (tests): keep its threads
+                log.debug("TensorFlow's thread counts are already fixed in this process")
 
 
 def batch_rows(seed: int, epoch: int, index: int, n_rows: int, batch_size: int) -> np.ndarray:
@@ -162,9 +166,8 @@ class GreedyValidation(keras.callbacks.Callback):
         acc = teacher_forced_accuracy(self.model, self.src, self.tgt)
         logs["step"] = int(self.model.optimizer.iterations.numpy())
         logs["val_token_acc"], logs["val_seq_acc"] = acc["token_acc"], acc["seq_acc"]
-        logs["elapsed_s"] = time.perf_counter() - self.start
-        log.info("step %d  loss %.4f  val token %.4f  val seq %.4f  (%.0f s)",
-                 logs["step"], logs.get("loss", float("nan")), acc["token_acc"], acc["seq_acc"], logs["elapsed_s"])
+        log.info("step %d  loss %.4f  val token %.4f  val seq %.4f  (%.0f s)", logs["step"],
+                 logs.get("loss", float("nan")), acc["token_acc"], acc["seq_acc"], time.perf_counter() - self.start)
         if acc["seq_acc"] >= self.target:
             log.info("reached the target sequence accuracy %.3f: stopping", self.target)
             self.model.stop_training = True
@@ -174,7 +177,9 @@ def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
     """Adam with gradient-norm clipping; cross-entropy that ignores padding. ``execution``
     (steps per compiled call, XLA) changes the speed, never the weights."""
     model.compile(
-        optimizer=keras.optimizers.Adam(train_cfg["learning_rate"], clipnorm=train_cfg["clipnorm"]),
+        # Named, so that a model built twice in one process (after a discarded checkpoint)
+        # saves the same bytes as one built once.
+        optimizer=keras.optimizers.Adam(train_cfg["learning_rate"], clipnorm=train_cfg["clipnorm"], name="adam"),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD),
         jit_compile=execution["jit_compile"],
         steps_per_execution=execution["steps_per_execution"],
@@ -190,78 +195,112 @@ def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> Seq2Seq:
 
 def train(
     arch: str, arrays: dict, vocab: dict, model_cfg: dict, train_cfg: dict, execution: dict, seed: int, *,
-    model_path: Path, log_path: Path, metrics_path: Path, checkpoint_dir: Path,
-    extra_callbacks: list | None = None,
+    model_path: Path, log_path: Path, metrics_path: Path, checkpoint_dir: Path, fingerprint: str,
+    identity: dict | None = None, timing_path: Path | None = None, extra_callbacks: list | None = None,
 ) -> dict:
     """Train one model on a loaded dataset (``arrays``, ``vocab``) and write its .keras
-    file, CSV log and metrics JSON."""
+    file, CSV log and metrics JSON (and, if asked, how the job ran: ``timing_path``).
+
+    A killed job resumes from ``checkpoint_dir`` (attend.checkpoint) when the checkpoint
+    there was made from the same ``fingerprint`` (settings, inputs and code), and ends
+    exactly where an uninterrupted run ends: the same weights, log and metrics. ``identity``
+    (task, seed, dataset checksum...) is saved with the model and in its metrics."""
     start = time.perf_counter()
-    model = model_for(arch, arrays, vocab, model_cfg)
-    compile_for_training(model, train_cfg, execution)
-    model.build()
     every = train_cfg["eval_every"]
+
+    def fresh_model():
+        keras.utils.set_random_seed(seed)  # the same initial weights however often it is built
+        model = model_for(arch, arrays, vocab, model_cfg)
+        model.identity = {**(identity or {}), "arch": arch, "seed": seed, "fingerprint": fingerprint}
+        compile_for_training(model, train_cfg, execution)
+        model.build()
+        return model
+
     batches = RandomBatches(arrays["train_src"], arrays["train_tgt"], train_cfg["batch_size"], every, seed)
     n_val = min(train_cfg["n_eval"], len(arrays["valid_src"]))
     validation = GreedyValidation(arrays["valid_src"][:n_val], arrays["valid_tgt"][:n_val],
                                   train_cfg["target_accuracy"])
-    # checkpoint_dir/backup: BackupAndRestore's state (it deletes it when fit ends);
-    # checkpoint_dir/train_log.csv: the log so far. Not at log_path: Snakemake deletes a
+    # The log so far lives in the checkpoint folder, not at log_path: Snakemake deletes a
     # killed job's outputs, and a resumed run must keep the whole history.
-    backup = Path(checkpoint_dir) / "backup"
+    checkpoint = TrainingCheckpoint(checkpoint_dir, fingerprint)
     partial_log = Path(checkpoint_dir) / "train_log.csv"
-    metadata = backup / "training_metadata.json"  # BackupAndRestore's: {"epoch": epochs done, ...}
-    resumed = metadata.exists()
-    if resumed:
-        done = json.loads(metadata.read_text())["epoch"]
-        log.info("resuming from the checkpoint in %s after %d validation periods", checkpoint_dir, done)
+    with checkpoint.held():
+        model = fresh_model()
+        state = checkpoint.restore(model)
+        if state is None:  # nothing to resume: start from untouched initial weights
+            if checkpoint.discarded:
+                model = fresh_model()
+            partial_log.unlink(missing_ok=True)
+        done = state["epoch"] if state else 0
         keep_log_rows(partial_log, done)
-    backup.mkdir(parents=True, exist_ok=True)
-    callbacks = [
-        batches,  # draws each epoch's rows as it begins
-        validation,  # must precede CSVLogger so its numbers reach the log
-        keras.callbacks.CSVLogger(str(partial_log), append=resumed and partial_log.exists()),
-        # Last, so that a checkpoint is never ahead of the log; a row logged for a period
-        # whose checkpoint a kill prevented is dropped on resuming (keep_log_rows).
-        keras.callbacks.BackupAndRestore(str(backup), save_freq="epoch"),
-        *(extra_callbacks or []),
-    ]
-    # shuffle=False: the batch order is already random, and must not depend on Python's
-    # global random state, which a resumed process does not share.
-    model.fit(batches.data, epochs=math.ceil(train_cfg["max_steps"] / every), callbacks=callbacks,
-              shuffle=False, verbose=0)
+        callbacks = [
+            batches,  # draws each epoch's rows as it begins
+            validation,  # must precede CSVLogger so its numbers reach the log
+            keras.callbacks.CSVLogger(str(partial_log), append=done > 0),
+            # Last, so that a checkpoint is never ahead of the log; a row logged for a
+            # period whose checkpoint a kill prevented is dropped on resuming (keep_log_rows).
+            checkpoint,
+            *(extra_callbacks or []),
+        ]
+        if not (state and state["stopped"]):  # a run that reached its target stays stopped
+            # shuffle=False: the batch order is already random, and must not depend on
+            # Python's global random state, which a resumed process does not share.
+            model.fit(batches.data, initial_epoch=done, epochs=math.ceil(train_cfg["max_steps"] / every),
+                      callbacks=callbacks, shuffle=False, verbose=0)
 
-    test = greedy_accuracy(model, arrays["test_src"], arrays["test_tgt"])
-    forced = teacher_forced_accuracy(model, arrays["test_src"], arrays["test_tgt"])
-    shutil.copyfile(partial_log, log_path)
-    history = np.genfromtxt(log_path, delimiter=",", names=True)
-    metrics = {
-        "arch": arch, "seed": seed,
-        "test_token_acc": test["token_acc"], "test_seq_acc": test["seq_acc"],
-        "test_teacher_forced_token_acc": forced["token_acc"],
-        "steps": int(model.optimizer.iterations.numpy()),
-        "reached_target": bool(np.atleast_1d(history["val_seq_acc"])[-1] >= train_cfg["target_accuracy"]),
-        "wall_s": time.perf_counter() - start,
-        "resumed": resumed,
-        "n_params": int(model.count_params()),
-        "backend": keras.backend.backend(),
-    }
-    model.save(model_path)
-    Path(metrics_path).write_text(json.dumps(metrics, indent=1) + "\n")
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        test = greedy_accuracy(model, arrays["test_src"], arrays["test_tgt"])
+        forced = teacher_forced_accuracy(model, arrays["test_src"], arrays["test_tgt"])
+        shutil.copyfile(partial_log, log_path)
+        history = np.genfromtxt(log_path, delimiter=",", names=True)
+        # Only what the weights decide: a resumed run writes the same bytes as a straight one.
+        metrics = {
+            **model.identity,
+            "test_token_acc": test["token_acc"], "test_seq_acc": test["seq_acc"],
+            "test_teacher_forced_token_acc": forced["token_acc"],
+            "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "reached_target": bool(np.atleast_1d(history["val_seq_acc"])[-1] >= train_cfg["target_accuracy"]),
+            "n_params": int(model.count_params()),
+            "backend": keras.backend.backend(),
+        }
+        save_model(model, model_path)
+        Path(metrics_path).write_text(json.dumps(metrics, indent=1) + "\n")
+        if timing_path is not None:
+            Path(timing_path).write_text(json.dumps({"wall_s": round(time.perf_counter() - start, 3),
+                                                     "resumed_after_periods": done}, indent=1) + "\n")
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
     log.info("test greedy token acc %.4f, sequence acc %.4f after %d steps",
              test["token_acc"], test["seq_acc"], metrics["steps"])
     return metrics
 
 
 def keep_log_rows(path: Path, epochs: int) -> None:
-    """Keep the header and the rows of the first ``epochs`` epochs of a CSVLogger log."""
+    """Keep the header and the complete rows of the first ``epochs`` epochs of a CSVLogger
+    log; a row cut short by a kill, or anything else unreadable, is dropped."""
     if not path.exists():
         return
-    lines = path.read_text().splitlines(keepends=True)
-    kept = lines[:1] + [line for line in lines[1:] if int(line.split(",", 1)[0]) < epochs]
-    path.write_text("".join(kept))
+    lines = path.read_bytes().decode("utf-8", "replace").splitlines(keepends=True)
+    if not lines or epochs == 0:
+        path.unlink()
+        return
+    width = lines[0].count(",")
+
+    def complete(line: str) -> bool:
+        head = line.split(",", 1)[0]
+        return line.endswith("\n") and line.count(",") == width and head.isdigit() and int(head) < epochs
+
+    path.write_text("".join(lines[:1] + [line for line in lines[1:] if complete(line)]))
 
 
-def load_model(path) -> Seq2Seq:
-    """Load a saved model in Keras safe mode (no arbitrary code)."""
-    return keras.models.load_model(path, safe_mode=True, compile=False)
+def load_model(path, expect: dict | None = None) -> Seq2Seq:
+    """Load a saved model in Keras safe mode (no arbitrary code); ``expect`` (task, arch,
+    seed, dataset checksum...) must match the identity it was saved with."""
+    if not Path(path).is_file():
+        raise DataError(f"{path}: the model file is missing")
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as err:  # a truncated zip makes Keras say "File not found" for a file that exists
+        raise DataError(f"{path}: not a readable Keras model ({type(err).__name__}: {err}); it is truncated "
+                        f"or foreign: {regenerate(path)}") from None
+    if expect:
+        check_identity(model.identity, expect, path, "model")
+    return model

@@ -12,6 +12,8 @@ rule train:
         model=f"{MODEL}/model.keras",
         log=f"{MODEL}/train_log.csv",
         metrics=f"{MODEL}/metrics.json",
+        # How the job ran (wall time, resumed or not): apart from what it computed.
+        timing=f"{MODEL}/timing.json",
     log:
         "logs/train/{task}/{arch}/seed{seed}.log",
     benchmark:
@@ -27,7 +29,8 @@ rule train:
         model=lambda wc: task_settings(wc.task)[0],
         train=lambda wc: task_settings(wc.task)[1],
         code=code_version("attend.training"),
-        # Not an output: BackupAndRestore's state, removed when the job finishes.
+        # Not an output: the resumable training state (attend.checkpoint), removed when
+        # the job finishes; kept by a killed job so that its rerun resumes.
         checkpoint=f"{MODEL}/checkpoint",
     script:
         "../scripts/train.py"

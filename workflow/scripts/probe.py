@@ -7,12 +7,17 @@ from attend.gpu import hide_gpus  # noqa: E402
 hide_gpus()  # probing is a few forward passes: the CPU is enough
 
 from attend import probe  # noqa: E402
-from attend.tasks.base import load_dataset  # noqa: E402
+from attend.tasks.base import DataError, load_dataset  # noqa: E402
 from attend.training import load_model  # noqa: E402
 
-arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab)
+task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
+arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab, expect={"task": task, "seed": seed})
+model = load_model(snakemake.input.model,
+                   expect={"task": task, "arch": arch, "seed": seed, "dataset": vocab["npz_sha256"]})
 n = snakemake.params.n_sequences
-model = load_model(snakemake.input.model)
+if len(arrays["test_src"]) < n:  # too few sequences for the measurements the claims rest on
+    raise DataError(f"{snakemake.input.npz}: its test split has {len(arrays['test_src'])} sequences, fewer than "
+                    f"analysis.n_sequences ({n}); lower analysis.n_sequences or enlarge the test split")
 align = arrays["test_align"][:n] if "test_align" in arrays else None
 probe.save(snakemake.output.probe,
            probe.record(model, arrays["test_src"][:n], arrays["test_tgt"][:n], vocab, align))

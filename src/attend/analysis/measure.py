@@ -6,7 +6,7 @@ figures draw (``analysis.npz``). numpy and pandas only; no TensorFlow.
 =========================  ==========  ================================================
 key                        shape       meaning
 =========================  ==========  ================================================
-arch, src_vocab, tgt_vocab             as in the probe
+arch, src_vocab, tgt_vocab, identity   as in the probe
 {side}_mu                  (L, n)      temporal components μ_t
 {side}_chi                 (V, n)      input components χ(w) (0 for unseen words)
 {side}_step_count          (L,)        sequences valid at each position
@@ -37,7 +37,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..tasks.base import _atomic_write, load_npz, save_npz
+from ..probe import identity
+from ..tasks.base import _atomic_write, check_identity, load_npz, save_npz
 from . import attention as att
 from .decompose import Decomposition, decompose, variance_fractions
 from .readout import context_readout, dictionary_table
@@ -116,6 +117,8 @@ def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd
     tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
     arrays = {"arch": np.array(arch), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
               **_side_arrays("enc", encoder), **_side_arrays("dec", decoder)}
+    if "identity" in probe:
+        arrays["identity"] = probe["identity"]
 
     tables["variance"] = pd.DataFrame(
         [{"side": side, "component": c, "fraction": f}
@@ -172,6 +175,10 @@ def save_measurements(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndar
         _atomic_write(Path(path), lambda tmp, df=tables[name]: df.to_csv(tmp, index=False))
 
 
-def load_analysis(path) -> dict[str, np.ndarray]:
-    """An ``analysis.npz`` as a dict (no pickle), for the figures."""
-    return load_npz(path, {"arch": 0, "enc_mu": 2, "dec_mu": 2, "src_vocab": 1, "tgt_vocab": 1}, "analysis")
+def load_analysis(path, expect: dict | None = None) -> dict[str, np.ndarray]:
+    """An ``analysis.npz`` as a dict (no pickle), for the figures; ``expect`` (task, arch,
+    seed...) must match the identity it records."""
+    arrays = load_npz(path, {"arch": 0, "enc_mu": 2, "dec_mu": 2, "src_vocab": 1, "tgt_vocab": 1}, "analysis")
+    if expect:
+        check_identity(identity(arrays), expect, path, "analysis")
+    return arrays

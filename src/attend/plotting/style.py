@@ -93,7 +93,7 @@ class Model:
     def __init__(self, key: str, path: str | Path):
         self.key, self.path = key, Path(path)
         self.task, self.arch = key.split("/")
-        self.arrays = load_analysis(path)
+        self.arrays = load_analysis(path, expect={"task": self.task, "arch": self.arch})
 
     def table(self, name: str) -> pd.DataFrame:
         """A per-model CSV; empty when it is missing or has no rows (VED, no alignment)."""
@@ -150,7 +150,8 @@ def placeholder(ax, text: str) -> None:
 
 
 def save(fig, pdf: str, png: str) -> None:
-    for path in (pdf, png):
+    """Write both files; the PDF without a creation date, so the same figure is the same bytes."""
+    for path, metadata in ((pdf, {"CreationDate": None}), (png, None)):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, bbox_inches="tight")
+        fig.savefig(path, bbox_inches="tight", metadata=metadata)
     plt.close(fig)

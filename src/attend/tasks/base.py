@@ -30,7 +30,24 @@ SPLITS = ("train", "valid", "test")
 
 
 class DataError(ValueError):
-    """A dataset or vocabulary file is missing, truncated or not what it claims to be."""
+    """A file of the workflow is missing, truncated or not what it claims to be."""
+
+
+def regenerate(path) -> str:
+    """How to make one file again under Snakemake 9 (a rerun alone does nothing while the
+    file exists and looks up to date): force the job that writes it."""
+    return (f"regenerate it with `snakemake --cores all --force {path}` (plus the --configfile options of your "
+            "run); the next run of the workflow then redoes what depends on it")
+
+
+def check_identity(found: dict, expected: dict, path, what: str) -> None:
+    """Refuse a file whose recorded identity (task, architecture, seed, the fingerprint of
+    its inputs...) differs from what its consumer expects, naming both."""
+    wrong = {k: (found.get(k), v) for k, v in expected.items() if found.get(k) != v}
+    if wrong:
+        detail = ", ".join(f"{k} is {got!r}, expected {want!r}" for k, (got, want) in wrong.items())
+        raise DataError(f"{path}: this {what} belongs elsewhere ({detail}): it was copied or moved here from "
+                        f"another run; {regenerate(path)}")
 
 
 @dataclass
@@ -140,10 +157,15 @@ def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def save_dataset(npz_path: str | Path, json_path: str | Path, arrays: dict[str, np.ndarray], record: dict) -> None:
+    """The npz, then the JSON, which records the npz's checksum: the pair belongs together."""
+    from ..provenance import file_digest
+
+    save_npz(npz_path, arrays)
+    record = {**record, "npz_sha256": file_digest(npz_path)}
+
     def write_json(tmp):
         Path(tmp).write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
-    save_npz(npz_path, arrays)
     _atomic_write(Path(json_path), write_json)
 
 
@@ -154,10 +176,10 @@ def load_vocab(json_path: str | Path) -> dict:
     except FileNotFoundError:
         raise DataError(f"{path}: vocabulary file is missing") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a valid vocabulary JSON ({err}); delete it and rerun to regenerate") from None
+        raise DataError(f"{path}: not a valid vocabulary JSON ({err}); {regenerate(path)}") from None
     for key in ("src_vocab", "tgt_vocab", "dictionary"):
-        if key not in record:
-            raise DataError(f"{path}: vocabulary JSON lacks the key {key!r}; delete it and rerun to regenerate")
+        if not isinstance(record, dict) or key not in record:
+            raise DataError(f"{path}: vocabulary JSON lacks the key {key!r}; {regenerate(path)}")
     for key in ("src_vocab", "tgt_vocab"):
         if record[key][: len(SPECIALS)] != SPECIALS:
             raise DataError(f"{path}: {key} must start with {SPECIALS}, found {record[key][:3]}")
@@ -174,7 +196,7 @@ def load_npz(path: str | Path, required: dict[str, int], what: str) -> dict[str,
         raise DataError(f"{path}: {what} file is missing") from None
     except Exception as err:  # zipfile.BadZipFile, ValueError for pickled objects, EOFError...
         raise DataError(f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
-                        "it is truncated or foreign: delete it and rerun to regenerate") from None
+                        f"it is truncated or foreign: {regenerate(path)}") from None
     for key, ndim in required.items():
         if key not in arrays:
             raise DataError(f"{path}: {what} lacks the array {key!r} (has {sorted(arrays)})")
@@ -183,11 +205,21 @@ def load_npz(path: str | Path, required: dict[str, int], what: str) -> dict[str,
     return arrays
 
 
-def load_dataset(npz_path: str | Path, json_path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-    """Load and validate a dataset written by :func:`save_dataset`."""
+def load_dataset(npz_path: str | Path, json_path: str | Path, expect: dict | None = None
+                 ) -> tuple[dict[str, np.ndarray], dict]:
+    """Load and validate a dataset written by :func:`save_dataset`; ``expect`` (e.g. the
+    task and seed of the job reading it) must match what the JSON records, and the npz
+    must be the one the JSON was written with."""
+    from ..provenance import file_digest
+
     required = {f"{s}_{part}": 2 for s in SPLITS for part in ("src", "tgt")}
     arrays = load_npz(npz_path, required, "dataset")
     record = load_vocab(json_path)
+    if expect:
+        check_identity(record, expect, json_path, "vocabulary")
+    if "npz_sha256" in record and record["npz_sha256"] != file_digest(npz_path):
+        raise DataError(f"{npz_path} is not the dataset {json_path} was written with (checksums differ): "
+                        f"one of the two was copied from another run; {regenerate(npz_path)}")
     for s in SPLITS:
         src, tgt = arrays[f"{s}_src"], arrays[f"{s}_tgt"]
         if len(src) != len(tgt) or len(src) == 0:

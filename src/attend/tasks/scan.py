@@ -137,15 +137,17 @@ def check(cfg: dict, sizes: dict | None = None) -> list[str]:
     """What the schema cannot say about an eSCAN config: words SCAN knows, an output window
     in order, and at least one example that fits it (before any job runs)."""
     errors = [f"data.escan: word {word!r} is not in SCAN's vocabulary {sorted(VOCABULARY)}"
-              for word in dict.fromkeys(list(cfg["words"]) + [w for group in cfg["exclude_together"] for w in group])
+              for word in dict.fromkeys(list(cfg["words"]) + [w for group in cfg["exclude_together"] + cfg["exclude_phrases"]
+                                                              for w in group])
               if word not in VOCABULARY]
     if cfg["min_out"] > cfg["max_out"]:
         errors.append(f"data.escan: needs min_out <= max_out, got min_out={cfg['min_out']}, max_out={cfg['max_out']}")
     if errors:
         return errors
-    cmds = kept_commands(cfg["words"], cfg["exclude_together"])
+    cmds = kept_commands(cfg["words"], cfg["exclude_together"], cfg["exclude_phrases"])
     if not cmds:
-        return [f"data.escan: keeps no SCAN command with words {cfg['words']} after excluding {cfg['exclude_together']}"]
+        return [f"data.escan: keeps no SCAN command with words {cfg['words']} after excluding "
+                f"{cfg['exclude_together']} and the phrases {cfg['exclude_phrases']}"]
     try:
         _check_reachable([interpret(cmd) for cmd in cmds], [len(cmd) for cmd in cmds], cfg)
     except ValueError as err:
@@ -153,13 +155,21 @@ def check(cfg: dict, sizes: dict | None = None) -> list[str]:
     return []
 
 
-def kept_commands(words: list[str], exclude_together: list[list[str]]) -> list[list[str]]:
-    """SCAN commands using only ``words``, minus those holding every word of an excluded group."""
+def _holds_phrase(cmd: list[str], phrase: list[str]) -> bool:
+    n = len(phrase)
+    return any(cmd[i:i + n] == phrase for i in range(len(cmd) - n + 1))
+
+
+def kept_commands(words: list[str], exclude_together: list[list[str]],
+                  exclude_phrases: list[list[str]] = ()) -> list[list[str]]:
+    """SCAN commands using only ``words``, minus those holding every word of an excluded
+    group anywhere, and those holding an excluded phrase (consecutive words)."""
     allowed = set(words)
     kept = []
     for cmd in scan_command_words():
         present = set(cmd)
-        if present <= allowed and not any(set(g) <= present for g in exclude_together):
+        if (present <= allowed and not any(set(g) <= present for g in exclude_together)
+                and not any(_holds_phrase(cmd, list(ph)) for ph in exclude_phrases)):
             kept.append(cmd)
     return kept
 
@@ -217,7 +227,7 @@ def make_escan(cfg: dict, seed: int, sizes: dict[str, int]) -> TaskData:
     c = cfg
     if set(sizes) != set(SPLITS) or any(int(n) < 1 for n in sizes.values()):
         raise ValueError(f"eSCAN sizes need positive counts for exactly {list(SPLITS)}, got {sizes}")
-    cmds = kept_commands(c["words"], c["exclude_together"])
+    cmds = kept_commands(c["words"], c["exclude_together"], c["exclude_phrases"])
     pieces = [interpret(cmd) for cmd in cmds]
     # Every command emits >= 1 action + a period, so this many always reaches min_out.
     max_steps = (c["min_out"] + 1) // 2 + 1
@@ -247,7 +257,11 @@ SCHEMA = {
                   "description": "the SCAN words a kept command may use"},
         "exclude_together": {"type": "array", "items": {"type": "array", "items": {"type": "string"}},
                              "default": [["left", "twice"]],
-                             "description": "drop every command that holds all the words of one group"},
+                             "description": "drop every command that holds all the words of one group, anywhere"},
+        "exclude_phrases": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                            "default": [],
+                            "description": "drop every command that holds one of these phrases (consecutive words); "
+                                           "the authors' February-2021 setting drops [left, twice]"},
         "min_out": {"type": "integer", "minimum": 1, "default": 20,
                     "description": "shortest output, in tokens (periods included)"},
         "max_out": {"type": "integer", "minimum": 1, "default": 25,
