@@ -11,7 +11,7 @@ from attend.analysis.decompose import decompose, group_sums, variance_fractions
 from attend.analysis.measure import TABLE_COLUMNS, load_analysis, measure, save_measurements
 from attend.analysis.readout import dictionary_table
 from attend.analysis.words import accuracy_by_length, offsets, word_attention, word_variance
-from attend.tasks.base import EOS, SOS, SPECIALS
+from attend.tasks.base import EOS, SPECIALS
 
 
 

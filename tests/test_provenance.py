@@ -49,8 +49,8 @@ def test_a_probe_of_another_model_is_refused(tmp_path, make_probe):
 
 
 @pytest.mark.parametrize("content, message", [
-    ("{}", r"the metrics lack \['task', 'arch', 'seed'"),
-    ('{"test_seq', "not valid JSON"),
+    ("{}", r"the metrics JSON lacks \['task', 'arch', 'seed'"),
+    ('{"test_seq', "not a valid metrics JSON"),
     (json.dumps({"task": "sort", "arch": "aed", "seed": 0, "test_token_acc": 1, "test_seq_acc": 1, "steps": 5}),
      "task is 'sort', expected 'one_to_one'"),
 ])

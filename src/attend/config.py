@@ -11,7 +11,6 @@ config and fills in every default; ``python -m attend.config`` prints the key ca
 from __future__ import annotations
 
 import copy
-import numbers
 from functools import cache
 from pathlib import Path
 

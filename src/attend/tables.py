@@ -3,14 +3,14 @@ task × architecture × seed × measured item), with seed means and spread."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .analysis.measure import TABLE_COLUMNS
-from .tasks.base import DataError, check_identity, regenerate
+from .probe import identity
+from .tasks.base import DataError, check_identity, read_json, regenerate
 
 KEYS = ["task", "arch", "seed"]
 # Every aggregated table, declared once: the tables stacked from a file of each model's
@@ -53,7 +53,7 @@ def _check_analysis(run: dict) -> None:
     arrays = Path(run["path"]).with_name("analysis.npz")
     if arrays.exists():
         with np.load(arrays, allow_pickle=False) as npz:  # reads the one member only
-            found = json.loads(str(npz["identity"])) if "identity" in npz.files else {}
+            found = identity({k: npz[k] for k in npz.files if k == "identity"})
         check_identity(found, {k: run[k] for k in KEYS}, arrays, "analysis")
 
 
@@ -76,17 +76,8 @@ def accuracy(runs: list[dict]) -> pd.DataFrame:
     """One row per model from its metrics JSON, which must be that model's."""
     rows = []
     for run in runs:
-        path = Path(run["path"])
-        try:
-            m = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise DataError(f"{path}: the file is missing; {regenerate(path)}") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise DataError(f"{path}: not valid JSON ({err}); {regenerate(path)}") from None
-        missing = [k for k in METRICS_KEYS if not isinstance(m, dict) or k not in m]
-        if missing:
-            raise DataError(f"{path}: the metrics lack {missing}; {regenerate(path)}")
-        check_identity(m, {k: run[k] for k in KEYS}, path, "metrics file")
+        m = read_json(run["path"], "metrics", METRICS_KEYS)
+        check_identity(m, {k: run[k] for k in KEYS}, run["path"], "metrics file")
         rows.append({k: run[k] for k in KEYS} | {k: v for k, v in m.items() if k not in KEYS})
     return pd.DataFrame(rows)
 

@@ -4,6 +4,7 @@
 
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve
+from attend.config import task_settings as settings_of
 from attend.gpu import detect_gpus
 from attend.plotting import figures
 from attend.provenance import code_version
@@ -56,9 +57,7 @@ ANALYSIS = "results/analysis/{task}/{arch}/seed{seed}"
 
 def task_settings(task):
     """(model, train) of one task: the defaults with overrides.<task> merged in."""
-    from attend.config import task_settings as merge
-
-    return merge(config, task)
+    return settings_of(config, task)
 
 
 def data_settings(wildcards):

@@ -7,8 +7,7 @@ attended position: temporal (μ·μ) dominates (F1, F4)."""
 
 from __future__ import annotations
 
-from . import Figure, panels, style
-from .style import plt
+from . import Figure, panels
 
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
@@ -16,11 +15,9 @@ FIGURE = Figure(
 )
 
 
+TITLE = ("Figure 2 — one-to-one, AED (recurrent encoder-decoder with attention): temporal components align (F1); "
+         "input components line up with the readout (F2, F3)")
+
+
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    [(task, arch)] = FIGURE.pairs()
-    model = style.load_models(analysis, [(task, arch)]).get(style.key(task, arch))
-    fig = plt.figure(figsize=(15, 8.2))
-    panels.one_task_mechanism(fig, model, missing=f"{style.pair_label(task, arch, ' / ')} not in this config")
-    fig.suptitle("Figure 2 — one-to-one, AED (recurrent encoder-decoder with attention): temporal components "
-                 "align (F1); input components line up with the readout (F2, F3)", fontsize=10)
-    style.save(fig, pdf, png)
+    panels.render_mechanism(FIGURE, analysis, TITLE, pdf, png)

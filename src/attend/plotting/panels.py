@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import style
 from .style import ATTENTION_CMAP, TERM_COLORS, TERM_LABELS, pct, placeholder
 
 
@@ -274,3 +275,13 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config") ->
         d_ax.set_title(f"{titles[5]}{overall}")
         d_ax.legend(frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5),
                     title="decoder·encoder", title_fontsize=6)
+
+
+def render_mechanism(figure, analysis: dict[str, str], title: str, pdf: str, png: str) -> None:
+    """Figures 2 and 3: :func:`one_task_mechanism` of the one model ``figure`` selects."""
+    [(task, arch)] = figure.pairs()
+    model = style.load_models(analysis, [(task, arch)]).get(style.key(task, arch))
+    fig = style.plt.figure(figsize=(15, 8.2))
+    one_task_mechanism(fig, model, missing=f"{style.pair_label(task, arch, ' / ')} not in this config")
+    fig.suptitle(title, fontsize=10)
+    style.save(fig, pdf, png)

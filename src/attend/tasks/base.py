@@ -169,17 +169,25 @@ def save_dataset(npz_path: str | Path, json_path: str | Path, arrays: dict[str, 
     _atomic_write(Path(json_path), write_json)
 
 
-def load_vocab(json_path: str | Path) -> dict:
-    path = Path(json_path)
+def read_json(path: str | Path, what: str, required=()) -> dict:
+    """A JSON object of the workflow with its ``required`` keys; any problem names the file
+    and how to make it again."""
+    path = Path(path)
     try:
         record = json.loads(path.read_text())
     except FileNotFoundError:
-        raise DataError(f"{path}: vocabulary file is missing") from None
+        raise DataError(f"{path}: the {what} file is missing; {regenerate(path)}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a valid vocabulary JSON ({err}); {regenerate(path)}") from None
-    for key in ("src_vocab", "tgt_vocab", "dictionary"):
-        if not isinstance(record, dict) or key not in record:
-            raise DataError(f"{path}: vocabulary JSON lacks the key {key!r}; {regenerate(path)}")
+        raise DataError(f"{path}: not a valid {what} JSON ({err}); {regenerate(path)}") from None
+    missing = [k for k in required if not isinstance(record, dict) or k not in record]
+    if missing:
+        raise DataError(f"{path}: the {what} JSON lacks {missing}; {regenerate(path)}")
+    return record
+
+
+def load_vocab(json_path: str | Path) -> dict:
+    path = Path(json_path)
+    record = read_json(path, "vocabulary", ("src_vocab", "tgt_vocab", "dictionary"))
     for key in ("src_vocab", "tgt_vocab"):
         if record[key][: len(SPECIALS)] != SPECIALS:
             raise DataError(f"{path}: {key} must start with {SPECIALS}, found {record[key][:3]}")
