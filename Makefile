@@ -2,6 +2,9 @@
 #   make replicate   set up the environment, then run the full replication
 #   make test        set up the environment, then run the test suite
 VENV ?= .venv
+# A second environment without TensorFlow, for the test that runs the smoke workflow on
+# Keras's JAX backend (tests/test_jax_backend.py).
+VENV_JAX ?= .venv-jax
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 # The local profile detects this machine's GPUs (none: training runs on the CPU).
@@ -12,7 +15,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile workflow/profiles/local --c
 replicate: $(VENV)/.ready
 	$(SNAKEMAKE) $(SNAKEMAKE_ARGS)
 
-test: $(VENV)/.ready
+test: $(VENV)/.ready $(VENV_JAX)/.ready
 	$(VENV)/bin/python -m pytest
 
 smoke: $(VENV)/.ready
@@ -25,4 +28,11 @@ $(VENV)/.ready: envs/requirements.txt envs/constraints.txt pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -r envs/requirements.txt -c envs/constraints.txt
 	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV_JAX)/.ready: envs/requirements-jax.txt envs/constraints.txt pyproject.toml
+	python3 -m venv $(VENV_JAX)
+	$(VENV_JAX)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_JAX)/bin/python -m pip install --quiet -r envs/requirements-jax.txt -c envs/constraints.txt
+	$(VENV_JAX)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@

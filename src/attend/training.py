@@ -181,7 +181,9 @@ def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
         # saves the same bytes as one built once.
         optimizer=keras.optimizers.Adam(train_cfg["learning_rate"], clipnorm=train_cfg["clipnorm"], name="adam"),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=PAD),
-        jit_compile=execution["jit_compile"],
+        # Keras's JAX backend runs op by op unless jitted (a recurrent smoke model then takes
+        # 15 minutes instead of seconds), so there XLA is always on; the setting is TensorFlow's.
+        jit_compile=execution["jit_compile"] or keras.backend.backend() == "jax",
         steps_per_execution=execution["steps_per_execution"],
     )
 

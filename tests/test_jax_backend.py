@@ -1,0 +1,86 @@
+"""The smoke workflow end to end on Keras's JAX backend, in an environment without TensorFlow.
+
+`make test` builds that environment (`.venv-jax`, from envs/requirements-jax.txt) before
+running pytest; the workflow runs with that environment's Python and KERAS_BACKEND=jax.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "data" / "fra-eng" / "fra.txt"
+VENV_JAX = REPO / ".venv-jax"
+JAX_PYTHON = VENV_JAX / "bin" / "python"
+TIMEOUT_S = 1800  # a hung run must not eat CI's time; the smoke run takes minutes
+
+
+def jax_python() -> Path:
+    """The JAX environment's interpreter; a missing environment is an error, not a skip."""
+    if not (JAX_PYTHON.exists() and (VENV_JAX / ".ready").exists()):
+        pytest.fail(f"the JAX environment {VENV_JAX} is missing or incomplete: run `make test`, which builds it")
+    return JAX_PYTHON
+
+
+def scratch_workflow(tmp_path: Path) -> Path:
+    """A scratch copy of the workflow (the package is imported from the environment's install).
+    envs/ comes too: Snakemake records the rules' `conda:` files in its metadata."""
+    for item in ("Snakefile", "workflow", "config", "envs"):
+        src = REPO / item
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
+    (tmp_path / "src").symlink_to(REPO / "src")
+    (tmp_path / "paths.yaml").write_text(f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n")
+    return tmp_path
+
+
+def jax_env() -> dict:
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    env["PATH"] = f"{JAX_PYTHON.parent}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def run_snakemake(python: Path, args: list[str], cwd: Path, env: dict) -> tuple[int, str, str]:
+    """Snakemake in its own process group, so that a timeout also ends the jobs it started."""
+    proc = subprocess.Popen([python, "-m", "snakemake", *args], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the JAX smoke run took over {TIMEOUT_S} s\n{out[-3000:]}{err[-6000:]}")
+    return proc.returncode, out, err
+
+
+@pytest.mark.slow
+def test_smoke_workflow_on_jax_without_tensorflow(tmp_path):
+    python = jax_python()
+    if not CORPUS.exists():
+        pytest.skip(f"the translation corpus is not at {CORPUS}")
+    env = jax_env()
+
+    no_tf = subprocess.run([python, "-c", "import tensorflow"], capture_output=True, text=True, env=env)
+    assert no_tf.returncode != 0 and "No module named 'tensorflow'" in no_tf.stderr, (
+        f"TensorFlow is importable in {VENV_JAX}: the JAX run would not prove it TensorFlow-free"
+    )
+
+    cwd = scratch_workflow(tmp_path)
+    args = ["--cores", "2", "--configfile", "config/smoke.yaml", "paths.yaml"]
+    code, out, err = run_snakemake(python, args, cwd, env)
+    assert code == 0, out[-3000:] + err[-6000:]
+
+    for n in range(1, 11):
+        figs = list((cwd / "figures").glob(f"fig{n:02d}_*"))
+        assert {f.suffix for f in figs} == {".pdf", ".png"}, f"figure {n}: {figs}"
+    assert (cwd / "results" / "tables" / "claims.csv").is_file()
+
+    metrics = sorted((cwd / "results" / "models").glob("*/*/seed0/metrics.json"))
+    assert metrics, "no model wrote metrics.json"
+    backends = {str(p.relative_to(cwd)): json.loads(p.read_text()).get("backend") for p in metrics}
+    assert set(backends.values()) == {"jax"}, backends
