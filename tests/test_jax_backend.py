@@ -4,6 +4,7 @@
 running pytest; the workflow runs with that environment's Python and KERAS_BACKEND=jax.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -45,6 +46,12 @@ def jax_env() -> dict:
     return env
 
 
+def kill_group(proc: subprocess.Popen) -> None:
+    """End the run and every job it started (they share its process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def run_snakemake(python: Path, args: list[str], cwd: Path, env: dict) -> tuple[int, str, str]:
     """Snakemake in its own process group, so that a timeout also ends the jobs it started."""
     proc = subprocess.Popen([python, "-m", "snakemake", *args], cwd=cwd, env=env, text=True,
@@ -52,9 +59,12 @@ def run_snakemake(python: Path, args: list[str], cwd: Path, env: dict) -> tuple[
     try:
         out, err = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        kill_group(proc)
         out, err = proc.communicate()
         pytest.fail(f"the JAX smoke run took over {TIMEOUT_S} s\n{out[-3000:]}{err[-6000:]}")
+    except BaseException:  # e.g. Ctrl-C, which no longer reaches the run's own process group
+        kill_group(proc)
+        raise
     return proc.returncode, out, err
 
 

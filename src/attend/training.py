@@ -2,9 +2,9 @@
 accuracy target (PAPER.md §3, Training).
 
 One Keras "epoch" here is one validation period (``eval_every`` steps of randomly drawn
-batches), so Keras's own callbacks do the bookkeeping: ``CSVLogger`` writes one log row per
-validation, and ``BackupAndRestore`` checkpoints at each, so a killed job resumes from its
-last validation and removes its checkpoint when it finishes.
+batches), so callbacks do the bookkeeping: Keras's ``CSVLogger`` writes one log row per
+validation, and ``attend.checkpoint.TrainingCheckpoint`` checkpoints at each, so a killed
+job resumes from its last validation and removes its checkpoint when it finishes.
 
 Greedy sequence accuracy is computed from one teacher-forced pass: a sequence is decoded
 correctly by greedy free-running decoding exactly when every teacher-forced argmax is
@@ -57,7 +57,7 @@ class RandomBatches(keras.callbacks.Callback):
     """The training batches: pass ``.data`` to ``fit`` and the object itself as a callback.
 
     Each Keras epoch (one validation period) has ``steps`` batches. At the start of epoch e
-    (also the first epoch after ``BackupAndRestore`` resumes), the callback draws epoch e's
+    (also the first epoch after a resume), the callback draws epoch e's
     rows with :func:`batch_rows`. On the TensorFlow backend the batches are then gathered
     by a ``tf.data`` pipeline reading those rows from a variable, so no Python runs per
     batch (this is what makes it as fast as ``fit`` on arrays); other backends get the
