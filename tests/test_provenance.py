@@ -100,7 +100,9 @@ def test_code_versions_follow_imports_and_bytes(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     before = provenance.code_version.__wrapped__("my_task")
     assert "base.py" in {p.name for p in provenance.source_files.__wrapped__("my_task")}
-    (tmp_path / "my_task.py").write_text("from attend.tasks.base import PAD  # edited\n")
+    (tmp_path / "my_task.py").write_text('"""A docstring."""\n\nfrom attend.tasks.base import PAD  # a comment\n')
+    assert provenance.code_version.__wrapped__("my_task") == before, "comments and docstrings change no result"
+    (tmp_path / "my_task.py").write_text("from attend.tasks.base import PAD, EOS\n")
     assert provenance.code_version.__wrapped__("my_task") != before
     with pytest.raises(ValueError, match="neither a module of the attend package"):
         provenance.source_files.__wrapped__("no_such_module_here")

@@ -77,9 +77,9 @@ def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
 
 
 def edit(path: Path) -> str:
-    """Append a comment to a module (a change of its bytes); return the original text."""
+    """Append a statement to a module (a change of its code); return the original text."""
     text = path.read_text()
-    path.write_text(text + "\n# an edit\n")
+    path.write_text(text + "\n_EDITED = True\n")
     return text
 
 
@@ -117,7 +117,9 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
             assert expect(jobs), f"after editing {module}: {jobs}"
         finally:
             (src / module).write_text(original)
-    assert workflow.planned(*SMOKE) == {}, "the same bytes again: nothing to do"
+    assert workflow.planned(*SMOKE) == {}, "the same code again: nothing to do"
+    (src / "models.py").write_text((src / "models.py").read_text() + "\n# a comment changes no result\n")
+    assert workflow.planned(*SMOKE) == {}
 
     # Determinism: regenerate one dataset and one model from scratch and compare.
     res = workflow.root / "results"

@@ -5,7 +5,8 @@ The workflow passes :func:`code_version` of each step's entry module as a rule p
 so editing a module reruns exactly the steps whose code reaches it (and what depends on
 their outputs). Content, not modification time, decides: a checkout or ``touch`` that
 leaves a file's bytes alone reruns nothing, and the same code gives the same version on
-every machine of a cluster.
+every machine of a cluster. What counts is the code's syntax tree: comments, docstrings and
+formatting change no result, so editing them reruns nothing.
 """
 
 from __future__ import annotations
@@ -87,14 +88,27 @@ def source_files(*modules: str) -> tuple[Path, ...]:
     return tuple(sorted(set(seen.values())))
 
 
+def _code(path: Path) -> bytes:
+    """A module's syntax tree without its docstrings, as text: what the code does, not how
+    it is commented or laid out."""
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
+
+
 @cache
 def code_version(*modules: str) -> str:
-    """A short checksum of the source files that ``modules`` run (relative paths and
-    bytes), so that any edit to any of them changes it."""
+    """A short checksum of the code of the source files that ``modules`` run (relative
+    paths and syntax trees), so that any edit of what they do changes it."""
     digest = hashlib.sha256()
     for path in source_files(*modules):
         name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + _code(path) + b"\0")
     return digest.hexdigest()[:16]
 
 
