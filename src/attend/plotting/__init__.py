@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from .. import architectures, tasks
@@ -33,7 +33,7 @@ class Figure:
     models: Callable[[tasks.Task, architectures.Architecture], bool] = _none
     tables: tuple[str, ...] = ()  # aggregated tables it reads
     settings: tuple[str, ...] = ()  # config key paths it shows, e.g. "model.units"
-    caption: str = field(default="")  # one line for listings; the report caption is a file
+    caption: str = ""  # one line for listings; the report caption is a file
 
     def pairs(self, task_names=None, arch_names=None) -> list[tuple[str, str]]:
         """The (task, arch) pairs it draws, in registry order, among the given names
