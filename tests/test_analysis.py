@@ -272,3 +272,109 @@ def test_attention_model_fills_every_table(make_probe):
         assert list(tables[name].columns) == cols, name
     assert arrays["mean_attention"].shape == (12, 12)
     assert arrays["value_points"].shape[1] == p["W_v"].shape[1]
+
+
+# ------------------------------------------------------------------ multihead, head by head
+
+
+def _two_head_decompositions():
+    from two_heads import two_head_probe
+
+    p, known = two_head_probe()
+    enc = decompose(p["enc_states"], p["enc_tokens"], p["enc_len"], len(p["src_vocab"]))
+    dec = decompose(p["dec_states"], p["dec_inputs"], p["dec_len"], len(p["tgt_vocab"]))
+    return p, known, enc, dec
+
+
+def test_two_head_example_has_the_components_it_was_built_with():
+    p, known, enc, dec = _two_head_decompositions()
+    for parts, side, states in ((enc, "enc", p["enc_states"]), (dec, "dec", p["dec_states"])):
+        np.testing.assert_allclose(parts.mu, known[side]["mu"], atol=1e-5)
+        np.testing.assert_allclose(parts.chi, known[side]["chi"], atol=1e-5)
+        np.testing.assert_allclose(parts.parts(states)["delta"], known[side]["delta"], atol=1e-5)
+
+
+def test_nine_terms_of_every_head_sum_to_that_heads_score():
+    p, known, enc, dec = _two_head_decompositions()
+    terms = att.score_terms(dec.parts(p["dec_states"]), enc.parts(p["enc_states"]),
+                            p["head_W_q"], p["head_W_k"], p["scale"])
+    assert terms.shape == (2, 9, 8, 5, 5)
+    assert np.allclose(terms.sum(1), np.moveaxis(known["scores"], 1, 0), atol=1e-5)
+    # head 0 is μ·μ alone, head 1 χ·χ alone
+    mu_mu, chi_chi = att.TERMS.index("mu·mu"), att.TERMS.index("chi·chi")
+    assert np.allclose(terms[0, mu_mu], known["scores"][:, 0], atol=1e-5)
+    assert np.allclose(np.delete(terms[0], mu_mu, 0), 0, atol=1e-5)
+    assert np.allclose(terms[1, chi_chi], known["scores"][:, 1], atol=1e-5)
+    assert np.allclose(np.delete(terms[1], chi_chi, 0), 0, atol=1e-5)
+
+
+def test_per_head_shares_of_a_temporal_and_an_input_driven_head():
+    """Head 0 reads position only, head 1 the input only: μ·μ shares 1 and 0."""
+    p, known, enc, dec = _two_head_decompositions()
+    out = att.head_breakdown(p, enc, dec)
+    assert out["attended"].shape == (8, 2, 5)
+    np.testing.assert_array_equal(out["attended"], p["head_attention"].argmax(-1))
+    share = out["shares"]["share"]
+    assert share.shape == (2, 9) and out["shares"]["share_by_step"].shape == (2, 5, 9)
+    assert out["shares"]["step_count"].tolist() == [8] * 5
+    mu_mu, chi_chi = att.TERMS.index("mu·mu"), att.TERMS.index("chi·chi")
+    assert share[0, mu_mu] == pytest.approx(1, abs=1e-5)
+    assert share[1, mu_mu] == pytest.approx(0, abs=1e-5)
+    assert share[1, chi_chi] == pytest.approx(1, abs=1e-5)
+    np.testing.assert_allclose(share.sum(1), 1, atol=1e-6)
+    # each head's terms at its own attended position sum to its own score there
+    terms = att.attended_terms(dec, enc, out["attended"], p["head_W_q"], p["head_W_k"], p["scale"])
+    seq, pos = dec.rows
+    for h in range(2):
+        at_star = known["scores"][seq, h, pos, out["attended"][seq, h, pos]]
+        assert np.allclose(terms[h].sum(0), at_star, atol=1e-5)
+    # the temporal head is reproduced by its μ·μ score alone; the input-driven head is not
+    assert out["mu_scores"].shape == (2, 5, 5)
+    np.testing.assert_allclose(out["mu_scores"][0], known["scores"][0, 0], atol=1e-5)
+    assert out["metrics"][0]["temporal_example_agreement"] == 1.0
+    assert out["metrics"][0]["argmax_agreement"] == 1.0
+    assert out["mean_attention"].shape == out["temporal_attention"].shape == (2, 5, 5)
+    np.testing.assert_allclose(out["mu_scores"][1], 0, atol=1e-5)
+
+
+def test_per_head_terms_match_single_head_terms_on_random_states(make_probe):
+    """Stacked matrices give, head by head, exactly what each head's matrices give alone,
+    and the nine terms of every head sum to its score."""
+    p = make_probe(n=24, seed=4)
+    enc = decompose(p["enc_states"], p["enc_tokens"], p["enc_len"], len(p["src_vocab"]))
+    dec = decompose(p["dec_states"], p["dec_inputs"], p["dec_len"], len(p["tgt_vocab"]))
+    rng = np.random.default_rng(5)
+    w_q, w_k = (rng.normal(size=(4, 16, 4)).astype(np.float32) / 4 for _ in range(2))
+    scale = 0.5
+    dec_parts, enc_parts = dec.parts(p["dec_states"]), enc.parts(p["enc_states"])
+    terms = att.score_terms(dec_parts, enc_parts, w_q, w_k, scale)
+    attended = rng.integers(0, 12, size=(24, 4, 12)) % p["enc_len"][:, None, None]
+    fast = att.attended_terms(dec, enc, attended, w_q, w_k, scale)
+    valid = dec.mask[:, :, None] & enc.mask[:, None, :]
+    seq, pos = dec.rows
+    for h in range(4):
+        score = (p["dec_states"] @ w_q[h]) @ np.swapaxes(p["enc_states"] @ w_k[h], 1, 2) * scale
+        assert np.allclose(terms[h].sum(0)[valid], score[valid], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(terms[h], att.score_terms(dec_parts, enc_parts, w_q[h], w_k[h], scale))
+        np.testing.assert_allclose(fast[h], terms[h][:, seq, pos, attended[seq, h, pos]], rtol=1e-4, atol=1e-4)
+    shares = att.term_shares(fast, pos, 12)
+    single = att.term_shares(fast[2], pos, 12)
+    for key in ("share", "share_by_step", "signed", "signed_by_step"):
+        np.testing.assert_allclose(shares[key][2], single[key])
+    np.testing.assert_array_equal(shares["step_count"], single["step_count"])
+    np.testing.assert_allclose(att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)[1],
+                               att.temporal_scores(dec.mu, enc.mu, w_q[1], w_k[1], scale), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"4 heads need an attended position per head"):
+        att.attended_terms(dec, enc, attended[:, 0], w_q, w_k, scale)
+
+
+def test_multihead_probe_runs_through_the_single_head_measurements():
+    """Readers written for one head see the pooled model (the heads' summed score, the
+    head-averaged attention) and run unchanged."""
+    from two_heads import two_head_probe
+
+    p, _ = two_head_probe()
+    tables, arrays = measure(p, {}, n_samples=2)
+    overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
+    assert overall.sum() == pytest.approx(1, abs=1e-5)
+    assert arrays["mean_attention"].shape == (5, 5)

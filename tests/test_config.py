@@ -119,7 +119,7 @@ def test_the_default_check_would_catch_a_copy():
     ({"train": {"max_stepz": 5}}, "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
     ({"train": {"max_steps": -3}}, "train.max_steps: -3 is less than the minimum of 1"),
     ({"model": {"units": "many"}}, "model.units: 'many' is not of type 'integer'"),
-    ({"model": {"attention": "cosine"}}, "model.attention: 'cosine' is not one of ['learned', 'dot']"),
+    ({"model": {"attention": "cosine"}}, "model.attention: 'cosine' is not one of ['learned', 'dot', 'multihead']"),
     ({"overrides": {"bogus_task": {}}}, "overrides: 'bogus_task' is not one of"),
     ({"overrides": {"sort": {"train": {"threads": 4}}}}, "'threads' was unexpected"),
     ({"data": {"escan": {"min_out": "twenty"}}}, "data.escan.min_out: 'twenty' is not of type 'integer'"),

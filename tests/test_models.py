@@ -139,3 +139,154 @@ def test_attention_kind_is_carried_by_name(kind, data, tmp_path):
 def test_unknown_attention_kind_is_refused(data):
     with pytest.raises(ValueError, match="unknown attention kind 'cosine'"):
         make("aed", data[1], attention="cosine")
+
+
+# ------------------------------------------------------------------ cells and multihead
+
+
+@pytest.mark.parametrize("cell", ["lstm", "simple"])
+@pytest.mark.parametrize("arch", ["ved", "aed"])
+def test_other_cells_build_train_and_probe(cell, arch, data, tmp_path):
+    """LSTM and vanilla (tanh) cells go through the GRU's code path: a couple of training
+    steps, then the probe, whose states are the hidden states h."""
+    from attend.training import compile_for_training
+
+    arrays, record = data
+    model = make(arch, record, cell=cell)
+    rnn = {"lstm": keras.layers.LSTM, "simple": keras.layers.SimpleRNN}[cell]
+    assert type(model.encoder) is rnn and type(model.decoder) is rnn
+    compile_for_training(model, defaults("train"), {"steps_per_execution": 1, "jit_compile": False})
+    src, tgt = arrays["train_src"][:16], arrays["train_tgt"][:16]
+    history = model.fit((src, decoder_inputs(tgt)), tgt, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    rec = probe.record(model, arrays["test_src"], arrays["test_tgt"], record)
+    probe.save(tmp_path / "p.npz", rec)
+    p = probe.load(tmp_path / "p.npz")
+    n, s, t = len(arrays["test_src"]), arrays["test_src"].shape[1], arrays["test_tgt"].shape[1]
+    assert p["enc_states"].shape == (n, s, 8) and p["dec_states"].shape == (n, t, 8)
+    assert ("attention" in p) == (arch == "aed")
+    if arch == "aed":
+        assert p["attention"].shape == (n, t, s)
+    # The encoder's final state is [h, c] for an LSTM, [h] otherwise; the probe records h.
+    src_mask = arrays["test_src"] != 0
+    enc, *final = model.encoder(model.src_embed(arrays["test_src"]), mask=src_mask)
+    assert len(final) == (2 if cell == "lstm" else 1)
+    last = p["enc_states"][np.arange(n), p["enc_len"] - 1]         # the state at </s>
+    np.testing.assert_allclose(last, keras.ops.convert_to_numpy(final[0]), atol=1e-5)
+    if cell == "lstm":
+        assert np.abs(last - keras.ops.convert_to_numpy(final[1])).max() > 1e-3  # not the cell state
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "simple"])
+def test_cell_is_saved_with_the_model(cell, data, tmp_path):
+    arrays, record = data
+    model = make("aed", record, cell=cell)
+    model.build()
+    model.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras")
+    assert again.cell == cell and type(again.encoder) is type(model.encoder)
+    x = (arrays["test_src"], decoder_inputs(arrays["test_tgt"]))
+    np.testing.assert_allclose(model.predict_on_batch(x), again.predict_on_batch(x), atol=1e-6)
+
+
+def test_a_model_saved_before_cells_and_heads_loads_as_gru_with_one_head(data):
+    from attend.models import Seq2Seq
+
+    model = make("aed", data[1])
+    config = {k: v for k, v in model.get_config().items() if k not in ("cell", "heads")}
+    old = Seq2Seq.from_config(config)
+    assert old.cell == "gru" and old.heads == 1 and isinstance(old.encoder, keras.layers.GRU)
+
+
+def test_unknown_cell_is_refused(data):
+    with pytest.raises(ValueError, match="unknown recurrent cell 'transformer'"):
+        make("aed", data[1], cell="transformer")
+
+
+def test_schema_cells_are_the_declared_cells():
+    from attend.architectures import CELLS
+    from attend.config import schema
+
+    assert schema()["$defs"]["model"]["properties"]["cell"]["enum"] == list(CELLS)
+
+
+@pytest.mark.parametrize("arch", ["aed", "ao"])
+def test_multihead_attention_shapes(arch, data):
+    """Each head's weights (batch, heads, T, S) sum to one over the valid encoder positions;
+    ``attention`` is their uniform mean."""
+    arrays, record = data
+    model = make(arch, record, attention="multihead", heads=2)
+    src, tgt = arrays["test_src"], arrays["test_tgt"]
+    out = model.internals(src, decoder_inputs(tgt))
+    n, s, t = len(src), src.shape[1], tgt.shape[1]
+    heads = keras.ops.convert_to_numpy(out["head_attention"])
+    mean = keras.ops.convert_to_numpy(out["attention"])
+    assert heads.shape == (n, 2, t, s) and mean.shape == (n, t, s)
+    np.testing.assert_allclose(heads.sum(-1), 1, atol=1e-5)
+    assert np.abs(heads * (src == 0)[:, None, None, :]).max() < 1e-6
+    np.testing.assert_allclose(mean, heads.mean(1), atol=1e-6)
+    assert np.abs(heads[:, 0] - heads[:, 1]).max() > 1e-3        # the heads differ
+    single = make(arch, record)
+    assert "head_attention" not in single.internals(src[:2], decoder_inputs(tgt[:2]))
+
+
+def test_multihead_probe_matrices_reproduce_each_head_and_the_context(data, tmp_path):
+    """The probe's per-head matrices give back every head's weights exactly, and with the
+    values and the output projection, AO's logits; the pooled W_q·W_k is the sum of the
+    heads' scores."""
+    arrays, record = data
+    model = make("ao", record, attention="multihead", heads=2)
+    rec = probe.record(model, arrays["test_src"], arrays["test_tgt"], record)
+    probe.save(tmp_path / "p.npz", rec)
+    p = probe.load(tmp_path / "p.npz")
+    assert int(p["heads"]) == 2 and str(p["attention_kind"]) == "multihead"
+    assert p["head_W_q"].shape == p["head_W_k"].shape == p["head_W_v"].shape == (2, 8, 4)
+    assert p["W_o"].shape == (8, 8) and p["W_q"].shape == (8, 8)
+    assert p["scale"] == pytest.approx(1 / np.sqrt(4))
+    enc, dec = p["enc_states"], p["dec_states"]
+    q = np.einsum("ntm,hmd->nhtd", dec, p["head_W_q"])
+    k = np.einsum("nsm,hmd->nhsd", enc, p["head_W_k"])
+    scores = np.einsum("nhtd,nhsd->nhts", q, k) * p["scale"]
+    pooled = (dec @ p["W_q"]) @ np.swapaxes(enc @ p["W_k"], 1, 2) * p["scale"]
+    np.testing.assert_allclose(pooled, scores.sum(1), rtol=1e-4, atol=1e-4)
+    valid_src = p["enc_tokens"][:, None, None, :] != 0
+    att = np.exp(np.where(valid_src, scores, -np.inf) - np.where(valid_src, scores, -np.inf).max(-1, keepdims=True))
+    att /= att.sum(-1, keepdims=True)
+    valid = p["targets"] != 0
+    for h in range(2):
+        np.testing.assert_allclose(att[:, h][valid], p["head_attention"][:, h][valid], atol=1e-5)
+    np.testing.assert_allclose(p["attention"], p["head_attention"].mean(1), atol=1e-6)
+    # context = concat_h(α_h V_h) W_o; AO reads the context alone
+    values = np.einsum("nsm,hmd->nhsd", enc, p["head_W_v"])
+    context = np.einsum("nhts,nhsd->nthd", p["head_attention"], values).reshape(*dec.shape[:2], 8) @ p["W_o"]
+    logits = keras.ops.convert_to_numpy(model.internals(arrays["test_src"], decoder_inputs(arrays["test_tgt"]))["logits"])
+    np.testing.assert_allclose((context @ p["W_out"])[valid], logits[valid], atol=1e-4)
+    np.testing.assert_allclose(p["W_v"], p["head_W_v"].transpose(1, 0, 2).reshape(8, 8) @ p["W_o"], atol=1e-6)
+
+
+def test_multihead_is_saved_with_the_model(data, tmp_path):
+    arrays, record = data
+    model = make("aed", record, attention="multihead", heads=4, cell="lstm")
+    model.build()
+    model.save(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras")
+    assert again.heads == 4 and again.attend.heads == 4 and again.attend.kind == "multihead" and again.cell == "lstm"
+    x = (arrays["test_src"], decoder_inputs(arrays["test_tgt"]))
+    np.testing.assert_allclose(model.predict_on_batch(x), again.predict_on_batch(x), atol=1e-6)
+
+
+def test_multihead_parameters(data):
+    """Four n × n matrices (Q, K, V and the output projection), however many heads."""
+    _, record = data
+    counts = []
+    for heads in (1, 2, 8):
+        model = make("ao", record, attention="multihead", heads=heads)
+        model.build()
+        counts.append(model.attend.count_params())
+    assert counts == [4 * 8 * 8] * 3
+
+
+def test_heads_must_divide_units(data):
+    with pytest.raises(ValueError, match=r"model.units \(8\) into model.heads \(3\).*heads must divide units"):
+        make("aed", data[1], attention="multihead", heads=3)
+    make("aed", data[1], attention="learned", heads=3)     # other kinds ignore heads

@@ -47,3 +47,35 @@ def test_probe_of_a_diverged_model_is_refused(tmp_path, bad, make_probe):
     probe.save(tmp_path / "p.npz", arrays)
     with pytest.raises(DataError, match="p.npz.*'dec_states' holds NaN or infinite.*diverged"):
         probe.load(tmp_path / "p.npz")
+
+
+def test_multihead_probe_round_trips(tmp_path):
+    from two_heads import two_head_probe
+
+    arrays, _ = two_head_probe()
+    probe.save(tmp_path / "p.npz", arrays)
+    back = probe.load(tmp_path / "p.npz")
+    assert set(back) == set(arrays)
+    assert back["head_attention"].shape == (8, 2, 5, 5) and back["head_W_q"].shape == (2, 6, 3)
+    np.testing.assert_allclose(back["attention"], back["head_attention"].mean(1))
+
+
+@pytest.mark.parametrize("key", ["head_attention", "head_W_k", "heads"])
+def test_multihead_probe_without_its_heads_is_refused(tmp_path, key):
+    from two_heads import two_head_probe
+
+    arrays, _ = two_head_probe()
+    del arrays[key]
+    probe.save(tmp_path / "p.npz", arrays)
+    with pytest.raises(DataError, match=rf"p.npz.*multihead aed model lacks \['{key}'\]"):
+        probe.load(tmp_path / "p.npz")
+
+
+def test_multihead_probe_with_the_wrong_number_of_heads_is_refused(tmp_path):
+    from two_heads import two_head_probe
+
+    arrays, _ = two_head_probe()
+    arrays["heads"] = np.array(3, dtype=np.int32)
+    probe.save(tmp_path / "p.npz", arrays)
+    with pytest.raises(DataError, match=r"head_attention.*\(8, 2, 5, 5\), expected \(8, 3, 5, 5\)"):
+        probe.load(tmp_path / "p.npz")

@@ -34,6 +34,17 @@ ARCHITECTURES = {
 ATTENTION_KINDS = {
     "learned": "single head, learned query, key and value matrices (no biases)",
     "dot": "parameter-free dot product: Q = K = V = identity",
+    "multihead": "model.heads heads of units / heads dimensions, each with learned query, key and value "
+                 "matrices; the heads' contexts are concatenated and projected back (no biases)",
+}
+
+# model.cell: the recurrent cell of VED's and AED's encoder and decoder (the config
+# schema lists the same names in its enum; a test checks they agree). For an LSTM the
+# analysed state is h, not the cell state c.
+CELLS = {
+    "gru": "GRU (PAPER.md §3)",
+    "lstm": "LSTM; the decoder starts from the encoder's final [h, c]; the analysed state is h",
+    "simple": "vanilla (tanh) recurrent cell, keras.layers.SimpleRNN",
 }
 
 ATTENTION_ARCHS = tuple(name for name, a in ARCHITECTURES.items() if a.attention)

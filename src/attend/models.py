@@ -1,15 +1,23 @@
 """The three architectures of PAPER.md §3, in Keras 3 (backend-neutral ``keras.ops``).
 
-* VED: GRU encoder; GRU decoder started from the encoder's state at </s>; readout from
-  the decoder state.
-* AED: VED plus single-head attention from each decoder state over the valid encoder
-  states; readout from [h^D_t ; c_t]. The context does not feed back into the decoder.
+* VED: recurrent encoder; recurrent decoder started from the encoder's final state (at
+  </s>); readout from the decoder state.
+* AED: VED plus attention from each decoder state over the valid encoder states; readout
+  from [h^D_t ; c_t]. The context does not feed back into the decoder.
 * AO: no recurrence. Encoder and decoder states are a position-wise feed-forward map of
   (token + rotated sinusoidal positional encoding); readout from c_t alone.
 
+The recurrent cell of VED and AED is ``model.cell`` (``attend.architectures.CELLS``):
+``gru`` (keras.layers.GRU), ``lstm`` (keras.layers.LSTM) or ``simple``
+(keras.layers.SimpleRNN, tanh). For an LSTM the encoder's final state handed to the
+decoder is [h, c], while the states the model returns, the probe records and the
+analysis decomposes are the hidden states h, never the cell state c. AO has no
+recurrence: ``model.ao_ff`` picks its position-wise map.
+
 All readouts are linear without bias, and attention has no biases, so the score of
 decoder step t for encoder step s is exactly (h^D_t W_q)·(h^E_s W_k)/sqrt(d), which the
-analysis splits into nine terms.
+analysis splits into nine terms; with ``multihead`` attention this holds head by head,
+(h^D_t W_q^h)·(h^E_s W_k^h)/sqrt(d_h) for each head h.
 """
 
 from __future__ import annotations
@@ -20,8 +28,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from .architectures import ARCHITECTURES, ATTENTION_KINDS
+from .architectures import ARCHITECTURES, ATTENTION_KINDS, CELLS
 from .tasks.base import PAD
+
+
+# The Keras recurrent layer of each model.cell.
+RECURRENT_LAYERS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM, "simple": keras.layers.SimpleRNN}
+assert set(RECURRENT_LAYERS) == set(CELLS), "every cell of attend.architectures.CELLS needs its Keras layer"
 
 
 def register(cls):
@@ -103,27 +116,71 @@ class ZeroStateGRU(keras.layers.Layer):
 @register
 class Attention(keras.layers.Layer):
     """Scaled dot-product attention of one ``kind`` (``attend.architectures.ATTENTION_KINDS``):
-    ``learned``: one head with learned Q, K, V (no biases); ``dot``: the parameter-free
-    dot product (Q = K = V = identity). Every kind exposes its matrices in kernel
-    orientation (q = h @ W_q) through :meth:`matrices`, which is what the analysis reads."""
 
-    def __init__(self, kind: str, key_dim: int, **kwargs):
+    * ``learned``: one head with learned Q, K, V (no biases), d = ``key_dim``;
+    * ``dot``: the parameter-free dot product (Q = K = V = identity), d = n;
+    * ``multihead``: ``heads`` heads of d_h = ``key_dim // heads`` dimensions. Head h has its
+      own W_q^h, W_k^h, W_v^h (n, d_h), score_h = (h^D W_q^h)·(h^E W_k^h)/sqrt(d_h) and a
+      softmax of its own; the context is concat_h(α_h V_h) W_o, with W_o (heads·d_h, n).
+      No biases anywhere.
+
+    :meth:`call` returns (context (batch, T, n), weights). The weights are (batch, T, S) for
+    the single-head kinds and (batch, heads, T, S) for ``multihead`` (the model also
+    reports their uniform mean over heads, see :meth:`Seq2Seq.internals`).
+
+    Every kind exposes its matrices in kernel orientation (q = h @ W_q) through
+    :meth:`matrices`, which is what the analysis reads."""
+
+    def __init__(self, kind: str, key_dim: int, heads: int, **kwargs):
         super().__init__(**kwargs)
         if kind not in ATTENTION_KINDS:
             raise ValueError(f"unknown attention kind {kind!r}; choose one of {list(ATTENTION_KINDS)}")
-        self.kind, self.key_dim = kind, key_dim
+        if kind == "multihead":
+            if not isinstance(heads, (int, np.integer)) or isinstance(heads, bool) or heads < 1:
+                raise ValueError(f"model.heads must be a positive integer, got {heads!r}")
+            if key_dim % heads:
+                raise ValueError(f"multihead attention splits model.units ({key_dim}) into model.heads ({heads}) "
+                                 f"heads of equal width, so heads must divide units")
+        self.kind, self.key_dim, self.heads = kind, key_dim, int(heads)
+
+    @property
+    def head_dim(self) -> int:
+        """d_h, the width of each head's queries, keys and values (``multihead``)."""
+        return self.key_dim // self.heads
 
     def build(self, dec_states_shape, enc_states_shape=None, enc_mask_shape=None):
         n = dec_states_shape[-1]
+        init = keras.initializers.GlorotUniform
         if self.kind == "learned":
-            init = keras.initializers.GlorotUniform
             self.w_q = self.add_weight(shape=(n, self.key_dim), initializer=init(), name="w_q")
             self.w_k = self.add_weight(shape=(n, self.key_dim), initializer=init(), name="w_k")
             self.w_v = self.add_weight(shape=(n, n), initializer=init(), name="w_v")
-        self.scale = 1.0 / math.sqrt(self.key_dim if self.kind == "learned" else n)
+        elif self.kind == "multihead":
+            # The heads side by side: columns h·d_h ... (h+1)·d_h belong to head h (rows, for W_o).
+            width = self.heads * self.head_dim
+            self.w_q = self.add_weight(shape=(n, width), initializer=init(), name="w_q")
+            self.w_k = self.add_weight(shape=(n, width), initializer=init(), name="w_k")
+            self.w_v = self.add_weight(shape=(n, width), initializer=init(), name="w_v")
+            self.w_o = self.add_weight(shape=(width, n), initializer=init(), name="w_o")
+        d = {"learned": self.key_dim, "dot": n, "multihead": self.head_dim}[self.kind]
+        self.scale = 1.0 / math.sqrt(d)
         self.units = n
 
+    def _split(self, w):
+        """(n, heads·d_h) -> (n, heads, d_h)."""
+        return ops.reshape(w, (self.units, self.heads, self.head_dim))
+
     def call(self, dec_states, enc_states, enc_mask):
+        if self.kind == "multihead":
+            q = ops.einsum("btn,nhd->bhtd", dec_states, self._split(self.w_q))
+            k = ops.einsum("bsn,nhd->bhsd", enc_states, self._split(self.w_k))
+            v = ops.einsum("bsn,nhd->bhsd", enc_states, self._split(self.w_v))
+            scores = ops.einsum("bhtd,bhsd->bhts", q, k) * self.scale
+            scores = ops.where(enc_mask[:, None, None, :], scores, ops.full_like(scores, -1e9))
+            weights = ops.softmax(scores, axis=-1)                        # (batch, heads, T, S)
+            heads_out = ops.einsum("bhts,bhsd->bhtd", weights, v)
+            w_o = ops.reshape(self.w_o, (self.heads, self.head_dim, self.units))
+            return ops.einsum("bhtd,hdn->btn", heads_out, w_o), weights
         q, k, v = dec_states, enc_states, enc_states
         if self.kind == "learned":
             q, k, v = q @ self.w_q, k @ self.w_k, v @ self.w_v
@@ -133,29 +190,47 @@ class Attention(keras.layers.Layer):
         return ops.einsum("bts,bsd->btd", weights, v), weights
 
     def matrices(self) -> dict[str, np.ndarray]:
-        """W_q, W_k (n, d), W_v (n, dv) and the score scale."""
+        """The score scale and W_q, W_k (n, d), W_v (n, dv), as the probe stores them.
+
+        ``multihead`` adds the heads: ``head_W_q``, ``head_W_k``, ``head_W_v`` (heads, n, d_h),
+        head h's own matrices, and ``W_o`` (heads·d_h, n), the output projection, whose
+        rows h·d_h ... (h+1)·d_h read head h. Its ``W_q``, ``W_k`` (n, heads·d_h) are the
+        heads side by side, so q·k·scale is the *sum* of the heads' scores, and its ``W_v``
+        (n, n) is the value map through the output projection, concat_h(W_v^h) W_o: the
+        context when every head attends to the same position. Readers written for one
+        head therefore see a well-defined pooled model; per-head analysis reads head_*."""
+        def numpy(w):
+            return keras.ops.convert_to_numpy(w)
+
         if self.kind == "learned":
-            mats = {k: keras.ops.convert_to_numpy(w) for k, w in (("W_q", self.w_q), ("W_k", self.w_k),
-                                                                  ("W_v", self.w_v))}
+            mats = {"W_q": numpy(self.w_q), "W_k": numpy(self.w_k), "W_v": numpy(self.w_v)}
+        elif self.kind == "multihead":
+            w_q, w_k, w_v, w_o = (numpy(w) for w in (self.w_q, self.w_k, self.w_v, self.w_o))
+            by_head = lambda w: np.ascontiguousarray(  # noqa: E731
+                w.reshape(self.units, self.heads, self.head_dim).transpose(1, 0, 2))
+            mats = {"W_q": w_q, "W_k": w_k, "W_v": w_v @ w_o, "W_o": w_o,
+                    "head_W_q": by_head(w_q), "head_W_k": by_head(w_k), "head_W_v": by_head(w_v)}
         else:
             eye = np.eye(self.units, dtype="float32")
             mats = {"W_q": eye, "W_k": eye, "W_v": eye}
         return {**mats, "scale": np.float32(self.scale)}
 
     def get_config(self):
-        return {**super().get_config(), "kind": self.kind, "key_dim": self.key_dim}
+        return {**super().get_config(), "kind": self.kind, "key_dim": self.key_dim, "heads": self.heads}
 
 
 @register
 class Seq2Seq(keras.Model):
     """One encoder-decoder of architecture ``arch``; call it on ``(src_ids, dec_input_ids)``
     to get logits (batch, T, n_tgt); :meth:`internals` also returns the hidden states and
-    attention that the probe records."""
+    attention that the probe records. ``cell`` is the recurrent cell of VED and AED
+    (AO ignores it), ``heads`` the number of heads of ``multihead`` attention (other
+    kinds ignore it)."""
 
     def __init__(
         self, arch: str, n_src: int, n_tgt: int, units: int, *,
         attention: str, input_encoding: str, ff: str, pe_min_dim: int, pe_timescale: float,
-        max_len: int, src_len: int, tgt_len: int, identity: dict | None = None, **kwargs,
+        max_len: int, src_len: int, tgt_len: int, cell: str, heads: int, identity: dict | None = None, **kwargs,
     ):
         super().__init__(**kwargs)
         # What the model was trained as and from (task, arch, seed, dataset checksum...),
@@ -167,6 +242,9 @@ class Seq2Seq(keras.Model):
         self.attention_kind, self.input_encoding, self.ff = attention, input_encoding, ff
         self.pe_min_dim, self.pe_timescale, self.max_len = pe_min_dim, pe_timescale, max_len
         self.src_len, self.tgt_len = src_len, tgt_len
+        if cell not in RECURRENT_LAYERS:
+            raise ValueError(f"unknown recurrent cell {cell!r}; choose one of {list(RECURRENT_LAYERS)}")
+        self.cell, self.heads = cell, heads
 
         def embed(n, name):
             if input_encoding == "embedding":
@@ -183,10 +261,11 @@ class Seq2Seq(keras.Model):
                       (lambda name: keras.layers.Dense(units, activation="tanh", name=name))
             self.encoder, self.decoder = make_ff("encoder"), make_ff("decoder")
         else:
-            self.encoder = keras.layers.GRU(units, return_sequences=True, return_state=True, name="encoder")
-            self.decoder = keras.layers.GRU(units, return_sequences=True, name="decoder")
+            rnn = RECURRENT_LAYERS[cell]
+            self.encoder = rnn(units, return_sequences=True, return_state=True, name="encoder")
+            self.decoder = rnn(units, return_sequences=True, name="decoder")
         if arch != "ved":
-            self.attend = Attention(attention, units, name="attention")
+            self.attend = Attention(attention, units, heads, name="attention")
         self.readout = keras.layers.Dense(n_tgt, use_bias=False, name="readout")
 
     def build(self, input_shape=None):
@@ -194,7 +273,11 @@ class Seq2Seq(keras.Model):
         self.built = True
 
     def internals(self, src, dec_in) -> dict:
-        """Every quantity the analysis needs, for a batch of (source, decoder input) ids."""
+        """Every quantity the analysis needs, for a batch of (source, decoder input) ids:
+        ``logits``, ``enc_states`` (batch, S, n) and ``dec_states`` (batch, T, n) (the hidden
+        states h, for an LSTM too), and for AED and AO ``attention`` (batch, T, S). With
+        ``multihead`` attention, ``attention`` is the uniform mean of the heads' weights
+        and ``head_attention`` (batch, heads, T, S) holds each head's own."""
         src_mask = ops.not_equal(src, PAD)
         x, y = self.src_embed(src), self.tgt_embed(dec_in)
         out = {}
@@ -202,13 +285,16 @@ class Seq2Seq(keras.Model):
             enc = self.encoder(self.src_pos(x))
             dec = self.decoder(self.tgt_pos(y))
         else:
-            enc, final = self.encoder(x, mask=src_mask)  # final: the state at </s>
+            # final: the state at </s>, [h] (GRU, simple) or [h, c] (LSTM); enc holds h only
+            enc, *final = self.encoder(x, mask=src_mask)
             dec = self.decoder(y, initial_state=final)
         out["enc_states"], out["dec_states"] = enc, dec
         if self.arch == "ved":
             features = dec
         else:
             context, weights = self.attend(dec, enc, src_mask)
+            if self.attention_kind == "multihead":
+                out["head_attention"], weights = weights, ops.mean(weights, axis=1)
             out["attention"] = weights
             features = context if self.arch == "ao" else ops.concatenate([dec, context], axis=-1)
         out["logits"] = self.readout(features)
@@ -223,8 +309,14 @@ class Seq2Seq(keras.Model):
             "arch": self.arch, "n_src": self.n_src, "n_tgt": self.n_tgt, "units": self.units,
             "attention": self.attention_kind, "input_encoding": self.input_encoding, "ff": self.ff,
             "pe_min_dim": self.pe_min_dim, "pe_timescale": self.pe_timescale,
-            "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len, "identity": self.identity,
+            "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len, "cell": self.cell,
+            "heads": self.heads, "identity": self.identity,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        # Models saved before model.cell and model.heads existed were GRU with one head.
+        return cls(**{"cell": "gru", "heads": 1, **config})
 
     def matrices(self) -> dict[str, np.ndarray]:
         """The matrices the analysis reads, in kernel orientation (q = h @ W_q)."""
@@ -239,7 +331,8 @@ def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, m
     lengths, with the config's ``model`` settings."""
     return Seq2Seq(
         arch, n_src, n_tgt, model_cfg["units"], attention=model_cfg["attention"],
-        input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"],
+        input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"], cell=model_cfg["cell"],
+        heads=model_cfg["heads"],
         pe_min_dim=model_cfg["pe_min_dim"], pe_timescale=model_cfg["pe_timescale"],
         max_len=max(src_len, tgt_len), src_len=src_len, tgt_len=tgt_len, name=arch,
     )

@@ -4,6 +4,15 @@ average-attention approximation and temporal-only attention.
 The score between decoder step t and encoder step s is q(h^D_t)·k(h^E_s)·scale with
 q(h) = h W_q and k(h) = h W_k (no biases), so substituting h = μ + χ + Δ on both sides
 splits it exactly into nine terms q(A^D_t)·k(B^E_s)·scale, A, B ∈ {μ, χ, Δ}.
+
+Multi-head attention (the probe's ``head_W_q``, ``head_W_k``, (H, n, d_h)) splits head by
+head: head h has its own score (h^D W_q^h)·(h^E W_k^h)·scale, its own attended position
+and its own nine terms, which sum to that head's score; μ, χ and Δ are properties of the
+states and so the same for every head. :func:`score_terms`, :func:`attended_terms`,
+:func:`temporal_scores` and :func:`term_shares` take the stacked (H, n, d_h) matrices
+(and, for ``attended_terms``, one attended position per head, (N, H, T)) and then put a
+leading head axis on what they return: entry h is what the single-head function gives
+for head h's matrices. :func:`head_breakdown` does all of it for a multihead probe.
 """
 
 from __future__ import annotations
@@ -16,9 +25,19 @@ from .decompose import COMPONENTS
 TERMS = [f"{a}·{b}" for a in COMPONENTS for b in COMPONENTS]
 
 
+def _stacked(w: np.ndarray) -> bool:
+    """Whether ``w`` holds one matrix per head, (H, n, d_h), rather than one (n, d)."""
+    if w.ndim not in (2, 3):
+        raise ValueError(f"a query or key matrix is (n, d), or (heads, n, d_h) stacked; got shape {w.shape}")
+    return w.ndim == 3
+
+
 def score_terms(dec_parts: dict, enc_parts: dict, w_q: np.ndarray, w_k: np.ndarray, scale: float) -> np.ndarray:
     """(9, N, T, S): every term of the score at every (t, s), in the order of ``TERMS``
-    (for tests and small inputs; the measurements need only :func:`attended_terms`)."""
+    (for tests and small inputs; the measurements need only :func:`attended_terms`).
+    Stacked (H, n, d_h) matrices give (H, 9, N, T, S), head by head."""
+    if _stacked(w_q):
+        return np.stack([score_terms(dec_parts, enc_parts, wq, wk, scale) for wq, wk in zip(w_q, w_k)])
     q = {a: dec_parts[a] @ w_q for a in COMPONENTS}
     k = {b: np.swapaxes(enc_parts[b] @ w_k, 1, 2) for b in COMPONENTS}
     return np.stack([(q[a] @ k[b]) * scale for a in COMPONENTS for b in COMPONENTS])
@@ -26,13 +45,21 @@ def score_terms(dec_parts: dict, enc_parts: dict, w_q: np.ndarray, w_k: np.ndarr
 
 def attended_terms(decoder, encoder, attended: np.ndarray, w_q, w_k, scale) -> np.ndarray:
     """(9, M): the nine terms at each valid decoder step (the M rows of ``decoder.rows``) and
-    its attended encoder position s* = ``attended`` (N, T).
+    its attended encoder position s* = ``attended`` (N, T). Stacked (H, n, d_h) matrices
+    take each head's own attended positions, ``attended`` (N, H, T) (the argmax of the
+    probe's ``head_attention``), and give (H, 9, M).
 
     With G = W_q W_kᵀ·scale, term(a, b) = a G bᵀ. The four terms without Δ are looked up in
     small tables (position × position, position × word, ...); the full score h^D G h^E at
     s* and the dot products of h^D G with μ^E, χ^E (and of G μ^D, G χ^D with h^E) give the
     rest by subtraction, since Δ = h − μ − χ. So the only product of size M × n × n is
     h^D G, and Δ is never formed."""
+    if _stacked(w_q):
+        if attended.ndim != 3 or attended.shape[1] != len(w_q):
+            raise ValueError(f"{len(w_q)} heads need an attended position per head, (N, heads, T); "
+                             f"got shape {attended.shape}")
+        return np.stack([attended_terms(decoder, encoder, attended[:, h], w_q[h], w_k[h], scale)
+                         for h in range(len(w_q))])
     seq, pos = decoder.rows
     s_star = attended[decoder.mask]
     g = ((w_q @ w_k.T) * scale).astype(decoder.states.dtype)
@@ -72,7 +99,13 @@ def _row_dots(x: np.ndarray, basis: np.ndarray, *indices: np.ndarray) -> list[np
 def term_shares(terms: np.ndarray, pos: np.ndarray, width: int) -> dict[str, np.ndarray]:
     """Each term's share |term| / Σ|terms| and its signed value at the attended position,
     averaged per decoder step (``*_by_step``, (T, 9)) and over every valid step (9,).
-    ``terms`` is (9, M), ``pos`` the decoder step of each of the M rows."""
+    ``terms`` is (9, M), ``pos`` the decoder step of each of the M rows. Terms of H heads,
+    (H, 9, M), give every entry a leading head axis except ``step_count`` (T,), the same
+    for every head."""
+    if terms.ndim == 3:
+        heads = [term_shares(head, pos, width) for head in terms]
+        out = {key: np.stack([h[key] for h in heads]) for key in heads[0] if key != "step_count"}
+        return {**out, "step_count": heads[0]["step_count"]}
     total = np.abs(terms).sum(0)
     share = np.abs(terms) / np.where(total > 0, total, 1.0)
     count = np.bincount(pos, minlength=width)
@@ -92,8 +125,9 @@ def mean_attention(attention: np.ndarray, dec_mask: np.ndarray) -> np.ndarray:
 
 
 def temporal_scores(mu_dec: np.ndarray, mu_enc: np.ndarray, w_q: np.ndarray, w_k: np.ndarray, scale: float) -> np.ndarray:
-    """(T, S): the μ·μ score q(μ^D_t)·k(μ^E_s)·scale alone."""
-    return (mu_dec @ w_q) @ (mu_enc @ w_k).T * scale
+    """(T, S): the μ·μ score q(μ^D_t)·k(μ^E_s)·scale alone; (H, T, S) for stacked
+    (H, n, d_h) matrices."""
+    return (mu_dec @ w_q) @ np.swapaxes(mu_enc @ w_k, -1, -2) * scale
 
 
 def masked_softmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -148,3 +182,37 @@ def approximation(attention, dec_mask, enc_mask, mu_scores, align=None, attended
     arrays = {"mean_attention": a_bar,
               "temporal_attention": masked_softmax(mu_scores, np.broadcast_to(occupied, mu_scores.shape))}
     return metrics, arrays
+
+
+def head_breakdown(probe: dict, encoder, decoder) -> dict:
+    """The score breakdown (§4.2) and the average- and temporal-only approximations
+    (§4.3–4.4) of every head of a multihead probe, each head on its own: its own attended
+    position s*_h (the argmax of its own weights), its own nine terms there, its own mean
+    attention Ā_h and temporal-only attention softmax(μ·μ of head h).
+
+    ``encoder``, ``decoder``: the probe's decompositions (``attend.analysis.measure``'s
+    ``decompose_both``). Returns, for H heads:
+
+    * ``attended`` (N, H, T): s*_h of every decoder step;
+    * ``shares``: :func:`term_shares` of every head, ``share`` (H, 9), ``share_by_step``
+      (H, T, 9), ``signed`` (H, 9), ``signed_by_step`` (H, T, 9), ``step_count`` (T,);
+    * ``mu_scores`` (H, T, S): each head's μ·μ score;
+    * ``metrics``: one dict of :func:`approximation` metrics per head;
+    * ``mean_attention``, ``temporal_attention`` (H, T, S).
+
+    The head-averaged ``attention`` of the probe, with its pooled ``W_q``, ``W_k``, is what
+    single-head readers analyse; this is the per-head view."""
+    head_attention = probe["head_attention"]
+    w_q, w_k, scale = probe["head_W_q"], probe["head_W_k"], float(probe["scale"])
+    attended = head_attention.argmax(-1)                               # (N, H, T)
+    terms = attended_terms(decoder, encoder, attended, w_q, w_k, scale)  # (H, 9, M)
+    shares = term_shares(terms, decoder.rows[1], decoder.mask.shape[1])
+    mu_scores = temporal_scores(decoder.mu, encoder.mu, w_q, w_k, scale)
+    metrics, arrays = [], []
+    for h in range(len(w_q)):
+        m, a = approximation(head_attention[:, h], decoder.mask, encoder.mask, mu_scores[h],
+                             probe.get("align"), attended[:, h])
+        metrics.append(m)
+        arrays.append(a)
+    return {"attended": attended, "shares": shares, "mu_scores": mu_scores, "metrics": metrics,
+            **{key: np.stack([a[key] for a in arrays]) for key in arrays[0]}}

@@ -5,6 +5,10 @@ the decoder: its *input* token) and ``lengths`` (N,) how many positions are vali
 end-of-sequence position counts, padding after it does not). Internally the valid
 positions are flattened to M rows, so no work is spent on padding and every product is
 one large matrix multiplication.
+
+The components are properties of the states alone, so a multi-head model has one
+decomposition per side, shared by its heads; its score splits head by head over these
+same μ, χ, Δ (``attend.analysis.attention``).
 """
 
 from __future__ import annotations
