@@ -1,5 +1,6 @@
-"""Training with teacher forcing, periodic greedy validation and an early stop at the
-accuracy target (PAPER.md §3, Training).
+"""Training with teacher forcing, periodic validation and an early stop (PAPER.md §3,
+Training): at the accuracy target, or once the validation loss has plateaued
+(:func:`plateaued`), or at the step cap, whichever comes first; the metrics say which.
 
 One Keras "epoch" here is one validation period (``eval_every`` steps of randomly drawn
 batches), so callbacks do the bookkeeping: Keras's ``CSVLogger`` writes one log row per
@@ -26,8 +27,8 @@ import numpy as np
 
 from .checkpoint import TrainingCheckpoint, save_model
 from .models import Seq2Seq, build_model
-from .scoring import accuracy
-from .tasks.base import EOS, PAD, SOS, DataError, check_identity, decoder_inputs, regenerate
+from .scoring import accuracy, translation_scores
+from .tasks.base import EOS, PAD, SOS, UNK, DataError, check_identity, decoder_inputs, regenerate
 
 log = logging.getLogger(__name__)
 
@@ -115,10 +116,30 @@ class _PyBatches(keras.utils.PyDataset):
         return self.batches.batch(i)
 
 
-def teacher_forced_accuracy(model, src, tgt, batch_size: int = 1024) -> dict[str, float]:
-    """Token accuracy with teacher forcing, and the exact-match rate, which equals greedy
-    free-running sequence accuracy."""
-    return accuracy(predict_argmax(model, src, decoder_inputs(tgt), batch_size), tgt)
+def teacher_forced_accuracy(model, src, tgt, batch_size: int = 256) -> dict[str, float]:
+    """Token accuracy with teacher forcing, the exact-match rate (which equals greedy
+    free-running sequence accuracy) and the mean cross-entropy per valid target token."""
+    dec_in, argmax, nll, n_tokens = decoder_inputs(tgt), [], 0.0, 0
+    for i in range(0, len(src), batch_size):
+        logits = keras.ops.convert_to_numpy(model.predict_on_batch((src[i:i + batch_size], dec_in[i:i + batch_size])))
+        t = tgt[i:i + batch_size]
+        valid = t != PAD
+        shifted = logits - logits.max(-1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+        nll -= np.take_along_axis(log_probs, t[..., None], -1)[..., 0][valid].sum()
+        n_tokens += int(valid.sum())
+        argmax.append(np.argmax(logits, axis=-1).astype(np.int32))
+    return {**accuracy(np.concatenate(argmax), tgt), "loss": float(nll / max(n_tokens, 1))}
+
+
+def plateaued(losses, patience: int, min_delta: float) -> bool:
+    """Whether a validation-loss curve has plateaued: none of its last ``patience`` values
+    went below ``(1 - min_delta)`` times the best value before them, i.e.
+    ``min(losses[-patience:]) >= (1 - min_delta) * min(losses[:-patience])``."""
+    losses = [float(x) for x in losses]
+    if len(losses) <= patience:
+        return False
+    return min(losses[-patience:]) >= (1.0 - min_delta) * min(losses[:-patience])
 
 
 def predict_argmax(model, src, dec_in, batch_size: int = 1024) -> np.ndarray:
@@ -153,24 +174,36 @@ def greedy_accuracy(model, src, tgt) -> dict[str, float]:
     return accuracy(greedy_decode(model, src, tgt.shape[1]), tgt)
 
 
-class GreedyValidation(keras.callbacks.Callback):
-    """At the end of each validation period: record validation accuracy in the logs (for
-    CSVLogger) and stop once the sequence accuracy reaches the target."""
+class Validation(keras.callbacks.Callback):
+    """At the end of each validation period: record validation loss and accuracy in the
+    logs (for CSVLogger), and stop at the accuracy target or on a plateau of the
+    validation loss. ``history`` holds the losses of the periods already logged (a resumed
+    run passes those of its log), so the plateau is judged on the whole run."""
 
-    def __init__(self, src, tgt, target: float):
+    def __init__(self, src, tgt, train_cfg: dict, history=()):
         super().__init__()
-        self.src, self.tgt, self.target = src, tgt, target
+        self.src, self.tgt = src, tgt
+        self.target = train_cfg["target_accuracy"]
+        self.patience, self.min_delta = train_cfg["plateau_patience"], train_cfg["plateau_min_delta"]
+        self.losses = list(history)
+        self.stop_reason = None
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         acc = teacher_forced_accuracy(self.model, self.src, self.tgt)
-        logs["step"] = int(self.model.optimizer.iterations.numpy())
-        logs["val_token_acc"], logs["val_seq_acc"] = acc["token_acc"], acc["seq_acc"]
-        log.info("step %d  loss %.4f  val token %.4f  val seq %.4f  (%.0f s)", logs["step"],
-                 logs.get("loss", float("nan")), acc["token_acc"], acc["seq_acc"], time.perf_counter() - self.start)
+        logs["step"] = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        logs["val_token_acc"], logs["val_seq_acc"], logs["val_loss"] = acc["token_acc"], acc["seq_acc"], acc["loss"]
+        self.losses.append(acc["loss"])
+        log.info("step %d  loss %.4f  val loss %.4f  val token %.4f  val seq %.4f  (%.0f s)", logs["step"],
+                 logs.get("loss", float("nan")), acc["loss"], acc["token_acc"], acc["seq_acc"],
+                 time.perf_counter() - self.start)
         if acc["seq_acc"] >= self.target:
             log.info("reached the target sequence accuracy %.3f: stopping", self.target)
-            self.model.stop_training = True
+            self.stop_reason, self.model.stop_training = "target", True
+        elif self.patience and plateaued(self.losses, self.patience, self.min_delta):
+            log.info("validation loss has not improved by %.1f%% in %d validations: stopping on the plateau",
+                     100 * self.min_delta, self.patience)
+            self.stop_reason, self.model.stop_training = "plateau", True
 
 
 def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
@@ -206,7 +239,9 @@ def train(
     A killed job resumes from ``checkpoint_dir`` (attend.checkpoint) when the checkpoint
     there was made from the same ``fingerprint`` (settings, inputs and code), and ends
     exactly where an uninterrupted run ends: the same weights, log and metrics. ``identity``
-    (task, seed, dataset checksum...) is saved with the model and in its metrics."""
+    (task, seed, dataset checksum...) is saved with the model and in its metrics.
+    A dataset with test references (translation) is also scored with BLEU and chrF
+    (:func:`text_scores`)."""
     start = time.perf_counter()
     every = train_cfg["eval_every"]
 
@@ -220,8 +255,6 @@ def train(
 
     batches = RandomBatches(arrays["train_src"], arrays["train_tgt"], train_cfg["batch_size"], every, seed)
     n_val = min(train_cfg["n_eval"], len(arrays["valid_src"]))
-    validation = GreedyValidation(arrays["valid_src"][:n_val], arrays["valid_tgt"][:n_val],
-                                  train_cfg["target_accuracy"])
     # The log so far lives in the checkpoint folder, not at log_path: Snakemake deletes a
     # killed job's outputs, and a resumed run must keep the whole history.
     checkpoint = TrainingCheckpoint(checkpoint_dir, fingerprint)
@@ -235,6 +268,8 @@ def train(
             partial_log.unlink(missing_ok=True)
         done = state["epoch"] if state else 0
         keep_log_rows(partial_log, done)
+        validation = Validation(arrays["valid_src"][:n_val], arrays["valid_tgt"][:n_val], train_cfg,
+                                history=logged_column(partial_log, "val_loss"))
         callbacks = [
             batches,  # draws each epoch's rows as it begins
             validation,  # must precede CSVLogger so its numbers reach the log
@@ -244,23 +279,29 @@ def train(
             checkpoint,
             *(extra_callbacks or []),
         ]
-        if not (state and state["stopped"]):  # a run that reached its target stays stopped
+        if not (state and state["stopped"]):  # a run that stopped early stays stopped
             # shuffle=False: the batch order is already random, and must not depend on
             # Python's global random state, which a resumed process does not share.
             model.fit(batches.data, initial_epoch=done, epochs=math.ceil(train_cfg["max_steps"] / every),
                       callbacks=callbacks, shuffle=False, verbose=0)
 
-        test = greedy_accuracy(model, arrays["test_src"], arrays["test_tgt"])
+        test_predictions = greedy_decode(model, arrays["test_src"], arrays["test_tgt"].shape[1])
+        test = accuracy(test_predictions, arrays["test_tgt"])
         forced = teacher_forced_accuracy(model, arrays["test_src"], arrays["test_tgt"])
         shutil.copyfile(partial_log, log_path)
         history = np.genfromtxt(log_path, delimiter=",", names=True)
+        steps = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         # Only what the weights decide: a resumed run writes the same bytes as a straight one.
         metrics = {
             **model.identity,
             "test_token_acc": test["token_acc"], "test_seq_acc": test["seq_acc"],
             "test_teacher_forced_token_acc": forced["token_acc"],
-            "steps": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            **text_scores(test_predictions, arrays, vocab),
+            "steps": steps,
             "reached_target": bool(np.atleast_1d(history["val_seq_acc"])[-1] >= train_cfg["target_accuracy"]),
+            "stop_reason": stop_reason(np.atleast_1d(history["val_seq_acc"]), np.atleast_1d(history["val_loss"]),
+                                       train_cfg),
+            "hit_step_cap": steps >= train_cfg["max_steps"],
             "n_params": int(model.count_params()),
             "backend": keras.backend.backend(),
         }
@@ -273,6 +314,48 @@ def train(
     log.info("test greedy token acc %.4f, sequence acc %.4f after %d steps",
              test["token_acc"], test["seq_acc"], metrics["steps"])
     return metrics
+
+
+def words_of(ids, vocab: list[str]) -> list[str]:
+    """The words of one decoded row, up to its end of sequence."""
+    out = []
+    for i in ids:
+        if i in (EOS, PAD):
+            break
+        out.append(vocab[i])
+    return out
+
+
+def text_scores(predictions: np.ndarray, arrays: dict, vocab: dict) -> dict:
+    """BLEU and chrF of greedy test translations against the references the dataset keeps
+    beside its arrays (attend.scoring.translation_scores); nothing for tasks without them."""
+    if "test_reference" not in arrays:
+        return {}
+    hyps = [words_of(row, vocab["tgt_vocab"]) for row in predictions]
+    refs = [str(r).split() for r in arrays["test_reference"]]
+    scores = translation_scores(hyps, refs, [str(r) for r in arrays["test_written"]], UNK)
+    log.info("test BLEU %.2f, chrF %.2f (project tokens); standard BLEU %.2f (%s)", scores["bleu"],
+             scores["chrf"], scores["bleu_detok"], scores["bleu_detok_signature"])
+    return {f"test_{k}": v for k, v in scores.items()}
+
+
+def stop_reason(val_seq_acc, val_loss, train_cfg: dict) -> str:
+    """Why a run stopped, from its validation history: "target", "plateau" or "budget"
+    (the step cap). A function of the log alone, so a resumed run reports the same."""
+    if val_seq_acc[-1] >= train_cfg["target_accuracy"]:
+        return "target"
+    patience = train_cfg["plateau_patience"]
+    if patience and plateaued(val_loss, patience, train_cfg["plateau_min_delta"]):
+        return "plateau"
+    return "budget"
+
+
+def logged_column(path: Path, column: str) -> list[float]:
+    """One column of a (partial) CSVLogger log, [] when there is none yet."""
+    if not Path(path).exists():
+        return []
+    rows = np.atleast_1d(np.genfromtxt(path, delimiter=",", names=True))
+    return [] if rows.dtype.names is None or column not in rows.dtype.names else [float(x) for x in rows[column]]
 
 
 def keep_log_rows(path: Path, epochs: int) -> None:
