@@ -268,11 +268,56 @@ def test_bad_inputs_raise(tmp_path):
 def test_real_corpus_counts():
     if not CORPUS.exists():
         pytest.skip(f"the shared translation corpus is not at {CORPUS} (the shared data folder beside the repo)")
-    data = make_translation(CORPUS, settings(max_len=10, min_count=2, corpus={"sha256": CORPUS_SHA256}),
-                            seed=0)
+    data = make_translation(CORPUS, settings(max_len=10, min_count=2, tgt_vocab_cap=None,
+                                             corpus={"sha256": CORPUS_SHA256}), seed=0)
     counts = data.meta["counts"]
     assert counts["lines"] == counts["pairs"] == 167_130 and counts["malformed"] == 0
     assert counts["after_length_filter"] == 134_646
     assert (counts["train"], counts["valid"], counts["test"]) == (107_716, 13_465, 13_465)
     assert (len(data.src_words), len(data.tgt_words)) == (7_621, 12_323)
     assert all(r["src"] < 0.02 and r["tgt"] < 0.03 for r in data.meta["unk_rate"].values())
+
+
+# ---------------------------------------------------------------------------- vocabulary cap
+
+
+def capped_corpus(tmp_path: Path) -> Path:
+    """French words by frequency: "le" (every pair) > "chat" (2 in 3) > "noir" (1 in 3)."""
+    pairs = [(f"the cat {i}", "le chat" if i % 3 else "le noir") for i in range(60)]
+    pairs = [(en, fr + (" chat" if i % 3 == 1 else "")) for i, (en, fr) in enumerate(pairs)]
+    return write_corpus(tmp_path / "fra.txt", pairs)
+
+
+def test_vocabulary_cap_keeps_the_most_frequent_words_and_maps_the_rest_to_unk(tmp_path):
+    data = make_translation(capped_corpus(tmp_path), settings(min_count=1, tgt_vocab_cap=3), seed=0)
+    assert data.tgt_words == [UNK, "chat", "le"]  # "noir" is the rarest
+    for split in data.splits.values():
+        assert all(w in data.tgt_words for t in split.tgt for w in t)
+        assert any(UNK in t for t in split.tgt)
+    arrays, record = encode(data, UNK)
+    # The test references keep the corpus's words, in the order of the test arrays.
+    refs = [r.split() for r in arrays["test_reference"]]
+    assert len(refs) == len(data.splits["test"].tgt) == len(arrays["test_written"])
+    for ref, tgt in zip(refs, data.splits["test"].tgt):
+        assert [w if w in data.tgt_words else UNK for w in ref] == tgt
+    assert "noir" in {w for r in refs for w in r} and UNK not in {w for r in refs for w in r}
+
+
+def test_coverage_filter_shapes_the_training_split_only(tmp_path):
+    cfg = settings(min_count=1, tgt_vocab_cap=3, min_coverage=1.0)
+    full = make_translation(capped_corpus(tmp_path), settings(min_count=1, tgt_vocab_cap=3), seed=0)
+    data = make_translation(capped_corpus(tmp_path), cfg, seed=0)
+    assert all(UNK not in t for t in data.splits["train"].tgt)  # only fully covered pairs
+    assert data.meta["counts"]["train_after_coverage"] == len(data.splits["train"].tgt) < len(full.splits["train"].tgt)
+    for name in ("valid", "test"):  # never the held-out splits
+        assert data.splits[name] == full.splits[name]
+    with pytest.raises(DataError, match="min_coverage"):
+        make_translation(capped_corpus(tmp_path), settings(min_count=1, tgt_vocab_cap=1, min_coverage=1.0), seed=0)
+
+
+def test_written_references_are_the_corpus_lines(tmp_path):
+    corpus = write_corpus(tmp_path / "fra.txt", [(f"Go {i}.", f"L’homme n°{i}{NNBSP}!") for i in range(40)])
+    arrays, _ = encode(make_translation(corpus, settings(min_count=1), seed=0), UNK)
+    for written, ref in zip(arrays["test_written"], arrays["test_reference"]):
+        assert written.startswith("L’homme n°") and written.endswith(f"{NNBSP}!")
+        assert tokenize(written) == ref.split()

@@ -26,6 +26,7 @@ import numpy as np
 
 PAD, EOS, SOS = 0, 1, 2
 SPECIALS = ["<pad>", "</s>", "<s>"]
+UNK = "<unk>"  # the out-of-vocabulary word of tasks that have one (translation)
 SPLITS = ("train", "valid", "test")
 
 
@@ -65,6 +66,8 @@ class TaskData:
     splits: dict[str, Split]
     dictionary: dict[str, str] = field(default_factory=dict)  # source word -> target word
     meta: dict = field(default_factory=dict)  # anything worth recording (counts, checksums)
+    # Text kept beside the arrays, one string per sequence (translation's BLEU references).
+    texts: dict[str, list[str]] = field(default_factory=dict)
 
 
 def vocabulary(words: list[str]) -> list[str]:
@@ -108,6 +111,8 @@ def encode(task: TaskData, unk: str | None = None) -> tuple[dict[str, np.ndarray
         arrays[f"{name}_tgt"] = encode_sequences(split.tgt, tgt_vocab, unk)
         if split.align is not None:
             arrays[f"{name}_align"] = encode_alignment(split.align, arrays[f"{name}_tgt"].shape[1])
+    for key, strings in task.texts.items():  # fixed-width unicode: stored without pickle
+        arrays[key] = np.array(strings, dtype=str)
     record = {
         "src_vocab": src_vocab,
         "tgt_vocab": tgt_vocab,

@@ -28,7 +28,10 @@ split holds no exact copy of a training pair; pairs longer than ``max_len`` toke
 side are dropped; an optional ``sample`` keeps a random subset; the rest is shuffled by
 ``seed`` and split by ``valid_fraction`` / ``test_fraction``. Vocabularies come from the
 training split alone: words seen fewer than ``min_count`` times there become ``<unk>`` in
-every split.
+every split; ``tgt_vocab_cap`` keeps only the most frequent French words, and
+``min_coverage`` drops training pairs with too many French words outside the vocabulary.
+The test references' own words and their written French are kept beside the arrays
+(``test_reference``, ``test_written``) for BLEU (attend.scoring.translation_scores).
 """
 
 from __future__ import annotations
@@ -48,11 +51,10 @@ from pathlib import Path
 import numpy as np
 
 from . import Task, register
-from .base import SPLITS, DataError, Split, TaskData, _atomic_write
+from .base import SPLITS, UNK, DataError, Split, TaskData, _atomic_write
 
 log = logging.getLogger(__name__)
 
-UNK = "<unk>"
 CORPUS_NAME = "fra.txt"
 CONFIG_HINT = "data: translation: corpus: local: /path/to/fra.txt"
 # Sizes of known releases, only to make checksum errors more helpful.
@@ -190,8 +192,9 @@ def tokenize(text: str) -> list[str]:
 # ---------------------------------------------------------------------------- pairs
 
 
-def read_pairs(corpus: Path) -> tuple[list[tuple[list[str], list[str]]], dict, str]:
-    """Tokenised (English, French) pairs of a corpus file, counts, and the file's sha256."""
+def read_pairs(corpus: Path) -> tuple[list[tuple[list[str], list[str], str]], dict, str]:
+    """Tokenised (English, French, the French as written) pairs of a corpus file, counts,
+    and the file's sha256."""
     corpus = Path(corpus)
     try:
         raw = corpus.read_bytes()
@@ -204,7 +207,8 @@ def read_pairs(corpus: Path) -> tuple[list[tuple[list[str], list[str]]], dict, s
         raise DataError(f"{corpus}: not UTF-8 text ({err}); is it really {CORPUS_NAME}?") from None
     pairs, malformed, first_bad = [], 0, None
     lines = _normalize(text).splitlines()  # at once: the same as tokenize() line by line, but faster
-    for n, line in enumerate(lines, 1):
+    written = text.splitlines()  # normalising never adds or removes a line break
+    for n, (line, original) in enumerate(zip(lines, written), 1):
         fields = line.split("\t")
         ok = len(fields) in (2, 3)
         src, tgt = (_TOKEN.findall(fields[0]), _TOKEN.findall(fields[1])) if ok else ([], [])
@@ -212,7 +216,7 @@ def read_pairs(corpus: Path) -> tuple[list[tuple[list[str], list[str]]], dict, s
             malformed += 1
             first_bad = first_bad or n
             continue
-        pairs.append((src, tgt))
+        pairs.append((src, tgt, unicodedata.normalize("NFC", original.split("\t")[1]).strip()))
     if malformed:
         log.warning("%s: skipped %d malformed lines (the first is line %d)", corpus, malformed, first_bad)
     return pairs, {"lines": len(lines), "malformed": malformed}, digest
@@ -221,11 +225,11 @@ def read_pairs(corpus: Path) -> tuple[list[tuple[list[str], list[str]]], dict, s
 def _dedupe(pairs: list) -> list:
     seen: set = set()
     kept = []
-    for src, tgt in pairs:
+    for src, tgt, *rest in pairs:
         key = " ".join(src) + "\t" + " ".join(tgt)  # tokens hold no whitespace
         if key not in seen:
             seen.add(key)
-            kept.append((src, tgt))
+            kept.append((src, tgt, *rest))
     return kept
 
 
@@ -245,6 +249,11 @@ def build_vocab(seqs: list[list[str]], min_count: int) -> list[str]:
     counts = Counter(w for s in seqs for w in s)
     words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     return [UNK] + words
+
+
+def covered(seq: list[str], vocab: set[str]) -> float:
+    """The fraction of a sequence's words that are in the vocabulary."""
+    return sum(w in vocab for w in seq) / len(seq)
 
 
 def _apply_vocab(seqs: list[list[str]], vocab: set[str]) -> tuple[list[list[str]], float]:
@@ -290,7 +299,15 @@ def make_translation(corpus: Path, cfg: dict, seed: int) -> TaskData:
 
     src_words = build_vocab([p[0] for p in raw["train"]], int(c["min_count"]))
     tgt_words = build_vocab([p[1] for p in raw["train"]], int(c["min_count"]))
+    if c["tgt_vocab_cap"] is not None:  # the output softmax is most of a step's cost
+        tgt_words = tgt_words[: int(c["tgt_vocab_cap"])]
     src_set, tgt_set = set(src_words), set(tgt_words)
+    # The coverage filter shapes the training data only; validation and test keep every pair.
+    raw["train"] = [p for p in raw["train"] if covered(p[1], tgt_set) >= float(c["min_coverage"])]
+    counts["train_after_coverage"] = len(raw["train"])
+    if not raw["train"]:
+        raise DataError(f"translation: no training pair has min_coverage={c['min_coverage']} of its French words "
+                        f"in the vocabulary; lower min_coverage or raise tgt_vocab_cap")
     splits, unk_rate = {}, {}
     for name in SPLITS:
         src, src_unk = _apply_vocab([p[0] for p in raw[name]], src_set)
@@ -309,7 +326,10 @@ def make_translation(corpus: Path, cfg: dict, seed: int) -> TaskData:
         "unk_rate": unk_rate,  # fraction of tokens mapped to <unk>, per split and side
     }
     log.info("translation: %s", meta)
-    return TaskData(src_words=src_words, tgt_words=tgt_words, splits=splits, dictionary={}, meta=meta)
+    # What BLEU is scored against: the test references' own words (none is <unk>), and the
+    # French as the corpus writes it, for sacreBLEU's standard tokenizer.
+    texts = {"test_reference": [" ".join(p[1]) for p in raw["test"]], "test_written": [p[2] for p in raw["test"]]}
+    return TaskData(src_words=src_words, tgt_words=tgt_words, splits=splits, dictionary={}, meta=meta, texts=texts)
 
 
 SCHEMA = {
@@ -320,6 +340,14 @@ SCHEMA = {
                     "description": "(choice) keep pairs of at most this many tokens per side"},
         "min_count": {"type": "integer", "minimum": 1, "default": 5,
                       "description": "(choice) training words seen fewer times become <unk>"},
+        "tgt_vocab_cap": {"type": ["integer", "null"], "minimum": 1, "default": 3000,
+                          "description": "(choice) keep only this many most frequent French training words "
+                                         "(the output softmax is most of a training step's cost); the rest "
+                                         "become <unk> (null: no cap)"},
+        "min_coverage": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
+                         "description": "(choice) keep a training pair only if at least this fraction of its "
+                                        "French words are in the vocabulary (validation and test keep every "
+                                        "pair, and BLEU scores against the references' own words)"},
         "sample": {"type": ["integer", "null"], "minimum": 10, "default": None,
                    "description": "keep a random subset of this many pairs (null: every pair that passes the filter)"},
         "valid_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5, "default": 0.1,
