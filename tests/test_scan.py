@@ -99,7 +99,7 @@ def _commands(src: list[str]) -> list[list[str]]:
     return cmds
 
 
-def _check_invariants(data, words, groups, min_out, max_out, max_in):
+def _check_invariants(data, words, groups, min_out, max_out, max_in, phrases=()):
     assert data.src_words[-1] == PERIOD and data.tgt_words[-1] == PERIOD
     assert set(data.src_words) <= set(words) | {PERIOD}
     assert all(DICTIONARY[w] == t for w, t in data.dictionary.items())
@@ -111,6 +111,7 @@ def _check_invariants(data, words, groups, min_out, max_out, max_in):
             expected = []
             for cmd in _commands(src):
                 assert not any(set(g) <= set(cmd) for g in groups), cmd
+                assert not any(cmd[i:i + len(p)] == list(p) for p in phrases for i in range(len(cmd))), cmd
                 expected += interpret(cmd)[0] + [PERIOD]
             assert tgt == expected
             assert len(align) == len(tgt)
@@ -118,12 +119,30 @@ def _check_invariants(data, words, groups, min_out, max_out, max_in):
 
 
 def test_escan_default_invariants(default_escan):
+    """The default is the authors' February-2021 eSCAN: run, walk, jump, left, and, twice;
+    no command holding the phrase "left twice" (90 base commands); outputs of 10-15 tokens;
+    inputs of at most 27."""
     d = default_escan
-    _check_invariants(d, ["run", "walk", "look", "left", "and", "twice"], [["left", "twice"]], 20, 25, 27)
-    assert d.src_words == ["and", "left", "look", "run", "twice", "walk", PERIOD]
-    assert d.tgt_words == [LOOK, RUN, TL, WALK, PERIOD]
-    assert d.dictionary == {"walk": WALK, "run": RUN, "look": LOOK, "left": TL, PERIOD: PERIOD}
-    assert d.meta["n_commands_kept"] == 72  # 9 one-phrase commands + 63 "S and S" without left+twice
+    _check_invariants(d, ["run", "walk", "jump", "left", "and", "twice"], [], 10, 15, 27,
+                      phrases=[["left", "twice"]])
+    assert d.src_words == ["and", "jump", "left", "run", "twice", "walk", PERIOD]
+    assert d.tgt_words == [JUMP, RUN, TL, WALK, PERIOD]
+    assert d.dictionary == {"walk": WALK, "run": RUN, "jump": JUMP, "left": TL, PERIOD: PERIOD}
+    assert d.meta["n_commands_kept"] == 90
+    # "left" and "twice" still meet, just never as the phrase: "walk left and run twice".
+    commands = {tuple(c) for split in d.splits.values() for src in split.src for c in _commands(src)}
+    assert any("left" in c and "twice" in c for c in commands)
+    # Every kept command is drawn: with 2,000 examples of 2-7 commands, all 90 appear.
+    assert len(commands) == 90
+
+
+def test_escan_paper_era_settings_stay_available():
+    """The paper-era alternative (README): look instead of jump, both words never together, 20-25 tokens."""
+    paper_era = {"words": ["run", "walk", "look", "left", "and", "twice"], "exclude_together": [["left", "twice"]],
+                 "exclude_phrases": [], "min_out": 20, "max_out": 25, "max_in": 27}
+    data = make_escan(paper_era, seed=0, sizes=SIZES)
+    _check_invariants(data, paper_era["words"], [["left", "twice"]], 20, 25, 27)
+    assert data.meta["n_commands_kept"] == 72  # 9 one-phrase commands + 63 "S and S" without left+twice
 
 
 def test_escan_other_words_invariants(wide_escan):
@@ -134,7 +153,7 @@ def test_escan_other_words_invariants(wide_escan):
 def test_escan_encodes(default_escan):
     arrays, record = encode(default_escan)
     assert arrays["train_align"].shape == arrays["train_tgt"].shape
-    assert record["meta"]["words"] == ["run", "walk", "look", "left", "and", "twice"]
+    assert record["meta"]["words"] == ["run", "walk", "jump", "left", "and", "twice"]
 
 
 def test_escan_deterministic_and_seed_dependent(default_escan):
@@ -160,7 +179,7 @@ def test_escan_full_size_is_fast():
     ({"exclude_together": [["left", "thrce"]]}, "'thrce'"),
     ({"words": ["left", "and"]}, "keeps no SCAN command"),
     ({"min_out": 26}, "min_out <= max_out"),
-    ({"max_in": 12}, "cannot build any example"),
+    ({"max_in": 8}, "cannot build any example"),
     ({"words": ["walk"], "min_out": 3, "max_out": 3}, "cannot build any example"),  # only even lengths
 ])
 def test_escan_rejects_bad_config(cfg, message):

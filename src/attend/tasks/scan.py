@@ -11,7 +11,8 @@ SCAN's grammar::
 gives 20,910 commands. :func:`interpret` maps a command to its actions and, for each
 action, the index of the word that produced it (the verb for I_WALK etc., the direction
 word for a turn). eSCAN (PAPER.md section 2) concatenates random commands from a word
-subset, each followed by a period, into examples whose output has 20-25 tokens.
+subset, each followed by a period, into examples whose output has 10-15 tokens (the
+authors' February-2021 settings; the paper-era 20-25 is a documented alternative).
 """
 
 from __future__ import annotations
@@ -253,18 +254,20 @@ SCHEMA = {
                    "concatenated until the output fills a window",
     "properties": {
         "words": {"type": "array", "minItems": 1, "items": {"type": "string"},
-                  "default": ["run", "walk", "look", "left", "and", "twice"],
-                  "description": "the SCAN words a kept command may use"},
+                  "default": ["run", "walk", "jump", "left", "and", "twice"],
+                  "description": "the SCAN words a kept command may use (the authors' February-2021 subset)"},
         "exclude_together": {"type": "array", "items": {"type": "array", "items": {"type": "string"}},
-                             "default": [["left", "twice"]],
-                             "description": "drop every command that holds all the words of one group, anywhere"},
+                             "default": [],
+                             "description": "drop every command that holds all the words of one group, anywhere "
+                                            "(the paper-era setting dropped [left, twice])"},
         "exclude_phrases": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                            "default": [],
+                            "default": [["left", "twice"]],
                             "description": "drop every command that holds one of these phrases (consecutive words); "
-                                           "the authors' February-2021 setting drops [left, twice]"},
-        "min_out": {"type": "integer", "minimum": 1, "default": 20,
+                                           "the authors' February-2021 setting drops [left, twice], leaving 90 "
+                                           "base phrases"},
+        "min_out": {"type": "integer", "minimum": 1, "default": 10,
                     "description": "shortest output, in tokens (periods included)"},
-        "max_out": {"type": "integer", "minimum": 1, "default": 25,
+        "max_out": {"type": "integer", "minimum": 1, "default": 15,
                     "description": "longest output, in tokens (periods included)"},
         "max_in": {"type": "integer", "minimum": 1, "default": 27,
                    "description": "longest input, in tokens; longer concatenations are drawn again"},
