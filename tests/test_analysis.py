@@ -245,7 +245,8 @@ def test_vectorised_measurements_match_the_per_sequence_loop(arch, vocab, make_p
         np.testing.assert_allclose(shares.query("step == @t")["share"], expected, rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(arrays["term_signed_by_step"][t], loop["signed_by_step"][t], rtol=1e-4, atol=1e-5)
     approx = tables["approximation"].set_index("metric")["value"]
-    assert set(approx.index) == set(loop["metrics"])
+    # ... plus the attention-quality measures (tests/test_samples_and_quality.py)
+    assert set(approx.index) == set(loop["metrics"]) | {"max_attention", "near_diagonal"}
     for name, value in loop["metrics"].items():
         assert approx[name] == pytest.approx(value, abs=1e-6), name
 

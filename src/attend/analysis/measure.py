@@ -16,8 +16,9 @@ arch, src_vocab, tgt_vocab, identity   as in the probe
 {side}_points              (K, 3)      a sample of states in PCA coordinates
 {side}_point_tokens        (K,)        the word at each sampled state
 {side}_point_steps         (K,)        its position
-sample_*                               the first ``n_samples`` test sequences: attention
-                                       (AED, AO), enc_tokens, targets, enc_len, dec_len
+sample_*                               ``n_samples`` representative test sequences
+                                       (:func:`representative`): attention (AED, AO),
+                                       enc_tokens, targets, enc_len, dec_len, index
 mean_attention             (T, S)      Ā (AED, AO)
 temporal_attention         (T, S)      softmax_s of the μ·μ score alone
 temporal_scores            (T, S)      the μ·μ score
@@ -87,6 +88,32 @@ def _side_arrays(side: str, parts: Decomposition) -> dict[str, np.ndarray]:
     }
 
 
+def attention_quality(attention: np.ndarray, dec_mask: np.ndarray, enc_mask: np.ndarray) -> dict[str, float]:
+    """How sharp and how diagonal the attention is, over valid decoder steps:
+    ``max_attention``, the mean of each step's largest weight, and ``near_diagonal``, the
+    fraction of steps whose argmax lies within one position of the proportional diagonal
+    s = t (S - 1) / (T - 1) of a sequence with T decoder and S encoder positions."""
+    dec_len, enc_len = dec_mask.sum(1, keepdims=True), enc_mask.sum(1, keepdims=True)
+    t = np.arange(dec_mask.shape[1])[None, :]
+    diagonal = t * (enc_len - 1) / np.maximum(dec_len - 1, 1)
+    near = np.abs(attention.argmax(-1) - diagonal) <= 1
+    return {"max_attention": float(attention.max(-1)[dec_mask].mean()),
+            "near_diagonal": float(near[dec_mask].mean())}
+
+
+def representative(targets: np.ndarray, predictions: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` sequences the figures draw as samples, by a stated rule: sequences the
+    model got entirely right come first; among them, those whose target length is closest
+    to the median target length of the right ones, the lower index first. (Wrong ones
+    follow by the same rule, should fewer than k be right.)"""
+    valid = targets != 0
+    right = ((predictions == targets) | ~valid).all(1)
+    length = valid.sum(1)
+    median = np.median(length[right]) if right.any() else np.median(length)
+    order = np.lexsort((np.arange(len(targets)), np.abs(length - median), ~right))
+    return order[:k]
+
+
 def decompose_both(probe: dict) -> tuple[Decomposition, Decomposition]:
     """The encoder's and the decoder's decomposition (§4.1)."""
     encoder = decompose(probe["enc_states"], probe["enc_tokens"], probe["enc_len"], len(probe["src_vocab"]))
@@ -128,7 +155,9 @@ def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd
                                          word_variance("decoder", decoder, tgt_vocab)], ignore_index=True)
     tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], probe["enc_len"])
     k = min(n_samples, len(enc_h))
-    arrays.update({f"sample_{key}": probe[key][:k] for key in ("enc_tokens", "targets", "enc_len", "dec_len")})
+    samples = representative(probe["targets"], probe["predictions"], k)
+    arrays["sample_index"] = samples  # which probed (test) sequences the samples are
+    arrays.update({f"sample_{key}": probe[key][samples] for key in ("enc_tokens", "targets", "enc_len", "dec_len")})
     if arch == "ved":
         return tables, arrays
 
@@ -141,6 +170,7 @@ def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd
         + [{"step": int(t), "term": name, "share": shares["share_by_step"][t, i],
             "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
            for t in steps for i, name in enumerate(att.TERMS)])
+    metrics.update(attention_quality(A, decoder.mask, encoder.mask))
     tables["approximation"] = pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())})
 
     w_c = context_readout(probe["W_out"], arch, dec_h.shape[-1])
@@ -154,7 +184,7 @@ def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd
     input_part = (enc_h[seq, pos] - encoder.mu[pos])       # χ + Δ at the sampled positions
     arrays.update(attn_arrays)
     arrays.update(
-        sample_attention=A[:k], temporal_scores=mu_scores.astype(np.float32),
+        sample_attention=A[samples], temporal_scores=mu_scores.astype(np.float32),
         term_share_by_step=shares["share_by_step"].astype(np.float32),
         term_signed_by_step=shares["signed_by_step"].astype(np.float32), term_names=np.array(att.TERMS),
         value_points=(input_part @ probe["W_v"]).astype(np.float32), value_tokens=encoder.tokens[seq, pos],
