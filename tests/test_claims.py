@@ -61,3 +61,14 @@ def test_f4_points_are_what_the_claim_and_figure_6_use():
     points = f4_points(approx, shares)
     assert len(points) == 10 and set(points["arch"]) == {"aed", "ao"}
     assert points.set_index(["task", "arch"]).loc[("sort", "aed"), "share"] == pytest.approx(0.2)
+
+
+def test_a_task_on_fewer_seeds_is_named_in_the_pool():
+    """Translation on seed 0 only (overrides.translation.seeds): every claim says so, and F4
+    is still checked on seeds 1 and 2 from the tasks they have."""
+    acc, approx, shares, words = tables()
+    drop = lambda df: df[~((df["task"] == "translation") & (df["seed"] > 0))]  # noqa: E731
+    table = claims(drop(acc), drop(approx), drop(shares), words).set_index("claim")
+    assert (table["pooled"] == "3 seeds (translation: 1)").all()
+    assert table.loc["F4", "seeds_passing"] == "3/3" and table.loc["F4", "status"] == "pass"
+    assert (claims(*tables())["pooled"] == "3 seeds").all()

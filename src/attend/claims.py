@@ -176,13 +176,25 @@ def claims(accuracy: pd.DataFrame, approx: pd.DataFrame, shares: pd.DataFrame, d
         if row["status"] == "pass" and passing < len(checked):
             row["status"] = "fail"  # it must hold on every seed
         row.update(
+            pooled=pooled_seeds(accuracy),
             seeds_passing=f"{passing}/{len(checked)}",
             per_seed="; ".join(f"{s}: {r['value']:.3f} {r['status']}" for s, r in checked.items()),
             spread=f"{min(values):.3f}–{max(values):.3f}" if values else "",
         )
         rows.append(row)
-    columns = ["claim", "statement", "value", "criterion", "status", "seeds_passing", "per_seed", "spread", "detail"]
+    columns = ["claim", "statement", "value", "criterion", "status", "pooled", "seeds_passing", "per_seed", "spread",
+               "detail"]
     return pd.DataFrame(rows)[columns]
+
+
+def pooled_seeds(accuracy: pd.DataFrame) -> str:
+    """How many seeds the pool holds, naming the tasks that ran on fewer (overrides.<task>.seeds)."""
+    if accuracy.empty:
+        return ""
+    per_task = accuracy.groupby("task", sort=False)["seed"].nunique()
+    most = int(per_task.max())
+    fewer = [f"{t}: {n}" for t, n in per_task.items() if n < most]
+    return f"{most} seeds" + (f" ({', '.join(fewer)})" if fewer else "")
 
 
 def summary_markdown(table: pd.DataFrame) -> str:
@@ -193,7 +205,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
     for r in table.itertuples():
         value = "n/a" if pd.isna(r.value) else f"{r.value:.3f}"
         lines += [f"## {r.claim}: {r.status}", "", r.statement + ".", "",
-                  f"- measured (seeds pooled): **{value}**", f"- criterion: {r.criterion}",
+                  f"- measured (pooled over {r.pooled}): **{value}**", f"- criterion: {r.criterion}",
                   f"- seeds passing: {r.seeds_passing}" + (f" (per seed: {r.per_seed}; range {r.spread})"
                                                            if r.per_seed else "")]
         if r.detail:

@@ -19,3 +19,5 @@ def log_to(path: str | Path) -> None:
         level=logging.INFO, stream=stream, force=True,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Matplotlib's PDF backend subsets fonts through fontTools, which logs every glyph at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

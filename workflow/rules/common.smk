@@ -4,6 +4,7 @@
 
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve
+from attend.config import task_seeds
 from attend.config import task_settings as settings_of
 from attend.gpu import detect_gpus
 from attend.plotting import figures
@@ -89,7 +90,7 @@ def model_runs(tasks=None, archs=None, seeds=None):
         if tasks is None or t in tasks
         for a in ARCHS
         if archs is None or a in archs
-        for s in SEEDS
+        for s in task_seeds(config, t)
         if seeds is None or s in seeds
     ]
 
@@ -115,9 +116,12 @@ def table_params(wildcards):
 
 
 def figure_models(name):
-    """The configured models a figure draws, as {"task/arch": analysis.npz} of the first seed."""
+    """The configured models a figure draws, as {"task/arch": analysis.npz} of the task's
+    first seed (figures that draw one example model say which seed)."""
     return {
-        f"{t}/{a}": f"{ANALYSIS}/analysis.npz".format(task=t, arch=a, seed=SEEDS[0])
+        f"{t}/{a}": f"{ANALYSIS}/analysis.npz".format(
+            task=t, arch=a, seed=task_seeds(config, t)[0]
+        )
         for t, a in FIGURES[name].pairs(TASKS, ARCHS)
     }
 

@@ -11,6 +11,7 @@ from . import Figure, panels
 
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
+    tables=("term_shares",),
     caption="one_to_one with AED: temporal trajectories, temporal-only vs mean attention, readout alignment, term shares",
 )
 
@@ -20,4 +21,4 @@ TITLE = ("Figure 2 — one-to-one, AED (recurrent encoder-decoder with attention
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    panels.render_mechanism(FIGURE, analysis, TITLE, pdf, png)
+    panels.render_mechanism(FIGURE, analysis, tables, TITLE, pdf, png)

@@ -10,6 +10,7 @@ from . import Figure, panels
 
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "ao",
+    tables=("term_shares",),
     caption="one_to_one with AO: as figure 2, temporal components from the positional encoding",
 )
 
@@ -19,4 +20,4 @@ TITLE = ("Figure 3 — one-to-one, AO (attention only): temporal components from
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    panels.render_mechanism(FIGURE, analysis, TITLE, pdf, png)
+    panels.render_mechanism(FIGURE, analysis, tables, TITLE, pdf, png)

@@ -12,6 +12,7 @@ from .style import plt
 
 FIGURE = Figure(
     models=lambda task, arch: task.synthetic and arch.attention,
+    tables=("term_shares",),
     caption="synthetic tasks with AED and AO: mean and sample attention, overall shares of the nine score terms",
 )
 ROW_LABELS = ["mean attention Ā", "sample attention", "term shares"]
@@ -21,7 +22,7 @@ def _tokens(vocab, ids, n):
     return [str(vocab[i]) for i in np.asarray(ids)[:n]]
 
 
-def _column(axes, model: style.Model | None, first: bool) -> None:
+def _column(axes, model: style.Model | None, first: bool, seeds: style.SeedShares) -> None:
     top, mid, bottom = axes
     if model is None:
         for ax in axes:
@@ -43,15 +44,16 @@ def _column(axes, model: style.Model | None, first: bool) -> None:
         dl, el = int(a["sample_dec_len"][0]), int(a["sample_enc_len"][0])
         src = _tokens(a["src_vocab"], a["sample_enc_tokens"][0], el)
         tgt = _tokens(a["tgt_vocab"], a["sample_targets"][0], dl)
-        panels.attention_matrix(mid, a["sample_attention"][0], "test example 1", dec_len=dl, enc_len=el,
-                                src=src, tgt=tgt)
+        panels.attention_matrix(mid, a["sample_attention"][0], f"a representative test example (seed {model.seed})",
+                                dec_len=dl, enc_len=el, src=src, tgt=tgt)
         mid.set_xlabel("input word")
         mid.set_ylabel("output word (target)")
     else:
         style.placeholder(mid, "no sample attention")
-    shares = model.overall_shares()
-    if shares:
-        panels.term_shares_overall(bottom, shares, f"μ·μ share {shares.get('mu·mu', np.nan):.2f}")
+    if seeds:
+        mu_mu = f"μ·μ share {seeds.mean.get('mu·mu', np.nan):.2f}" + (f" ± {seeds.sd['mu·mu']:.2f}" if seeds.n > 1 else "")
+        panels.term_shares_overall(bottom, seeds.mean, f"{mu_mu}\n({seeds.label})",
+                                   errors=seeds.sd if seeds.n > 1 else None)
     else:
         style.placeholder(bottom, "no term shares")
     if not first:
@@ -66,7 +68,7 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     fig, axes = plt.subplots(3, len(pairs), figsize=(2.25 * len(pairs), 8.4),
                              gridspec_kw={"height_ratios": [1, 1.15, 0.8]}, squeeze=False)
     for j, (task, arch) in enumerate(pairs):
-        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0)
+        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0, seeds=style.seed_shares(tables, task, arch))
         axes[0, j].annotate(style.pair_label(task, arch), (0.5, 1.32),
                             xycoords="axes fraction", ha="center", va="bottom", fontsize=10, fontweight="bold",
                             color=style.arch_color(arch))
@@ -75,7 +77,8 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
                             va="center", fontsize=9, fontweight="bold")
     fig.suptitle("Figure 5 — synthetic tasks: diagonal (one-to-one), anti-diagonal (reverse) and content-dependent "
                  "(sort) attention, and the score terms behind it\n(attention colour scaled to each panel's maximum; "
-                 "term shares = |term| / Σ|terms| at the attended position, all test steps)", fontsize=10, y=1.0)
+                 "term shares = |term| / Σ|terms| at the attended position, all test steps, mean over seeds ± 1 sd;\n"
+                 "Ā and the sample: one seed's model)", fontsize=10, y=1.0)
     # Fixed spacing (tight_layout would lay out every token label once more).
     fig.subplots_adjust(left=0.07, right=0.99, top=0.86, bottom=0.05, wspace=0.32, hspace=0.55)
     style.save(fig, pdf, png)

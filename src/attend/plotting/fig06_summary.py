@@ -1,6 +1,7 @@
 """Figure 6 (PAPER.md §5.6, finding F4): across tasks, the better the average attention
 matrix Ā stands in for a single example's attention, the larger the share of the temporal
-(μ·μ) term in the attention scores. One point per task × architecture (AED, AO) × seed."""
+(μ·μ) term in the attention scores. A faint point per task × architecture (AED, AO) ×
+seed, and each task × architecture's seed mean with error bars of one standard deviation."""
 
 from __future__ import annotations
 
@@ -30,13 +31,20 @@ def _panel(ax, points: pd.DataFrame, metric: str) -> None:
         ax.set_title(title)
         return
     for (task, arch), g in points.groupby(["task", "arch"], sort=False):
-        ax.scatter(g["value"], g["share"], marker=style.task_marker(task), s=42,
-                   color=style.arch_color(arch), edgecolors="k", linewidths=0.5, alpha=0.85, zorder=3)
+        # Every seed's model, faint; the seed mean with error bars of one sd (where > 1 seed).
+        ax.scatter(g["value"], g["share"], marker=style.task_marker(task), s=18,
+                   color=style.arch_color(arch), edgecolors="none", alpha=0.45, zorder=2)
+        sd = (g["value"].std(), g["share"].std()) if len(g) > 1 else (None, None)
+        ax.errorbar(g["value"].mean(), g["share"].mean(), xerr=sd[0], yerr=sd[1], fmt=style.task_marker(task),
+                    ms=7, color=style.arch_color(arch), mec="k", mew=0.5, ecolor="0.3", elinewidth=0.8,
+                    capsize=2, zorder=3)
         ax.annotate(style.task_label(task), (g["value"].mean(), g["share"].mean()), fontsize=6,
                     xytext=(5, 4), textcoords="offset points", color="0.25")
     rho = spearman(points["value"], points["share"])
     n_tasks = points["task"].nunique()
-    ax.set_title(f"{title}\nSpearman ρ = {rho:.2f}  ({expect}; n = {len(points)} models, {n_tasks} tasks)")
+    n_seeds = points["seed"].nunique()
+    ax.set_title(f"{title}\nSpearman ρ = {rho:.2f}  ({expect}; n = {len(points)} models, {n_tasks} tasks, "
+                 f"{n_seeds} seed{'s' if n_seeds > 1 else ''})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("μ·μ share of |score| at the attended position")
     ax.set_ylim(0, 1.02)
@@ -65,7 +73,8 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
         _panel(ax, points[metric], metric)
     _legend(axes[1], points["argmax_agreement"] if len(points["argmax_agreement"]) else points["tv_distance"])
     fig.suptitle("Figure 6 — summary (F4): the better the mean attention Ā approximates single examples, "
-                 "the larger the temporal (μ·μ) share", fontsize=10)
+                 "the larger the temporal (μ·μ) share\n(faint: each seed; large: seed mean ± 1 sd; ρ over every "
+                 "seed's model)", fontsize=10)
     fig.tight_layout()
     style.save(fig, pdf, png)
 

@@ -17,6 +17,7 @@ from .style import plt
 
 FIGURE = Figure(
     models=lambda task, arch: not task.synthetic and arch.attention,   # eSCAN and translation
+    tables=("term_shares",),
     caption="eSCAN and translation with AED and AO: attention, term shares, word variance, readout alignment",
 )
 N_WORDS = 15          # most frequent words shown in the word-variance and readout panels
@@ -35,22 +36,23 @@ def _sample(ax, model: style.Model) -> None:
     src = [str(a["src_vocab"][w]) for w in a["sample_enc_tokens"][0, :el]]
     tgt = [str(a["tgt_vocab"][w]) for w in a["sample_targets"][0, :dl]]
     panels.attention_matrix(ax, a["sample_attention"][0], dec_len=dl, enc_len=el, src=src, tgt=tgt,
-                            title=r"attention $\alpha_{ts}$ of test sequence 1" + f"\n({el} input, {dl} output tokens)")
+                            title=r"attention $\alpha_{ts}$, test sequence " + f"{int(a.get('sample_index', [0])[0]) + 1} "
+                                  f"(seed {model.seed})\n({el} input, {dl} output tokens; a right one of median length)")
     ax.set_xlabel("input word (encoder position s)")
     ax.set_ylabel("output word (decoder step t)")
     ax.tick_params(axis="both", length=1.5, pad=1)
 
 
-def _shares(ax, model: style.Model) -> None:
-    shares = model.overall_shares()
-    if not shares:
+def _shares(ax, seeds: style.SeedShares) -> None:
+    if not seeds:
         style.placeholder(ax, "no term shares")
         ax.set_title("overall term shares")
         return
-    temporal = shares.get("mu·mu", np.nan)
-    no_mu = sum(v for k, v in shares.items() if "mu" not in k)
-    panels.term_shares_overall(ax, shares, "shares of the nine score terms (dec·enc)\n"
-                               + f"μ·μ = {temporal:.2f};  terms without μ = {no_mu:.2f}")
+    temporal = seeds.mean.get("mu·mu", np.nan)
+    no_mu = sum(v for k, v in seeds.mean.items() if "mu" not in k)
+    panels.term_shares_overall(ax, seeds.mean, f"shares of the nine score terms (dec·enc), {seeds.label}\n"
+                               + f"μ·μ = {temporal:.2f};  terms without μ = {no_mu:.2f}",
+                               errors=seeds.sd if seeds.n > 1 else None)
 
 
 def _word_variance(ax, model: style.Model) -> None:
@@ -122,13 +124,13 @@ def _readout(ax, model: style.Model) -> None:
                      + "grey: cosine to the predicted word's column)")
 
 
-def _column(axes, model: style.Model | None, first: bool) -> None:
+def _column(axes, model: style.Model | None, first: bool, seeds: style.SeedShares) -> None:
     if model is None:
         for ax in axes:
             style.placeholder(ax, "not in this config")
         return
     _sample(axes[0], model)
-    _shares(axes[1], model)
+    _shares(axes[1], seeds)
     if not first:
         axes[1].set_yticklabels([])
     axes[1].set_xticks([0, 0.5, 1])
@@ -144,7 +146,7 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     fig, axes = plt.subplots(4, len(pairs), figsize=(3.5 * len(pairs), 15.5),
                              gridspec_kw={"height_ratios": [1.45, 0.6, 0.8, 0.95]}, squeeze=False)
     for j, (task, arch) in enumerate(pairs):
-        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0)
+        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0, seeds=style.seed_shares(tables, task, arch))
         axes[0, j].annotate(style.pair_label(task, arch), (0.5, 1.0),
                             xycoords="axes fraction", xytext=(0, 32), textcoords="offset points", ha="center",
                             va="bottom", fontsize=11, fontweight="bold",

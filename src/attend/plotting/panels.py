@@ -24,15 +24,22 @@ def attention_matrix(ax, matrix: np.ndarray, title: str = "", dec_len: int | Non
     ax.set_title(title)
 
 
-def term_shares_by_step(ax, shares: np.ndarray, names, title: str = "", step_count=None) -> None:
-    """Stacked shares of the nine terms at the attended position per decoder step."""
+def term_shares_by_step(ax, shares: np.ndarray, names, title: str = "", step_count=None,
+                        mu_mu_sd: np.ndarray | None = None) -> None:
+    """Stacked shares of the nine terms at the attended position per decoder step (with an
+    error bar of one standard deviation over seeds on the μ·μ share, when given)."""
     steps = np.arange(len(shares))
     if step_count is not None:
-        steps, shares = steps[step_count > 0], shares[step_count > 0]
+        keep = step_count[: len(shares)] > 0
+        steps, shares = steps[keep], shares[keep]
+        mu_mu_sd = None if mu_mu_sd is None else mu_mu_sd[keep]
     bottom = np.zeros(len(steps))
     for i, name in enumerate(names):
         name = str(name)
         ax.bar(steps, shares[:, i], bottom=bottom, color=TERM_COLORS[name], label=TERM_LABELS[name], width=0.9)
+        if name == "mu·mu" and mu_mu_sd is not None:
+            ax.errorbar(steps, bottom + shares[:, i], yerr=mu_mu_sd, fmt="none", ecolor="0.15", elinewidth=0.8,
+                        capsize=1.5)
         bottom += shares[:, i]
     ax.set_xlabel("decoder step t")
     ax.set_ylabel("share of |score| at attended s")
@@ -40,11 +47,14 @@ def term_shares_by_step(ax, shares: np.ndarray, names, title: str = "", step_cou
     ax.set_title(title)
 
 
-def term_shares_overall(ax, shares: dict[str, float], title: str = "") -> None:
-    """Horizontal bars: the overall share of each term."""
+def term_shares_overall(ax, shares: dict[str, float], title: str = "", errors: dict[str, float] | None = None) -> None:
+    """Horizontal bars: the overall share of each term (with error bars, when given: one
+    standard deviation over seeds)."""
     names = list(TERM_COLORS)
     values = [shares.get(n, np.nan) for n in names]
-    ax.barh(range(len(names)), values, color=[TERM_COLORS[n] for n in names])
+    xerr = [errors.get(n, 0.0) for n in names] if errors else None
+    ax.barh(range(len(names)), values, color=[TERM_COLORS[n] for n in names], xerr=xerr,
+            error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "0.2"})
     ax.set_yticks(range(len(names)), [TERM_LABELS[n] for n in names])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -207,13 +217,15 @@ def _dictionary_summary(model) -> str:
             + r"$\cos(V\chi^E(w), W_c[:, \mathrm{target}])$" + f" = {float(cosine.mean()):.2f}")
 
 
-def one_task_mechanism(fig, model, missing: str = "model not in this config") -> None:
+def one_task_mechanism(fig, model, missing: str = "model not in this config", seeds=None) -> None:
     """Figures 2 and 3: one model's mechanism on one task, lettered panels
     (a) encoder and decoder temporal trajectories μ_t (PCA),
     (b) temporal-only attention softmax(μ·μ) beside the mean attention Ā,
     (c) V(χ^E + Δ^E) clustered by word along the readout directions,
-    (d) the nine score terms' shares at the attended position, per decoder step.
-    ``model`` None draws every panel as a placeholder saying ``missing``."""
+    (d) the nine score terms' shares at the attended position, per decoder step: the seed
+        means of ``seeds`` (style.SeedShares) when given, else the drawn model's.
+    Panels (a)-(c) draw one model (its seed is in the title). ``model`` None draws every
+    panel as a placeholder saying ``missing``."""
     top_grid = fig.add_gridspec(1, 4, left=0.05, right=0.97, top=0.86, bottom=0.56, wspace=0.55)
     bottom_grid = fig.add_gridspec(1, 2, left=0.05, right=0.88, top=0.42, bottom=0.06, wspace=0.42)
     top = [fig.add_subplot(top_grid[0, k]) for k in range(4)]
@@ -267,6 +279,13 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config") ->
     if "term_share_by_step" not in a:
         placeholder(d_ax, "no attention in this architecture")
         d_ax.set_title(titles[5])
+    elif seeds and len(seeds.by_step_mean):  # the seed means, with the spread of μ·μ
+        names = [n for n in TERM_COLORS if n in seeds.by_step_mean.columns]
+        means, sds = seeds.by_step_mean[names], seeds.by_step_sd[names]
+        term_shares_by_step(d_ax, means.to_numpy(), names, mu_mu_sd=sds["mu·mu"].to_numpy() if seeds.n > 1 else None)
+        d_ax.set_xticks(range(len(means)), means.index)
+        d_ax.set_title(f"{titles[5]}\n{seeds.label}; overall μ·μ share {seeds.mean.get('mu·mu', np.nan):.2f}"
+                       + (f" ± {seeds.sd.get('mu·mu', 0):.2f}" if seeds.n > 1 else ""))
     else:
         names = [str(n) for n in a["term_names"]]
         term_shares_by_step(d_ax, a["term_share_by_step"], names, step_count=a["dec_step_count"])
@@ -277,11 +296,15 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config") ->
                     title="decoder·encoder", title_fontsize=6)
 
 
-def render_mechanism(figure, analysis: dict[str, str], title: str, pdf: str, png: str) -> None:
-    """Figures 2 and 3: :func:`one_task_mechanism` of the one model ``figure`` selects."""
+def render_mechanism(figure, analysis: dict[str, str], tables: dict[str, str], title: str, pdf: str,
+                     png: str) -> None:
+    """Figures 2 and 3: :func:`one_task_mechanism` of the one model ``figure`` selects,
+    its share bars over every seed."""
     [(task, arch)] = figure.pairs()
     model = style.load_models(analysis, [(task, arch)]).get(style.key(task, arch))
     fig = style.plt.figure(figsize=(15, 8.2))
-    one_task_mechanism(fig, model, missing=f"{style.pair_label(task, arch, ' / ')} not in this config")
-    fig.suptitle(title, fontsize=10)
+    one_task_mechanism(fig, model, missing=f"{style.pair_label(task, arch, ' / ')} not in this config",
+                       seeds=style.seed_shares(tables, task, arch))
+    drawn = f" — panels a–c: seed {model.seed}" if model is not None and model.seed is not None else ""
+    fig.suptitle(title + drawn, fontsize=10)
     style.save(fig, pdf, png)

@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 
 from .. import tasks  # noqa: E402
 from ..analysis.measure import load_analysis  # noqa: E402
+from ..probe import identity  # noqa: E402
 from ..architectures import ARCHITECTURES  # noqa: E402
 from ..tables import read_table  # noqa: E402
 
@@ -117,8 +118,49 @@ class Model:
         return self.arrays[key]
 
     @property
+    def seed(self):
+        """The seed of the one model drawn (figures of one example model say which)."""
+        return identity(self.arrays).get("seed")
+
+    @property
     def title(self) -> str:
         return pair_label(self.task, self.arch)
+
+
+class SeedShares:
+    """The nine terms' shares of one task × architecture over its seeds, from the
+    aggregated ``term_shares`` table: ``mean``/``sd`` by term overall (all decoder steps),
+    ``by_step_mean``/``by_step_sd`` (steps × terms), and ``n`` seeds. The figures' share
+    bars are these means, with error bars of one standard deviation over seeds."""
+
+    def __init__(self, table: pd.DataFrame, task: str, arch: str):
+        rows = table[(table["task"] == task) & (table["arch"] == arch)] if len(table) else table
+        if "head" in rows:  # a multi-head model's own rows: its heads' mean (head -1)
+            rows = rows[rows["head"] == -1]
+        self.n = int(rows["seed"].nunique()) if len(rows) else 0
+        overall = rows[rows["step"] == -1] if len(rows) else rows
+        stats = overall.groupby("term")["share"].agg(["mean", "std"]) if len(rows) else pd.DataFrame()
+        self.mean = {str(t): float(v) for t, v in stats.get("mean", pd.Series(dtype=float)).items()}
+        self.sd = {str(t): (0.0 if pd.isna(v) else float(v)) for t, v in stats.get("std", pd.Series(dtype=float)).items()}
+        steps = rows[rows["step"] >= 0] if len(rows) else rows
+        if len(steps):
+            by = steps.groupby(["step", "term"])["share"].agg(["mean", "std"]).fillna(0.0)
+            self.by_step_mean = by["mean"].unstack("term")
+            self.by_step_sd = by["std"].unstack("term")
+        else:
+            self.by_step_mean = self.by_step_sd = pd.DataFrame()
+
+    def __bool__(self) -> bool:
+        return bool(self.mean)
+
+    @property
+    def label(self) -> str:
+        return f"mean of {self.n} seed{'s' if self.n != 1 else ''}" + (" ± 1 sd" if self.n > 1 else "")
+
+
+def seed_shares(tables: dict, task: str, arch: str) -> SeedShares:
+    """:class:`SeedShares` from a figure's ``tables`` (empty when it has no term_shares)."""
+    return SeedShares(table_or_empty(tables.get("term_shares")), task, arch)
 
 
 def pct(x: float) -> str:
