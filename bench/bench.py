@@ -5,6 +5,7 @@
                                                     #   shares of a finished full run
     .venv/bin/python bench/bench.py --only analysis # one measurement
     .venv/bin/python bench/bench.py --only identical  # two smoke runs from nothing: same bytes?
+    .venv/bin/python bench/bench.py --only models --run ../fresh  # core-seconds per trained model
 
 Ratios come from one run on one machine, so machine noise cancels out of them. Nothing here
 belongs in the unit tests.
@@ -21,6 +22,9 @@ belongs in the unit tests.
    run) its split into training, analysis, figures and Snakemake overhead, read from the
    rules' benchmark files.
 4. Regeneration of one figure after a run.
+5. ``--only models``: core-seconds per trained model by (task, architecture) of a finished
+   run, beside the last measured run's (``bench/model_seconds.json``), and its wall time
+   per seed.
 """
 
 from __future__ import annotations
@@ -259,6 +263,57 @@ def workflow_times(cores: int) -> None:
 
 
 FIGURE = "fig02_one_to_one_aed"
+MODEL_SECONDS = REPO / "bench" / "model_seconds.json"  # the committed figures of the last measured run
+
+
+def model_seconds(run: Path) -> "pd.DataFrame":
+    """Core-seconds (the benchmark's cpu_time: user + system) and wall seconds of every
+    training job of a finished run, with its steps and why it stopped (metrics.json)."""
+    import json
+
+    import pandas as pd
+
+    rows = []
+    for tsv in sorted(glob.glob(str(run / "benchmarks" / "train" / "*" / "*" / "seed*.tsv"))):
+        task, arch, seed = Path(tsv).parts[-3], Path(tsv).parts[-2], Path(tsv).stem
+        bench = pd.read_csv(tsv, sep="\t").iloc[-1]
+        metrics_path = run / "results" / "models" / task / arch / seed / "metrics.json"
+        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        rows.append({"task": task, "arch": arch, "seed": seed, "core_s": float(bench["cpu_time"]),
+                     "wall_s": float(bench["s"]), "steps": metrics.get("steps"),
+                     "stop": metrics.get("stop_reason", "target" if metrics.get("reached_target") else "budget")})
+    return pd.DataFrame(rows)
+
+
+def model_report(run: Path, save: bool) -> None:
+    """Core-seconds per trained model by (task, architecture), mean over seeds, beside the
+    committed figures of the last measured run (bench/model_seconds.json); the full run's
+    wall time per seed. ``save`` writes this run's figures as the new reference."""
+    import json
+
+    df = model_seconds(run)
+    if df.empty:
+        sys.exit(f"{run}: no benchmarks/train/*/*/seed*.tsv; point --run at a finished run")
+    by = df.groupby(["task", "arch"], sort=False).agg(core_s=("core_s", "mean"), wall_s=("wall_s", "mean"),
+                                                      steps=("steps", "mean"), n=("seed", "count"),
+                                                      stops=("stop", lambda x: ",".join(sorted(set(x)))))
+    before = json.loads(MODEL_SECONDS.read_text()) if MODEL_SECONDS.exists() else {}
+    print(f"{'task/arch':<22} {'seeds':>5} {'core-s':>8} {'wall-s':>8} {'steps':>7}  {'stopped by':<16} previous core-s")
+    for (task, arch), r in by.iterrows():
+        prev = before.get("models", {}).get(f"{task}/{arch}")
+        ratio = f"{prev:8.0f}  ratio {prev / r.core_s:5.2f}" if prev else "       -"
+        print(f"{task + '/' + arch:<22} {r.n:>5} {r.core_s:>8.0f} {r.wall_s:>8.0f} {r.steps:>7.0f}  {r.stops:<16} {ratio}")
+    total = df["core_s"].sum()
+    wall = last_full_run_wall(run)
+    seeds = df["seed"].nunique()
+    print(f"training: {len(df)} models, {total:.0f} core-s in all")
+    if wall:
+        print(f"full run: {wall / 60:.1f} min wall, {seeds} seeds: {wall / 60 / seeds:.1f} min per seed")
+    if save:
+        MODEL_SECONDS.write_text(json.dumps({"run": str(run), "wall_s": wall, "seeds": seeds,
+                                             "models": {f"{t}/{a}": round(r.core_s, 1) for (t, a), r in by.iterrows()}},
+                                            indent=1) + "\n")
+        print(f"wrote {MODEL_SECONDS}")
 
 
 def regenerate_figure(cwd: Path, *args, env=None) -> float:
@@ -296,7 +351,9 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--rounds", type=int, default=4, help="timed epochs per fit (after one untimed)")
     parser.add_argument("--steps-per-execution", type=int, help="override execution.steps_per_execution")
-    parser.add_argument("--only", choices=["training", "analysis", "identical"], help="run one measurement")
+    parser.add_argument("--only", choices=["training", "analysis", "identical", "models"], help="run one measurement")
+    parser.add_argument("--run", type=Path, default=REPO, help="--only models: the folder of a finished run")
+    parser.add_argument("--save", action="store_true", help="--only models: make this run the new reference")
     parser.add_argument("--workflow", action="store_true", help="also time the smoke workflow")
     args = parser.parse_args()
     print(f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}"
@@ -316,6 +373,9 @@ def main():
 
     if args.workflow:
         workflow_times(cores=min(2, os.cpu_count()))
+
+    if args.only == "models":
+        model_report(args.run, args.save)
 
     if args.only == "identical" and not identical_runs(cores=min(2, os.cpu_count())):
         sys.exit(1)

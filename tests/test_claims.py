@@ -64,7 +64,7 @@ def test_f4_points_are_what_the_claim_and_figure_6_use():
 
 
 def test_a_task_on_fewer_seeds_is_named_in_the_pool():
-    """Translation on seed 0 only (overrides.translation.seeds): every claim says so, and F4
+    """Translation on seed 0 only (overrides.translation.n_seeds): every claim says so, and F4
     is still checked on seeds 1 and 2 from the tasks they have."""
     acc, approx, shares, words = tables()
     drop = lambda df: df[~((df["task"] == "translation") & (df["seed"] > 0))]  # noqa: E731

@@ -27,6 +27,11 @@ def test_shipped_configs_are_valid():
     # smoke.yaml is merged over config.yaml, as Snakemake does with --configfile
     smoke, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("smoke.yaml")))
     assert smoke["train"]["max_steps"] == 150 and smoke["model"]["units"] == 16
+    era, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("escan_paper_era.yaml")))
+    assert era["data"]["escan"]["min_out"] == 20 and era["data"]["escan"]["exclude_phrases"] == []
+    paper, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("paper.yaml")))
+    assert len(paper["seeds"]) == 10 and cfg.task_seeds(paper, "translation") == paper["seeds"]
+    assert cfg.task_seeds(default, "translation") == [0] and cfg.task_seeds(default, "sort") == [0, 1, 2]
 
 
 def test_every_schema_key_has_a_description():
@@ -164,3 +169,17 @@ def test_task_modules_must_import():
     with pytest.raises(cfg.ConfigError, match="task module 'no_such_module'"):
         cfg.resolve({"task_modules": ["no_such_module"]})
     assert set(REGISTRY) >= {"one_to_one", "reverse", "sort", "escan", "translation"}
+
+
+def test_a_task_can_run_on_the_first_seeds_only():
+    """overrides.<task>.n_seeds: translation on the first seed of whatever `seeds` holds."""
+    resolved, _ = cfg.resolve({"seeds": [5, 7, 9], "overrides": {"translation": {"n_seeds": 1}, "sort": {"n_seeds": 2}}})
+    assert cfg.task_seeds(resolved, "translation") == [5]
+    assert cfg.task_seeds(resolved, "sort") == [5, 7]
+    assert cfg.task_seeds(resolved, "reverse") == [5, 7, 9]
+    # More than there are, or null: every seed; and n_seeds is not a training setting.
+    resolved, _ = cfg.resolve({"seeds": [0, 1], "overrides": {"translation": {"n_seeds": 5}, "sort": {"n_seeds": None}}})
+    assert cfg.task_seeds(resolved, "translation") == cfg.task_seeds(resolved, "sort") == [0, 1]
+    assert "n_seeds" not in cfg.task_settings(resolved, "translation")[1]
+    with pytest.raises(cfg.ConfigError, match="n_seeds: 0 is less than the minimum of 1"):
+        cfg.resolve({"overrides": {"translation": {"n_seeds": 0}}})

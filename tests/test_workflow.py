@@ -54,12 +54,16 @@ def test_seeds_given_on_the_command_line(workflow):
     assert result.returncode == 0, out[-3000:]
     assert "seeds.0: read the string '0' as the integer 0" in out
     jobs = workflow.planned("--config", "seeds=[0,1,2]")
-    assert jobs["train"] == 5 * 3 * 3 and jobs["dataset"] == 5 * 3
+    # Four tasks on three seeds; translation on the one config.yaml gives it (overrides.translation.n_seeds).
+    assert jobs["train"] == 4 * 3 * 3 + 3 and jobs["dataset"] == 4 * 3 + 1
 
 
 def test_one_figure_plans_only_its_ancestors(workflow):
+    """Figure 3 draws one_to_one with AO, its share bars over the three default seeds:
+    those three runs and nothing of the other tasks or architectures."""
     jobs = workflow.planned("--", "figures/fig03_one_to_one_ao.pdf")
-    assert jobs == {"dataset": 1, "train": 1, "probe": 1, "measure": 1, "fig03_one_to_one_ao": 1}
+    assert jobs == {"dataset": 3, "train": 3, "probe": 3, "measure": 3, "fig03_one_to_one_ao": 1}
+    assert workflow.planned("--config", "seeds=[4]", "--", "figures/fig03_one_to_one_ao.pdf")["train"] == 1
 
 
 def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):

@@ -188,7 +188,7 @@ def claims(accuracy: pd.DataFrame, approx: pd.DataFrame, shares: pd.DataFrame, d
 
 
 def pooled_seeds(accuracy: pd.DataFrame) -> str:
-    """How many seeds the pool holds, naming the tasks that ran on fewer (overrides.<task>.seeds)."""
+    """How many seeds the pool holds, naming the tasks that ran on fewer (overrides.<task>.n_seeds)."""
     if accuracy.empty:
         return ""
     per_task = accuracy.groupby("task", sort=False)["seed"].nunique()

@@ -127,7 +127,25 @@ def figure_models(name):
 
 
 def figure_tables(name):
-    return {table: f"results/tables/{table}.csv" for table in FIGURES[name].tables}
+    """The aggregated tables a figure reads, and its per-seed tables: for those, every
+    seed's CSV of the figure's own models, by "task/arch/seed"."""
+    tables = {table: f"results/tables/{table}.csv" for table in FIGURES[name].tables}
+    pairs = FIGURES[name].pairs(TASKS, ARCHS)
+    for table in FIGURES[name].seed_tables:
+        tables[table] = {
+            f"{t}/{a}/{s}": f"{ANALYSIS}/{table}.csv".format(task=t, arch=a, seed=s)
+            for t, a in pairs
+            for s in task_seeds(config, t)
+        }
+    return tables
+
+
+def figure_table_files(name):
+    """Every file of :func:`figure_tables`, as the figure rule's input."""
+    files = []
+    for value in figure_tables(name).values():
+        files += list(value.values()) if isinstance(value, dict) else [value]
+    return files
 
 
 def figure_settings(name):

@@ -11,7 +11,7 @@ for figure in FIGURES:
             figure
         input:
             analysis=list(figure_models(figure).values()),
-            tables=list(figure_tables(figure).values()),
+            tables=figure_table_files(figure),
         output:
             pdf=f"figures/{figure}.pdf",
             png=report(

@@ -5,7 +5,9 @@ what it draws in a module-level ``FIGURE`` and drawing it with
 * ``analysis`` maps "task/arch" to that model's ``analysis.npz`` (its per-model CSVs lie
   beside it), for the (task, architecture) pairs ``FIGURE.models`` selects that the config
   runs;
-* ``tables`` maps each name in ``FIGURE.tables`` to its aggregated CSV;
+* ``tables`` maps each name in ``FIGURE.tables`` to its aggregated CSV, and each name in
+  ``FIGURE.seed_tables`` to {"task/arch/seed": that model's CSV} for every seed of the
+  figure's models (``style.table_or_empty`` reads either as one table);
 * ``settings`` maps each config key path in ``FIGURE.settings`` to its value.
 
 The workflow makes one rule per module found here (:func:`figures`), so a new figure is
@@ -32,6 +34,9 @@ class Figure:
     # Which models' analyses the figure draws: a predicate on (task, architecture).
     models: Callable[[tasks.Task, architectures.Architecture], bool] = _none
     tables: tuple[str, ...] = ()  # aggregated tables it reads
+    # Per-model tables it reads for every seed of its own models (not the whole grid, so a
+    # figure of one task × architecture still needs only that pair's runs).
+    seed_tables: tuple[str, ...] = ()
     settings: tuple[str, ...] = ()  # config key paths it shows, e.g. "model.units"
     caption: str = ""  # one line for listings; the report caption is a file
 

@@ -11,7 +11,7 @@ from . import Figure, panels
 
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
-    tables=("term_shares",),
+    seed_tables=("term_shares",),
     caption="one_to_one with AED: temporal trajectories, temporal-only vs mean attention, readout alignment, term shares",
 )
 

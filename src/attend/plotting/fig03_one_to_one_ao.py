@@ -10,7 +10,7 @@ from . import Figure, panels
 
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "ao",
-    tables=("term_shares",),
+    seed_tables=("term_shares",),
     caption="one_to_one with AO: as figure 2, temporal components from the positional encoding",
 )
 

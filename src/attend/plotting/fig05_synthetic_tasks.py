@@ -12,7 +12,7 @@ from .style import plt
 
 FIGURE = Figure(
     models=lambda task, arch: task.synthetic and arch.attention,
-    tables=("term_shares",),
+    seed_tables=("term_shares",),
     caption="synthetic tasks with AED and AO: mean and sample attention, overall shares of the nine score terms",
 )
 ROW_LABELS = ["mean attention Ā", "sample attention", "term shares"]

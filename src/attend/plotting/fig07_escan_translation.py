@@ -17,7 +17,7 @@ from .style import plt
 
 FIGURE = Figure(
     models=lambda task, arch: not task.synthetic and arch.attention,   # eSCAN and translation
-    tables=("term_shares",),
+    seed_tables=("term_shares",),
     caption="eSCAN and translation with AED and AO: attention, term shares, word variance, readout alignment",
 )
 N_WORDS = 15          # most frequent words shown in the word-variance and readout panels

@@ -1,6 +1,7 @@
 """Figure 10 (PAPER.md §5.10): training of every task × architecture. Validation
 sequence (and token) accuracy and training loss against optimiser step, one panel per
-task with a line per architecture and seed; final greedy (free-running) test accuracy."""
+task with a line per architecture and seed (training and validation loss, which the plateau
+stop reads); final greedy (free-running) test accuracy, and translation's BLEU and chrF."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .style import plt
 
 FIGURE = Figure(
     tables=("training_log", "accuracy"),
-    caption="training: validation accuracy and loss against step per task, final test accuracy",
+    caption="training: validation accuracy and loss against step per task, final test accuracy and BLEU",
 )
 
 
@@ -33,6 +34,8 @@ def _curves(ax_acc, ax_loss, log: pd.DataFrame, task: str) -> None:
             if "val_token_acc" in g:
                 ax_acc.plot(g["step"], g["val_token_acc"], "--", color=c, lw=0.8, alpha=0.7)
             ax_loss.plot(g["step"], g["loss"], "-", color=c, lw=1.2)
+            if "val_loss" in g:  # the curve the plateau stop reads
+                ax_loss.plot(g["step"], g["val_loss"], ":", color=c, lw=1.2)
     ax_acc.set_ylim(-0.02, 1.02)
     ax_acc.set_title(name)
     ax_acc.set_xlabel("training step")
@@ -67,9 +70,40 @@ def _bars(ax, acc: pd.DataFrame, column: str, label: str) -> None:
     ax.set_xticks(x, [style.task_label(t) for t in tasks])
     ax.set_ylim(0, 1.15)
     ax.set_ylabel(label)
-    ax.set_title(f"final test {label} (greedy, free-running decoding)")
+    ax.set_title(f"final test {label}\n(greedy, free-running decoding)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=style.arch_color(a), label=style.arch_label(a)) for a in archs]
     ax.legend(handles=handles, frameon=False, ncols=len(archs), loc="upper left")
+
+
+# Project tokens (tokenize="none"), sacreBLEU's 13a on detokenised text, chrF (README, "Translation").
+BLEU_COLUMNS = {"test_bleu": "BLEU", "test_bleu_detok": "BLEU\n13a detok.", "test_chrf": "chrF"}
+
+
+def _translation_scores(ax, acc: pd.DataFrame) -> None:
+    """Test BLEU and chrF of the tasks that have them (translation), per architecture:
+    the seed mean, each seed a dot."""
+    have = [c for c in BLEU_COLUMNS if c in acc]
+    rows = acc.dropna(subset=have[:1]) if have else acc.iloc[:0]
+    if rows.empty:
+        style.placeholder(ax, "no BLEU (no translation in this config)")
+        ax.set_title("translation: test BLEU and chrF")
+        return
+    archs = style.ordered(rows["arch"], style.arch_names())
+    width = 0.8 / len(archs)
+    x = np.arange(len(have))
+    for i, arch in enumerate(archs):
+        g = rows[rows["arch"] == arch]
+        xs = x + (i - (len(archs) - 1) / 2) * width
+        means = [g[c].astype(float).mean() for c in have]
+        ax.bar(xs, means, width * 0.92, color=style.arch_color(arch), label=style.arch_label(arch))
+        for xi, c, m in zip(xs, have, means):
+            ax.scatter(np.full(len(g), xi), g[c].astype(float), s=6, color="k", zorder=3)
+            ax.text(xi, m + 0.8, f"{m:.1f}", ha="center", va="bottom", fontsize=6, rotation=90)
+    ax.set_xticks(x, [BLEU_COLUMNS[c] for c in have], fontsize=7)
+    ax.set_ylim(0, 100)
+    n_seeds = rows["seed"].nunique()
+    ax.set_title(f"translation: test BLEU, chrF\n(greedy, whole test split, {n_seeds} seed{'s' if n_seeds > 1 else ''})")
+    ax.legend(frameon=False, ncols=len(archs), loc="upper left", fontsize=7)
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
@@ -79,21 +113,23 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     tasks = style.ordered(set(log["task"]) | (set(acc["task"]) if "task" in acc else set()),
                           style.task_names()) or style.task_names()[:1]
     n = len(tasks)
-    fig = plt.figure(figsize=(max(2.7 * n, 8), 9.2))
+    fig = plt.figure(figsize=(max(2.9 * n, 9), 9.4))
     top = fig.add_gridspec(2, n, top=0.9, bottom=0.4, hspace=0.4, wspace=0.3)
-    bottom = fig.add_gridspec(1, 2, top=0.31, bottom=0.05, wspace=0.18)
+    bottom = fig.add_gridspec(1, 3, top=0.31, bottom=0.05, wspace=0.22, width_ratios=[1, 1, 0.7])
     for j, task in enumerate(tasks):
         ax_acc, ax_loss = fig.add_subplot(top[0, j]), fig.add_subplot(top[1, j])
         _curves(ax_acc, ax_loss, log, task)
         if j == 0:
             ax_acc.set_ylabel("validation accuracy")
-            ax_loss.set_ylabel("training loss (masked cross-entropy)")
+            ax_loss.set_ylabel("loss (masked cross-entropy)\ntraining —, validation ···")
     _bars(fig.add_subplot(bottom[0, 0]), acc, "test_seq_acc", "sequence accuracy")
     _bars(fig.add_subplot(bottom[0, 1]), acc, "test_token_acc", "token accuracy")
+    _translation_scores(fig.add_subplot(bottom[0, 2]), acc)
     archs = style.ordered(log["arch"], style.arch_names()) or style.arch_names()
     handles = [Line2D([], [], color=style.arch_color(a), label=style.arch_label(a)) for a in archs]
     handles += [Line2D([], [], color="0.3", ls="-", label="val. sequence accuracy (= greedy exact match)"),
-                Line2D([], [], color="0.3", ls="--", lw=0.8, label="val. token accuracy (teacher-forced)")]
+                Line2D([], [], color="0.3", ls="--", lw=0.8, label="val. token accuracy (teacher-forced)"),
+                Line2D([], [], color="0.3", ls=":", label="val. loss (the plateau stop reads it)")]
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.955), ncols=len(handles), frameon=False)
     fig.suptitle("Figure 10 — training: validation curves (one line per seed) and final test accuracy, "
                  "every task × architecture", fontsize=10, y=0.995)

@@ -167,8 +167,18 @@ def pct(x: float) -> str:
     return f"{x:.0%}" if np.isfinite(x) else "n/a"
 
 
-def table_or_empty(path: str | Path | None) -> pd.DataFrame:
-    """A table, or an empty frame when there is none (not given, missing, no rows)."""
+def table_or_empty(path: str | Path | dict | None) -> pd.DataFrame:
+    """A table, or an empty frame when there is none (not given, missing, no rows).
+    ``path`` is an aggregated CSV, or {"task/arch/seed": per-model CSV} (a figure's
+    ``seed_tables``), stacked with task, arch and seed columns."""
+    if isinstance(path, dict):
+        frames = []
+        for run, one in path.items():
+            task, arch, seed = run.split("/")
+            df = table_or_empty(one)
+            if len(df):
+                frames.append(df.assign(task=task, arch=arch, seed=int(seed)))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if not path:
         return pd.DataFrame()
     try:
