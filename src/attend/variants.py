@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .claims import f4_points
+from .claims import f4_points, whole_model
 
 # The comparison tables, declared once (the workflow plans them with two variants or more).
 COMPARISON_TABLES = ("variant_claims", "variant_shares")
@@ -31,11 +31,6 @@ def variant_claims(claims: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[CLAIM_COLUMNS]
 
 
-def _whole_model(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows of each model as a whole (a multi-head model's heads averaged: head -1)."""
-    return df[df["head"] == -1] if "head" in df.columns else df
-
-
 def variant_shares(term_shares: dict[str, pd.DataFrame], approximation: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per variant × task × attention architecture: the seed mean, standard
     deviation and count of the overall μ·μ share and of the argmax agreement of single
@@ -46,7 +41,7 @@ def variant_shares(term_shares: dict[str, pd.DataFrame], approximation: dict[str
         approx = approximation[name]
         if shares.empty or approx.empty:
             continue
-        points = f4_points(_whole_model(approx), _whole_model(shares), "argmax_agreement")
+        points = f4_points(whole_model(approx), whole_model(shares), "argmax_agreement")
         for (task, arch), g in points.groupby(["task", "arch"], sort=False):
             rows.append({"variant": name, "task": task, "arch": arch, "n": int(g["seed"].nunique()),
                          "mu_mu_share_mean": g["share"].mean(), "mu_mu_share_sd": g["share"].std(),
