@@ -370,12 +370,46 @@ def test_per_head_terms_match_single_head_terms_on_random_states(make_probe):
 
 
 def test_multihead_probe_runs_through_the_single_head_measurements():
-    """Readers written for one head see the pooled model (the heads' summed score, the
-    head-averaged attention) and run unchanged."""
+    """Readers of the model as a whole (head -1) see the uniform mean over heads: the
+    temporal head's μ·μ share 1 and the input head's 0 make 0.5; the arrays are those of
+    the head-averaged attention."""
     from two_heads import two_head_probe
 
     p, _ = two_head_probe()
     tables, arrays = measure(p, {}, n_samples=2)
-    overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
-    assert overall.sum() == pytest.approx(1, abs=1e-5)
+    shares = tables["term_shares"]
+    assert list(shares.columns) == TABLE_COLUMNS["term_shares"] and sorted(shares["head"].unique()) == [-1, 0, 1]
+    overall = shares.query("step == -1").set_index(["head", "term"])["share"]
+    assert overall.loc[-1].sum() == pytest.approx(1, abs=1e-5)
+    assert overall.loc[(0, "mu·mu")] == pytest.approx(1, abs=1e-5)
+    assert overall.loc[(1, "chi·chi")] == pytest.approx(1, abs=1e-5)
+    assert overall.loc[(-1, "mu·mu")] == pytest.approx(0.5, abs=1e-5)
+    assert overall.loc[(-1, "chi·chi")] == pytest.approx(0.5, abs=1e-5)
+    by_step = shares.query("step >= 0").set_index(["head", "step", "term"])["share"]
+    np.testing.assert_allclose(by_step.loc[-1].to_numpy(), (by_step.loc[0] + by_step.loc[1]).to_numpy() / 2, atol=1e-6)
+    np.testing.assert_allclose(arrays["term_share_by_step"][:, att.TERMS.index("mu·mu")], 0.5, atol=1e-5)
+    approx = tables["approximation"].set_index(["head", "metric"])["value"]
+    assert sorted(tables["approximation"]["head"].unique()) == [-1, 0, 1]
+    for metric in approx.loc[-1].index:
+        assert approx.loc[(-1, metric)] == pytest.approx((approx.loc[(0, metric)] + approx.loc[(1, metric)]) / 2)
+    assert approx.loc[(0, "temporal_example_agreement")] == 1.0      # the temporal head: μ·μ alone
+    assert {"max_attention", "near_diagonal"} <= set(approx.loc[0].index)
     assert arrays["mean_attention"].shape == (5, 5)
+
+
+def test_a_single_head_model_is_its_own_whole(make_probe):
+    tables, _ = measure(make_probe(n=16, seed=2), {}, n_samples=2)
+    assert set(tables["term_shares"]["head"]) == set(tables["approximation"]["head"]) == {-1}
+
+
+def test_seed_summary_keeps_heads_apart():
+    """The head column groups the summary (it is not a value to average over): two seeds'
+    head -1 and head 0 rows give one summary row each."""
+    from attend.tables import seed_summary
+
+    df = pd.DataFrame({"task": "t", "arch": "aed", "seed": [0, 0, 1, 1], "head": [-1, 0, -1, 0],
+                       "metric": "argmax_agreement", "value": [0.5, 0.1, 0.7, 0.3]})
+    summary = seed_summary(df).set_index("head")
+    assert "head_mean" not in summary.columns and len(summary) == 2
+    assert summary.loc[-1, "value_mean"] == pytest.approx(0.6) and summary.loc[0, "value_mean"] == pytest.approx(0.2)
+    assert (summary["value_count"] == 2).all()

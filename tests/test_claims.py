@@ -72,3 +72,18 @@ def test_a_task_on_fewer_seeds_is_named_in_the_pool():
     assert (table["pooled"] == "3 seeds (translation: 1)").all()
     assert table.loc["F4", "seeds_passing"] == "3/3" and table.loc["F4", "status"] == "pass"
     assert (claims(*tables())["pooled"] == "3 seeds").all()
+
+
+def test_claims_read_a_multihead_model_as_a_whole():
+    """With a head column, the claims read the model's own rows (head -1, the heads'
+    uniform mean) and ignore its heads': here head 0 holds shares and agreements that
+    would fail F1, F4 and F5."""
+    acc, approx, shares, words = tables()
+    broken_shares = shares.assign(head=0, share=lambda d: d["share"].where(d["term"] != "mu·mu", 0.0))
+    broken_approx = approx.assign(head=0, value=0.0)
+    table = claims(acc, pd.concat([approx.assign(head=-1), broken_approx]),
+                   pd.concat([shares.assign(head=-1), broken_shares]), words).set_index("claim")
+    assert (table["status"] == "pass").all(), table[["status", "detail"]]
+    assert table.loc["F1", "value"] == pytest.approx(0.97)
+    assert len(f4_points(pd.concat([approx.assign(head=-1), broken_approx]),
+                         pd.concat([shares.assign(head=-1), broken_shares]))) == 30

@@ -183,3 +183,82 @@ def test_a_task_can_run_on_the_first_seeds_only():
     assert "n_seeds" not in cfg.task_settings(resolved, "translation")[1]
     with pytest.raises(cfg.ConfigError, match="n_seeds: 0 is less than the minimum of 1"):
         cfg.resolve({"overrides": {"translation": {"n_seeds": 0}}})
+
+
+# ---------------------------------------------------------------------------- variants
+
+
+def test_a_variants_settings_merge_in_the_documented_order():
+    """model/train, then variants.<v>.model/train, then overrides.<task>, then
+    variants.<v>.overrides.<task>: each later layer wins over the earlier ones."""
+    resolved, _ = cfg.resolve({
+        "model": {"units": 32},
+        "overrides": {"sort": {"model": {"units": 48}, "train": {"max_steps": 800}}},
+        "variants": {"wide": {"model": {"units": 64, "cell": "lstm"}, "train": {"max_steps": 400},
+                              "overrides": {"sort": {"train": {"max_steps": 1200}}}}},
+    })
+    assert cfg.variant_names(resolved) == ["base", "wide"]
+    model, train = cfg.task_settings(resolved, "one_to_one", "wide")
+    assert (model["units"], model["cell"], train["max_steps"]) == (64, "lstm", 400)  # the variant over the defaults
+    model, train = cfg.task_settings(resolved, "sort", "wide")
+    assert (model["units"], model["cell"]) == (48, "lstm")      # overrides.sort over the variant's model
+    assert train["max_steps"] == 1200                            # the variant's own sort block last
+    assert train["batch_size"] == cfg.defaults("train")["batch_size"]
+    assert cfg.task_settings(resolved, "sort") == cfg.task_settings(resolved, "sort", "base")
+    model, train = cfg.task_settings(resolved, "sort")
+    assert (model["units"], model["cell"], train["max_steps"]) == (48, "gru", 800)  # base: no variant layer
+
+
+def test_variants_default_to_the_configs_tasks_and_architectures():
+    resolved, _ = cfg.resolve({"tasks": ["one_to_one", "sort", "escan"],
+                               "variants": {"small": {"tasks": ["escan", "one_to_one"], "architectures": ["ao"]},
+                                            "all": {}}})
+    assert cfg.variant_names(resolved) == ["base", "small", "all"]
+    assert cfg.variant_tasks(resolved, "small") == ["one_to_one", "escan"]   # in the config's order
+    assert cfg.variant_architectures(resolved, "small") == ["ao"]
+    assert cfg.variant_tasks(resolved, "all") == cfg.variant_tasks(resolved, "base") == resolved["tasks"]
+    assert cfg.variant_dir("base") == "" and cfg.variant_dir("small") == "variants/small/"
+
+
+@pytest.mark.parametrize("variants, named", [
+    ({"Wide": {}}, "variants: 'Wide' does not match"),
+    ({"a/b": {}}, "variants: 'a/b' does not match"),
+    ({"base": {"model": {"units": 64}}}, "variants.base: the base variant is the config itself"),
+    ({"wide": {"modle": {"units": 64}}}, "variants.wide: Additional properties are not allowed ('modle' was unexpected)"),
+    ({"wide": {"model": {"unitz": 64}}}, "variants.wide.model: Additional properties are not allowed ('unitz'"),
+    ({"wide": {"model": {"units": 0}}}, "variants.wide.model.units: 0 is less than the minimum of 1"),
+    ({"wide": {"train": {"max_steps": 150}}}, "variants.wide.train: max_steps (150) must be a multiple of eval_every"),
+    ({"wide": {"overrides": {"bogus": {}}}}, "variants.wide.overrides: 'bogus' is not one of"),
+    ({"wide": {"overrides": {"sort": {"n_seeds": 1}}}}, "variants.wide.overrides.sort: Additional properties"),
+    ({"wide": {"overrides": {"sort": {"train": {"max_steps": 130}}}}},
+     "variants.wide.overrides.sort.train: max_steps (130) must be a multiple"),
+    ({"wide": {"tasks": ["translation"]}}, "variants.wide.tasks: ['translation'] are not among the config's tasks"),
+    ({"wide": {"architectures": ["transformer"]}}, "variants.wide.architectures.0: 'transformer' is not one of"),
+    ({"mh": {"model": {"attention": "multihead", "heads": 3}}},
+     "variants.mh.model: heads (3) must divide units (128)"),
+])
+def test_bad_variant_names_the_key(variants, named):
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.resolve({"tasks": ["one_to_one", "reverse", "sort", "escan"], "variants": variants})
+    assert named in str(err.value)
+
+
+def test_the_ablations_config():
+    """config/ablations.yaml over config.yaml: seven variants on four tasks; sort keeps its
+    step budget in every variant (overrides.sort comes after the variant's train)."""
+    resolved, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("ablations.yaml")))
+    assert cfg.variant_names(resolved) == ["base", "dot", "multihead", "lstm", "ao_gru", "units64", "units256"]
+    assert resolved["tasks"] == ["one_to_one", "reverse", "sort", "escan"]
+    settings = {v: cfg.task_settings(resolved, "sort", v) for v in cfg.variant_names(resolved)}
+    assert all(train["max_steps"] == 8000 for _, train in settings.values())
+    assert settings["multihead"][0]["attention"] == "multihead" and settings["multihead"][0]["heads"] == 2
+    assert settings["dot"][0]["attention"] == "dot" and settings["lstm"][0]["cell"] == "lstm"
+    assert settings["ao_gru"][0]["ao_ff"] == "gru"
+    assert [settings[v][0]["units"] for v in ("base", "units64", "units256")] == [128, 64, 256]
+
+
+def test_the_smoke_config_has_a_small_multihead_variant():
+    resolved, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("smoke.yaml")))
+    assert cfg.variant_names(resolved) == ["base", "multihead"]
+    model, _ = cfg.task_settings(resolved, "one_to_one", "multihead")
+    assert model["attention"] == "multihead" and model["units"] // model["heads"] == 8

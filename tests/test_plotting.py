@@ -12,12 +12,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_rgb
 
 from attend import tables as agg
 from attend import tasks
 from attend.analysis.measure import TABLE_COLUMNS, measure, save_measurements
 from attend.architectures import ARCHITECTURES
+from attend.claims import claims
 from attend.plotting import figures, style
+from attend.plotting.fig11_variants import STATUS_COLORS
+from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = list(figures())
@@ -58,12 +62,24 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
 
 
 def _aggregate(root: Path, runs: dict) -> dict[str, str]:
-    """The aggregated tables, as the workflow writes them."""
-    out = {}
+    """The aggregated tables, as the workflow writes them, and the comparison of two
+    variants (figure 11's): base, and "shifted" with every μ·μ share halved."""
+    out, frames = {}, {}
     for name, rs in runs.items():
-        df = agg.accuracy(rs) if name == "accuracy" else agg.stack(rs)
+        frames[name] = agg.accuracy(rs) if name == "accuracy" else agg.stack(rs)
         out[name] = str(root / "tables" / f"{name}.csv")
         Path(out[name]).parent.mkdir(parents=True, exist_ok=True)
+        frames[name].to_csv(out[name], index=False)
+    shares = frames["term_shares"].copy()
+    shares.loc[shares["term"] == "mu·mu", "share"] /= 2
+    variants = {"base": frames["term_shares"], "shifted": shares}
+    compared = {
+        "variant_claims": variant_claims({v: claims(frames["accuracy"], frames["approximation"], s,
+                                                    frames["dictionary"]) for v, s in variants.items()}),
+        "variant_shares": variant_shares(variants, dict.fromkeys(variants, frames["approximation"])),
+    }
+    for name, df in compared.items():
+        out[name] = str(root / "tables" / f"{name}.csv")
         df.to_csv(out[name], index=False)
     return out
 
@@ -128,6 +144,7 @@ def test_every_figure_has_a_module():
     assert FIGURES == sorted(p.stem for p in (REPO / "src/attend/plotting").glob("fig*.py")) == [
         "fig01_overview", "fig02_one_to_one_aed", "fig03_one_to_one_ao", "fig04_ved", "fig05_synthetic_tasks",
         "fig06_summary", "fig07_escan_translation", "fig08_escan_mechanism", "fig09_architectures", "fig10_training",
+        "fig11_variants",
     ]
 
 
@@ -137,7 +154,7 @@ def test_every_figure_is_declared_with_a_caption(name):
     module = importlib.import_module(f"attend.plotting.{name}")
     assert module.FIGURE is figure
     assert figure.caption and "\n" not in figure.caption
-    assert set(figure.tables) <= {*TABLE_COLUMNS, "accuracy", "training_log"}
+    assert set(figure.tables) <= {*TABLE_COLUMNS, "accuracy", "training_log", *COMPARISON_TABLES}
     assert (REPO / "workflow" / "report" / f"{name}.rst").read_text().strip()
 
 
@@ -150,6 +167,7 @@ def test_figures_select_todays_models():
     assert pairs["fig07_escan_translation"] == [(t, a) for t in ("escan", "translation") for a in ("aed", "ao")]
     assert pairs["fig08_escan_mechanism"] == [("escan", "aed"), ("escan", "ao")]
     assert pairs["fig06_summary"] == pairs["fig09_architectures"] == pairs["fig10_training"] == []
+    assert pairs["fig11_variants"] == []
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -191,7 +209,7 @@ def test_figure_renders_a_registered_sixth_task(name, toy_results, toy_task, tmp
     if name == "fig05_synthetic_tasks":   # two more columns: toy × AED, AO
         assert len(drawn[0].axes) == 3 * 8
         assert f"{TOY.label}, AED" in texts and f"{TOY.label}, AO" in texts
-    if name in ("fig06_summary", "fig10_training"):
+    if name in ("fig06_summary", "fig10_training", "fig11_variants"):
         assert TOY.label in texts
 
 
@@ -201,3 +219,25 @@ def test_figures_never_import_tensorflow():
             + "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')]\n"
             + "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_fig11_draws_every_variants_claims_and_points(results, tmp_path, drawn):
+    """A claim × variant grid (one cell per claim and variant, coloured by status, with its
+    value), and one figure-6 panel per variant with a point per task × attention architecture."""
+    _, tables, _ = results
+    _render("fig11_variants", {}, tables, tmp_path)
+    fig = drawn[0]
+    grid, *panels = fig.axes
+    compared = agg.read_table(tables["variant_claims"])
+    assert [t.get_text() for t in grid.get_xticklabels()] == ["base", "shifted"]
+    assert [t.get_text() for t in grid.get_yticklabels()] == ["F1", "F2", "F3", "F4", "F5"]
+    cells = [p for p in grid.patches if p.get_width() == 1]
+    assert len(cells) == len(compared) == 10
+    colours = {tuple(np.round(p.get_facecolor()[:3], 3)) for p in cells}
+    assert colours == {tuple(np.round(to_rgb(STATUS_COLORS[s]), 3)) for s in compared["status"]}
+    value = compared.set_index(["variant", "claim"]).loc[("shifted", "F1"), "value"]
+    assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
+    assert [ax.get_title() for ax in panels] == ["base", "shifted"]
+    shares = agg.read_table(tables["variant_shares"])
+    for ax, variant in zip(panels, ["base", "shifted"]):
+        assert len(ax.lines) == (shares["variant"] == variant).sum() == 5 * 2   # tasks × (AED, AO)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from attend.plotting import figures
+from attend.tables import read_table
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -74,10 +75,73 @@ def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
         "tasks: [one_to_one, reverse, sort, escan, translation, toy]\n"
         "data: {toy: {vocab_size: 6, min_len: 4, max_len: 8}}\n")
     jobs = copy.planned(*SMOKE, "toy.yaml")
-    assert jobs["dataset"] == 6 and jobs["train"] == 18 and jobs["probe"] == 18 and jobs["measure"] == 18
+    # base: 6 tasks × 3 archs; the smoke config's multihead variant: one_to_one × (AED, AO)
+    assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == 18 + 2
     assert all(jobs.get(name) == 1 for name in figures()), jobs
     toy = copy.planned(*SMOKE, "toy.yaml", "--", "figures/fig04_ved.pdf")
     assert toy["dataset"] == 6 and toy["train"] == 6, "figure 4 draws the VED of every task, the toy's too"
+
+
+# ---------------------------------------------------------------------------- variants
+
+ONE_VARIANT = "variants:\n  wide:\n    model: {units: 32}\n    tasks: [one_to_one, sort]\n"
+
+
+def test_without_variants_the_plan_is_todays(workflow):
+    """The default replication plans the same jobs and the same files with no variants,
+    with only base written out, and with a variant added (besides that variant's branch
+    and the comparison)."""
+    jobs = workflow.planned()
+    n_models = (4 * 3 + 1) * 3          # four tasks on three seeds, translation on one; three archs
+    assert {rule: jobs[rule] for rule in ("dataset", "train", "probe", "measure", "table", "claims")} == {
+        "dataset": 13, "train": n_models, "probe": n_models, "measure": n_models, "table": 10, "claims": 1}
+    assert not {"variant_claims", "variant_shares", "fig11_variants"} & set(jobs)
+    today = workflow.outputs()
+    assert "results/models/sort/ao/seed2/model.keras" in today and "results/claims.md" in today
+    assert not [path for path in today if "variant" in path]
+    (workflow.root / "base.yaml").write_text("variants: {base: {}}\n")
+    assert workflow.outputs("--configfile", "config/config.yaml", "base.yaml") == today
+    (workflow.root / "wide.yaml").write_text(ONE_VARIANT)
+    with_variant = workflow.outputs("--configfile", "config/config.yaml", "wide.yaml")
+    added = {path: rule for path, rule in with_variant.items() if path not in today}
+    assert {path: with_variant[path] for path in today} == today
+    assert set(added.values()) == {"train", "probe", "measure", "table", "claims", "variant_claims",
+                                   "variant_shares", "fig11_variants"}
+    assert all(path.startswith("results/variants/wide/") for path, rule in added.items()
+               if rule not in ("variant_claims", "variant_shares", "fig11_variants"))
+    assert sum(rule == "train" for rule in added.values()) == 2 * 3 * 3 * 4   # 2 tasks × 3 archs × 3 seeds × 4 files
+
+
+def test_the_ablations_plan(workflow):
+    """config/ablations.yaml: seven variants × four tasks × three architectures × three
+    seeds, on the datasets of base."""
+    jobs = workflow.planned("--configfile", "config/config.yaml", "config/ablations.yaml")
+    assert jobs["dataset"] == 4 * 3
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == 7 * 4 * 3 * 3
+    assert jobs["table"] == 7 * 10 and jobs["claims"] == 7
+    assert jobs["variant_claims"] == jobs["variant_shares"] == jobs["fig11_variants"] == 1
+
+
+def test_editing_one_variant_reruns_its_branch_alone(workflow):
+    """A variant's settings reach its jobs as params: changing its overrides plans that
+    branch's models again and what reads them, nothing of base or of another variant."""
+    config = ["--configfile", "config/config.yaml", "config/smoke.yaml", "paths.yaml", "two.yaml"]
+    (workflow.root / "two.yaml").write_text(ONE_VARIANT)
+    workflow.pretend_run(*config)
+    assert workflow.planned(*config) == {}
+    (workflow.root / "edit.yaml").write_text(
+        "variants: {multihead: {overrides: {one_to_one: {train: {learning_rate: 0.002}}}}}\n")
+    jobs = workflow.planned(*config, "edit.yaml")
+    assert jobs == {"train": 2, "probe": 2, "measure": 2, "table": 10, "claims": 1,
+                    "variant_claims": 1, "variant_shares": 1, "fig11_variants": 1}, jobs
+    summary = workflow.run("-n", "--cores", "1", *config, "edit.yaml", "--summary").stdout
+    rows = [line.split("\t") for line in summary.splitlines()]
+    changed = sorted(row[0] for row in rows if len(row) > 4 and row[4] == "params changed")
+    assert changed == sorted(f"results/variants/multihead/models/one_to_one/{arch}/seed0/{name}" for arch in ("aed", "ao")
+                             for name in ("metrics.json", "model.keras", "timing.json", "train_log.csv"))
+    (workflow.root / "edit.yaml").write_text("variants: {wide: {model: {units: 48}}}\n")
+    jobs = workflow.planned(*config, "edit.yaml")
+    assert jobs["train"] == 2 * 3 and jobs["table"] == 10 and jobs["claims"] == 1, jobs
 
 
 def edit(path: Path) -> str:
@@ -95,24 +159,38 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
         assert {f.suffix for f in (workflow.root / "figures").glob(f"{name}.*")} == {".pdf", ".png"}, name
     claims = (workflow.root / "results" / "tables" / "claims.csv").read_text()
     assert all(f"F{i}" in claims for i in range(1, 6))
+    compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
+    assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * 5
+    assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
+    shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
+    assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
     assert workflow.planned(*SMOKE) == {}, "a second invocation has nothing to do"
 
     # Execution settings change how jobs run, not what they compute: nothing reruns.
     (workflow.root / "fast.yaml").write_text("execution: {threads: 2, steps_per_execution: 10, jit_compile: true}\n")
     assert workflow.planned(*SMOKE, "fast.yaml") == {}
-    # A science value of one task reruns that task's runs alone (and what reads them).
+    # A science value of one task reruns that task's runs alone (and what reads them), in
+    # every variant that runs it (base's three models and the multihead variant's AED and AO).
+    (workflow.root / "oto.yaml").write_text("overrides: {one_to_one: {train: {learning_rate: 0.002}}}\n")
+    jobs = workflow.planned(*SMOKE, "oto.yaml")
+    assert jobs["train"] == 3 + 2 and jobs["probe"] == 3 + 2 and "dataset" not in jobs
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "sort.yaml")
     assert jobs["train"] == 3 and jobs["probe"] == 3 and "dataset" not in jobs
+    # One variant's value reruns that variant's branch alone.
+    (workflow.root / "mh.yaml").write_text("variants: {multihead: {train: {learning_rate: 0.002}}}\n")
+    jobs = workflow.planned(*SMOKE, "mh.yaml")
+    assert jobs["train"] == 2 and jobs["claims"] == 1 and jobs["table"] == 10 and "fig06_summary" not in jobs
 
     # Results follow the code: the steps whose modules reach an edited file rerun.
     src = workflow.root / "src" / "attend"
     drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
     for module, expect in [
-        ("models.py", lambda j: j["train"] == j["probe"] == j["measure"] == 15 and "dataset" not in j
+        ("models.py", lambda j: j["train"] == j["probe"] == j["measure"] == 15 + 2 and "dataset" not in j
             and {"table", "claims"} <= set(j) and all(name in j for name in drawing_results)),
         ("plotting/fig05_synthetic_tasks.py", lambda j: j == {"fig05_synthetic_tasks": 1}),
-        ("claims.py", lambda j: set(j) == {"claims", "fig06_summary"}),
+        ("claims.py", lambda j: set(j) == {"claims", "fig06_summary", "variant_claims", "variant_shares",
+                                           "fig11_variants"} and j["claims"] == 2),
         ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == 3),
     ]:
         original = edit(src / module)

@@ -4,6 +4,14 @@ Each claim is one row: the measured value, the criterion it is held to, and pass
 The criteria are this project's operationalisation of the paper's words (a documented
 choice); where the runs a claim needs are absent from the config, the row says so and
 counts as not checked rather than failed.
+
+A multi-head model (``model.attention: multihead``) is read as a whole: every share and
+approximation metric a claim uses is the uniform mean over its heads of that head's own
+value (each head at its own attended position, against its own mean attention; the
+tables' ``head`` -1 rows), so F1 asks that the heads' mean temporal-only agreement reach
+0.9 and that μ·μ lead the heads' mean shares, F4 ranks the heads' mean shares, and F5
+compares those means. F2 and F3 read the value path, the heads' values concatenated and
+mapped by W_o, as one matrix; accuracy is the model's.
 """
 
 from __future__ import annotations
@@ -29,12 +37,21 @@ def dictionary_tasks() -> tuple[str, ...]:
     return tuple(t for t, spec in tasks.load_task_modules().items() if spec.synthetic and spec.dictionary)
 
 
+def whole_model(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each model as a whole (``head`` -1): every claim reads a multi-head
+    model through the uniform mean over its heads of each head's own value (its heads'
+    rows are left for the figures that draw them)."""
+    return df[df["head"] == -1] if "head" in df.columns else df
+
+
 def _metric(approx: pd.DataFrame, metric: str) -> pd.DataFrame:
+    approx = whole_model(approx)
     return approx[approx["metric"] == metric]
 
 
 def _overall_shares(shares: pd.DataFrame) -> pd.DataFrame:
     """Overall (all decoder steps) share of each term, per task × arch × seed."""
+    shares = whole_model(shares)
     return shares[shares["step"] == -1]
 
 

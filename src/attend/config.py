@@ -51,6 +51,10 @@ def schema(task_modules=()) -> dict:
     for name, task in registry.items():
         props["data"]["properties"][name] = copy.deepcopy(task.schema)
     props["overrides"]["propertyNames"] = {"enum": names}
+    variant = full["$defs"]["variant"]["properties"]
+    variant["overrides"]["propertyNames"] = {"enum": names}
+    variant["tasks"]["items"]["enum"] = names
+    variant["architectures"]["items"]["enum"] = list(architectures.ARCHITECTURES)
     return full
 
 
@@ -134,22 +138,58 @@ def config_errors(config: dict, full_schema: dict) -> list[str]:
     return lines
 
 
-def cross_field_errors(config: dict) -> list[str]:
-    """Checks that need two keys at once, for every configured task and its settings."""
+def _where(config: dict, task: str, variant: str, part: str) -> str:
+    """The key path a (task, variant) setting of ``part`` ("model", "train") most likely
+    comes from, for error messages: the most specific block that sets it."""
+    block = variants(config).get(variant, {})
+    for present, path in ((part in block.get("overrides", {}).get(task, {}), f"variants.{variant}.overrides.{task}"),
+                          (part in config.get("overrides", {}).get(task, {}), f"overrides.{task}"),
+                          (part in block, f"variants.{variant}")):
+        if present:
+            return f"{path}.{part}"
+    return part
+
+
+def variant_errors(config: dict) -> list[str]:
+    """The variants' own checks: base takes no overrides; a variant runs a subset of the
+    config's tasks and architectures."""
     errors = []
+    if config.get("variants", {}).get(BASE):
+        errors.append(f"variants.{BASE}: the base variant is the config itself (its model, train and overrides) "
+                      "and takes no overrides; give the variant another name")
+    for name, block in config.get("variants", {}).items():
+        for key in ("tasks", "architectures"):
+            extra = [x for x in block.get(key, []) if x not in config[key]]
+            if extra:
+                errors.append(f"variants.{name}.{key}: {extra} are not among the config's {key} {config[key]}; "
+                              f"a variant runs a subset of them")
+    return errors
+
+
+def cross_field_errors(config: dict) -> list[str]:
+    """Checks that need two keys at once, for every configured task and its settings in
+    every variant."""
+    errors = variant_errors(config)
+    if errors:
+        return errors
     sizes = config["data"]["sizes"]
     for name in config["tasks"]:
         errors += tasks.REGISTRY[name].check(config["data"][name], sizes)
-        _, train = task_settings(config, name)
-        if train["max_steps"] % train["eval_every"]:
-            where = f"overrides.{name}.train" if name in config.get("overrides", {}) else "train"
-            errors.append(f"{where}: max_steps ({train['max_steps']}) must be a multiple of eval_every "
-                          f"({train['eval_every']}), since training stops only at a validation")
+    for variant in variant_names(config):
+        for name in variant_tasks(config, variant):
+            model, train = task_settings(config, name, variant)
+            if train["max_steps"] % train["eval_every"]:
+                errors.append(f"{_where(config, name, variant, 'train')}: max_steps ({train['max_steps']}) must be a "
+                              f"multiple of eval_every ({train['eval_every']}), since training stops only at a "
+                              "validation")
+            if model["attention"] == "multihead" and model["units"] % model["heads"]:
+                errors.append(f"{_where(config, name, variant, 'model')}: heads ({model['heads']}) must divide units "
+                              f"({model['units']}): multihead attention splits the units into heads of equal width")
     test = sizes["test"]
     if test < config["analysis"]["n_sequences"] and any(not tasks.REGISTRY[t].corpus for t in config["tasks"]):
         errors.append(f"analysis.n_sequences ({config['analysis']['n_sequences']}) exceeds data.sizes.test ({test}): "
                       "the probe reads the test split")
-    return errors
+    return list(dict.fromkeys(errors))  # a setting shared by several tasks or variants is named once
 
 
 def resolve(config: dict) -> tuple[dict, list[str]]:
@@ -181,10 +221,49 @@ def task_seeds(config: dict, task: str) -> list[int]:
     return list(config["seeds"][:n] if n else config["seeds"])
 
 
-def task_settings(config: dict, task: str) -> tuple[dict, dict]:
-    """(model, train) settings for one task: the defaults with the task's overrides."""
-    over = config.get("overrides", {}).get(task, {})
-    return merged(config["model"], over.get("model", {})), merged(config["train"], over.get("train", {}))
+def task_settings(config: dict, task: str, variant: str = "base") -> tuple[dict, dict]:
+    """(model, train) settings of one task in one variant, merged in this order, later
+    winning: ``model``/``train``; ``variants.<variant>.model``/``train``;
+    ``overrides.<task>``; ``variants.<variant>.overrides.<task>``. The base variant is the
+    first and third alone."""
+    block = variants(config)[variant]
+    layers = [config, block, config.get("overrides", {}).get(task, {}), block.get("overrides", {}).get(task, {})]
+    model, train = {}, {}
+    for layer in layers:
+        model, train = merged(model, layer.get("model", {})), merged(train, layer.get("train", {}))
+    return model, train
+
+
+# ---------------------------------------------------------------------------- variants
+
+BASE = "base"  # the variant that is the config itself: results/, figures/
+
+
+def variants(config: dict) -> dict[str, dict]:
+    """Every variant by name, base first (with no overrides), then the config's in order."""
+    return {BASE: {}, **{k: v for k, v in config.get("variants", {}).items() if k != BASE}}
+
+
+def variant_names(config: dict) -> list[str]:
+    return list(variants(config))
+
+
+def variant_tasks(config: dict, variant: str) -> list[str]:
+    """The tasks a variant runs, in the config's order."""
+    chosen = variants(config)[variant].get("tasks", config["tasks"])
+    return [t for t in config["tasks"] if t in chosen]
+
+
+def variant_architectures(config: dict, variant: str) -> list[str]:
+    """The architectures a variant trains, in the config's order."""
+    chosen = variants(config)[variant].get("architectures", config["architectures"])
+    return [a for a in config["architectures"] if a in chosen]
+
+
+def variant_dir(variant: str) -> str:
+    """Where a variant's results live under results/ (and its logs under logs/): "" for
+    base (results/models/..., today's paths), "variants/<name>/" for the others."""
+    return "" if variant == BASE else f"variants/{variant}/"
 
 
 # ---------------------------------------------------------------------------- catalog
@@ -204,6 +283,11 @@ def _rows(node: dict, root: dict, path: str):
         yield f"| `{path}` | {kind} | {default} | {node.get('description', '').strip()} |"
     for key, sub in node.get("properties", {}).items():
         yield from _rows(sub, root, f"{path}.{key}" if path else key)
+    entry = node.get("additionalProperties")
+    if "x-key" in node and isinstance(entry, dict):  # a map of named blocks: one row per key of a block
+        for key, sub in _resolve_ref(entry, root).get("properties", {}).items():
+            yield from _rows({k: v for k, v in _resolve_ref(sub, root).items() if k != "properties"}, root,
+                             f"{path}.<{node['x-key']}>.{key}")
 
 
 def catalog_markdown(task_modules=()) -> str:

@@ -9,9 +9,9 @@ rule probe:
     output:
         probe=f"{PROBE}/probe.npz",
     log:
-        "logs/probe/{task}/{arch}/seed{seed}.log",
+        "logs/{branch}probe/{task}/{arch}/seed{seed}.log",
     benchmark:
-        "benchmarks/probe/{task}/{arch}/seed{seed}.tsv"
+        "benchmarks/{branch}probe/{task}/{arch}/seed{seed}.tsv"
     conda:
         "../../envs/attend.yaml"
     params:
@@ -31,9 +31,9 @@ rule measure:
             f"{ANALYSIS}/{{table}}.csv", table=MEASURE_TABLES, allow_missing=True
         ),
     log:
-        "logs/measure/{task}/{arch}/seed{seed}.log",
+        "logs/{branch}measure/{task}/{arch}/seed{seed}.log",
     benchmark:
-        "benchmarks/measure/{task}/{arch}/seed{seed}.tsv"
+        "benchmarks/{branch}measure/{task}/{arch}/seed{seed}.tsv"
     conda:
         "../../envs/attend.yaml"
     params:

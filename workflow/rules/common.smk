@@ -6,11 +6,18 @@ from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve
 from attend.config import task_seeds
 from attend.config import task_settings as settings_of
+from attend.config import (
+    variant_architectures,
+    variant_dir,
+    variant_names,
+    variant_tasks,
+)
 from attend.gpu import detect_gpus
 from attend.plotting import figures
 from attend.provenance import code_version
 from attend.tables import MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
+from attend.variants import COMPARISON_TABLES
 
 
 def checked_config(raw):
@@ -32,7 +39,17 @@ config.update(resolved)
 TASKS = config["tasks"]
 ARCHS = config["architectures"]
 SEEDS = config["seeds"]
-FIGURES = figures()
+# Variants (README, "Variants"): base, then the config's ablations, each a branch of the DAG
+# whose models, probes, analyses, tables and claims live under results/{branch}, its
+# folder: "" for base (today's paths), "variants/<name>/" for the others.
+VARIANTS = variant_names(config)
+BRANCHES = {v: variant_dir(v) for v in VARIANTS}
+COMPARED = len(VARIANTS) > 1  # the comparison of variants (tables, figure 11) needs two
+FIGURES = {
+    name: figure
+    for name, figure in figures().items()
+    if COMPARED or not set(figure.tables) & set(COMPARISON_TABLES)
+}
 MEASURE_TABLES = list(TABLE_COLUMNS)
 
 # Training jobs ask for one GPU slot when the machine (or ATTEND_FAKE_GPUS) has a GPU; the
@@ -45,20 +62,29 @@ wildcard_constraints:
     arch="|".join(ARCHS),
     seed=r"\d+",
     table="|".join(TABLES),
+    # "" (base) or one configured variant's folder; as a regex that is never empty itself
+    branch="(?:" + "|".join(b for b in BRANCHES.values() if b) + ")?",
 
 
-DATA = "results/data/{task}/seed{seed}"
-MODEL = "results/models/{task}/{arch}/seed{seed}"
-PROBE = "results/probes/{task}/{arch}/seed{seed}"
-ANALYSIS = "results/analysis/{task}/{arch}/seed{seed}"
+DATA = "results/data/{task}/seed{seed}"  # shared by every variant
+MODEL = "results/{branch}models/{task}/{arch}/seed{seed}"
+PROBE = "results/{branch}probes/{task}/{arch}/seed{seed}"
+ANALYSIS = "results/{branch}analysis/{task}/{arch}/seed{seed}"
+TABLE_DIR = "results/{branch}tables"
 
 
 # ---------------------------------------------------------------------------- settings
 
 
-def task_settings(task):
-    """(model, train) of one task: the defaults with overrides.<task> merged in."""
-    return settings_of(config, task)
+def variant_of(wildcards):
+    """The variant whose branch a job is on, from its {branch} wildcard."""
+    return next(v for v, b in BRANCHES.items() if b == wildcards.branch)
+
+
+def task_settings(wildcards):
+    """(model, train) of a job's task in its variant: the defaults, the variant's
+    model/train, overrides.<task>, the variant's overrides.<task> (later wins)."""
+    return settings_of(config, wildcards.task, variant_of(wildcards))
 
 
 def data_settings(wildcards):
@@ -82,34 +108,42 @@ def dataset_code(wildcards):
 # ---------------------------------------------------------------------------- runs
 
 
-def model_runs(tasks=None, archs=None, seeds=None):
-    """Every (task, arch, seed) of the config, optionally restricted."""
+def model_runs(tasks=None, archs=None, seeds=None, variant="base"):
+    """Every (task, arch, seed) of a variant (base: the config's), optionally restricted."""
     return [
         dict(task=t, arch=a, seed=s)
-        for t in TASKS
+        for t in variant_tasks(config, variant)
         if tasks is None or t in tasks
-        for a in ARCHS
+        for a in variant_architectures(config, variant)
         if archs is None or a in archs
         for s in task_seeds(config, t)
         if seeds is None or s in seeds
     ]
 
 
-def table_runs(table):
+def table_runs(table, variant="base"):
     """[{task, arch, seed, path}]: the per-model file behind each row group of a table."""
     if table in MODEL_FILES:
         pattern = f"{MODEL}/{MODEL_FILES[table]}"
     else:
         pattern = f"{ANALYSIS}/{table}.csv"
-    return [dict(run, path=pattern.format(**run)) for run in model_runs()]
+    return [
+        dict(run, path=pattern.format(branch=BRANCHES[variant], **run))
+        for run in model_runs(variant=variant)
+    ]
 
 
 def table_inputs(wildcards):
-    return [run["path"] for run in table_runs(wildcards.table)]
+    return [run["path"] for run in table_runs(wildcards.table, variant_of(wildcards))]
 
 
 def table_params(wildcards):
-    return table_runs(wildcards.table)
+    return table_runs(wildcards.table, variant_of(wildcards))
+
+
+def variant_tables(table):
+    """{variant: its aggregated table} of every variant, for the comparison tables."""
+    return {v: f"{TABLE_DIR}/{table}.csv".format(branch=b) for v, b in BRANCHES.items()}
 
 
 # ---------------------------------------------------------------------------- figures
@@ -120,7 +154,7 @@ def figure_models(name):
     first seed (figures that draw one example model say which seed)."""
     return {
         f"{t}/{a}": f"{ANALYSIS}/analysis.npz".format(
-            task=t, arch=a, seed=task_seeds(config, t)[0]
+            branch="", task=t, arch=a, seed=task_seeds(config, t)[0]
         )
         for t, a in FIGURES[name].pairs(TASKS, ARCHS)
     }
@@ -133,7 +167,9 @@ def figure_tables(name):
     pairs = FIGURES[name].pairs(TASKS, ARCHS)
     for table in FIGURES[name].seed_tables:
         tables[table] = {
-            f"{t}/{a}/{s}": f"{ANALYSIS}/{table}.csv".format(task=t, arch=a, seed=s)
+            f"{t}/{a}/{s}": f"{ANALYSIS}/{table}.csv".format(
+                branch="", task=t, arch=a, seed=s
+            )
             for t, a in pairs
             for s in task_seeds(config, t)
         }
@@ -162,12 +198,30 @@ def figure_settings(name):
 # ---------------------------------------------------------------------------- targets
 
 
+def all_tables():
+    """Every variant's tables and claims, and their comparison (with two variants or more)."""
+    return (
+        expand(
+            "results/{branch}tables/{table}{suffix}.csv",
+            branch=BRANCHES.values(),
+            table=TABLES,
+            suffix=["", "_summary"],
+        )
+        + expand(
+            ["results/{branch}tables/claims.csv", "results/{branch}claims.md"],
+            branch=BRANCHES.values(),
+        )
+        + (
+            expand("results/tables/{table}.csv", table=COMPARISON_TABLES)
+            if COMPARED
+            else []
+        )
+    )
+
+
 def all_targets():
-    """Every figure and table of the config, and the claims."""
+    """Every figure of the config (base), every variant's tables and claims, and their comparison."""
     return (
         expand("figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"])
-        + expand(
-            "results/tables/{table}{suffix}.csv", table=TABLES, suffix=["", "_summary"]
-        )
-        + ["results/tables/claims.csv", "results/claims.md"]
+        + all_tables()
     )

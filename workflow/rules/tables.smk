@@ -1,17 +1,18 @@
 # Aggregate tables across tasks, architectures and seeds (one job per table, so a figure
-# that reads one table waits only for the runs behind it), then check the claims F1-F5.
+# that reads one table waits only for the runs behind it), then check the claims F1-F5;
+# each variant on its own branch (results/{branch}), then the variants side by side.
 
 
 rule table:
     input:
         table_inputs,
     output:
-        table="results/tables/{table}.csv",
-        summary="results/tables/{table}_summary.csv",
+        table=f"{TABLE_DIR}/{{table}}.csv",
+        summary=f"{TABLE_DIR}/{{table}}_summary.csv",
     log:
-        "logs/tables/{table}.log",
+        "logs/{branch}tables/{table}.log",
     benchmark:
-        "benchmarks/tables/{table}.tsv"
+        "benchmarks/{branch}tables/{table}.tsv"
     conda:
         "../../envs/attend.yaml"
     params:
@@ -22,32 +23,28 @@ rule table:
 
 
 rule tables:
-    """Every table and the claims: `snakemake tables`."""
+    """Every table and the claims of every variant, and their comparison: `snakemake tables`."""
     input:
-        expand(
-            "results/tables/{table}{suffix}.csv", table=TABLES, suffix=["", "_summary"]
-        ),
-        "results/tables/claims.csv",
-        "results/claims.md",
+        all_tables(),
 
 
 rule claims:
     input:
-        accuracy="results/tables/accuracy.csv",
-        approximation="results/tables/approximation.csv",
-        term_shares="results/tables/term_shares.csv",
-        dictionary="results/tables/dictionary.csv",
+        accuracy=f"{TABLE_DIR}/accuracy.csv",
+        approximation=f"{TABLE_DIR}/approximation.csv",
+        term_shares=f"{TABLE_DIR}/term_shares.csv",
+        dictionary=f"{TABLE_DIR}/dictionary.csv",
     output:
         csv=report(
-            "results/tables/claims.csv",
+            f"{TABLE_DIR}/claims.csv",
             caption="../report/claims.rst",
             category="Tables",
         ),
-        md="results/claims.md",
+        md="results/{branch}claims.md",
     log:
-        "logs/claims.log",
+        "logs/{branch}claims.log",
     benchmark:
-        "benchmarks/claims.tsv"
+        "benchmarks/{branch}claims.tsv"
     conda:
         "../../envs/attend.yaml"
     params:
@@ -55,3 +52,44 @@ rule claims:
         code=code_version("attend.claims"),
     script:
         "../scripts/claims.py"
+
+
+rule variant_claims:
+    """Every variant's claims side by side (planned with two variants or more)."""
+    input:
+        list(variant_tables("claims").values()),
+    output:
+        table="results/tables/variant_claims.csv",
+    log:
+        "logs/tables/variant_claims.log",
+    benchmark:
+        "benchmarks/tables/variant_claims.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    params:
+        claims=variant_tables("claims"),
+        code=code_version("attend.variants"),
+    script:
+        "../scripts/variants.py"
+
+
+rule variant_shares:
+    """Every variant's mu·mu share and argmax agreement with the mean attention, by task
+    and architecture (planned with two variants or more)."""
+    input:
+        list(variant_tables("term_shares").values()),
+        list(variant_tables("approximation").values()),
+    output:
+        table="results/tables/variant_shares.csv",
+    log:
+        "logs/tables/variant_shares.log",
+    benchmark:
+        "benchmarks/tables/variant_shares.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    params:
+        term_shares=variant_tables("term_shares"),
+        approximation=variant_tables("approximation"),
+        code=code_version("attend.variants"),
+    script:
+        "../scripts/variants.py"

@@ -1,5 +1,5 @@
-# Training: one Keras model per (task, architecture, seed). The science settings are
-# params (changing one retrains); threads and the execution settings are not (changing
+# Training: one Keras model per (task, architecture, seed) of each variant. The science
+# settings are params (changing one retrains); threads and the execution settings are not (changing
 # them reruns nothing). The script claims a free GPU slot before importing the backend,
 # or runs on the CPU with the threads it was given.
 
@@ -15,9 +15,9 @@ rule train:
         # How the job ran (wall time, resumed or not): apart from what it computed.
         timing=f"{MODEL}/timing.json",
     log:
-        "logs/train/{task}/{arch}/seed{seed}.log",
+        "logs/{branch}train/{task}/{arch}/seed{seed}.log",
     benchmark:
-        "benchmarks/train/{task}/{arch}/seed{seed}.tsv"
+        "benchmarks/{branch}train/{task}/{arch}/seed{seed}.tsv"
     conda:
         "../../envs/attend.yaml"
     threads: config["execution"]["threads"]
@@ -26,8 +26,9 @@ rule train:
         steps_per_execution=config["execution"]["steps_per_execution"],
         jit_compile=int(config["execution"]["jit_compile"]),
     params:
-        model=lambda wc: task_settings(wc.task)[0],
-        train=lambda wc: task_settings(wc.task)[1],
+        # The variant's settings of the task: editing one variant reruns its branch alone.
+        model=lambda wc: task_settings(wc)[0],
+        train=lambda wc: task_settings(wc)[1],
         code=code_version("attend.training"),
         # Not an output: the resumable training state (attend.checkpoint), removed when
         # the job finishes; kept by a killed job so that its rerun resumes.

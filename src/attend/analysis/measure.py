@@ -19,11 +19,14 @@ arch, src_vocab, tgt_vocab, identity   as in the probe
 sample_*                               ``n_samples`` representative test sequences
                                        (:func:`representative`): attention (AED, AO),
                                        enc_tokens, targets, enc_len, dec_len, index
-mean_attention             (T, S)      Ā (AED, AO)
-temporal_attention         (T, S)      softmax_s of the μ·μ score alone
+mean_attention             (T, S)      Ā (AED, AO; of a multi-head model, of its
+                                       head-averaged attention)
+temporal_attention         (T, S)      softmax_s of the μ·μ score alone (of a multi-head
+                                       model, of its heads' summed μ·μ score)
 temporal_scores            (T, S)      the μ·μ score
 term_share_by_step         (T, 9)      share of each term at the attended position
-term_signed_by_step        (T, 9)      its signed mean there
+term_signed_by_step        (T, 9)      its signed mean there (both: the model as a
+                                       whole, head -1 of the term_shares table)
 term_names                 (9,)        "mu·mu", "mu·chi", … (decoder·encoder)
 value_points               (K, dv)     V (χ^E + Δ^E) at sampled encoder positions
 value_tokens               (K,)        their words
@@ -47,10 +50,14 @@ from .words import accuracy_by_length, offsets, word_attention, word_variance
 
 # Every per-model table, declared once: its columns. The workflow writes one CSV per
 # table per model and stacks each across task × architecture × seed (attend.tables).
+# ``head`` (term_shares, approximation): -1 is the model as a whole, which every claim and
+# figure reads; a multi-head model's -1 rows are the uniform mean over its heads of each
+# head's own value, and its rows 0..H-1 are the heads (:func:`head_tables`).
+WHOLE_MODEL = -1
 TABLE_COLUMNS = {
     "variance": ["side", "component", "fraction"],
-    "term_shares": ["step", "term", "share", "signed_mean", "n"],
-    "approximation": ["metric", "value"],
+    "term_shares": ["head", "step", "term", "share", "signed_mean", "n"],
+    "approximation": ["head", "metric", "value"],
     "dictionary": ["word", "count", "translation", "predicted", "correct", "cosine"],
     "word_variance": ["side", "word", "count", "variance", "variance_without_mu"],
     "accuracy_by_length": ["length", "n", "token_acc", "seq_acc"],
@@ -134,6 +141,47 @@ def breakdown(probe: dict, encoder: Decomposition, decoder: Decomposition):
     return shares, mu_scores, metrics, arrays
 
 
+def _share_rows(head: int, shares: dict, n: int) -> list[dict]:
+    """term_shares rows of one head (or the whole model): overall (step -1), then per step."""
+    steps = np.flatnonzero(shares["step_count"])
+    return ([{"head": head, "step": -1, "term": name, "share": shares["share"][i], "signed_mean": shares["signed"][i],
+              "n": n} for i, name in enumerate(att.TERMS)]
+            + [{"head": head, "step": int(t), "term": name, "share": shares["share_by_step"][t, i],
+                "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
+               for t in steps for i, name in enumerate(att.TERMS)])
+
+
+def head_tables(probe: dict, encoder: Decomposition, decoder: Decomposition, shares: dict,
+                metrics: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The term_shares and approximation tables of an attention model, and the shares of
+    the model as a whole (head -1). One head: ``shares`` and ``metrics`` (from
+    :func:`breakdown`) are the model's. Several (a multihead probe): every head is
+    analysed on its own (:func:`attend.analysis.attention.head_breakdown`: its attended
+    positions, terms, Ā_h and temporal-only attention) as heads 0..H-1, and the model as a
+    whole is the uniform mean over heads of each share, signed mean and metric."""
+    n = int(decoder.mask.sum())
+    if "head_attention" not in probe:
+        return (pd.DataFrame(_share_rows(WHOLE_MODEL, shares, n), columns=TABLE_COLUMNS["term_shares"]),
+                pd.DataFrame({"head": WHOLE_MODEL, "metric": list(metrics), "value": list(metrics.values())},
+                             columns=TABLE_COLUMNS["approximation"]), shares)
+    per = att.head_breakdown(probe, encoder, decoder)
+    heads = len(per["metrics"])
+    head_metrics = [per["metrics"][h] | attention_quality(probe["head_attention"][:, h], decoder.mask, encoder.mask)
+                    for h in range(heads)]
+    head_shares = [{key: value[h] for key, value in per["shares"].items() if key != "step_count"}
+                   | {"step_count": per["shares"]["step_count"]} for h in range(heads)]
+    whole = {key: value.mean(0) for key, value in per["shares"].items() if key != "step_count"}
+    whole["step_count"] = per["shares"]["step_count"]
+    whole_metrics = {key: float(np.mean([m[key] for m in head_metrics])) for key in head_metrics[0]}
+    share_rows = _share_rows(WHOLE_MODEL, whole, n)
+    for h in range(heads):
+        share_rows += _share_rows(h, head_shares[h], n)
+    metric_rows = [{"head": head, "metric": key, "value": value}
+                   for head, m in [(WHOLE_MODEL, whole_metrics), *enumerate(head_metrics)] for key, value in m.items()]
+    return (pd.DataFrame(share_rows, columns=TABLE_COLUMNS["term_shares"]),
+            pd.DataFrame(metric_rows, columns=TABLE_COLUMNS["approximation"]), whole)
+
+
 def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
     """All tables and figure arrays of one model. Tables that do not apply (attention
     measurements of VED, alignment measurements of tasks without an alignment) are empty."""
@@ -163,15 +211,8 @@ def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd
 
     A, align = probe["attention"], probe.get("align")
     shares, mu_scores, metrics, attn_arrays = breakdown(probe, encoder, decoder)
-    steps = np.flatnonzero(shares["step_count"])
-    tables["term_shares"] = pd.DataFrame(
-        [{"step": -1, "term": name, "share": shares["share"][i], "signed_mean": shares["signed"][i],
-          "n": int(decoder.mask.sum())} for i, name in enumerate(att.TERMS)]
-        + [{"step": int(t), "term": name, "share": shares["share_by_step"][t, i],
-            "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
-           for t in steps for i, name in enumerate(att.TERMS)])
     metrics.update(attention_quality(A, decoder.mask, encoder.mask))
-    tables["approximation"] = pd.DataFrame({"metric": list(metrics), "value": list(metrics.values())})
+    tables["term_shares"], tables["approximation"], shares = head_tables(probe, encoder, decoder, shares, metrics)
 
     w_c = context_readout(probe["W_out"], arch, dec_h.shape[-1])
     tables["dictionary"] = dictionary_table(encoder.chi, encoder.word_count, probe["W_v"], w_c, src_vocab, tgt_vocab,

@@ -97,8 +97,11 @@ class Model:
         self.arrays = load_analysis(path, expect={"task": self.task, "arch": self.arch})
 
     def table(self, name: str) -> pd.DataFrame:
-        """A per-model CSV; empty when it is missing or has no rows (VED, no alignment)."""
-        return table_or_empty(self.path.parent / f"{name}.csv")
+        """A per-model CSV; empty when it is missing or has no rows (VED, no alignment).
+        Of a table with a ``head`` column, the model's own rows (head -1: a multi-head
+        model's heads averaged uniformly)."""
+        df = table_or_empty(self.path.parent / f"{name}.csv")
+        return df[df["head"] == -1] if "head" in df.columns else df
 
     def metric(self, name: str) -> float:
         """One value of the model's approximation.csv (nan when absent)."""
