@@ -18,6 +18,7 @@ rule train:
         "logs/{branch}train/{task}/{arch}/seed{seed}.log",
     benchmark:
         "benchmarks/{branch}train/{task}/{arch}/seed{seed}.tsv"
+    priority: train_priority
     conda:
         "../../envs/attend.yaml"
     threads: config["execution"]["threads"]
