@@ -123,14 +123,19 @@ def test_positional_encoding_is_rotated_and_fixed():
     assert np.abs(a[:, :2]).max() < np.sqrt(8)  # not the raw sin/cos pairs on the axes
 
 
+def saved_and_loaded(model, tmp_path):
+    """The model after a round trip through a .keras file."""
+    model.save(tmp_path / "m.keras")
+    return load_model(tmp_path / "m.keras")
+
+
 @pytest.mark.parametrize("kind", ["learned", "dot"])
 def test_attention_kind_is_carried_by_name(kind, data, tmp_path):
     """The form of attention is a named kind in the layer, the saved model and the probe."""
     arrays, record = data
     model = make("ao", record, attention=kind)
     model.build()
-    model.save(tmp_path / "m.keras")
-    again = load_model(tmp_path / "m.keras")
+    again = saved_and_loaded(model, tmp_path)
     assert again.attend.kind == kind and again.attention_kind == kind
     rec = probe.record(again, arrays["test_src"][:4], arrays["test_tgt"][:4], record)
     assert str(rec["attention_kind"]) == kind
@@ -182,8 +187,7 @@ def test_cell_is_saved_with_the_model(cell, data, tmp_path):
     arrays, record = data
     model = make("aed", record, cell=cell)
     model.build()
-    model.save(tmp_path / "m.keras")
-    again = load_model(tmp_path / "m.keras")
+    again = saved_and_loaded(model, tmp_path)
     assert again.cell == cell and type(again.encoder) is type(model.encoder)
     x = (arrays["test_src"], decoder_inputs(arrays["test_tgt"]))
     np.testing.assert_allclose(model.predict_on_batch(x), again.predict_on_batch(x), atol=1e-6)
@@ -268,8 +272,7 @@ def test_multihead_is_saved_with_the_model(data, tmp_path):
     arrays, record = data
     model = make("aed", record, attention="multihead", heads=4, cell="lstm")
     model.build()
-    model.save(tmp_path / "m.keras")
-    again = load_model(tmp_path / "m.keras")
+    again = saved_and_loaded(model, tmp_path)
     assert again.heads == 4 and again.attend.heads == 4 and again.attend.kind == "multihead" and again.cell == "lstm"
     x = (arrays["test_src"], decoder_inputs(arrays["test_tgt"]))
     np.testing.assert_allclose(model.predict_on_batch(x), again.predict_on_batch(x), atol=1e-6)

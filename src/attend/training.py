@@ -142,14 +142,6 @@ def plateaued(losses, patience: int, min_delta: float) -> bool:
     return min(losses[-patience:]) >= (1.0 - min_delta) * min(losses[:-patience])
 
 
-def predict_argmax(model, src, dec_in, batch_size: int = 1024) -> np.ndarray:
-    out = []
-    for i in range(0, len(src), batch_size):
-        logits = model.predict_on_batch((src[i:i + batch_size], dec_in[i:i + batch_size]))
-        out.append(np.argmax(logits, axis=-1).astype(np.int32))
-    return np.concatenate(out)
-
-
 def greedy_decode(model, src, max_len: int, batch_size: int = 1024) -> np.ndarray:
     """Free-running greedy decoding: feed back each argmax; stop a row at </s>."""
     out = np.full((len(src), max_len), PAD, dtype=np.int32)
@@ -182,11 +174,8 @@ class Validation(keras.callbacks.Callback):
 
     def __init__(self, src, tgt, train_cfg: dict, history=()):
         super().__init__()
-        self.src, self.tgt = src, tgt
-        self.target = train_cfg["target_accuracy"]
-        self.patience, self.min_delta = train_cfg["plateau_patience"], train_cfg["plateau_min_delta"]
+        self.src, self.tgt, self.train_cfg = src, tgt, train_cfg
         self.losses = list(history)
-        self.stop_reason = None
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -197,13 +186,12 @@ class Validation(keras.callbacks.Callback):
         log.info("step %d  loss %.4f  val loss %.4f  val token %.4f  val seq %.4f  (%.0f s)", logs["step"],
                  logs.get("loss", float("nan")), acc["loss"], acc["token_acc"], acc["seq_acc"],
                  time.perf_counter() - self.start)
-        if acc["seq_acc"] >= self.target:
-            log.info("reached the target sequence accuracy %.3f: stopping", self.target)
-            self.stop_reason, self.model.stop_training = "target", True
-        elif self.patience and plateaued(self.losses, self.patience, self.min_delta):
-            log.info("validation loss has not improved by %.1f%% in %d validations: stopping on the plateau",
-                     100 * self.min_delta, self.patience)
-            self.stop_reason, self.model.stop_training = "plateau", True
+        # The same rule the metrics report afterwards (stop_reason), so the two never disagree.
+        reason = stop_reason([acc["seq_acc"]], self.losses, self.train_cfg)
+        if reason != "budget":
+            log.info("stopping: %s", "reached the target sequence accuracy" if reason == "target" else
+                     "the validation loss has plateaued")
+            self.model.stop_training = True
 
 
 def compile_for_training(model, train_cfg: dict, execution: dict) -> None:

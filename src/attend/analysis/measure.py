@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..probe import identity
-from ..tasks.base import _atomic_write, check_identity, load_npz, save_npz
+from ..tasks.base import PAD, _atomic_write, check_identity, load_npz, save_npz
 from . import attention as att
 from .decompose import Decomposition, decompose, variance_fractions
 from .readout import context_readout, dictionary_table
@@ -113,7 +113,7 @@ def representative(targets: np.ndarray, predictions: np.ndarray, k: int) -> np.n
     model got entirely right come first; among them, those whose target length is closest
     to the median target length of the right ones, the lower index first. (Wrong ones
     follow by the same rule, should fewer than k be right.)"""
-    valid = targets != 0
+    valid = targets != PAD
     right = ((predictions == targets) | ~valid).all(1)
     length = valid.sum(1)
     median = np.median(length[right]) if right.any() else np.median(length)
