@@ -16,6 +16,8 @@ from collections import Counter
 
 import pytest
 
+from attend.gpu import XLA_ONE_THREAD, backend_environment
+
 # A training job's first lines (as in workflow/scripts/train.py), then: report the
 # environment the job would import TensorFlow with, and hold the claim until stdin closes.
 HOLDER = r"""
@@ -251,3 +253,18 @@ def test_lock_directory_is_per_user():
     from attend import gpu
 
     assert gpu.DEFAULT_LOCK_DIR.name == f"attend-gpu-locks-{os.getuid()}"
+
+
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_backend_environment_pins_one_thread_jobs_to_one_core(backend):
+    """One-thread jobs turn XLA's multi-threaded CPU client off (else a JAX job spreads over
+    every core); a job given more threads keeps it. A user's other XLA flags survive."""
+    inherited = {"XLA_FLAGS": "--xla_dump_to=/tmp/x --xla_cpu_multi_thread_eigen=true"}
+    one = backend_environment(backend, 1, inherited)
+    assert one["KERAS_BACKEND"] == backend
+    assert one["XLA_FLAGS"].split() == ["--xla_dump_to=/tmp/x", XLA_ONE_THREAD]
+    assert one["OMP_NUM_THREADS"] == one["TF_NUM_INTRAOP_THREADS"] == "1"
+    many = backend_environment(backend, 4, inherited)
+    assert many["XLA_FLAGS"].split() == ["--xla_dump_to=/tmp/x"]
+    assert many["OMP_NUM_THREADS"] == "4" and many["TF_NUM_INTEROP_THREADS"] == "2"
+    assert backend_environment(backend, 1, {})["XLA_FLAGS"] == XLA_ONE_THREAD

@@ -1,7 +1,8 @@
 """The smoke workflow end to end on Keras's JAX backend, in an environment without TensorFlow.
 
 `make test` builds that environment (`.venv-jax`, from envs/requirements-jax.txt) before
-running pytest; the workflow runs with that environment's Python and KERAS_BACKEND=jax.
+running pytest; the workflow runs with that environment's Python and `backend: jax`, which
+the workflow exports to every job as KERAS_BACKEND.
 """
 
 import contextlib
@@ -36,6 +37,7 @@ def scratch_workflow(tmp_path: Path) -> Path:
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
     (tmp_path / "src").symlink_to(REPO / "src")
     (tmp_path / "paths.yaml").write_text(f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n")
+    (tmp_path / "jax.yaml").write_text("backend: jax\n")
     return tmp_path
 
 
@@ -81,7 +83,7 @@ def test_smoke_workflow_on_jax_without_tensorflow(tmp_path):
     )
 
     cwd = scratch_workflow(tmp_path)
-    args = ["--cores", "2", "--configfile", "config/smoke.yaml", "paths.yaml"]
+    args = ["--cores", "2", "--configfile", "config/smoke.yaml", "paths.yaml", "jax.yaml"]
     code, out, err = run_snakemake(python, args, cwd, env)
     assert code == 0, out[-3000:] + err[-6000:]
 

@@ -14,6 +14,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from attend.gpu import backend_environment  # noqa: E402
+
 DRIVER = r"""
 import json, sys, time
 import keras
@@ -42,18 +44,20 @@ training.train("aed", arrays, vocab, model_cfg, train_cfg, execution, 0, model_p
 """
 
 
-def run(out: Path, slow=False):
+def run(out: Path, backend: str, slow=False):
     args = [sys.executable, "-c", DRIVER, str(out)] + (["slow"] if slow else [])
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, **backend_environment(backend, 1)}
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
 
 
 @pytest.mark.slow
-def test_killed_training_resumes_from_checkpoint(tmp_path):
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_killed_training_resumes_from_checkpoint(tmp_path, backend):
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     straight.mkdir(), killed.mkdir()
-    assert run(straight).wait(timeout=300) == 0
+    assert run(straight, backend).wait(timeout=300) == 0
 
-    job = run(killed, slow=True)
+    job = run(killed, backend, slow=True)
     meta = killed / "checkpoint" / "state.json"
     deadline = time.time() + 240
     while time.time() < deadline:
@@ -68,13 +72,13 @@ def test_killed_training_resumes_from_checkpoint(tmp_path):
     # Snakemake deletes an incomplete job's outputs before rerunning it.
     (killed / "log.csv").unlink(missing_ok=True)
 
-    resumed = run(killed)
+    resumed = run(killed, backend)
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()[-3000:]
     m_straight = json.loads((straight / "metrics.json").read_text())
     m_resumed = json.loads((killed / "metrics.json").read_text())
     assert json.loads((killed / "timing.json").read_text())["resumed_after_periods"] == done_before
     assert json.loads((straight / "timing.json").read_text())["resumed_after_periods"] == 0
-    assert m_resumed["steps"] == m_straight["steps"] == 80
+    assert m_resumed["steps"] == m_straight["steps"] == 80 and m_resumed["backend"] == backend
     # The log continues where the checkpoint left it: each validation period once.
     log = pd.read_csv(killed / "log.csv")
     assert log["epoch"].is_unique and log["step"].iloc[-1] == 80

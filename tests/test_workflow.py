@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from attend.config import defaults
 from attend.plotting import figures
 from attend.tables import read_table
 
@@ -144,6 +145,18 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
     assert jobs["train"] == 2 * 3 and jobs["table"] == 10 and jobs["claims"] == 1, jobs
 
 
+def test_changing_the_backend_retrains(workflow):
+    """The Keras backend draws the initial weights, so switching it plans every training
+    (and what reads the models) again, but not the datasets."""
+    config = ["--configfile", "config/config.yaml", "config/smoke.yaml", "paths.yaml"]
+    fresh = workflow.planned(*config)
+    workflow.pretend_run(*config)
+    (workflow.root / "jax.yaml").write_text("backend: jax\n")
+    jobs = workflow.planned(*config, "jax.yaml")
+    assert jobs["train"] == fresh["train"] and jobs["probe"] == fresh["probe"], jobs
+    assert "dataset" not in jobs and "corpus" not in jobs, jobs
+
+
 def edit(path: Path) -> str:
     """Append a statement to a module (a change of its code); return the original text."""
     text = path.read_text()
@@ -165,6 +178,9 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
     assert workflow.planned(*SMOKE) == {}, "a second invocation has nothing to do"
+    # Every job ran on the config's backend (the default).
+    backends = {json.loads(p.read_text())["backend"] for p in (workflow.root / "results").rglob("metrics.json")}
+    assert backends == {defaults()["backend"]}, backends
 
     # Execution settings change how jobs run, not what they compute: nothing reruns.
     (workflow.root / "fast.yaml").write_text("execution: {threads: 2, steps_per_execution: 10, jit_compile: true}\n")

@@ -72,11 +72,27 @@ def detect_gpus() -> int:
     return sum(line.startswith("GPU ") for line in out.splitlines())
 
 
-def configure_threads(threads: int) -> None:
-    """Thread counts for the math libraries; must run before TensorFlow is imported."""
+# XLA's CPU client (Keras's JAX backend) otherwise spreads one job over every core, so two
+# one-thread jobs on two cores would fight over both.
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
+
+
+def backend_environment(backend: str, threads: int, environ=os.environ) -> dict[str, str]:
+    """The environment variables that make a job run on Keras backend ``backend`` with
+    ``threads`` CPU threads; set them before Keras is imported. Other XLA_FLAGS are kept."""
+    env = {"KERAS_BACKEND": backend}
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    os.environ["TF_NUM_INTEROP_THREADS"] = str(min(2, threads))
+        env[var] = str(threads)
+    env["TF_NUM_INTEROP_THREADS"] = str(min(2, threads))
+    flags = [f for f in environ.get("XLA_FLAGS", "").split() if not f.startswith("--xla_cpu_multi_thread_eigen")]
+    env["XLA_FLAGS"] = " ".join(flags + ([XLA_ONE_THREAD] if threads == 1 else []))
+    return env
+
+
+def configure_threads(threads: int) -> None:
+    """Thread counts for the math libraries, on the backend the workflow chose
+    (KERAS_BACKEND); must run before Keras is imported."""
+    os.environ.update(backend_environment(os.environ.get("KERAS_BACKEND", "jax"), threads))
 
 
 def hide_gpus() -> None:

@@ -2,6 +2,8 @@
 # Every name below (tasks, architectures, tables, figures) comes from its one declaration
 # in the attend package; the rule files only use them.
 
+import os
+
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve
 from attend.config import task_seeds
@@ -12,7 +14,7 @@ from attend.config import (
     variant_names,
     variant_tasks,
 )
-from attend.gpu import detect_gpus
+from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
 from attend.provenance import code_version
 from attend.tables import MODEL_FILES, TABLES
@@ -35,6 +37,10 @@ def checked_config(raw):
 resolved = checked_config(dict(config))
 config.clear()
 config.update(resolved)
+
+# Every job inherits the Keras backend and one CPU thread (training jobs reset their
+# threads from execution.threads); the workflow process itself never imports Keras.
+os.environ.update(backend_environment(config["backend"], 1))
 
 TASKS = config["tasks"]
 ARCHS = config["architectures"]

@@ -31,6 +31,8 @@ rule train:
         model=lambda wc: task_settings(wc)[0],
         train=lambda wc: task_settings(wc)[1],
         code=code_version("attend.training"),
+        # The backend draws the initial weights: changing it retrains.
+        backend=config["backend"],
         # Not an output: the resumable training state (attend.checkpoint), removed when
         # the job finishes; kept by a killed job so that its rerun resumes.
         checkpoint=f"{MODEL}/checkpoint",
