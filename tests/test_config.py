@@ -209,6 +209,38 @@ def test_a_variants_settings_merge_in_the_documented_order():
     assert (model["units"], model["cell"], train["max_steps"]) == (48, "gru", 800)  # base: no variant layer
 
 
+def test_a_variant_shares_the_models_its_change_does_not_reach():
+    """A model is trained once per distinct setting its architecture reads: dot attention
+    leaves VED alone, an LSTM leaves AO alone, AO's map leaves VED and AED alone, heads
+    matter only for multihead; the first variant (base first) with equal settings owns it."""
+    resolved, _ = cfg.resolve({"variants": {
+        "dot": {"model": {"attention": "dot"}},
+        "lstm": {"model": {"cell": "lstm"}},
+        "ao_gru": {"model": {"ao_ff": "gru"}},
+        "three_heads": {"model": {"heads": 3}},           # heads without multihead: no change
+        "dot_again": {"model": {"attention": "dot"}},
+        "ao_only": {"architectures": ["ao"], "model": {"attention": "dot"}},
+        "slow": {"train": {"learning_rate": 0.001}},
+        "sort_lstm": {"overrides": {"sort": {"model": {"cell": "lstm"}}}},
+    }})
+    owner = {(v, a): cfg.model_owner(resolved, "one_to_one", a, v)
+             for v in cfg.variant_names(resolved) for a in cfg.variant_architectures(resolved, v)}
+    assert owner == {
+        ("base", "ved"): "base", ("base", "aed"): "base", ("base", "ao"): "base",
+        ("dot", "ved"): "base", ("dot", "aed"): "dot", ("dot", "ao"): "dot",
+        ("lstm", "ved"): "lstm", ("lstm", "aed"): "lstm", ("lstm", "ao"): "base",
+        ("ao_gru", "ved"): "base", ("ao_gru", "aed"): "base", ("ao_gru", "ao"): "ao_gru",
+        ("three_heads", "ved"): "base", ("three_heads", "aed"): "base", ("three_heads", "ao"): "base",
+        ("dot_again", "ved"): "base", ("dot_again", "aed"): "dot", ("dot_again", "ao"): "dot",
+        ("ao_only", "ao"): "dot",
+        ("slow", "ved"): "slow", ("slow", "aed"): "slow", ("slow", "ao"): "slow",
+        ("sort_lstm", "ved"): "base", ("sort_lstm", "aed"): "base", ("sort_lstm", "ao"): "base",
+    }
+    # A per-task override reaches that task alone; its sort AED equals lstm's, trained there.
+    assert cfg.model_owner(resolved, "sort", "aed", "sort_lstm") == "lstm"
+    assert cfg.model_owner(resolved, "sort", "ao", "sort_lstm") == "base"
+
+
 def test_variants_default_to_the_configs_tasks_and_architectures():
     resolved, _ = cfg.resolve({"tasks": ["one_to_one", "sort", "escan"],
                                "variants": {"small": {"tasks": ["escan", "one_to_one"], "architectures": ["ao"]},

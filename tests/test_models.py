@@ -207,6 +207,38 @@ def test_unknown_cell_is_refused(data):
         make("aed", data[1], cell="transformer")
 
 
+ALTERED = {"attention": "dot", "heads": 2, "ao_ff": "gru", "pe_min_dim": 32, "pe_timescale": 50.0, "cell": "lstm"}
+
+
+@pytest.mark.parametrize("arch", ["ved", "aed", "ao"])
+def test_an_architecture_never_reads_the_settings_it_declares_ignored(arch, data):
+    """What lets variants share models (attend.config.model_owner): changing a setting
+    that ``Architecture.ignores`` names leaves the built model's weights and outputs as
+    they were (same seed); changing any other setting of the list changes them."""
+    from attend.architectures import ARCHITECTURES
+
+    arrays, record = data
+    src, dec_in = arrays["test_src"], decoder_inputs(arrays["test_tgt"])
+
+    def built(**model):
+        keras.utils.set_random_seed(0)
+        m = make(arch, record, **model)
+        return [keras.ops.convert_to_numpy(w) for w in m.weights], keras.ops.convert_to_numpy(m((src, dec_in)))
+
+    weights, logits = built()
+    ignores = ARCHITECTURES[arch].ignores
+    assert set(ignores) <= set(ALTERED)
+    for key, value in ALTERED.items():
+        other_weights, other_logits = built(**{key: value})
+        same = len(other_weights) == len(weights) and all(
+            a.shape == b.shape and np.array_equal(a, b) for a, b in zip(weights, other_weights)
+        ) and np.array_equal(logits, other_logits)
+        if key == "heads":  # read only by multihead attention, which the default is not
+            assert same, key
+        else:
+            assert same == (key in ignores), f"{arch}: changing {key} {'changed' if not same else 'kept'} the model"
+
+
 def test_schema_cells_are_the_declared_cells():
     from attend.architectures import CELLS
     from attend.config import schema

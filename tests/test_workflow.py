@@ -114,11 +114,17 @@ def test_without_variants_the_plan_is_todays(workflow):
 
 
 def test_the_ablations_plan(workflow):
-    """config/ablations.yaml: seven variants × four tasks × three architectures × three
-    seeds, on the datasets of base."""
+    """config/ablations.yaml: seven variants × four tasks × three seeds, on the datasets of
+    base; each variant trains only the architectures its change reaches and shares the
+    rest (dot, multihead: AED and AO; lstm: VED and AED; ao_gru: AO; units: all three)."""
     jobs = workflow.planned("--configfile", "config/config.yaml", "config/ablations.yaml")
     assert jobs["dataset"] == 4 * 3
-    assert jobs["train"] == jobs["probe"] == jobs["measure"] == 7 * 4 * 3 * 3
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == (3 + 2 + 2 + 2 + 1 + 3 + 3) * 4 * 3
+    trained = [p for p, rule in workflow.outputs("--configfile", "config/config.yaml", "config/ablations.yaml").items()
+               if rule == "train" and p.endswith("model.keras")]
+    assert not [p for p in trained if p.startswith(("results/variants/dot/", "results/variants/ao_gru/"))
+                and "/ved/" in p], "dot attention and AO's map do not reach VED: base's VED models serve"
+    assert len([p for p in trained if p.startswith("results/variants/ao_gru/")]) == 4 * 3
     assert jobs["table"] == 7 * 10 and jobs["claims"] == 7
     assert jobs["variant_claims"] == jobs["variant_shares"] == jobs["fig11_variants"] == 1
 

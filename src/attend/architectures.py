@@ -15,18 +15,24 @@ class Architecture:
     color: str
     attention: bool  # attends over the encoder states (and so has a score breakdown)
     description: str
+    # model.* settings this architecture never reads (attend.models.build_model), so a
+    # variant that changes only these shares the model of an earlier variant.
+    ignores: tuple[str, ...] = ()
 
 
 ARCHITECTURES = {
     a.name: a
     for a in (
         Architecture("ved", "VED", "#7f7f7f", False,
-                     "vanilla encoder-decoder: GRU encoder, GRU decoder started from the encoder's state at </s>"),
+                     "vanilla encoder-decoder: GRU encoder, GRU decoder started from the encoder's state at </s>",
+                     ignores=("attention", "heads", "ao_ff", "pe_min_dim", "pe_timescale")),
         Architecture("aed", "AED", "#1f77b4", True,
-                     "VED plus attention over the encoder states; readout from [h^D_t; c_t]"),
+                     "VED plus attention over the encoder states; readout from [h^D_t; c_t]",
+                     ignores=("ao_ff", "pe_min_dim", "pe_timescale")),
         Architecture("ao", "AO", "#d62728", True,
                      "attention only: position-wise feed-forward states of token + positional encoding; "
-                     "readout from c_t"),
+                     "readout from c_t",
+                     ignores=("cell",)),
     )
 }
 

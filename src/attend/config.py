@@ -260,6 +260,30 @@ def variant_architectures(config: dict, variant: str) -> list[str]:
     return [a for a in config["architectures"] if a in chosen]
 
 
+def model_settings_read(config: dict, task: str, arch: str, variant: str = BASE) -> tuple[dict, dict]:
+    """(model, train) settings of one task in one variant, without the model settings that
+    ``arch`` never reads (``Architecture.ignores``; ``heads`` unless attention is multihead):
+    two variants with equal values here train the same model."""
+    from .architectures import ARCHITECTURES
+
+    model, train = task_settings(config, task, variant)
+    ignored = set(ARCHITECTURES[arch].ignores)
+    if model.get("attention") != "multihead":
+        ignored.add("heads")
+    return {k: v for k, v in model.items() if k not in ignored}, train
+
+
+def model_owner(config: dict, task: str, arch: str, variant: str) -> str:
+    """The variant whose branch trains ``variant``'s (task, arch) models: the first variant
+    (base first) that runs them with the same settings as far as ``arch`` reads them. A
+    variant that changes only what an architecture ignores (attention for VED, the cell for
+    AO) shares those models instead of training copies."""
+    mine = model_settings_read(config, task, arch, variant)
+    return next(v for v in variant_names(config)
+                if task in variant_tasks(config, v) and arch in variant_architectures(config, v)
+                and model_settings_read(config, task, arch, v) == mine)
+
+
 def variant_dir(variant: str) -> str:
     """Where a variant's results live under results/ (and its logs under logs/): "" for
     base (results/models/..., today's paths), "variants/<name>/" for the others."""

@@ -9,6 +9,7 @@ from attend.config import ConfigError, resolve
 from attend.config import task_seeds
 from attend.config import task_settings as settings_of
 from attend.config import (
+    model_owner,
     variant_architectures,
     variant_dir,
     variant_names,
@@ -139,8 +140,15 @@ def table_runs(table, variant="base"):
         pattern = f"{MODEL}/{MODEL_FILES[table]}"
     else:
         pattern = f"{ANALYSIS}/{table}.csv"
+    # A model the variant shares with an earlier variant (model_owner) is read from there.
     return [
-        dict(run, path=pattern.format(branch=BRANCHES[variant], **run))
+        dict(
+            run,
+            path=pattern.format(
+                branch=BRANCHES[model_owner(config, run["task"], run["arch"], variant)],
+                **run,
+            ),
+        )
         for run in model_runs(variant=variant)
     ]
 
