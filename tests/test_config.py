@@ -4,6 +4,8 @@ coercion, cross-field checks, and the key catalog config/README.md."""
 import importlib
 import inspect
 import pkgutil
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -294,3 +296,13 @@ def test_the_smoke_config_has_a_small_multihead_variant():
     assert cfg.variant_names(resolved) == ["base", "multihead"]
     model, _ = cfg.task_settings(resolved, "one_to_one", "multihead")
     assert model["attention"] == "multihead" and model["units"] // model["heads"] == 8
+
+
+def test_the_registry_order_does_not_depend_on_what_was_imported_first():
+    """Tasks, and so targets, tables and figure panels, keep the built-in order even when a
+    caller imported one task module before the others (as a test or a script may)."""
+    script = ("import attend.tasks.translation, attend.tasks.scan\n"
+              "from attend.tasks import load_task_modules\n"
+              "print(list(load_task_modules()))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(["one_to_one", "reverse", "sort", "escan", "translation"])

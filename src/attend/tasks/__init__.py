@@ -11,6 +11,7 @@ same shape, named in the config's ``task_modules`` (README, "Extending").
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -56,6 +57,7 @@ class Task:
 
 REGISTRY: dict[str, Task] = {}
 BUILTIN_MODULES = ("attend.tasks.synthetic", "attend.tasks.scan", "attend.tasks.translation")
+_REGISTERED_BY: dict[str, str] = {}  # task name -> the module whose import registered it
 
 
 def register(task: Task) -> Task:
@@ -63,7 +65,17 @@ def register(task: Task) -> Task:
     if task.name in REGISTRY and REGISTRY[task.name] != task:
         raise ValueError(f"a task named {task.name!r} is already registered by {REGISTRY[task.name].module}")
     REGISTRY[task.name] = task
+    _REGISTERED_BY.setdefault(task.name, sys._getframe(1).f_globals.get("__name__", ""))
     return task
+
+
+def _order_registry(modules) -> None:
+    """Put the registry in a fixed order, whatever imported what first: the built-in
+    modules' tasks, then those of ``modules``, each in the order its module registers them."""
+    rank = {name: i for i, name in enumerate(modules)}
+    ordered = sorted(REGISTRY.items(), key=lambda item: rank.get(_REGISTERED_BY.get(item[0]), len(rank)))
+    REGISTRY.clear()
+    REGISTRY.update(ordered)
 
 
 def load_task_modules(modules=()) -> dict[str, Task]:
@@ -75,6 +87,7 @@ def load_task_modules(modules=()) -> dict[str, Task]:
         except ImportError as err:
             raise ImportError(f"task module {name!r} (config key task_modules) cannot be imported: {err}; "
                               "it must be importable from the workflow's directory or PYTHONPATH") from err
+    _order_registry((*BUILTIN_MODULES, *modules))
     return REGISTRY
 
 
