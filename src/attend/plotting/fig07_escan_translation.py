@@ -37,7 +37,7 @@ def _sample(ax, model: style.Model) -> None:
     tgt = [str(a["tgt_vocab"][w]) for w in a["sample_targets"][0, :dl]]
     panels.attention_matrix(ax, a["sample_attention"][0], dec_len=dl, enc_len=el, src=src, tgt=tgt,
                             title=r"attention $\alpha_{ts}$, test sequence " + f"{int(a.get('sample_index', [0])[0]) + 1} "
-                                  f"(seed {model.seed})\n({el} input, {dl} output tokens; a right one of median length)")
+                                  f"(seed {model.seed})\n{el} in, {dl} out; right, of median length")
     ax.set_xlabel("input word (encoder position s)")
     ax.set_ylabel("output word (decoder step t)")
     ax.tick_params(axis="both", length=1.5, pad=1)
@@ -50,8 +50,8 @@ def _shares(ax, seeds: style.SeedShares) -> None:
         return
     temporal = seeds.mean.get("mu·mu", np.nan)
     no_mu = sum(v for k, v in seeds.mean.items() if "mu" not in k)
-    panels.term_shares_overall(ax, seeds.mean, f"shares of the nine score terms (dec·enc), {seeds.label}\n"
-                               + f"μ·μ = {temporal:.2f};  terms without μ = {no_mu:.2f}",
+    panels.term_shares_overall(ax, seeds.mean, f"nine score-term shares (dec·enc),\n{seeds.label}; "
+                               + f"μ·μ = {temporal:.2f},\nterms without μ = {no_mu:.2f}",
                                errors=seeds.sd if seeds.n > 1 else None)
 
 
