@@ -268,3 +268,4 @@ def test_backend_environment_pins_one_thread_jobs_to_one_core(backend):
     assert many["XLA_FLAGS"].split() == ["--xla_dump_to=/tmp/x"]
     assert many["OMP_NUM_THREADS"] == "4" and many["TF_NUM_INTEROP_THREADS"] == "2"
     assert backend_environment(backend, 1, {})["XLA_FLAGS"] == XLA_ONE_THREAD
+    assert "KERAS_BACKEND" not in backend_environment(None, 1, {}), "None leaves the backend to the caller"

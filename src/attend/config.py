@@ -264,10 +264,8 @@ def model_settings_read(config: dict, task: str, arch: str, variant: str = BASE)
     """(model, train) settings of one task in one variant, without the model settings that
     ``arch`` never reads (``Architecture.ignores``; ``heads`` unless attention is multihead):
     two variants with equal values here train the same model."""
-    from .architectures import ARCHITECTURES
-
     model, train = task_settings(config, task, variant)
-    ignored = set(ARCHITECTURES[arch].ignores)
+    ignored = set(architectures.ARCHITECTURES[arch].ignores)
     if model.get("attention") != "multihead":
         ignored.add("heads")
     return {k: v for k, v in model.items() if k not in ignored}, train

@@ -77,10 +77,11 @@ def detect_gpus() -> int:
 XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false"
 
 
-def backend_environment(backend: str, threads: int, environ=os.environ) -> dict[str, str]:
-    """The environment variables that make a job run on Keras backend ``backend`` with
-    ``threads`` CPU threads; set them before Keras is imported. Other XLA_FLAGS are kept."""
-    env = {"KERAS_BACKEND": backend}
+def backend_environment(backend: str | None, threads: int, environ=os.environ) -> dict[str, str]:
+    """The environment variables that make a job run on Keras backend ``backend`` (None:
+    leave KERAS_BACKEND as it is) with ``threads`` CPU threads; set them before Keras is
+    imported. Other XLA_FLAGS are kept."""
+    env = {"KERAS_BACKEND": backend} if backend else {}
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[var] = str(threads)
     env["TF_NUM_INTEROP_THREADS"] = str(min(2, threads))
@@ -90,9 +91,9 @@ def backend_environment(backend: str, threads: int, environ=os.environ) -> dict[
 
 
 def configure_threads(threads: int) -> None:
-    """Thread counts for the math libraries, on the backend the workflow chose
-    (KERAS_BACKEND); must run before Keras is imported."""
-    os.environ.update(backend_environment(os.environ.get("KERAS_BACKEND", "jax"), threads))
+    """Thread counts for the math libraries, whichever backend the workflow chose (it sets
+    KERAS_BACKEND; this leaves it alone); must run before Keras is imported."""
+    os.environ.update(backend_environment(None, threads))
 
 
 def hide_gpus() -> None:
