@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench.py --workflow      # + smoke workflow from nothing, and
                                                     #   shares of a finished full run
     .venv/bin/python bench/bench.py --only analysis # one measurement
+    .venv/bin/python bench/bench.py --only data     # eSCAN generation at the default size
     .venv/bin/python bench/bench.py --only identical  # two smoke runs from nothing: same bytes?
     .venv/bin/python bench/bench.py --only models --run ../fresh  # core-seconds per trained model
 
@@ -89,9 +90,11 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
     import yaml
 
     from attend import training
-    from attend.config import resolve, task_settings
+    from attend.config import resolve
+    from attend.variants import task_settings
     from attend.tasks import build_dataset
-    from attend.tasks.base import PAD, decoder_inputs
+    from attend.tasks.base import decoder_inputs
+    from attend.tokens import PAD
 
     config, _ = resolve(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     model_cfg, train_cfg = task_settings(config, "one_to_one")
@@ -183,6 +186,22 @@ def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
     reference.measure_loop(probe)
     loop = time.perf_counter() - start
     return {"vectorised_s": vectorised, "loop_s": loop}
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def escan_generation_s() -> float:
+    """Seconds to generate eSCAN at the default split sizes (best of three)."""
+    from attend.config import defaults
+    from attend.tasks.scan import make_escan
+
+    times = []
+    for seed in range(3):
+        start = time.perf_counter()
+        make_escan(defaults("data.escan"), seed=seed, sizes=defaults("data.sizes"))
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 # ----------------------------------------------------------------------------- workflow
@@ -351,7 +370,7 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--rounds", type=int, default=4, help="timed epochs per fit (after one untimed)")
     parser.add_argument("--steps-per-execution", type=int, help="override execution.steps_per_execution")
-    parser.add_argument("--only", choices=["training", "analysis", "identical", "models"], help="run one measurement")
+    parser.add_argument("--only", choices=["training", "analysis", "data", "identical", "models"], help="run one measurement")
     parser.add_argument("--run", type=Path, default=REPO, help="--only models: the folder of a finished run")
     parser.add_argument("--save", action="store_true", help="--only models: make this run the new reference")
     parser.add_argument("--workflow", action="store_true", help="also time the smoke workflow")
@@ -370,6 +389,9 @@ def main():
     if args.only in (None, "analysis"):
         a = analysis_speed()
         row("analysis 2000x25x128 (s)", a["vectorised_s"], "s", "per-sequence loop", a["loop_s"], better="lower")
+
+    if args.only in (None, "data"):
+        row("eSCAN generation, default sizes (s)", escan_generation_s(), "s", "a 10 s budget", 10.0, better="lower")
 
     if args.workflow:
         workflow_times(cores=min(2, os.cpu_count()))

@@ -1,5 +1,10 @@
-"""Shared test fixtures: constructed probes, and scratch copies of the workflow to run
-Snakemake in."""
+"""Shared test fixtures: constructed probes, scratch copies of the workflow to run
+Snakemake in, and the rule that keeps the quick tier quick.
+
+Tests come in two tiers (README, "Tests"): every test that launches Snakemake or trains a
+model carries the ``slow`` marker, and ``pytest -m "not slow"`` runs the rest in about two
+minutes. The marker is enforced, not remembered: an unmarked test that trains (calls
+``keras.Model.fit``) or asks for a workflow fails and says to mark it."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attend.tasks.base import EOS, SOS, SPECIALS
+from attend.tokens import EOS, SOS, SPECIALS
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "fra-eng" / "fra.txt"
@@ -66,6 +71,28 @@ def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=
         probe.update(attention=(a * dec_mask[..., None]).astype(np.float32), W_q=w_q, W_k=w_k, W_v=w_v, scale=scale,
                      attention_kind=np.array("learned"))
     return probe
+
+
+SLOW = ("slow: this test {what}, so it belongs to the slow tier: mark it @pytest.mark.slow "
+        "(pytest -m 'not slow' is the quick tier)")
+
+
+def _require_slow(request, what: str) -> None:
+    if request.node.get_closest_marker("slow") is None:
+        pytest.fail(SLOW.format(what=what), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def _quick_tests_do_not_train(request, monkeypatch):
+    """A test without the ``slow`` marker may build and run models, not train them."""
+    keras = sys.modules.get("keras")
+    if keras is None or request.node.get_closest_marker("slow") is not None:
+        return
+
+    def fit(*args, **kwargs):
+        _require_slow(request, "trains a model")
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
 
 
 @pytest.fixture(scope="session")
@@ -139,11 +166,13 @@ class Workflow:
 
 
 @pytest.fixture
-def workflow(tmp_path) -> Workflow:
+def workflow(request, tmp_path) -> Workflow:
+    _require_slow(request, "launches Snakemake")
     return Workflow(tmp_path)
 
 
 @pytest.fixture
-def make_workflow(tmp_path_factory):
+def make_workflow(request, tmp_path_factory):
     """``make_workflow(extra_pythonpath=[...])``: a fresh scratch copy of the workflow."""
+    _require_slow(request, "launches Snakemake")
     return lambda extra_pythonpath=(): Workflow(tmp_path_factory.mktemp("workflow"), extra_pythonpath)

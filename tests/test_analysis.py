@@ -8,10 +8,11 @@ from attend.analysis import attention as att
 from attend.analysis import reference
 from attend.analysis import decompose as decompose_module
 from attend.analysis.decompose import decompose, group_sums, variance_fractions
-from attend.analysis.measure import TABLE_COLUMNS, load_analysis, measure, save_measurements
+from attend.analysis.measure import TABLE_COLUMNS, measure
+from attend.artifacts import load_analysis, save_analysis
 from attend.analysis.readout import dictionary_table
 from attend.analysis.words import accuracy_by_length, offsets, word_attention, word_variance
-from attend.tasks.base import EOS, SPECIALS
+from attend.tokens import EOS, SPECIALS
 
 
 
@@ -256,7 +257,7 @@ def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path, make_p
     assert tables["term_shares"].empty and tables["approximation"].empty
     assert set(tables["variance"]["component"]) == {"mu", "chi", "delta", "sum"}
     paths = {name: str(tmp_path / f"{name}.csv") for name in TABLE_COLUMNS}
-    save_measurements(tables, arrays, tmp_path / "analysis.npz", paths)
+    save_analysis(tables, arrays, tmp_path / "analysis.npz", paths)
     back = load_analysis(tmp_path / "analysis.npz")
     assert str(back["arch"]) == "ved"
     np.testing.assert_array_equal(back["enc_mu"], arrays["enc_mu"])

@@ -14,6 +14,7 @@ import yaml
 
 import attend
 from attend import config as cfg
+from attend import variants
 from attend.tasks import REGISTRY, load_task_modules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,11 +28,11 @@ def test_shipped_configs_are_valid():
     default, _ = cfg.resolve(load("config.yaml"))
     assert default["tasks"] == list(load_task_modules())
     # smoke.yaml is merged over config.yaml, as Snakemake does with --configfile
-    smoke, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("smoke.yaml")))
+    smoke, _ = cfg.resolve(variants.merged(load("config.yaml"), load("smoke.yaml")))
     assert smoke["train"]["max_steps"] == 150 and smoke["model"]["units"] == 16
-    era, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("escan_paper_era.yaml")))
+    era, _ = cfg.resolve(variants.merged(load("config.yaml"), load("escan_paper_era.yaml")))
     assert era["data"]["escan"]["min_out"] == 20 and era["data"]["escan"]["exclude_phrases"] == []
-    paper, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("paper.yaml")))
+    paper, _ = cfg.resolve(variants.merged(load("config.yaml"), load("paper.yaml")))
     assert len(paper["seeds"]) == 10 and cfg.task_seeds(paper, "translation") == paper["seeds"]
     assert cfg.task_seeds(default, "translation") == [0] and cfg.task_seeds(default, "sort") == [0, 1, 2]
 
@@ -54,10 +55,10 @@ def test_defaults_fill_every_setting_and_overrides_stay_partial():
     assert resolved["model"] == cfg.defaults("model")
     assert resolved["data"]["escan"] == cfg.defaults("data.escan")
     assert resolved["overrides"] == {"sort": {"train": {"max_steps": 700}}}
-    model, train = cfg.task_settings(resolved, "sort")
+    model, train = variants.task_settings(resolved, "sort")
     assert train["max_steps"] == 700 and train["batch_size"] == cfg.defaults("train")["batch_size"]
     assert model == cfg.defaults("model")
-    assert cfg.task_settings(resolved, "one_to_one")[1]["max_steps"] == cfg.defaults("train")["max_steps"]
+    assert variants.task_settings(resolved, "one_to_one")[1]["max_steps"] == cfg.defaults("train")["max_steps"]
 
 
 def _schema_defaults():
@@ -182,7 +183,7 @@ def test_a_task_can_run_on_the_first_seeds_only():
     # More than there are, or null: every seed; and n_seeds is not a training setting.
     resolved, _ = cfg.resolve({"seeds": [0, 1], "overrides": {"translation": {"n_seeds": 5}, "sort": {"n_seeds": None}}})
     assert cfg.task_seeds(resolved, "translation") == cfg.task_seeds(resolved, "sort") == [0, 1]
-    assert "n_seeds" not in cfg.task_settings(resolved, "translation")[1]
+    assert "n_seeds" not in variants.task_settings(resolved, "translation")[1]
     with pytest.raises(cfg.ConfigError, match="n_seeds: 0 is less than the minimum of 1"):
         cfg.resolve({"overrides": {"translation": {"n_seeds": 0}}})
 
@@ -199,15 +200,15 @@ def test_a_variants_settings_merge_in_the_documented_order():
         "variants": {"wide": {"model": {"units": 64, "cell": "lstm"}, "train": {"max_steps": 400},
                               "overrides": {"sort": {"train": {"max_steps": 1200}}}}},
     })
-    assert cfg.variant_names(resolved) == ["base", "wide"]
-    model, train = cfg.task_settings(resolved, "one_to_one", "wide")
+    assert variants.variant_names(resolved) == ["base", "wide"]
+    model, train = variants.task_settings(resolved, "one_to_one", "wide")
     assert (model["units"], model["cell"], train["max_steps"]) == (64, "lstm", 400)  # the variant over the defaults
-    model, train = cfg.task_settings(resolved, "sort", "wide")
+    model, train = variants.task_settings(resolved, "sort", "wide")
     assert (model["units"], model["cell"]) == (48, "lstm")      # overrides.sort over the variant's model
     assert train["max_steps"] == 1200                            # the variant's own sort block last
     assert train["batch_size"] == cfg.defaults("train")["batch_size"]
-    assert cfg.task_settings(resolved, "sort") == cfg.task_settings(resolved, "sort", "base")
-    model, train = cfg.task_settings(resolved, "sort")
+    assert variants.task_settings(resolved, "sort") == variants.task_settings(resolved, "sort", "base")
+    model, train = variants.task_settings(resolved, "sort")
     assert (model["units"], model["cell"], train["max_steps"]) == (48, "gru", 800)  # base: no variant layer
 
 
@@ -225,8 +226,8 @@ def test_a_variant_shares_the_models_its_change_does_not_reach():
         "slow": {"train": {"learning_rate": 0.001}},
         "sort_lstm": {"overrides": {"sort": {"model": {"cell": "lstm"}}}},
     }})
-    owner = {(v, a): cfg.model_owner(resolved, "one_to_one", a, v)
-             for v in cfg.variant_names(resolved) for a in cfg.variant_architectures(resolved, v)}
+    owner = {(v, a): variants.model_owner(resolved, "one_to_one", a, v)
+             for v in variants.variant_names(resolved) for a in variants.variant_architectures(resolved, v)}
     assert owner == {
         ("base", "ved"): "base", ("base", "aed"): "base", ("base", "ao"): "base",
         ("dot", "ved"): "base", ("dot", "aed"): "dot", ("dot", "ao"): "dot",
@@ -239,19 +240,19 @@ def test_a_variant_shares_the_models_its_change_does_not_reach():
         ("sort_lstm", "ved"): "base", ("sort_lstm", "aed"): "base", ("sort_lstm", "ao"): "base",
     }
     # A per-task override reaches that task alone; its sort AED equals lstm's, trained there.
-    assert cfg.model_owner(resolved, "sort", "aed", "sort_lstm") == "lstm"
-    assert cfg.model_owner(resolved, "sort", "ao", "sort_lstm") == "base"
+    assert variants.model_owner(resolved, "sort", "aed", "sort_lstm") == "lstm"
+    assert variants.model_owner(resolved, "sort", "ao", "sort_lstm") == "base"
 
 
 def test_variants_default_to_the_configs_tasks_and_architectures():
     resolved, _ = cfg.resolve({"tasks": ["one_to_one", "sort", "escan"],
                                "variants": {"small": {"tasks": ["escan", "one_to_one"], "architectures": ["ao"]},
                                             "all": {}}})
-    assert cfg.variant_names(resolved) == ["base", "small", "all"]
-    assert cfg.variant_tasks(resolved, "small") == ["one_to_one", "escan"]   # in the config's order
-    assert cfg.variant_architectures(resolved, "small") == ["ao"]
-    assert cfg.variant_tasks(resolved, "all") == cfg.variant_tasks(resolved, "base") == resolved["tasks"]
-    assert cfg.variant_dir("base") == "" and cfg.variant_dir("small") == "variants/small/"
+    assert variants.variant_names(resolved) == ["base", "small", "all"]
+    assert variants.variant_tasks(resolved, "small") == ["one_to_one", "escan"]   # in the config's order
+    assert variants.variant_architectures(resolved, "small") == ["ao"]
+    assert variants.variant_tasks(resolved, "all") == variants.variant_tasks(resolved, "base") == resolved["tasks"]
+    assert variants.variant_dir("base") == "" and variants.variant_dir("small") == "variants/small/"
 
 
 @pytest.mark.parametrize("variants, named", [
@@ -280,10 +281,10 @@ def test_bad_variant_names_the_key(variants, named):
 def test_the_ablations_config():
     """config/ablations.yaml over config.yaml: seven variants on four tasks; sort keeps its
     step budget in every variant (overrides.sort comes after the variant's train)."""
-    resolved, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("ablations.yaml")))
-    assert cfg.variant_names(resolved) == ["base", "dot", "multihead", "lstm", "ao_gru", "units64", "units256"]
+    resolved, _ = cfg.resolve(variants.merged(load("config.yaml"), load("ablations.yaml")))
+    assert variants.variant_names(resolved) == ["base", "dot", "multihead", "lstm", "ao_gru", "units64", "units256"]
     assert resolved["tasks"] == ["one_to_one", "reverse", "sort", "escan"]
-    settings = {v: cfg.task_settings(resolved, "sort", v) for v in cfg.variant_names(resolved)}
+    settings = {v: variants.task_settings(resolved, "sort", v) for v in variants.variant_names(resolved)}
     assert all(train["max_steps"] == 8000 for _, train in settings.values())
     assert settings["multihead"][0]["attention"] == "multihead" and settings["multihead"][0]["heads"] == 2
     assert settings["dot"][0]["attention"] == "dot" and settings["lstm"][0]["cell"] == "lstm"
@@ -292,9 +293,9 @@ def test_the_ablations_config():
 
 
 def test_the_smoke_config_has_a_small_multihead_variant():
-    resolved, _ = cfg.resolve(cfg.merged(load("config.yaml"), load("smoke.yaml")))
-    assert cfg.variant_names(resolved) == ["base", "multihead"]
-    model, _ = cfg.task_settings(resolved, "one_to_one", "multihead")
+    resolved, _ = cfg.resolve(variants.merged(load("config.yaml"), load("smoke.yaml")))
+    assert variants.variant_names(resolved) == ["base", "multihead"]
+    model, _ = variants.task_settings(resolved, "one_to_one", "multihead")
     assert model["attention"] == "multihead" and model["units"] // model["heads"] == 8
 
 

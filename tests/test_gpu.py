@@ -11,7 +11,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
@@ -173,18 +172,42 @@ def test_gpu_jobs_also_get_their_thread_counts(start):
     assert report["OMP_NUM_THREADS"] == "1" and report["TF_NUM_INTEROP_THREADS"] == "1"
 
 
-def test_timeout_when_no_slot_frees(tmp_path, monkeypatch):
-    """In-process: a claim that cannot be served in `timeout_s` raises, naming the lock dir."""
+class FakeClock:
+    """Stands in for the ``time`` module of attend.gpu: ``sleep`` advances ``monotonic``
+    at once, so waits of hours take no time and count exactly."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, 0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+        self.sleeps += 1
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from attend import gpu
+
+    fake = FakeClock()
+    monkeypatch.setattr(gpu, "time", fake)
+    return fake
+
+
+def test_timeout_when_no_slot_frees(tmp_path, clock):
+    """In-process: a claim that cannot be served in `timeout_s` raises, naming the lock dir,
+    after polling every `poll_s` until then."""
     from attend.gpu import claim_device
 
     env = {}
     held = claim_device(1, 1, tmp_path, env=env)
     try:
         assert env["CUDA_VISIBLE_DEVICES"] == "0"
-        t0 = time.monotonic()
         with pytest.raises(TimeoutError, match=str(tmp_path)):
-            claim_device(1, 1, tmp_path, timeout_s=0.3, poll_s=0.05, env={})
-        assert time.monotonic() - t0 < 5
+            claim_device(1, 1, tmp_path, timeout_s=3600, poll_s=0.5, env={})
+        assert clock.sleeps == 7201, "a poll every half second until past the hour, then it gives up"
     finally:
         held.release()
     again = {}
@@ -233,20 +256,21 @@ def test_slots_per_gpu_from_the_environment(monkeypatch):
     assert gpu.gpu_slots() == 6
 
 
-def test_a_waiting_job_says_what_it_waits_for(tmp_path, monkeypatch, caplog):
-    """A job that finds every slot held logs that it waits, for which slots, and how long."""
+def test_a_waiting_job_says_what_it_waits_for(tmp_path, clock, caplog):
+    """A job that finds every slot held logs that it waits, for which slots, and how long:
+    at once, then every WAIT_LOG_S."""
     from attend import gpu
 
-    monkeypatch.setattr(gpu, "WAIT_LOG_S", 0.1)
     held = gpu.claim_device(1, 1, tmp_path, env={})
     try:
         with caplog.at_level("INFO", logger="attend.gpu"), pytest.raises(TimeoutError):
-            gpu.claim_device(1, 1, tmp_path, timeout_s=0.35, poll_s=0.05, env={})
+            gpu.claim_device(1, 1, tmp_path, timeout_s=5 * gpu.WAIT_LOG_S, poll_s=0.5, env={})
     finally:
         held.release()
     waits = [r.getMessage() for r in caplog.records if "waiting for a free GPU slot" in r.getMessage()]
-    assert len(waits) >= 2, caplog.text
+    assert len(waits) == 6, caplog.text   # at 0, 60, 120, 180, 240 and 300 s
     assert "1 devices x 1 slots" in waits[0] and str(tmp_path) in waits[0] and "waited 0 s" in waits[0]
+    assert f"waited {5 * gpu.WAIT_LOG_S:.0f} s" in waits[-1]
 
 
 def test_lock_directory_is_per_user():

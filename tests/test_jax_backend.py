@@ -23,9 +23,14 @@ TIMEOUT_S = 1800  # a hung run must not eat CI's time; the smoke run takes minut
 
 
 def jax_python() -> Path:
-    """The JAX environment's interpreter; a missing environment is an error, not a skip."""
+    """The JAX environment's interpreter. `make test` (what CI runs) builds it and sets
+    ATTEND_REQUIRE_JAX=1, so there a missing environment is an error; a plain pytest run
+    without it skips, saying how to build it."""
     if not (JAX_PYTHON.exists() and (VENV_JAX / ".ready").exists()):
-        pytest.fail(f"the JAX environment {VENV_JAX} is missing or incomplete: run `make test`, which builds it")
+        message = f"the JAX environment {VENV_JAX} is missing or incomplete: `make test` builds it"
+        if os.environ.get("ATTEND_REQUIRE_JAX") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
     return JAX_PYTHON
 
 

@@ -10,7 +10,8 @@ from attend.config import defaults  # noqa: E402
 from attend.models import build_model, rotated_sinusoids  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
 from attend.tasks.base import decoder_inputs  # noqa: E402
-from attend.training import greedy_accuracy, load_model, teacher_forced_accuracy  # noqa: E402
+from attend.decoding import greedy_accuracy, teacher_forced_accuracy  # noqa: E402
+from attend.model_files import load_model  # noqa: E402
 
 CFG = {"sizes": {"train": 64, "valid": 16, "test": 16},
        "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
@@ -98,7 +99,7 @@ class ToyDecoder:
 
 
 def test_greedy_sequence_accuracy_equals_teacher_forced_exact_match(data):
-    from attend.training import greedy_decode
+    from attend.decoding import greedy_decode
 
     arrays, _ = data
     src = arrays["train_src"]
@@ -149,6 +150,7 @@ def test_unknown_attention_kind_is_refused(data):
 # ------------------------------------------------------------------ cells and multihead
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell", ["lstm", "simple"])
 @pytest.mark.parametrize("arch", ["ved", "aed"])
 def test_other_cells_build_train_and_probe(cell, arch, data, tmp_path):

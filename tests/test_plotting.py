@@ -16,10 +16,11 @@ from matplotlib.colors import to_rgb
 
 from attend import tables as agg
 from attend import tasks
-from attend.analysis.measure import TABLE_COLUMNS, measure, save_measurements
+from attend.analysis.measure import TABLE_COLUMNS, measure
+from attend.artifacts import read_table, save_analysis
 from attend.architectures import ARCHITECTURES
 from attend.claims import claims
-from attend.plotting import figures, style
+from attend.plotting import figures, inputs, style
 from attend.plotting.fig11_variants import STATUS_COLORS
 from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
 
@@ -44,8 +45,8 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
         tbls, arrays = measure(probe, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
         d = root / "analysis" / task / arch / "seed0"
         paths = {name: str(d / f"{name}.csv") for name in TABLE_COLUMNS}
-        save_measurements(tbls, arrays, d / "analysis.npz", paths)
-        analysis[style.key(task, arch)] = str(d / "analysis.npz")
+        save_analysis(tbls, arrays, d / "analysis.npz", paths)
+        analysis[inputs.key(task, arch)] = str(d / "analysis.npz")
         run = {"task": task, "arch": arch, "seed": 0}
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
@@ -129,7 +130,7 @@ def _render(name: str, analysis: dict, tables: dict, out: Path) -> tuple[Path, P
     """Render one figure as the workflow does: the analyses of the (task, arch) pairs its
     FIGURE selects that there are, its tables, its settings."""
     figure = figures()[name]
-    selected = {style.key(t, a): analysis[style.key(t, a)] for t, a in figure.pairs() if style.key(t, a) in analysis}
+    selected = {inputs.key(t, a): analysis[inputs.key(t, a)] for t, a in figure.pairs() if inputs.key(t, a) in analysis}
     pdf, png = out / f"{name}.pdf", out / f"{name}.png"
     importlib.import_module(f"attend.plotting.{name}").render(
         selected, {t: tables[t] for t in figure.tables}, str(pdf), str(png), {k: SETTINGS[k] for k in figure.settings})
@@ -228,7 +229,7 @@ def test_fig11_draws_every_variants_claims_and_points(results, tmp_path, drawn):
     _render("fig11_variants", {}, tables, tmp_path)
     fig = drawn[0]
     grid, *panels = fig.axes
-    compared = agg.read_table(tables["variant_claims"])
+    compared = read_table(tables["variant_claims"])
     assert [t.get_text() for t in grid.get_xticklabels()] == ["base", "shifted"]
     assert [t.get_text() for t in grid.get_yticklabels()] == ["F1", "F2", "F3", "F4", "F5"]
     cells = [p for p in grid.patches if p.get_width() == 1]
@@ -238,6 +239,6 @@ def test_fig11_draws_every_variants_claims_and_points(results, tmp_path, drawn):
     value = compared.set_index(["variant", "claim"]).loc[("shifted", "F1"), "value"]
     assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
     assert [ax.get_title() for ax in panels] == ["base", "shifted"]
-    shares = agg.read_table(tables["variant_shares"])
+    shares = read_table(tables["variant_shares"])
     for ax, variant in zip(panels, ["base", "shifted"]):
         assert len(ax.lines) == (shares["variant"] == variant).sum() == 5 * 2   # tasks × (AED, AO)

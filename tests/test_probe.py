@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from attend import probe
-from attend.tasks.base import DataError
+from attend.artifacts import DataError
 
 
 def test_probe_round_trips(tmp_path, make_probe):

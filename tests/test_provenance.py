@@ -11,7 +11,7 @@ import pytest
 
 from attend import probe, provenance, tables
 from attend.tasks import build_dataset
-from attend.tasks.base import DataError, load_dataset, save_dataset
+from attend.artifacts import DataError, load_dataset, save_dataset
 
 CFG = {"sizes": {"train": 20, "valid": 5, "test": 5},
        "one_to_one": {"vocab_size": 5, "min_len": 3, "max_len": 5},
@@ -81,7 +81,7 @@ def test_a_measurement_table_checks_its_analysis(tmp_path):
 
 def test_a_truncated_model_names_the_file(tmp_path):
     pytest.importorskip("keras")
-    from attend.training import load_model
+    from attend.model_files import load_model
 
     path = tmp_path / "model.keras"
     path.write_bytes(b"PK\x03\x04 not a whole zip")

@@ -16,6 +16,9 @@ keras = pytest.importorskip("keras")
 
 from attend.gpu import backend_environment  # noqa: E402
 
+# Every test here trains a model (tests/conftest.py): the slow tier.
+pytestmark = pytest.mark.slow
+
 DRIVER = r"""
 import json, sys, time
 import keras
@@ -50,7 +53,6 @@ def run(out: Path, backend: str, slow=False):
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax", "tensorflow"])
 def test_killed_training_resumes_from_checkpoint(tmp_path, backend):
     straight, killed = tmp_path / "straight", tmp_path / "killed"
@@ -192,16 +194,35 @@ def test_two_trainers_never_share_a_checkpoint(tmp_path):
         pass
 
 
-def test_saved_models_are_the_same_bytes_for_the_same_weights(tmp_path):
-    from attend.checkpoint import save_model
+def test_saved_models_are_the_same_bytes_for_the_same_weights(tmp_path, monkeypatch):
+    import datetime
+    import types
+    import zipfile
+
+    from keras.src.saving import saving_lib
+
     from attend.config import defaults
+    from attend.model_files import save_model
     from attend.models import build_model
 
+    class Clock(datetime.datetime):  # each save a year later: Keras's own date_saved differs
+        year = 2020
+
+        @classmethod
+        def now(cls, tz=None):
+            cls.year += 1
+            return datetime.datetime(cls.year, 1, 1)
+
+    monkeypatch.setattr(saving_lib, "datetime", types.SimpleNamespace(datetime=Clock))
     keras.utils.set_random_seed(0)
     model = build_model("aed", 8, 8, 5, 5, {**defaults("model"), "units": 4})
     model.build()
+    model.save(tmp_path / "raw_a.keras")
+    model.save(tmp_path / "raw_b.keras")
+    dates = [json.loads(zipfile.ZipFile(tmp_path / f"raw_{x}.keras").read("metadata.json"))["date_saved"]
+             for x in "ab"]
+    assert dates[0] != dates[1], "the patched clock moves Keras's save date"
     save_model(model, tmp_path / "a.keras")
-    time.sleep(1.1)  # a save time, if one were written, would now differ
     save_model(model, tmp_path / "b.keras")
     assert (tmp_path / "a.keras").read_bytes() == (tmp_path / "b.keras").read_bytes()
     again = keras.models.load_model(tmp_path / "b.keras", compile=False)

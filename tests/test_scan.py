@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from attend.config import defaults
-from attend.tasks.base import DataError, encode
+from attend.artifacts import DataError
+from attend.tasks.base import encode
 from attend.tasks.scan import (DICTIONARY, PERIOD, interpret, kept_commands, make_escan, read_scan_file,
                                scan_command_words, scan_commands)
 
@@ -167,11 +167,10 @@ def test_escan_deterministic_and_seed_dependent(default_escan):
     assert bigger.splits["test"] == default_escan.splits["test"]
 
 
-def test_escan_full_size_is_fast():
-    start = time.perf_counter()
+def test_escan_full_size_gives_every_example_asked_for():
+    """At the default split sizes (its speed is measured by bench/bench.py --only data)."""
     data = make_escan(defaults("data.escan"), seed=3, sizes={"train": 20000, "valid": 2000, "test": 2000})
-    assert time.perf_counter() - start < 10
-    assert len(data.splits["train"].src) == 20000
+    assert [len(data.splits[s].src) for s in ("train", "valid", "test")] == [20000, 2000, 2000]
 
 
 @pytest.mark.parametrize("cfg, message", [

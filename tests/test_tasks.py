@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from attend.tasks import build_dataset
-from attend.tasks.base import EOS, PAD, SOS, DataError, decoder_inputs, lengths, load_dataset, save_dataset
+from attend.artifacts import DataError, load_dataset, save_dataset
+from attend.tasks.base import decoder_inputs, lengths
+from attend.tokens import EOS, PAD, SOS
 from attend.tasks.synthetic import make_synthetic
 
 SIZES = {"train": 300, "valid": 50, "test": 50}

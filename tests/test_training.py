@@ -7,7 +7,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from attend import training  # noqa: E402
+from attend import checkpoint, training  # noqa: E402
 from attend.tasks.base import decoder_inputs  # noqa: E402
 
 N_ROWS, LENGTH, BATCH, STEPS, SEED = 50, 4, 3, 4, 7
@@ -37,6 +37,7 @@ def arrays():
     return src, tgt
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="records batches in a TensorFlow train_step")
 @pytest.mark.parametrize("path", ["default", "pydataset"])
 @pytest.mark.parametrize("initial_epoch", [0, 2])
@@ -86,9 +87,9 @@ def test_resuming_drops_log_rows_beyond_the_checkpoint(tmp_path):
     # validation period ahead; the resumed run redoes that period and must not log it twice.
     path = tmp_path / "train_log.csv"
     path.write_text("epoch,loss,step\n0,2.0,10\n1,1.5,20\n2,1.0,30\n")
-    training.keep_log_rows(path, 2)
+    checkpoint.keep_log_rows(path, 2)
     assert path.read_text() == "epoch,loss,step\n0,2.0,10\n1,1.5,20\n"
-    training.keep_log_rows(tmp_path / "absent.csv", 2)  # no log yet: nothing to do
+    checkpoint.keep_log_rows(tmp_path / "absent.csv", 2)  # no log yet: nothing to do
     assert not (tmp_path / "absent.csv").exists()
 
 
@@ -117,6 +118,7 @@ def test_stop_reason_reads_the_log():
     assert training.stop_reason([0.5, 0.6, 0.6], [2.0, 1.0, 1.0], {**cfg, "plateau_patience": None}) == "budget"
 
 
+@pytest.mark.slow
 def test_a_model_that_stops_learning_stops_on_the_plateau(tmp_path):
     from attend.config import defaults
     from attend.tasks import build_dataset

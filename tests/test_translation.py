@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from attend.tasks.base import DataError, encode
+from attend.artifacts import DataError
+from attend.tasks.base import encode
 from attend.config import defaults
 from attend.tasks.translation import UNK, fetch_corpus, make_translation, tokenize
 

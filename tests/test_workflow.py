@@ -12,7 +12,10 @@ import pytest
 
 from attend.config import defaults
 from attend.plotting import figures
-from attend.tables import read_table
+from attend.artifacts import read_table
+
+# Every test here launches Snakemake (tests/conftest.py): the slow tier.
+pytestmark = pytest.mark.slow
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -170,7 +173,6 @@ def edit(path: Path) -> str:
     return text
 
 
-@pytest.mark.slow
 def test_smoke_workflow_end_to_end(workflow, corpus):
     first = workflow.run("--cores", "2", *SMOKE)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]

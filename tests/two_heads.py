@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attend.tasks.base import SPECIALS
+from attend.tokens import SPECIALS
 
 N_WORDS = 4
 

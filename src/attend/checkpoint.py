@@ -1,5 +1,4 @@
-"""Training state that survives any kill, and saved models that are the same bytes for
-the same weights.
+"""Training state that survives any kill.
 
 A killed training job (a wall-time limit, ``scancel``, the OOM killer: SIGKILL, with no
 chance to clean up) resumes from its last validation period. :class:`TrainingCheckpoint`
@@ -17,7 +16,8 @@ Folder layout (``checkpoint/`` beside the model; removed when the job finishes):
     lock                    flock'ed by the running job (holds its pid)
     state.json              {"epoch", "weights", "fingerprint", "stopped"}
     epoch{E}.weights.h5     the weights after E validation periods
-    train_log.csv           the training log so far
+    train_log.csv           the training log so far (:func:`keep_log_rows` drops a row a kill cut
+                            short or one logged after the last checkpoint)
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ import fcntl
 import json
 import logging
 import os
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import keras
+import numpy as np
+
+from .artifacts import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +41,6 @@ STATE = "state.json"
 
 class CheckpointInUse(RuntimeError):
     """Another process is training into this checkpoint folder."""
-
-
-def _write_atomically(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -143,38 +136,36 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             tmp.unlink(missing_ok=True)
         state = {"epoch": done, "weights": weights.name, "fingerprint": self.fingerprint,
                  "stopped": bool(self.model.stop_training)}
-        _write_atomically(self.folder / STATE, lambda p: p.write_text(json.dumps(state) + "\n"))
+        atomic_write(self.folder / STATE, lambda p: p.write_text(json.dumps(state) + "\n"))
         for old in self.folder.glob("epoch*.weights.h5"):
             if old != weights:
                 old.unlink()
 
 
-# ---------------------------------------------------------------------------- models
-
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+# ---------------------------------------------------------------------------- the partial log
 
 
-def save_model(model, path: str | Path) -> None:
-    """``model.save`` with every byte a function of the model: the zip's entry times are
-    fixed and Keras's ``date_saved`` is left out, so the same weights give the same file.
-    Written through a temporary file and renamed into place."""
-    path = Path(path)
-    raw = path.with_name(f".{path.stem}.raw{os.getpid()}.keras")
-    try:
-        model.save(raw)
+def logged_column(path: Path, column: str) -> list[float]:
+    """One column of a (partial) CSVLogger log, [] when there is none yet."""
+    if not Path(path).exists():
+        return []
+    rows = np.atleast_1d(np.genfromtxt(path, delimiter=",", names=True))
+    return [] if rows.dtype.names is None or column not in rows.dtype.names else [float(x) for x in rows[column]]
 
-        def write(tmp: Path) -> None:
-            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w") as dst:
-                for info in src.infolist():
-                    data = src.read(info)
-                    if info.filename == "metadata.json":
-                        meta = json.loads(data)
-                        meta.pop("date_saved", None)
-                        data = json.dumps(meta, sort_keys=True).encode()
-                    entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
-                    entry.compress_type, entry.external_attr = info.compress_type, 0o644 << 16
-                    dst.writestr(entry, data)
 
-        _write_atomically(path, write)
-    finally:
-        raw.unlink(missing_ok=True)
+def keep_log_rows(path: Path, epochs: int) -> None:
+    """Keep the header and the complete rows of the first ``epochs`` epochs of a CSVLogger
+    log; a row cut short by a kill, or anything else unreadable, is dropped."""
+    if not path.exists():
+        return
+    lines = path.read_bytes().decode("utf-8", "replace").splitlines(keepends=True)
+    if not lines or epochs == 0:
+        path.unlink()
+        return
+    width = lines[0].count(",")
+
+    def complete(line: str) -> bool:
+        head = line.split(",", 1)[0]
+        return line.endswith("\n") and line.count(",") == width and head.isdigit() and int(head) < epochs
+
+    path.write_text("".join(lines[:1] + [line for line in lines[1:] if complete(line)]))

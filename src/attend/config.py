@@ -17,21 +17,13 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from . import architectures, tasks
+from . import architectures, tasks, variants
 
 SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
 
 
 class ConfigError(ValueError):
     """A config that the workflow cannot run; the message names every offending key."""
-
-
-def merged(base: dict, override: dict) -> dict:
-    """A deep copy of ``base`` with ``override`` merged in, recursively."""
-    out = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 @cache
@@ -138,53 +130,16 @@ def config_errors(config: dict, full_schema: dict) -> list[str]:
     return lines
 
 
-def _where(config: dict, task: str, variant: str, part: str) -> str:
-    """The key path a (task, variant) setting of ``part`` ("model", "train") most likely
-    comes from, for error messages: the most specific block that sets it."""
-    block = variants(config).get(variant, {})
-    for present, path in ((part in block.get("overrides", {}).get(task, {}), f"variants.{variant}.overrides.{task}"),
-                          (part in config.get("overrides", {}).get(task, {}), f"overrides.{task}"),
-                          (part in block, f"variants.{variant}")):
-        if present:
-            return f"{path}.{part}"
-    return part
-
-
-def variant_errors(config: dict) -> list[str]:
-    """The variants' own checks: base takes no overrides; a variant runs a subset of the
-    config's tasks and architectures."""
-    errors = []
-    if config.get("variants", {}).get(BASE):
-        errors.append(f"variants.{BASE}: the base variant is the config itself (its model, train and overrides) "
-                      "and takes no overrides; give the variant another name")
-    for name, block in config.get("variants", {}).items():
-        for key in ("tasks", "architectures"):
-            extra = [x for x in block.get(key, []) if x not in config[key]]
-            if extra:
-                errors.append(f"variants.{name}.{key}: {extra} are not among the config's {key} {config[key]}; "
-                              f"a variant runs a subset of them")
-    return errors
-
-
 def cross_field_errors(config: dict) -> list[str]:
     """Checks that need two keys at once, for every configured task and its settings in
     every variant."""
-    errors = variant_errors(config)
+    errors = variants.variant_errors(config)
     if errors:
         return errors
     sizes = config["data"]["sizes"]
     for name in config["tasks"]:
         errors += tasks.REGISTRY[name].check(config["data"][name], sizes)
-    for variant in variant_names(config):
-        for name in variant_tasks(config, variant):
-            model, train = task_settings(config, name, variant)
-            if train["max_steps"] % train["eval_every"]:
-                errors.append(f"{_where(config, name, variant, 'train')}: max_steps ({train['max_steps']}) must be a "
-                              f"multiple of eval_every ({train['eval_every']}), since training stops only at a "
-                              "validation")
-            if model["attention"] == "multihead" and model["units"] % model["heads"]:
-                errors.append(f"{_where(config, name, variant, 'model')}: heads ({model['heads']}) must divide units "
-                              f"({model['units']}): multihead attention splits the units into heads of equal width")
+    errors += variants.settings_errors(config)
     test = sizes["test"]
     if test < config["analysis"]["n_sequences"] and any(not tasks.REGISTRY[t].corpus for t in config["tasks"]):
         errors.append(f"analysis.n_sequences ({config['analysis']['n_sequences']}) exceeds data.sizes.test ({test}): "
@@ -219,73 +174,6 @@ def task_seeds(config: dict, task: str) -> list[int]:
     """The seeds one task runs on: the first overrides.<task>.n_seeds of them, else all."""
     n = config.get("overrides", {}).get(task, {}).get("n_seeds")
     return list(config["seeds"][:n] if n else config["seeds"])
-
-
-def task_settings(config: dict, task: str, variant: str = "base") -> tuple[dict, dict]:
-    """(model, train) settings of one task in one variant, merged in this order, later
-    winning: ``model``/``train``; ``variants.<variant>.model``/``train``;
-    ``overrides.<task>``; ``variants.<variant>.overrides.<task>``. The base variant is the
-    first and third alone."""
-    block = variants(config)[variant]
-    layers = [config, block, config.get("overrides", {}).get(task, {}), block.get("overrides", {}).get(task, {})]
-    model, train = {}, {}
-    for layer in layers:
-        model, train = merged(model, layer.get("model", {})), merged(train, layer.get("train", {}))
-    return model, train
-
-
-# ---------------------------------------------------------------------------- variants
-
-BASE = "base"  # the variant that is the config itself: results/, figures/
-
-
-def variants(config: dict) -> dict[str, dict]:
-    """Every variant by name, base first (with no overrides), then the config's in order."""
-    return {BASE: {}, **{k: v for k, v in config.get("variants", {}).items() if k != BASE}}
-
-
-def variant_names(config: dict) -> list[str]:
-    return list(variants(config))
-
-
-def variant_tasks(config: dict, variant: str) -> list[str]:
-    """The tasks a variant runs, in the config's order."""
-    chosen = variants(config)[variant].get("tasks", config["tasks"])
-    return [t for t in config["tasks"] if t in chosen]
-
-
-def variant_architectures(config: dict, variant: str) -> list[str]:
-    """The architectures a variant trains, in the config's order."""
-    chosen = variants(config)[variant].get("architectures", config["architectures"])
-    return [a for a in config["architectures"] if a in chosen]
-
-
-def model_settings_read(config: dict, task: str, arch: str, variant: str = BASE) -> tuple[dict, dict]:
-    """(model, train) settings of one task in one variant, without the model settings that
-    ``arch`` never reads (``Architecture.ignores``; ``heads`` unless attention is multihead):
-    two variants with equal values here train the same model."""
-    model, train = task_settings(config, task, variant)
-    ignored = set(architectures.ARCHITECTURES[arch].ignores)
-    if model.get("attention") != "multihead":
-        ignored.add("heads")
-    return {k: v for k, v in model.items() if k not in ignored}, train
-
-
-def model_owner(config: dict, task: str, arch: str, variant: str) -> str:
-    """The variant whose branch trains ``variant``'s (task, arch) models: the first variant
-    (base first) that runs them with the same settings as far as ``arch`` reads them. A
-    variant that changes only what an architecture ignores (attention for VED, the cell for
-    AO) shares those models instead of training copies."""
-    mine = model_settings_read(config, task, arch, variant)
-    return next(v for v in variant_names(config)
-                if task in variant_tasks(config, v) and arch in variant_architectures(config, v)
-                and model_settings_read(config, task, arch, v) == mine)
-
-
-def variant_dir(variant: str) -> str:
-    """Where a variant's results live under results/ (and its logs under logs/): "" for
-    base (results/models/..., today's paths), "variants/<name>/" for the others."""
-    return "" if variant == BASE else f"variants/{variant}/"
 
 
 # ---------------------------------------------------------------------------- catalog

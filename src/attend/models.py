@@ -29,7 +29,7 @@ import numpy as np
 from keras import ops
 
 from .architectures import ARCHITECTURES, ATTENTION_KINDS, CELLS
-from .tasks.base import PAD
+from .tokens import PAD
 
 
 # The Keras recurrent layer of each model.cell.

@@ -17,6 +17,8 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
+from .artifacts import file_digest
+
 PACKAGE = "attend"
 ROOT = Path(__file__).resolve().parent
 
@@ -110,15 +112,6 @@ def code_version(*modules: str) -> str:
         name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
         digest.update(name.encode() + b"\0" + _code(path) + b"\0")
     return digest.hexdigest()[:16]
-
-
-def file_digest(path: str | Path) -> str:
-    """sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fingerprint(settings: dict, files=(), modules=()) -> str:

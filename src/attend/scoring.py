@@ -5,9 +5,13 @@ use these."""
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
-from .tasks.base import PAD
+from .tokens import EOS, PAD, UNK
+
+log = logging.getLogger(__name__)
 
 
 def row_scores(predictions: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -68,3 +72,26 @@ def translation_scores(hypotheses: list[list[str]], references: list[list[str]],
         "bleu_detok": round(standard.corpus_score(detok, [list(raw_references)]).score, 4),
         "bleu_detok_signature": str(standard.get_signature()),
     }
+
+
+def words_of(ids, vocab: list[str]) -> list[str]:
+    """The words of one decoded row, up to its end of sequence."""
+    out = []
+    for i in ids:
+        if i in (EOS, PAD):
+            break
+        out.append(vocab[i])
+    return out
+
+
+def text_scores(predictions: np.ndarray, arrays: dict, vocab: dict) -> dict:
+    """BLEU and chrF of greedy test translations against the references the dataset keeps
+    beside its arrays (attend.scoring.translation_scores); nothing for tasks without them."""
+    if "test_reference" not in arrays:
+        return {}
+    hyps = [words_of(row, vocab["tgt_vocab"]) for row in predictions]
+    refs = [str(r).split() for r in arrays["test_reference"]]
+    scores = translation_scores(hyps, refs, [str(r) for r in arrays["test_written"]], UNK)
+    log.info("test BLEU %.2f, chrF %.2f (project tokens); standard BLEU %.2f (%s)", scores["bleu"],
+             scores["chrf"], scores["bleu_detok"], scores["bleu_detok_signature"])
+    return {f"test_{k}": v for k, v in scores.items()}

@@ -5,56 +5,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .analysis.measure import TABLE_COLUMNS
-from .probe import identity
-from .tasks.base import DataError, check_identity, read_json, regenerate
+from .artifacts import NON_EMPTY, check_beside_analysis, check_identity, read_json, read_model_csv
 
 KEYS = ["task", "arch", "seed"]
 # Every aggregated table, declared once: the tables stacked from a file of each model's
 # training folder, then those stacked from each model's measurements.
 MODEL_FILES = {"accuracy": "metrics.json", "training_log": "train_log.csv"}
 TABLES = (*MODEL_FILES, *TABLE_COLUMNS)
-
-
-def read_table(path) -> pd.DataFrame:
-    """A CSV of this project: only empty cells are missing, so words such as "null" or
-    "nan" (translation vocabularies have them) stay words."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
-
-
-# Per-model files that must hold at least one row: without one, the model would silently
-# vanish from its table and figure.
-NON_EMPTY = {"train_log.csv": ["epoch", "loss", "step", "val_seq_acc"]}
 METRICS_KEYS = ["task", "arch", "seed", "test_token_acc", "test_seq_acc", "steps"]
-
-
-def _read_csv(path) -> pd.DataFrame:
-    """A per-model CSV; a table that does not apply to a model is a header without rows,
-    while an empty or unreadable file is an error naming the file."""
-    path = Path(path)
-    try:
-        df = read_table(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: the file is missing; {regenerate(path)}") from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable table ({type(err).__name__}: {err}); {regenerate(path)}") from None
-    need = NON_EMPTY.get(path.name)
-    if need and (df.empty or not set(need) <= set(df.columns) or df[need].isna().any().any()):
-        raise DataError(f"{path}: the training log is empty or cut short (needs rows with {need}); "
-                        f"{regenerate(path)}")
-    return df
-
-
-def _check_analysis(run: dict) -> None:
-    """A per-model measurement CSV belongs to the analysis.npz beside it: check that one's identity."""
-    arrays = Path(run["path"]).with_name("analysis.npz")
-    if arrays.exists():
-        with np.load(arrays, allow_pickle=False) as npz:  # reads the one member only
-            found = identity({k: npz[k] for k in npz.files if k == "identity"})
-        check_identity(found, {k: run[k] for k in KEYS}, arrays, "analysis")
 
 
 def stack(runs: list[dict]) -> pd.DataFrame:
@@ -62,8 +23,8 @@ def stack(runs: list[dict]) -> pd.DataFrame:
     frames = []
     for run in runs:
         if Path(run["path"]).suffix == ".csv" and Path(run["path"]).name not in NON_EMPTY:
-            _check_analysis(run)
-        df = _read_csv(run["path"])
+            check_beside_analysis(run["path"], {k: run[k] for k in KEYS})
+        df = read_model_csv(run["path"])
         if len(df):
             frames.append(df.assign(task=run["task"], arch=run["arch"], seed=run["seed"]))
     if not frames:

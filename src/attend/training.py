@@ -2,15 +2,16 @@
 Training): at the accuracy target, or once the validation loss has plateaued
 (:func:`plateaued`), or at the step cap, whichever comes first; the metrics say which.
 
+Read top to bottom: the batches (:class:`RandomBatches`, a function of the seed alone),
+the stopping rule (:func:`plateaued`, :func:`stop_reason`, the :class:`Validation`
+callback), then the loop (:func:`train`).
+
 One Keras "epoch" here is one validation period (``eval_every`` steps of randomly drawn
 batches), so callbacks do the bookkeeping: Keras's ``CSVLogger`` writes one log row per
 validation, and ``attend.checkpoint.TrainingCheckpoint`` checkpoints at each, so a killed
-job resumes from its last validation and removes its checkpoint when it finishes.
-
-Greedy sequence accuracy is computed from one teacher-forced pass: a sequence is decoded
-correctly by greedy free-running decoding exactly when every teacher-forced argmax is
-correct (by induction over steps, the greedy decoder then sees the same inputs). Token
-accuracy under free-running decoding needs real decoding: :func:`greedy_decode`.
+job resumes from its last validation and removes its checkpoint when it finishes. The
+test scores come from ``attend.decoding`` (greedy decoding) and ``attend.scoring``
+(accuracy, BLEU and chrF).
 """
 
 from __future__ import annotations
@@ -25,10 +26,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .checkpoint import TrainingCheckpoint, save_model
+from .artifacts import write_text
+from .checkpoint import TrainingCheckpoint, keep_log_rows, logged_column
+from .decoding import greedy_decode, teacher_forced_accuracy
+from .model_files import save_model
 from .models import Seq2Seq, build_model
-from .scoring import accuracy, translation_scores
-from .tasks.base import EOS, PAD, SOS, UNK, DataError, check_identity, decoder_inputs, regenerate
+from .scoring import accuracy, text_scores
+from .tasks.base import decoder_inputs
+from .tokens import PAD
 
 log = logging.getLogger(__name__)
 
@@ -116,22 +121,6 @@ class _PyBatches(keras.utils.PyDataset):
         return self.batches.batch(i)
 
 
-def teacher_forced_accuracy(model, src, tgt, batch_size: int = 256) -> dict[str, float]:
-    """Token accuracy with teacher forcing, the exact-match rate (which equals greedy
-    free-running sequence accuracy) and the mean cross-entropy per valid target token."""
-    dec_in, argmax, nll, n_tokens = decoder_inputs(tgt), [], 0.0, 0
-    for i in range(0, len(src), batch_size):
-        logits = keras.ops.convert_to_numpy(model.predict_on_batch((src[i:i + batch_size], dec_in[i:i + batch_size])))
-        t = tgt[i:i + batch_size]
-        valid = t != PAD
-        shifted = logits - logits.max(-1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
-        nll -= np.take_along_axis(log_probs, t[..., None], -1)[..., 0][valid].sum()
-        n_tokens += int(valid.sum())
-        argmax.append(np.argmax(logits, axis=-1).astype(np.int32))
-    return {**accuracy(np.concatenate(argmax), tgt), "loss": float(nll / max(n_tokens, 1))}
-
-
 def plateaued(losses, patience: int, min_delta: float) -> bool:
     """Whether a validation-loss curve has plateaued: none of its last ``patience`` values
     went below ``(1 - min_delta)`` times the best value before them, i.e.
@@ -140,30 +129,6 @@ def plateaued(losses, patience: int, min_delta: float) -> bool:
     if len(losses) <= patience:
         return False
     return min(losses[-patience:]) >= (1.0 - min_delta) * min(losses[:-patience])
-
-
-def greedy_decode(model, src, max_len: int, batch_size: int = 1024) -> np.ndarray:
-    """Free-running greedy decoding: feed back each argmax; stop a row at </s>."""
-    out = np.full((len(src), max_len), PAD, dtype=np.int32)
-    for i in range(0, len(src), batch_size):
-        s = src[i:i + batch_size]
-        dec = np.zeros((len(s), max_len), np.int32)
-        dec[:, 0] = SOS
-        done = np.zeros(len(s), bool)
-        for t in range(max_len):
-            step = np.argmax(model.predict_on_batch((s, dec))[:, t], axis=-1)
-            step[done] = PAD
-            out[i:i + len(s), t] = step
-            done |= step == EOS
-            if done.all() or t + 1 == max_len:
-                break
-            dec[:, t + 1] = step
-    return out
-
-
-def greedy_accuracy(model, src, tgt) -> dict[str, float]:
-    """Token and sequence accuracy of free-running greedy decoding against the targets."""
-    return accuracy(greedy_decode(model, src, tgt.shape[1]), tgt)
 
 
 class Validation(keras.callbacks.Callback):
@@ -294,37 +259,14 @@ def train(
             "backend": keras.backend.backend(),
         }
         save_model(model, model_path)
-        Path(metrics_path).write_text(json.dumps(metrics, indent=1) + "\n")
+        write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
         if timing_path is not None:
-            Path(timing_path).write_text(json.dumps({"wall_s": round(time.perf_counter() - start, 3),
-                                                     "resumed_after_periods": done}, indent=1) + "\n")
+            write_text(timing_path, json.dumps({"wall_s": round(time.perf_counter() - start, 3),
+                                                "resumed_after_periods": done}, indent=1) + "\n")
         shutil.rmtree(checkpoint_dir, ignore_errors=True)
     log.info("test greedy token acc %.4f, sequence acc %.4f after %d steps",
              test["token_acc"], test["seq_acc"], metrics["steps"])
     return metrics
-
-
-def words_of(ids, vocab: list[str]) -> list[str]:
-    """The words of one decoded row, up to its end of sequence."""
-    out = []
-    for i in ids:
-        if i in (EOS, PAD):
-            break
-        out.append(vocab[i])
-    return out
-
-
-def text_scores(predictions: np.ndarray, arrays: dict, vocab: dict) -> dict:
-    """BLEU and chrF of greedy test translations against the references the dataset keeps
-    beside its arrays (attend.scoring.translation_scores); nothing for tasks without them."""
-    if "test_reference" not in arrays:
-        return {}
-    hyps = [words_of(row, vocab["tgt_vocab"]) for row in predictions]
-    refs = [str(r).split() for r in arrays["test_reference"]]
-    scores = translation_scores(hyps, refs, [str(r) for r in arrays["test_written"]], UNK)
-    log.info("test BLEU %.2f, chrF %.2f (project tokens); standard BLEU %.2f (%s)", scores["bleu"],
-             scores["chrf"], scores["bleu_detok"], scores["bleu_detok_signature"])
-    return {f"test_{k}": v for k, v in scores.items()}
 
 
 def stop_reason(val_seq_acc, val_loss, train_cfg: dict) -> str:
@@ -336,44 +278,3 @@ def stop_reason(val_seq_acc, val_loss, train_cfg: dict) -> str:
     if patience and plateaued(val_loss, patience, train_cfg["plateau_min_delta"]):
         return "plateau"
     return "budget"
-
-
-def logged_column(path: Path, column: str) -> list[float]:
-    """One column of a (partial) CSVLogger log, [] when there is none yet."""
-    if not Path(path).exists():
-        return []
-    rows = np.atleast_1d(np.genfromtxt(path, delimiter=",", names=True))
-    return [] if rows.dtype.names is None or column not in rows.dtype.names else [float(x) for x in rows[column]]
-
-
-def keep_log_rows(path: Path, epochs: int) -> None:
-    """Keep the header and the complete rows of the first ``epochs`` epochs of a CSVLogger
-    log; a row cut short by a kill, or anything else unreadable, is dropped."""
-    if not path.exists():
-        return
-    lines = path.read_bytes().decode("utf-8", "replace").splitlines(keepends=True)
-    if not lines or epochs == 0:
-        path.unlink()
-        return
-    width = lines[0].count(",")
-
-    def complete(line: str) -> bool:
-        head = line.split(",", 1)[0]
-        return line.endswith("\n") and line.count(",") == width and head.isdigit() and int(head) < epochs
-
-    path.write_text("".join(lines[:1] + [line for line in lines[1:] if complete(line)]))
-
-
-def load_model(path, expect: dict | None = None) -> Seq2Seq:
-    """Load a saved model in Keras safe mode (no arbitrary code); ``expect`` (task, arch,
-    seed, dataset checksum...) must match the identity it was saved with."""
-    if not Path(path).is_file():
-        raise DataError(f"{path}: the model file is missing")
-    try:
-        model = keras.models.load_model(path, safe_mode=True, compile=False)
-    except Exception as err:  # a truncated zip makes Keras say "File not found" for a file that exists
-        raise DataError(f"{path}: not a readable Keras model ({type(err).__name__}: {err}); it is truncated "
-                        f"or foreign: {regenerate(path)}") from None
-    if expect:
-        check_identity(model.identity, expect, path, "model")
-    return model

@@ -1,19 +1,150 @@
-"""Variants compared (README, "Variants"): every variant's claims side by side, and the two
-measurements F4 rests on (the μ·μ share and the argmax agreement with the mean attention)
-per variant × task × architecture, as seed means.
+"""What a variant is, and the variants compared (docs/variants.md).
 
-A variant is a named set of overrides of the model and train settings (``variants:`` in
-the config; ``attend.config.task_settings`` merges them); the workflow runs each as a
-branch of its own under ``results/variants/<name>/`` and builds these two tables in
-``results/tables/`` from every variant's ``claims.csv``, ``term_shares.csv`` and
-``approximation.csv``. numpy and pandas only.
+A **variant** is a named set of overrides of the ``model`` and ``train`` settings (the
+config's ``variants:``), optionally per task and for fewer tasks or architectures; ``base``
+is the config itself. The workflow runs each variant as a branch of the DAG under
+``results/variants/<name>/`` (:func:`variant_dir`). A variant's settings of one task merge,
+later winning: ``model``/``train``; ``variants.<name>.model``/``train``;
+``overrides.<task>``; ``variants.<name>.overrides.<task>`` (:func:`task_settings`). A
+variant trains only the models its change reaches: the others come from the first variant
+with the same settings as far as that architecture reads them (:func:`model_owner`).
+
+The comparison (:data:`COMPARISON_TABLES`) puts every variant's claims side by side, and
+the two measurements F4 rests on (the μ·μ share and the argmax agreement with the mean
+attention) per variant × task × architecture, as seed means. No Snakemake, no Keras.
 """
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 
+from . import architectures
 from .claims import f4_points, whole_model
+
+BASE = "base"  # the variant that is the config itself: results/, figures/
+
+
+def merged(base: dict, override: dict) -> dict:
+    """A deep copy of ``base`` with ``override`` merged in, recursively."""
+    out = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def variants(config: dict) -> dict[str, dict]:
+    """Every variant by name, base first (with no overrides), then the config's in order."""
+    return {BASE: {}, **{k: v for k, v in config.get("variants", {}).items() if k != BASE}}
+
+
+def variant_names(config: dict) -> list[str]:
+    return list(variants(config))
+
+
+def variant_tasks(config: dict, variant: str) -> list[str]:
+    """The tasks a variant runs, in the config's order."""
+    chosen = variants(config)[variant].get("tasks", config["tasks"])
+    return [t for t in config["tasks"] if t in chosen]
+
+
+def variant_architectures(config: dict, variant: str) -> list[str]:
+    """The architectures a variant trains, in the config's order."""
+    chosen = variants(config)[variant].get("architectures", config["architectures"])
+    return [a for a in config["architectures"] if a in chosen]
+
+
+def model_settings_read(config: dict, task: str, arch: str, variant: str = BASE) -> tuple[dict, dict]:
+    """(model, train) settings of one task in one variant, without the model settings that
+    ``arch`` never reads (``Architecture.ignores``; ``heads`` unless attention is multihead):
+    two variants with equal values here train the same model."""
+    model, train = task_settings(config, task, variant)
+    ignored = set(architectures.ARCHITECTURES[arch].ignores)
+    if model.get("attention") != "multihead":
+        ignored.add("heads")
+    return {k: v for k, v in model.items() if k not in ignored}, train
+
+
+def model_owner(config: dict, task: str, arch: str, variant: str) -> str:
+    """The variant whose branch trains ``variant``'s (task, arch) models: the first variant
+    (base first) that runs them with the same settings as far as ``arch`` reads them. A
+    variant that changes only what an architecture ignores (attention for VED, the cell for
+    AO) shares those models instead of training copies."""
+    mine = model_settings_read(config, task, arch, variant)
+    return next(v for v in variant_names(config)
+                if task in variant_tasks(config, v) and arch in variant_architectures(config, v)
+                and model_settings_read(config, task, arch, v) == mine)
+
+
+def variant_dir(variant: str) -> str:
+    """Where a variant's results live under results/ (and its logs under logs/): "" for
+    base (results/models/..., today's paths), "variants/<name>/" for the others."""
+    return "" if variant == BASE else f"variants/{variant}/"
+
+
+def task_settings(config: dict, task: str, variant: str = BASE) -> tuple[dict, dict]:
+    """(model, train) settings of one task in one variant, merged in this order, later
+    winning: ``model``/``train``; ``variants.<variant>.model``/``train``;
+    ``overrides.<task>``; ``variants.<variant>.overrides.<task>``. The base variant is the
+    first and third alone."""
+    block = variants(config)[variant]
+    layers = [config, block, config.get("overrides", {}).get(task, {}), block.get("overrides", {}).get(task, {})]
+    model, train = {}, {}
+    for layer in layers:
+        model, train = merged(model, layer.get("model", {})), merged(train, layer.get("train", {}))
+    return model, train
+
+
+# ---------------------------------------------------------------------------- checks
+
+
+def variant_errors(config: dict) -> list[str]:
+    """The variants' own checks: base takes no overrides; a variant runs a subset of the
+    config's tasks and architectures."""
+    errors = []
+    if config.get("variants", {}).get(BASE):
+        errors.append(f"variants.{BASE}: the base variant is the config itself (its model, train and overrides) "
+                      "and takes no overrides; give the variant another name")
+    for name, block in config.get("variants", {}).items():
+        for key in ("tasks", "architectures"):
+            extra = [x for x in block.get(key, []) if x not in config[key]]
+            if extra:
+                errors.append(f"variants.{name}.{key}: {extra} are not among the config's {key} {config[key]}; "
+                              f"a variant runs a subset of them")
+    return errors
+
+
+def _where(config: dict, task: str, variant: str, part: str) -> str:
+    """The key path a (task, variant) setting of ``part`` ("model", "train") most likely
+    comes from, for error messages: the most specific block that sets it."""
+    block = variants(config).get(variant, {})
+    for present, path in ((part in block.get("overrides", {}).get(task, {}), f"variants.{variant}.overrides.{task}"),
+                          (part in config.get("overrides", {}).get(task, {}), f"overrides.{task}"),
+                          (part in block, f"variants.{variant}")):
+        if present:
+            return f"{path}.{part}"
+    return part
+
+
+def settings_errors(config: dict) -> list[str]:
+    """Checks of every task's merged settings in every variant, each naming the most
+    specific block the setting comes from."""
+    errors = []
+    for variant in variant_names(config):
+        for name in variant_tasks(config, variant):
+            model, train = task_settings(config, name, variant)
+            if train["max_steps"] % train["eval_every"]:
+                errors.append(f"{_where(config, name, variant, 'train')}: max_steps ({train['max_steps']}) must be a "
+                              f"multiple of eval_every ({train['eval_every']}), since training stops only at a "
+                              "validation")
+            if model["attention"] == "multihead" and model["units"] % model["heads"]:
+                errors.append(f"{_where(config, name, variant, 'model')}: heads ({model['heads']}) must divide units "
+                              f"({model['units']}): multihead attention splits the units into heads of equal width")
+    return errors
+
+
+# ---------------------------------------------------------------------------- the comparison
 
 # The comparison tables, declared once (the workflow plans them with two variants or more).
 COMPARISON_TABLES = ("variant_claims", "variant_shares")

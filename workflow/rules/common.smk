@@ -5,11 +5,11 @@
 import os
 
 from attend.analysis.measure import TABLE_COLUMNS
-from attend.config import ConfigError, resolve
-from attend.config import task_seeds
-from attend.config import task_settings as settings_of
-from attend.config import (
+from attend.config import ConfigError, resolve, task_seeds
+from attend.variants import (
+    COMPARISON_TABLES,
     model_owner,
+    task_settings,
     variant_architectures,
     variant_dir,
     variant_names,
@@ -20,7 +20,6 @@ from attend.plotting import figures
 from attend.provenance import code_version
 from attend.tables import MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
-from attend.variants import COMPARISON_TABLES
 
 
 def checked_config(raw):
@@ -88,10 +87,10 @@ def variant_of(wildcards):
     return next(v for v, b in BRANCHES.items() if b == wildcards.branch)
 
 
-def task_settings(wildcards):
+def job_settings(wildcards):
     """(model, train) of a job's task in its variant: the defaults, the variant's
     model/train, overrides.<task>, the variant's overrides.<task> (later wins)."""
-    return settings_of(config, wildcards.task, variant_of(wildcards))
+    return task_settings(config, wildcards.task, variant_of(wildcards))
 
 
 def data_settings(wildcards):

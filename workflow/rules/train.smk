@@ -28,8 +28,8 @@ rule train:
         jit_compile=int(config["execution"]["jit_compile"]),
     params:
         # The variant's settings of the task: editing one variant reruns its branch alone.
-        model=lambda wc: task_settings(wc)[0],
-        train=lambda wc: task_settings(wc)[1],
+        model=lambda wc: job_settings(wc)[0],
+        train=lambda wc: job_settings(wc)[1],
         code=code_version("attend.training"),
         # The backend draws the initial weights: changing it retrains.
         backend=config["backend"],

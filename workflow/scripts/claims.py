@@ -2,7 +2,7 @@ from pathlib import Path
 
 from attend.claims import claims, summary_markdown
 from attend.logs import log_to
-from attend.tables import read_table
+from attend.artifacts import read_table
 from attend.tasks import load_task_modules
 
 log_to(snakemake.log[0])

@@ -5,10 +5,10 @@ from attend.logs import log_to
 log_to(snakemake.log[0])
 
 from attend import probe  # noqa: E402
-from attend.analysis.measure import measure, save_measurements  # noqa: E402
-from attend.tasks.base import load_vocab  # noqa: E402
+from attend.analysis.measure import measure  # noqa: E402
+from attend.artifacts import load_vocab, save_analysis  # noqa: E402
 
 wc = snakemake.wildcards
 recorded = probe.load(snakemake.input.probe, expect={"task": wc.task, "arch": wc.arch, "seed": int(wc.seed)})
 tables, arrays = measure(recorded, load_vocab(snakemake.input.vocab)["dictionary"], snakemake.params.n_samples)
-save_measurements(tables, arrays, snakemake.output.arrays, {Path(p).stem: p for p in snakemake.output.tables})
+save_analysis(tables, arrays, snakemake.output.arrays, {Path(p).stem: p for p in snakemake.output.tables})

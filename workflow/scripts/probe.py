@@ -7,8 +7,8 @@ from attend.gpu import hide_gpus  # noqa: E402
 hide_gpus()  # probing is a few forward passes: the CPU is enough
 
 from attend import probe  # noqa: E402
-from attend.tasks.base import DataError, load_dataset  # noqa: E402
-from attend.training import load_model  # noqa: E402
+from attend.artifacts import DataError, load_dataset  # noqa: E402
+from attend.model_files import load_model  # noqa: E402
 
 task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab, expect={"task": task, "seed": seed})

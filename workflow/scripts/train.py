@@ -9,7 +9,7 @@ claim = claim_device_for_job(snakemake.threads, snakemake.resources.gpu)
 
 from attend import training  # noqa: E402
 from attend.provenance import fingerprint  # noqa: E402
-from attend.tasks.base import load_dataset  # noqa: E402
+from attend.artifacts import load_dataset  # noqa: E402
 
 task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab, expect={"task": task, "seed": seed})

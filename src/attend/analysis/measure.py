@@ -36,13 +36,10 @@ readout_context            (dv, V_tgt) W_c, the readout of the context vector
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from ..probe import identity
-from ..tasks.base import PAD, _atomic_write, check_identity, load_npz, save_npz
+from ..tokens import PAD
 from . import attention as att
 from .decompose import Decomposition, decompose, variance_fractions
 from .readout import context_readout, dictionary_table
@@ -232,24 +229,3 @@ def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd
         readout_context=w_c.astype(np.float32),
     )
     return tables, arrays
-
-
-def save_measurements(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], arrays_path,
-                      table_paths: dict[str, str]) -> None:
-    """Write the arrays (npz, no pickle) and each table to its CSV, atomically."""
-    missing = set(table_paths) - set(tables)
-    if missing:
-        raise KeyError(f"no measurement produces the tables {sorted(missing)}")
-
-    save_npz(arrays_path, arrays)
-    for name, path in table_paths.items():
-        _atomic_write(Path(path), lambda tmp, df=tables[name]: df.to_csv(tmp, index=False))
-
-
-def load_analysis(path, expect: dict | None = None) -> dict[str, np.ndarray]:
-    """An ``analysis.npz`` as a dict (no pickle), for the figures; ``expect`` (task, arch,
-    seed...) must match the identity it records."""
-    arrays = load_npz(path, {"arch": 0, "enc_mu": 2, "dec_mu": 2, "src_vocab": 1, "tgt_vocab": 1}, "analysis")
-    if expect:
-        check_identity(identity(arrays), expect, path, "analysis")
-    return arrays

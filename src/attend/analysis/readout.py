@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..tasks.base import SPECIALS
+from ..tokens import SPECIALS
 
 
 def context_readout(w_out: np.ndarray, arch: str, units: int) -> np.ndarray:

@@ -7,7 +7,7 @@ what it draws in a module-level ``FIGURE`` and drawing it with
   runs;
 * ``tables`` maps each name in ``FIGURE.tables`` to its aggregated CSV, and each name in
   ``FIGURE.seed_tables`` to {"task/arch/seed": that model's CSV} for every seed of the
-  figure's models (``style.table_or_empty`` reads either as one table);
+  figure's models (``inputs.table_or_empty`` reads either as one table);
 * ``settings`` maps each config key path in ``FIGURE.settings`` to its value.
 
 The workflow makes one rule per module found here (:func:`figures`), so a new figure is

@@ -5,7 +5,7 @@ components μ̄ + χ(w) (crosses), the two parts of h = μ_t + χ(w) + Δ."""
 
 from __future__ import annotations
 
-from . import Figure, panels, style
+from . import Figure, inputs, panels, style
 from .style import plt
 
 FIGURE = Figure(
@@ -14,7 +14,7 @@ FIGURE = Figure(
 )
 
 
-def _attention_panel(ax, model: style.Model | None, missing: str) -> None:
+def _attention_panel(ax, model: inputs.Model | None, missing: str) -> None:
     title = "attention of one test sequence"
     if model is None or "sample_attention" not in model.arrays or not len(model["sample_attention"]):
         style.placeholder(ax, missing if model is None else "no sample attention saved")
@@ -32,7 +32,7 @@ def _attention_panel(ax, model: style.Model | None, missing: str) -> None:
     cbar.set_label("attention weight")
 
 
-def _pca_panel(ax, model: style.Model | None, side: str, missing: str) -> None:
+def _pca_panel(ax, model: inputs.Model | None, side: str, missing: str) -> None:
     name = "encoder" if side == "enc" else "decoder"
     title = f"{name} hidden states in PCA space"
     if model is None:
@@ -52,7 +52,7 @@ def _pca_panel(ax, model: style.Model | None, side: str, missing: str) -> None:
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
     [(task, arch)] = FIGURE.pairs()
-    model = style.load_models(analysis, [(task, arch)]).get(style.key(task, arch))
+    model = inputs.load_models(analysis, [(task, arch)]).get(inputs.key(task, arch))
     missing = f"{style.pair_label(task, arch, ' / ')} not in this config"
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.9), gridspec_kw={"width_ratios": [1.05, 1, 1], "wspace": 0.45})
     _attention_panel(axes[0], model, missing)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.decompose import COMPONENTS
-from . import Figure, panels, style
+from . import Figure, inputs, panels, style
 from .style import plt
 
 FIGURE = Figure(
@@ -21,7 +21,7 @@ COMPONENT_COLORS = {"mu": style.TERM_COLORS["mu·mu"], "chi": style.TERM_COLORS[
                     "delta": style.TERM_COLORS["delta·delta"]}
 
 
-def _variance(models: dict[str, style.Model]) -> pd.DataFrame:
+def _variance(models: dict[str, inputs.Model]) -> pd.DataFrame:
     frames = []
     for m in models.values():
         df = m.table("variance")
@@ -57,7 +57,7 @@ def _variance_panel(ax, var: pd.DataFrame, side: str) -> None:
     ax.legend(frameon=False, loc="upper right", ncols=3, fontsize=6)
 
 
-def _pca_panel(ax, model: style.Model | None, side: str) -> None:
+def _pca_panel(ax, model: inputs.Model | None, side: str) -> None:
     name = "encoder" if side == "enc" else "decoder"
     title = f"{style.task_label(PCA_TASK)} VED {name} states (PCA)"
     if model is None:
@@ -73,7 +73,7 @@ def _pca_panel(ax, model: style.Model | None, side: str) -> None:
         cbar.solids.set_alpha(1)
 
 
-def _length_panel(ax, models: dict[str, style.Model], column: str, label: str) -> None:
+def _length_panel(ax, models: dict[str, inputs.Model], column: str, label: str) -> None:
     drawn = False
     for m in models.values():
         df = m.table("accuracy_by_length")
@@ -95,12 +95,12 @@ def _length_panel(ax, models: dict[str, style.Model], column: str, label: str) -
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    models = style.load_models(analysis, FIGURE.pairs())   # every task's VED, in registry order
+    models = inputs.load_models(analysis, FIGURE.pairs())   # every task's VED, in registry order
     var = _variance(models)
     fig, axes = plt.subplots(2, 3, figsize=(12, 7), gridspec_kw={"width_ratios": [1.25, 1.25, 1]})
     _variance_panel(axes[0, 0], var, "encoder")
     _variance_panel(axes[0, 1], var, "decoder")
-    o2o = models.get(style.key(PCA_TASK, "ved"))
+    o2o = models.get(inputs.key(PCA_TASK, "ved"))
     _pca_panel(axes[0, 2], o2o, "enc")
     _length_panel(axes[1, 0], models, "seq_acc", "sequence accuracy")
     _length_panel(axes[1, 1], models, "token_acc", "token accuracy")

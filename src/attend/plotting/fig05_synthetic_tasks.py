@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Figure, panels, style
+from . import Figure, inputs, panels, style
 from .style import plt
 
 FIGURE = Figure(
@@ -22,7 +22,7 @@ def _tokens(vocab, ids, n):
     return [str(vocab[i]) for i in np.asarray(ids)[:n]]
 
 
-def _column(axes, model: style.Model | None, first: bool, seeds: style.SeedShares) -> None:
+def _column(axes, model: inputs.Model | None, first: bool, seeds: inputs.SeedShares) -> None:
     top, mid, bottom = axes
     if model is None:
         for ax in axes:
@@ -64,11 +64,11 @@ def _column(axes, model: style.Model | None, first: bool, seeds: style.SeedShare
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
     pairs = FIGURE.pairs()
-    models = style.load_models(analysis, pairs)
+    models = inputs.load_models(analysis, pairs)
     fig, axes = plt.subplots(3, len(pairs), figsize=(2.25 * len(pairs), 8.4),
                              gridspec_kw={"height_ratios": [1, 1.15, 0.8]}, squeeze=False)
     for j, (task, arch) in enumerate(pairs):
-        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0, seeds=style.seed_shares(tables, task, arch))
+        _column(axes[:, j], models.get(inputs.key(task, arch)), first=j == 0, seeds=inputs.seed_shares(tables, task, arch))
         axes[0, j].annotate(style.pair_label(task, arch), (0.5, 1.32),
                             xycoords="axes fraction", ha="center", va="bottom", fontsize=10, fontweight="bold",
                             color=style.arch_color(arch))

@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..claims import f4_points, spearman
-from . import Figure, style
+from . import Figure, inputs, style
 from .style import plt
 
 FIGURE = Figure(
@@ -65,7 +65,7 @@ def _legend(ax, points: pd.DataFrame) -> None:
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    approx, shares = style.table_or_empty(tables.get("approximation")), style.table_or_empty(tables.get("term_shares"))
+    approx, shares = inputs.table_or_empty(tables.get("approximation")), inputs.table_or_empty(tables.get("term_shares"))
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.4))
     points = {}
     for ax, metric in zip(axes, X_METRICS):

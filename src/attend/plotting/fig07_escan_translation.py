@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from . import Figure, panels, style
+from . import Figure, inputs, panels, style
 from .style import plt
 
 FIGURE = Figure(
@@ -26,7 +26,7 @@ CORRECT, WRONG, NO_DICT = "#2ca02c", "#d62728", "#9e9e9e"
 ROW_LABELS = ["a  sample attention", "b  score-term shares", "c  word variance (encoder)", "d  readout alignment"]
 
 
-def _sample(ax, model: style.Model) -> None:
+def _sample(ax, model: inputs.Model) -> None:
     a = model.arrays
     if "sample_attention" not in a or not len(a["sample_attention"]):
         style.placeholder(ax, "no sample attention saved")
@@ -43,7 +43,7 @@ def _sample(ax, model: style.Model) -> None:
     ax.tick_params(axis="both", length=1.5, pad=1)
 
 
-def _shares(ax, seeds: style.SeedShares) -> None:
+def _shares(ax, seeds: inputs.SeedShares) -> None:
     if not seeds:
         style.placeholder(ax, "no term shares")
         ax.set_title("overall term shares")
@@ -55,7 +55,7 @@ def _shares(ax, seeds: style.SeedShares) -> None:
                                errors=seeds.sd if seeds.n > 1 else None)
 
 
-def _word_variance(ax, model: style.Model) -> None:
+def _word_variance(ax, model: inputs.Model) -> None:
     title = "within-word variance of the encoder states"
     df = model.table("word_variance")
     if not df.empty:
@@ -84,7 +84,7 @@ def _word_variance(ax, model: style.Model) -> None:
     ax.legend(frameon=False, fontsize=6, loc="upper right", ncol=2)
 
 
-def _readout(ax, model: style.Model) -> None:
+def _readout(ax, model: inputs.Model) -> None:
     title = "readout alignment of the input components"
     df = model.table("dictionary")
     if df.empty:
@@ -124,7 +124,7 @@ def _readout(ax, model: style.Model) -> None:
                      + "grey: cosine to the predicted word's column)")
 
 
-def _column(axes, model: style.Model | None, first: bool, seeds: style.SeedShares) -> None:
+def _column(axes, model: inputs.Model | None, first: bool, seeds: inputs.SeedShares) -> None:
     if model is None:
         for ax in axes:
             style.placeholder(ax, "not in this config")
@@ -142,11 +142,11 @@ def _column(axes, model: style.Model | None, first: bool, seeds: style.SeedShare
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
     pairs = FIGURE.pairs()
-    models = style.load_models(analysis, pairs)
+    models = inputs.load_models(analysis, pairs)
     fig, axes = plt.subplots(4, len(pairs), figsize=(3.5 * len(pairs), 15.5),
                              gridspec_kw={"height_ratios": [1.45, 0.6, 0.8, 0.95]}, squeeze=False)
     for j, (task, arch) in enumerate(pairs):
-        _column(axes[:, j], models.get(style.key(task, arch)), first=j == 0, seeds=style.seed_shares(tables, task, arch))
+        _column(axes[:, j], models.get(inputs.key(task, arch)), first=j == 0, seeds=inputs.seed_shares(tables, task, arch))
         axes[0, j].annotate(style.pair_label(task, arch), (0.5, 1.0),
                             xycoords="axes fraction", xytext=(0, 32), textcoords="offset points", ha="center",
                             va="bottom", fontsize=11, fontweight="bold",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.lines import Line2D
 
-from . import Figure, style
+from . import Figure, inputs, style
 from .style import plt
 
 FIGURE = Figure(
@@ -30,7 +30,7 @@ MAX_WORDS = 15
 MAX_CLIPPED = 0.1   # share of points (a) may print at its edge instead of widening its range
 
 
-def _offsets(ax, model: style.Model) -> None:
+def _offsets(ax, model: inputs.Model) -> None:
     title = "(a) mean offset s − t of the position each output step uses"
     df = model.table("alignment_offsets")
     if df.empty:
@@ -74,7 +74,7 @@ def _offsets(ax, model: style.Model) -> None:
     ax.legend(frameon=False, fontsize=6, loc="upper center")
 
 
-def _word_matrix(model: style.Model):
+def _word_matrix(model: inputs.Model):
     """(words, offsets, attention matrix, counts) from word_attention.csv, ordered as the
     vocabulary (</s> last), at most MAX_WORDS words by count."""
     df = model.table("word_attention")
@@ -91,7 +91,7 @@ def _word_matrix(model: style.Model):
     return words, offsets, table.loc[words, offsets].to_numpy(float), counts.loc[words].to_numpy(int)
 
 
-def _heatmap(ax, model: style.Model) -> None:
+def _heatmap(ax, model: inputs.Model) -> None:
     title = "(b) mean attention around the attended position, by the word there"
     got = _word_matrix(model)
     if got is None:
@@ -121,7 +121,7 @@ def _heatmap(ax, model: style.Model) -> None:
     cbar.set_label("mean attention weight")
 
 
-def _lines(ax, model: style.Model) -> None:
+def _lines(ax, model: inputs.Model) -> None:
     title = "(c) the same as lines: attention spread by word"
     got = _word_matrix(model)
     if got is None:
@@ -150,11 +150,11 @@ def _lines(ax, model: style.Model) -> None:
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
     pairs = FIGURE.pairs()
-    models = style.load_models(analysis, pairs)
+    models = inputs.load_models(analysis, pairs)
     fig, axes = plt.subplots(len(pairs), 3, figsize=(15, 4.8 * len(pairs)), squeeze=False,
                              gridspec_kw={"width_ratios": [1.15, 1.1, 0.85]})
     for i, (task, arch) in enumerate(pairs):
-        model = models.get(style.key(task, arch))
+        model = models.get(inputs.key(task, arch))
         if model is None:
             for ax in axes[i]:
                 style.placeholder(ax, f"{style.pair_label(task, arch, ' / ')} not in this config")

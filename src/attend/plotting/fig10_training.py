@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from . import Figure, style
+from . import Figure, inputs, style
 from .style import plt
 
 FIGURE = Figure(
@@ -107,7 +107,7 @@ def _translation_scores(ax, acc: pd.DataFrame) -> None:
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    log, acc = style.table_or_empty(tables.get("training_log")), style.table_or_empty(tables.get("accuracy"))
+    log, acc = inputs.table_or_empty(tables.get("training_log")), inputs.table_or_empty(tables.get("accuracy"))
     needed = {"task", "arch", "seed", "step", "loss", "val_seq_acc"}
     log = log if needed <= set(log) else pd.DataFrame(columns=sorted(needed))
     tasks = style.ordered(set(log["task"]) | (set(acc["task"]) if "task" in acc else set()),

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import Figure, style
+from . import Figure, inputs, style
 from .style import plt
 
 FIGURE = Figure(
@@ -85,8 +85,8 @@ def _legend(fig, shares: pd.DataFrame) -> None:
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    claims = style.table_or_empty(tables.get("variant_claims"))
-    shares = style.table_or_empty(tables.get("variant_shares"))
+    claims = inputs.table_or_empty(tables.get("variant_claims"))
+    shares = inputs.table_or_empty(tables.get("variant_shares"))
     variants = _order([*claims.get("variant", []), *shares.get("variant", [])])
     cols = max(1, int(np.ceil(np.sqrt(len(variants)))))
     rows = max(1, int(np.ceil(len(variants) / cols)))

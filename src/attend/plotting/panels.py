@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import style
+from . import inputs, style
 from .style import ATTENTION_CMAP, TERM_COLORS, TERM_LABELS, pct, placeholder
 
 
@@ -223,7 +223,7 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config", se
     (b) temporal-only attention softmax(μ·μ) beside the mean attention Ā,
     (c) V(χ^E + Δ^E) clustered by word along the readout directions,
     (d) the nine score terms' shares at the attended position, per decoder step: the seed
-        means of ``seeds`` (style.SeedShares) when given, else the drawn model's.
+        means of ``seeds`` (inputs.SeedShares) when given, else the drawn model's.
     Panels (a)-(c) draw one model (its seed is in the title). ``model`` None draws every
     panel as a placeholder saying ``missing``."""
     top_grid = fig.add_gridspec(1, 4, left=0.05, right=0.97, top=0.86, bottom=0.56, wspace=0.55)
@@ -301,10 +301,10 @@ def render_mechanism(figure, analysis: dict[str, str], tables: dict[str, str], t
     """Figures 2 and 3: :func:`one_task_mechanism` of the one model ``figure`` selects,
     its share bars over every seed."""
     [(task, arch)] = figure.pairs()
-    model = style.load_models(analysis, [(task, arch)]).get(style.key(task, arch))
+    model = inputs.load_models(analysis, [(task, arch)]).get(inputs.key(task, arch))
     fig = style.plt.figure(figsize=(15, 8.2))
     one_task_mechanism(fig, model, missing=f"{style.pair_label(task, arch, ' / ')} not in this config",
-                       seeds=style.seed_shares(tables, task, arch))
+                       seeds=inputs.seed_shares(tables, task, arch))
     drawn = f" — panels a–c: seed {model.seed}" if model is not None and model.seed is not None else ""
     fig.suptitle(title + drawn, fontsize=10)
     style.save(fig, pdf, png)

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from . import Task, register
-from .base import SPLITS, DataError, Split, TaskData
+from ..artifacts import SPLITS, DataError
+from .base import Split, TaskData
 
 VERBS = ("walk", "look", "run", "jump")  # U
 DIRECTIONS = ("left", "right")

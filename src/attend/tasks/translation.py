@@ -51,7 +51,9 @@ from pathlib import Path
 import numpy as np
 
 from . import Task, register
-from .base import SPLITS, UNK, DataError, Split, TaskData, _atomic_write
+from ..artifacts import SPLITS, DataError, atomic_write
+from ..tokens import UNK
+from .base import Split, TaskData
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def _copy_verified(read_into, dest: Path, source: str, sha256: str) -> tuple[str
                             f"Fix it or {_hint()}")
         result.update(sha256=actual, bytes=n)
 
-    _atomic_write(dest, write)
+    atomic_write(dest, write)
     return result["sha256"], result["bytes"]
 
 

@@ -1,0 +1,265 @@
+"""The file layer: every artifact of the workflow is written and read here.
+
+* Writes are atomic (:func:`atomic_write`): through a temporary file in the same folder,
+  renamed into place, so a crash or a kill leaves the old file or the new one, never half
+  of one.
+* Readers name the file and say how to make it again (:func:`regenerate`) when it is
+  missing, truncated or foreign; they raise :class:`DataError`.
+* Every artifact records what it is (its **identity**: task, architecture, seed, the
+  checksum of its dataset, the fingerprint of the model's settings...), and its consumer
+  checks it against what it expects (:func:`check_identity`), so a file copied from
+  another run is refused by name.
+
+The artifacts, from data to tables (docs/science.md §6 lays them out on disk):
+
+===================  ==========================================  =========================
+artifact             written by                                  read with
+===================  ==========================================  =========================
+dataset (npz+JSON)   :func:`save_dataset`                        :func:`load_dataset`,
+                                                                 :func:`load_vocab`
+model.keras          ``attend.model_files.save_model``           ``attend.model_files.load_model``
+metrics.json         :func:`write_text`                          :func:`read_json`
+train_log.csv        the training loop (Keras's CSVLogger)       :func:`read_model_csv`
+probe.npz            :func:`save_npz` (``attend.probe.record``)  ``attend.probe.load``
+analysis.npz, CSVs   :func:`save_analysis`                       :func:`load_analysis`,
+                                                                 :func:`read_model_csv`
+tables               :func:`write_table`                         :func:`read_table`
+===================  ==========================================  =========================
+
+numpy and pandas only: the figures and ``attend analyse`` import this without Keras.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .tokens import EOS, SPECIALS
+
+SPLITS = ("train", "valid", "test")  # a dataset's splits: {split}_src, {split}_tgt[, {split}_align]
+
+
+class DataError(ValueError):
+    """A file of the workflow is missing, truncated or not what it claims to be."""
+
+
+def regenerate(path) -> str:
+    """How to make one file again under Snakemake 9 (a rerun alone does nothing while the
+    file exists and looks up to date): force the job that writes it."""
+    return (f"regenerate it with `snakemake --cores all --force {path}` (plus the --configfile options of your "
+            "run); the next run of the workflow then redoes what depends on it")
+
+
+# ---------------------------------------------------------------------------- identity
+
+
+def check_identity(found: dict, expected: dict, path, what: str) -> None:
+    """Refuse a file whose recorded identity (task, architecture, seed, the fingerprint of
+    its inputs...) differs from what its consumer expects, naming both."""
+    wrong = {k: (found.get(k), v) for k, v in expected.items() if found.get(k) != v}
+    if wrong:
+        detail = ", ".join(f"{k} is {got!r}, expected {want!r}" for k, (got, want) in wrong.items())
+        raise DataError(f"{path}: this {what} belongs elsewhere ({detail}): it was copied or moved here from "
+                        f"another run; {regenerate(path)}")
+
+
+def recorded_identity(arrays: dict) -> dict:
+    """The identity an npz artifact (a probe, an analysis) records; {} if none."""
+    return json.loads(str(arrays["identity"])) if "identity" in arrays else {}
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def atomic_write(path: str | Path, write) -> None:
+    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then rename it into
+    place, so a crash leaves nothing half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """A text file (a JSON record, a markdown summary), written atomically."""
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays (no object arrays, so no pickle) atomically; :func:`load_npz` reads them."""
+    def write(tmp):
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+
+    atomic_write(path, write)
+
+
+def write_table(path: str | Path, df: pd.DataFrame) -> None:
+    """A CSV table without its index, atomically."""
+    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def load_npz(path: str | Path, required: dict[str, int], what: str) -> dict[str, np.ndarray]:
+    """Load an npz without pickle, checking each required key's number of dimensions."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise DataError(f"{path}: {what} file is missing") from None
+    except Exception as err:  # zipfile.BadZipFile, ValueError for pickled objects, EOFError...
+        raise DataError(f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
+                        f"it is truncated or foreign: {regenerate(path)}") from None
+    for key, ndim in required.items():
+        if key not in arrays:
+            raise DataError(f"{path}: {what} lacks the array {key!r} (has {sorted(arrays)})")
+        if arrays[key].ndim != ndim:
+            raise DataError(f"{path}: {what} array {key!r} has shape {arrays[key].shape}, expected {ndim} dimensions")
+    return arrays
+
+
+def read_json(path: str | Path, what: str, required=()) -> dict:
+    """A JSON object of the workflow with its ``required`` keys; any problem names the file
+    and how to make it again."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"{path}: the {what} file is missing; {regenerate(path)}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a valid {what} JSON ({err}); {regenerate(path)}") from None
+    missing = [k for k in required if not isinstance(record, dict) or k not in record]
+    if missing:
+        raise DataError(f"{path}: the {what} JSON lacks {missing}; {regenerate(path)}")
+    return record
+
+
+def read_table(path) -> pd.DataFrame:
+    """A CSV of this project: only empty cells are missing, so words such as "null" or
+    "nan" (translation vocabularies have them) stay words."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+# Per-model files that must hold at least one row: without one, the model would silently
+# vanish from its table and figure.
+NON_EMPTY = {"train_log.csv": ["epoch", "loss", "step", "val_seq_acc"]}
+
+
+def read_model_csv(path) -> pd.DataFrame:
+    """A per-model CSV (a measurement table, a training log). A table that does not apply to
+    a model is a header without rows, while an empty or unreadable file is an error naming
+    the file."""
+    path = Path(path)
+    try:
+        df = read_table(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: the file is missing; {regenerate(path)}") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable table ({type(err).__name__}: {err}); {regenerate(path)}") from None
+    need = NON_EMPTY.get(path.name)
+    if need and (df.empty or not set(need) <= set(df.columns) or df[need].isna().any().any()):
+        raise DataError(f"{path}: the training log is empty or cut short (needs rows with {need}); "
+                        f"{regenerate(path)}")
+    return df
+
+
+# ---------------------------------------------------------------------------- datasets
+
+
+def save_dataset(npz_path: str | Path, json_path: str | Path, arrays: dict[str, np.ndarray], record: dict) -> None:
+    """The npz, then the JSON, which records the npz's checksum: the pair belongs together."""
+    save_npz(npz_path, arrays)
+    record = {**record, "npz_sha256": file_digest(npz_path)}
+    write_text(json_path, json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def load_vocab(json_path: str | Path) -> dict:
+    """A dataset's JSON record: vocabularies (id -> token), dictionary, generating config."""
+    path = Path(json_path)
+    record = read_json(path, "vocabulary", ("src_vocab", "tgt_vocab", "dictionary"))
+    for key in ("src_vocab", "tgt_vocab"):
+        if record[key][: len(SPECIALS)] != SPECIALS:
+            raise DataError(f"{path}: {key} must start with {SPECIALS}, found {record[key][:3]}")
+    return record
+
+
+def load_dataset(npz_path: str | Path, json_path: str | Path, expect: dict | None = None
+                 ) -> tuple[dict[str, np.ndarray], dict]:
+    """Load and validate a dataset written by :func:`save_dataset`; ``expect`` (e.g. the
+    task and seed of the job reading it) must match what the JSON records, and the npz
+    must be the one the JSON was written with."""
+    required = {f"{s}_{part}": 2 for s in SPLITS for part in ("src", "tgt")}
+    arrays = load_npz(npz_path, required, "dataset")
+    record = load_vocab(json_path)
+    if expect:
+        check_identity(record, expect, json_path, "vocabulary")
+    if "npz_sha256" in record and record["npz_sha256"] != file_digest(npz_path):
+        raise DataError(f"{npz_path} is not the dataset {json_path} was written with (checksums differ): "
+                        f"one of the two was copied from another run; {regenerate(npz_path)}")
+    for s in SPLITS:
+        src, tgt = arrays[f"{s}_src"], arrays[f"{s}_tgt"]
+        if len(src) != len(tgt) or len(src) == 0:
+            raise DataError(f"{npz_path}: split {s!r} has {len(src)} sources and {len(tgt)} targets")
+        for part, ids, vocab in (("src", src, record["src_vocab"]), ("tgt", tgt, record["tgt_vocab"])):
+            if not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(vocab):
+                raise DataError(f"{npz_path}: {s}_{part} holds ids outside the vocabulary of {len(vocab)} tokens "
+                                f"in {json_path}; the two files do not belong together")
+            if not (ids == EOS).any(axis=1).all():
+                raise DataError(f"{npz_path}: some {s}_{part} rows have no end-of-sequence token")
+    return arrays, record
+
+
+# ---------------------------------------------------------------------------- analyses
+
+
+def save_analysis(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], arrays_path,
+                  table_paths: dict[str, str]) -> None:
+    """One model's measurements: the arrays the figures draw (npz, no pickle) and each
+    table to its CSV, atomically."""
+    missing = set(table_paths) - set(tables)
+    if missing:
+        raise KeyError(f"no measurement produces the tables {sorted(missing)}")
+    save_npz(arrays_path, arrays)
+    for name, path in table_paths.items():
+        write_table(path, tables[name])
+
+
+def load_analysis(path, expect: dict | None = None) -> dict[str, np.ndarray]:
+    """An ``analysis.npz`` as a dict (no pickle), for the figures; ``expect`` (task, arch,
+    seed...) must match the identity it records."""
+    arrays = load_npz(path, {"arch": 0, "enc_mu": 2, "dec_mu": 2, "src_vocab": 1, "tgt_vocab": 1}, "analysis")
+    if expect:
+        check_identity(recorded_identity(arrays), expect, path, "analysis")
+    return arrays
+
+
+def check_beside_analysis(csv_path, expect: dict) -> None:
+    """A per-model measurement CSV belongs to the ``analysis.npz`` beside it: check that
+    one's identity (reading its identity member only)."""
+    arrays = Path(csv_path).with_name("analysis.npz")
+    if arrays.exists():
+        with np.load(arrays, allow_pickle=False) as npz:
+            found = recorded_identity({k: npz[k] for k in npz.files if k == "identity"})
+        check_identity(found, expect, arrays, "analysis")

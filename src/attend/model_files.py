@@ -1,0 +1,63 @@
+"""Saved Keras models: written so that the same weights are the same bytes, and loaded in
+Keras's safe mode with their identity checked.
+
+A model carries its identity (task, architecture, seed, dataset checksum and the
+fingerprint of what it was trained from) in its saved config (``Seq2Seq.identity``); a
+consumer passes what it expects, and a model copied from another run is refused by name
+(``attend.artifacts.check_identity``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import keras
+
+from .artifacts import DataError, atomic_write, check_identity, regenerate
+from .models import Seq2Seq
+
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
+
+
+def save_model(model, path: str | Path) -> None:
+    """``model.save`` with every byte a function of the model: the zip's entry times are
+    fixed and Keras's ``date_saved`` is left out, so the same weights give the same file.
+    Written through a temporary file and renamed into place."""
+    path = Path(path)
+    raw = path.with_name(f".{path.stem}.raw{os.getpid()}.keras")
+    try:
+        model.save(raw)
+
+        def write(tmp: Path) -> None:
+            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w") as dst:
+                for info in src.infolist():
+                    data = src.read(info)
+                    if info.filename == "metadata.json":
+                        meta = json.loads(data)
+                        meta.pop("date_saved", None)
+                        data = json.dumps(meta, sort_keys=True).encode()
+                    entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+                    entry.compress_type, entry.external_attr = info.compress_type, 0o644 << 16
+                    dst.writestr(entry, data)
+
+        atomic_write(path, write)
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def load_model(path, expect: dict | None = None) -> Seq2Seq:
+    """Load a saved model in Keras safe mode (no arbitrary code); ``expect`` (task, arch,
+    seed, dataset checksum...) must match the identity it was saved with."""
+    if not Path(path).is_file():
+        raise DataError(f"{path}: the model file is missing")
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as err:  # a truncated zip makes Keras say "File not found" for a file that exists
+        raise DataError(f"{path}: not a readable Keras model ({type(err).__name__}: {err}); it is truncated "
+                        f"or foreign: {regenerate(path)}") from None
+    if expect:
+        check_identity(model.identity, expect, path, "model")
+    return model
