@@ -63,13 +63,13 @@ def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=
         "arch": np.array(arch),
         "src_vocab": np.array(SPECIALS + [f"I_{i}" for i in range(vocab)]),
         "tgt_vocab": np.array(SPECIALS + [f"O_{i}" for i in range(vocab)]),
-        "W_out": rng.normal(size=(2 * units if arch == "aed" else units, n_tgt)).astype(np.float32),
+        "format_version": np.array(1, dtype=np.int32),
     }
     if arch != "ved":
         scores = (dec_h @ w_q) @ np.swapaxes(enc_h @ w_k, 1, 2) * scale
         a = _softmax_masked(scores, enc_mask[:, None, :]) if attention is None else attention
         probe.update(attention=(a * dec_mask[..., None]).astype(np.float32), W_q=w_q, W_k=w_k, W_v=w_v, scale=scale,
-                     attention_kind=np.array("learned"))
+                     attention_kind=np.array("learned"), W_c=rng.normal(size=(units, n_tgt)).astype(np.float32))
     return probe
 
 

@@ -106,7 +106,7 @@ def test_purely_temporal_states_give_mu_mu_share_one(make_probe):
     mu_e = np.random.default_rng(1).normal(size=(12, 16))
     p["enc_states"] = np.broadcast_to(mu_e[None], p["enc_states"].shape).copy().astype(np.float32)
     p["dec_states"] = np.broadcast_to(mu_e[None], p["dec_states"].shape).copy().astype(np.float32)
-    tables, _ = measure(p, {}, n_samples=4)
+    tables, _, _ = measure(p, {}, n_samples=4)
     overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
     assert overall["mu·mu"] == pytest.approx(1.0, abs=1e-4)   # float32 rounding leaves a tiny Δ
     assert overall.drop("mu·mu").abs().max() < 1e-4
@@ -121,7 +121,7 @@ def test_input_only_states_give_chi_chi_the_largest_share(make_probe):
         chi[:3] = 0
     p["enc_states"] = (chi_e[p["enc_tokens"]] * (p["enc_tokens"] > 0)[..., None]).astype(np.float32)
     p["dec_states"] = (chi_d[p["dec_inputs"]] * (np.arange(12)[None] < p["dec_len"][:, None])[..., None]).astype(np.float32)
-    tables, _ = measure(p, {}, n_samples=4)
+    tables, _, _ = measure(p, {}, n_samples=4)
     overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
     assert overall.idxmax() == "chi·chi"
     assert overall["mu·mu"] < 0.05 and overall["chi·chi"] > 0.3
@@ -231,7 +231,7 @@ def test_vectorised_measurements_match_the_per_sequence_loop(arch, vocab, make_p
     p["align"] = np.minimum(np.arange(12)[None].repeat(40, 0), p["enc_len"][:, None] - 1).astype(np.int32)
     p["align"][::3, -2:] = -1  # steps without an alignment are left out of alignment_agreement
     loop = reference.measure_loop(p)
-    tables, arrays = measure(p, {}, n_samples=4)
+    tables, arrays, _ = measure(p, {}, n_samples=4)
     for side in ("enc", "dec"):
         for t, mu in loop[f"mu_{side}"].items():
             np.testing.assert_allclose(arrays[f"{side}_mu"][t], mu, rtol=1e-4, atol=1e-5)
@@ -253,7 +253,7 @@ def test_vectorised_measurements_match_the_per_sequence_loop(arch, vocab, make_p
 
 
 def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path, make_probe):
-    tables, arrays = measure(make_probe(arch="ved"), {}, n_samples=4)
+    tables, arrays, _ = measure(make_probe(arch="ved"), {}, n_samples=4)
     assert tables["term_shares"].empty and tables["approximation"].empty
     assert set(tables["variance"]["component"]) == {"mu", "chi", "delta", "sum"}
     paths = {name: str(tmp_path / f"{name}.csv") for name in TABLE_COLUMNS}
@@ -268,7 +268,7 @@ def test_ved_gets_decomposition_only_and_everything_round_trips(tmp_path, make_p
 def test_attention_model_fills_every_table(make_probe):
     p = make_probe(arch="ao")
     p["align"] = np.minimum(np.arange(12)[None].repeat(64, 0), p["enc_len"][:, None] - 1).astype(np.int32)
-    tables, arrays = measure(p, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
+    tables, arrays, _ = measure(p, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
     for name, cols in TABLE_COLUMNS.items():
         assert not tables[name].empty, name
         assert list(tables[name].columns) == cols, name
@@ -313,12 +313,19 @@ def test_nine_terms_of_every_head_sum_to_that_heads_score():
 def test_per_head_shares_of_a_temporal_and_an_input_driven_head():
     """Head 0 reads position only, head 1 the input only: μ·μ shares 1 and 0."""
     p, known, enc, dec = _two_head_decompositions()
-    out = att.head_breakdown(p, enc, dec)
+    units = att.units(p, dec, None)
+    assert [(u.layer, u.head) for u in units] == [(0, 0), (0, 1)] and all(u.queries is dec for u in units)
+    heads = [att.unit_breakdown(u, enc, float(p["scale"])) for u in units]
+    out = {"attended": np.stack([h["attended"] for h in heads], 1), "mu_scores": np.stack([h["mu_scores"] for h in heads]),
+           "metrics": [h["metrics"] for h in heads],
+           "shares": {k: np.stack([h["shares"][k] for h in heads]) for k in ("share", "share_by_step")},
+           "mean_attention": np.stack([h["mean_attention"] for h in heads]),
+           "temporal_attention": np.stack([h["temporal_attention"] for h in heads])}
+    assert [h["shares"]["step_count"].tolist() for h in heads] == [[8] * 5] * 2
     assert out["attended"].shape == (8, 2, 5)
     np.testing.assert_array_equal(out["attended"], p["head_attention"].argmax(-1))
     share = out["shares"]["share"]
     assert share.shape == (2, 9) and out["shares"]["share_by_step"].shape == (2, 5, 9)
-    assert out["shares"]["step_count"].tolist() == [8] * 5
     mu_mu, chi_chi = att.TERMS.index("mu·mu"), att.TERMS.index("chi·chi")
     assert share[0, mu_mu] == pytest.approx(1, abs=1e-5)
     assert share[1, mu_mu] == pytest.approx(0, abs=1e-5)
@@ -371,15 +378,17 @@ def test_per_head_terms_match_single_head_terms_on_random_states(make_probe):
 
 
 def test_multihead_probe_runs_through_the_single_head_measurements():
-    """Readers of the model as a whole (head -1) see the uniform mean over heads: the
-    temporal head's μ·μ share 1 and the input head's 0 make 0.5; the arrays are those of
-    the head-averaged attention."""
+    """Readers of the model as a whole (layer -1, head -1) see the uniform mean over heads:
+    the temporal head's μ·μ share 1 and the input head's 0 make 0.5; the heads are layer
+    0's; the arrays are those of the head-averaged attention, with each head's own."""
     from two_heads import two_head_probe
 
     p, _ = two_head_probe()
-    tables, arrays = measure(p, {}, n_samples=2)
+    tables, arrays, _ = measure(p, {}, n_samples=2)
     shares = tables["term_shares"]
     assert list(shares.columns) == TABLE_COLUMNS["term_shares"] and sorted(shares["head"].unique()) == [-1, 0, 1]
+    assert set(map(tuple, shares[["layer", "head"]].drop_duplicates().to_numpy())) == {(-1, -1), (0, 0), (0, 1)}
+    shares = shares.assign(head=shares["head"])
     overall = shares.query("step == -1").set_index(["head", "term"])["share"]
     assert overall.loc[-1].sum() == pytest.approx(1, abs=1e-5)
     assert overall.loc[(0, "mu·mu")] == pytest.approx(1, abs=1e-5)
@@ -396,11 +405,16 @@ def test_multihead_probe_runs_through_the_single_head_measurements():
     assert approx.loc[(0, "temporal_example_agreement")] == 1.0      # the temporal head: μ·μ alone
     assert {"max_attention", "near_diagonal"} <= set(approx.loc[0].index)
     assert arrays["mean_attention"].shape == (5, 5)
+    assert arrays["unit_layer"].tolist() == [0, 0] and arrays["unit_head"].tolist() == [0, 1]
+    assert arrays["unit_mean_attention"].shape == (2, 5, 5) and arrays["unit_sample_attention"].shape == (2, 2, 5, 5)
+    np.testing.assert_allclose(arrays["unit_mean_attention"].mean(0), arrays["mean_attention"], atol=1e-6)
 
 
 def test_a_single_head_model_is_its_own_whole(make_probe):
-    tables, _ = measure(make_probe(n=16, seed=2), {}, n_samples=2)
-    assert set(tables["term_shares"]["head"]) == set(tables["approximation"]["head"]) == {-1}
+    tables, arrays, _ = measure(make_probe(n=16, seed=2), {}, n_samples=2)
+    for name in ("term_shares", "approximation"):
+        assert set(tables[name]["layer"]) == set(tables[name]["head"]) == {-1}
+    assert "unit_layer" not in arrays
 
 
 def test_seed_summary_keeps_heads_apart():
@@ -408,9 +422,78 @@ def test_seed_summary_keeps_heads_apart():
     head -1 and head 0 rows give one summary row each."""
     from attend.tables import seed_summary
 
-    df = pd.DataFrame({"task": "t", "arch": "aed", "seed": [0, 0, 1, 1], "head": [-1, 0, -1, 0],
+    df = pd.DataFrame({"task": "t", "arch": "aed", "seed": [0, 0, 1, 1], "layer": [-1, 0, -1, 0], "head": [-1, 0, -1, 0],
                        "metric": "argmax_agreement", "value": [0.5, 0.1, 0.7, 0.3]})
     summary = seed_summary(df).set_index("head")
-    assert "head_mean" not in summary.columns and len(summary) == 2
+    assert "head_mean" not in summary.columns and "layer_mean" not in summary.columns and len(summary) == 2
     assert summary.loc[-1, "value_mean"] == pytest.approx(0.6) and summary.loc[0, "value_mean"] == pytest.approx(0.2)
     assert (summary["value_count"] == 2).all()
+
+
+# ------------------------------------------------------------------ several layers, layer by layer
+
+
+def test_every_layer_and_head_is_analysed_on_its_own_query_states():
+    """The layers form: each (layer, head) unit at its own attended positions, with the
+    decomposition of its own layer's query states; its nine terms sum to its score; the
+    temporal units have μ·μ share 1, the input units χ·χ share 1; each layer's rows and
+    the whole model's are the uniform means."""
+    from two_heads import two_layer_probe
+
+    p, known = two_layer_probe()
+    enc = decompose(p["enc_states"], p["enc_tokens"], p["enc_len"], len(p["src_vocab"]))
+    dec = decompose(p["dec_states"], p["dec_inputs"], p["dec_len"], len(p["tgt_vocab"]))
+    seen = []
+
+    def decompose_queries(states):
+        seen.append(states)
+        return decompose(states, p["dec_inputs"], p["dec_len"], len(p["tgt_vocab"]))
+
+    units = att.units(p, dec, decompose_queries)
+    assert [(u.layer, u.head) for u in units] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert len(seen) == 2 and units[0].queries is units[1].queries and units[2].queries is not units[0].queries
+    np.testing.assert_allclose(units[2].queries.mu, 2 * units[0].queries.mu, atol=1e-5)
+    mu_mu, chi_chi = att.TERMS.index("mu·mu"), att.TERMS.index("chi·chi")
+    for unit in units:
+        out = att.unit_breakdown(unit, enc, float(p["scale"]))
+        terms = att.attended_terms(unit.queries, enc, out["attended"], unit.w_q, unit.w_k, float(p["scale"]))
+        seq, pos = unit.queries.rows
+        score = known["scores"][seq, unit.layer, unit.head, pos, out["attended"][seq, pos]]
+        np.testing.assert_allclose(terms.sum(0), score, rtol=1e-4, atol=1e-5)
+        temporal = unit.head == unit.layer
+        assert out["shares"]["share"][mu_mu if temporal else chi_chi] == pytest.approx(1, abs=1e-5)
+
+    tables, arrays, skipped = measure(p, {}, n_samples=2)
+    shares = tables["term_shares"].query("step == -1").set_index(["layer", "head", "term"])["share"]
+    assert sorted({(l, h) for l, h, _ in shares.index}) == [(-1, -1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0), (1, 1)]
+    for layer in (-1, 0, 1):
+        head = -1
+        assert shares[(layer, head, "mu·mu")] == pytest.approx(0.5, abs=1e-5)
+        assert shares[(layer, head, "chi·chi")] == pytest.approx(0.5, abs=1e-5)
+    assert shares[(1, 1, "mu·mu")] == pytest.approx(1, abs=1e-5) and shares[(1, 0, "chi·chi")] == pytest.approx(1, abs=1e-5)
+    approx = tables["approximation"].set_index(["layer", "head", "metric"])["value"]
+    assert approx[(0, 0, "temporal_example_agreement")] == 1.0 and approx[(1, 1, "temporal_example_agreement")] == 1.0
+    assert approx[(0, -1, "argmax_agreement")] == pytest.approx(
+        (approx[(0, 0, "argmax_agreement")] + approx[(0, 1, "argmax_agreement")]) / 2)
+    assert arrays["unit_layer"].tolist() == [0, 0, 1, 1] and arrays["unit_head"].tolist() == [0, 1, 0, 1]
+    assert arrays["unit_sample_attention"].shape == (2, 4, 5, 5)
+    # the model's μ·μ score is the sum of its units' (the input units contribute nothing)
+    np.testing.assert_allclose(arrays["temporal_scores"], known["scores"][0, 0, 0] + known["scores"][0, 1, 1], atol=1e-4)
+    assert "term_shares" not in skipped
+
+
+def test_measurements_whose_keys_are_absent_are_skipped_saying_why(make_probe):
+    p = make_probe(arch="ao")
+    for key in ("targets", "predictions", "W_v", "W_c"):
+        del p[key]
+    tables, arrays, skipped = measure(p, {}, n_samples=3)
+    assert skipped == {"accuracy_by_length": "no targets and predictions in the probe",
+                       "alignment_offsets": "no alignment in the probe (the task does not know one)",
+                       "dictionary": "no value path (W_v, W_c) in the probe"}
+    for name in skipped:
+        assert tables[name].empty and list(tables[name].columns) == TABLE_COLUMNS[name]
+    assert not tables["term_shares"].empty and arrays["sample_index"].tolist() == [0, 1, 2]
+    _, _, ved = measure(make_probe(arch="ved"), {"I_0": "O_0"}, n_samples=2)
+    assert ved["term_shares"] == ved["dictionary"] == "the model has no attention"
+    _, _, no_dictionary = measure(make_probe(arch="aed"), {}, n_samples=2)
+    assert no_dictionary["dictionary accuracy"].startswith("no task dictionary")

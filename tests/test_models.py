@@ -278,8 +278,7 @@ def test_multihead_probe_matrices_reproduce_each_head_and_the_context(data, tmp_
     probe.save(tmp_path / "p.npz", rec)
     p = probe.load(tmp_path / "p.npz")
     assert int(p["heads"]) == 2 and str(p["attention_kind"]) == "multihead"
-    assert p["head_W_q"].shape == p["head_W_k"].shape == p["head_W_v"].shape == (2, 8, 4)
-    assert p["W_o"].shape == (8, 8) and p["W_q"].shape == (8, 8)
+    assert p["head_W_q"].shape == p["head_W_k"].shape == (2, 8, 4) and p["W_q"].shape == (8, 8)
     assert p["scale"] == pytest.approx(1 / np.sqrt(4))
     enc, dec = p["enc_states"], p["dec_states"]
     q = np.einsum("ntm,hmd->nhtd", dec, p["head_W_q"])
@@ -294,12 +293,14 @@ def test_multihead_probe_matrices_reproduce_each_head_and_the_context(data, tmp_
     for h in range(2):
         np.testing.assert_allclose(att[:, h][valid], p["head_attention"][:, h][valid], atol=1e-5)
     np.testing.assert_allclose(p["attention"], p["head_attention"].mean(1), atol=1e-6)
-    # context = concat_h(α_h V_h) W_o; AO reads the context alone
-    values = np.einsum("nsm,hmd->nhsd", enc, p["head_W_v"])
-    context = np.einsum("nhts,nhsd->nthd", p["head_attention"], values).reshape(*dec.shape[:2], 8) @ p["W_o"]
+    # context = concat_h(α_h V_h) W_o; AO reads the context alone, through W_c
+    head_w_v = model.attend.by_head(keras.ops.convert_to_numpy(model.attend.w_v))
+    w_o = keras.ops.convert_to_numpy(model.attend.w_o)
+    values = np.einsum("nsm,hmd->nhsd", enc, head_w_v)
+    context = np.einsum("nhts,nhsd->nthd", p["head_attention"], values).reshape(*dec.shape[:2], 8) @ w_o
     logits = keras.ops.convert_to_numpy(model.internals(arrays["test_src"], decoder_inputs(arrays["test_tgt"]))["logits"])
-    np.testing.assert_allclose((context @ p["W_out"])[valid], logits[valid], atol=1e-4)
-    np.testing.assert_allclose(p["W_v"], p["head_W_v"].transpose(1, 0, 2).reshape(8, 8) @ p["W_o"], atol=1e-6)
+    np.testing.assert_allclose((context @ p["W_c"])[valid], logits[valid], atol=1e-4)
+    np.testing.assert_allclose(p["W_v"], head_w_v.transpose(1, 0, 2).reshape(8, 8) @ w_o, atol=1e-6)
 
 
 def test_multihead_is_saved_with_the_model(data, tmp_path):

@@ -42,7 +42,7 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
         if specs[task].alignment:
             probe["align"] = np.minimum(np.arange(9)[None].repeat(48, 0), probe["enc_len"][:, None] - 1).astype(np.int32)
         probe["identity"] = np.array(json.dumps({"task": task, "arch": arch, "seed": 0}))
-        tbls, arrays = measure(probe, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
+        tbls, arrays, _ = measure(probe, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
         d = root / "analysis" / task / arch / "seed0"
         paths = {name: str(d / f"{name}.csv") for name in TABLE_COLUMNS}
         save_analysis(tbls, arrays, d / "analysis.npz", paths)

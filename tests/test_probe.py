@@ -1,10 +1,17 @@
-"""The probe file, the interface between training and analysis, is checked on load."""
+"""The probe format (attend.probe.KEYS): round trips of every form, the generated document,
+and one clear line for each kind of bad probe."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from attend import probe
-from attend.artifacts import DataError
+from attend.artifacts import DataError, save_npz
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_probe_round_trips(tmp_path, make_probe):
@@ -13,23 +20,35 @@ def test_probe_round_trips(tmp_path, make_probe):
     back = probe.load(tmp_path / "probe.npz")
     assert set(back) == set(arrays)
     np.testing.assert_array_equal(back["attention"], arrays["attention"])
-    assert str(back["arch"]) == "aed"
+    assert str(back["arch"]) == "aed" and int(back["format_version"]) == probe.FORMAT_VERSION
 
 
-def test_attention_model_probe_without_attention_is_refused(tmp_path, make_probe):
+def test_multihead_probe_round_trips(tmp_path):
+    from two_heads import two_head_probe
+
+    arrays, _ = two_head_probe()
+    probe.save(tmp_path / "p.npz", arrays)
+    back = probe.load(tmp_path / "p.npz")
+    assert set(back) == set(arrays) and probe.form(back) == "heads"
+    assert back["head_attention"].shape == (8, 2, 5, 5) and back["head_W_q"].shape == (2, 6, 3)
+    np.testing.assert_allclose(back["attention"], back["head_attention"].mean(1))
+
+
+def test_the_forms(make_probe):
+    from two_heads import two_head_probe
+
+    assert probe.form(make_probe(arch="ved")) is None
+    assert probe.form(make_probe(arch="aed")) == "single"
+    assert probe.form(two_head_probe()[0]) == "heads"
+
+
+def test_optional_keys_may_be_left_out(tmp_path, make_probe):
+    """Only the required keys and one attention form: a probe of a model trained anywhere."""
     arrays = make_probe(n=8, arch="ao")
-    del arrays["attention"]
+    for key in ("targets", "predictions", "W_v", "W_c", "arch", "attention_kind"):
+        del arrays[key]
     probe.save(tmp_path / "p.npz", arrays)
-    with pytest.raises(DataError, match=r"p.npz.*ao model lacks \['attention'\]"):
-        probe.load(tmp_path / "p.npz")
-
-
-def test_mis_shaped_probe_is_refused(tmp_path, make_probe):
-    arrays = make_probe(n=8, arch="aed")
-    arrays["enc_tokens"] = arrays["enc_tokens"][:, :-1]
-    probe.save(tmp_path / "p.npz", arrays)
-    with pytest.raises(DataError, match="enc_tokens.*expected"):
-        probe.load(tmp_path / "p.npz")
+    assert set(probe.load(tmp_path / "p.npz")) == set(arrays)
 
 
 def test_truncated_probe_names_the_file(tmp_path, make_probe):
@@ -40,42 +59,97 @@ def test_truncated_probe_names_the_file(tmp_path, make_probe):
         probe.load(tmp_path / "p.npz")
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_probe_of_a_diverged_model_is_refused(tmp_path, bad, make_probe):
-    arrays = make_probe()
-    arrays["dec_states"][3, 2, 1] = bad
-    probe.save(tmp_path / "p.npz", arrays)
-    with pytest.raises(DataError, match="p.npz.*'dec_states' holds NaN or infinite.*diverged"):
-        probe.load(tmp_path / "p.npz")
+def test_the_format_document_is_current():
+    """docs/probe-format.md is generated from attend.probe.KEYS."""
+    document = (REPO / "docs" / "probe-format.md").read_text()
+    assert document == probe.format_markdown(), "regenerate it: python -m attend.probe > docs/probe-format.md"
+    for key in probe.KEYS:
+        assert f"| `{key.name}` |" in document
+    printed = subprocess.run([sys.executable, "-m", "attend.probe"], capture_output=True, text=True, check=True)
+    assert printed.stdout == document
 
 
-def test_multihead_probe_round_trips(tmp_path):
+def _single(make_probe):
+    return make_probe(n=8, s=6, t=5, units=4, arch="aed")
+
+
+def _multihead(make_probe):
     from two_heads import two_head_probe
 
-    arrays, _ = two_head_probe()
-    probe.save(tmp_path / "p.npz", arrays)
-    back = probe.load(tmp_path / "p.npz")
-    assert set(back) == set(arrays)
-    assert back["head_attention"].shape == (8, 2, 5, 5) and back["head_W_q"].shape == (2, 6, 3)
-    np.testing.assert_allclose(back["attention"], back["head_attention"].mean(1))
+    return two_head_probe()[0]
 
 
-@pytest.mark.parametrize("key", ["head_attention", "head_W_k", "heads"])
-def test_multihead_probe_without_its_heads_is_refused(tmp_path, key):
-    from two_heads import two_head_probe
+def _set(key, value):
+    def edit(arrays):
+        arrays[key] = value(arrays) if callable(value) else value
+    return edit
 
-    arrays, _ = two_head_probe()
-    del arrays[key]
-    probe.save(tmp_path / "p.npz", arrays)
-    with pytest.raises(DataError, match=rf"p.npz.*multihead aed model lacks \['{key}'\]"):
+
+def _drop(*keys):
+    def edit(arrays):
+        for key in keys:
+            del arrays[key]
+    return edit
+
+
+def _poke(key, index, value):
+    def edit(arrays):
+        arrays[key] = arrays[key].copy()
+        arrays[key][index] = value
+    return edit
+
+
+def _beyond(arrays):
+    """Sequence 0 ends at source position 3, but its first step puts half its weight on 5."""
+    arrays["enc_len"][0] = 3
+    arrays["attention"] = arrays["attention"].copy()
+    arrays["attention"][0, 0] = 0
+    arrays["attention"][0, 0, [0, 5]] = 0.5
+
+
+# (what is wrong, the probe it is done to, the edit, the one line that must name it)
+BAD = [
+    ("a missing required key", _single, _drop("enc_len"), r"lacks \['enc_len'\]"),
+    ("no format_version", _single, _drop("format_version"), r"lacks 'format_version': not a probe of this format"),
+    ("a future format_version", _single, _set("format_version", np.array(2, np.int32)),
+     r"format_version 2 is newer than this attend reads \(1\): upgrade attend"),
+    ("a wrong rank", _single, _set("enc_states", lambda a: a["enc_states"][:, :, 0]),
+     r"'enc_states' has shape \(8, 6\), expected 3 dimensions \(N, S, n_e\)"),
+    ("tokens that are not integers", _single, _set("enc_tokens", lambda a: a["enc_tokens"].astype(np.float32)),
+     r"'enc_tokens' holds float32, expected int values"),
+    ("lengths beyond the arrays", _single, _poke("enc_len", 0, 7), r"'enc_len' must lie in 1\.\.6 .*found \d+\.\.7"),
+    ("NaN states", _single, _poke("dec_states", (3, 2, 1), np.nan), r"'dec_states' holds NaN or infinite values"),
+    ("a vocabulary shorter than the largest token id", _single,
+     _set("src_vocab", lambda a: a["src_vocab"][:5]), r"'enc_tokens' holds ids 0\.\.\d+, but 'src_vocab' has only 5 tokens"),
+    ("a vocabulary without the special tokens", _single, _set("tgt_vocab", lambda a: a["tgt_vocab"][::-1]),
+     r"'tgt_vocab' must start with \['<pad>', '</s>', '<s>'\]"),
+    ("heads that disagree across keys", _multihead, _set("heads", np.array(3, np.int32)),
+     r"'heads' says 3, but the per-head arrays hold 2"),
+    ("a dimension that disagrees across keys", _single, _set("W_k", lambda a: a["W_k"][:3]),
+     r"'W_k' has shape \(3, 4\): its n_e .* is 3, but other keys make it 4"),
+    ("attention without its query and key matrices", _single, _drop("W_q"),
+     r"lacks \['W_q'\] \(a probe with attention in the 'single' form needs \['W_q', 'W_k'\]\)"),
+    ("query and key matrices without attention", _single, _drop("attention"), r"has query and key matrices but no 'attention'"),
+    ("attention rows that are not weights", _single, _set("attention", lambda a: a["attention"] * 2),
+     r"'attention' rows must be weights summing to 1"),
+    ("attention beyond the source", _single, lambda a: _beyond(a), r"'attention' puts weight 0\.5 beyond a sequence's enc_len"),
+    ("half of an optional group", _single, _drop("predictions"), r"has \['targets'\] but not \['predictions'\]: these go together"),
+    ("an unknown key", _single, _set("W_Q", lambda a: a["W_q"]), r"unknown keys \['W_Q'\]"),
+    ("a scale that is not positive", _single, _set("scale", np.float32(-1)), r"'scale' must be positive"),
+]
+
+
+@pytest.mark.parametrize("what, make, edit, message", BAD, ids=[b[0] for b in BAD])
+def test_a_bad_probe_is_refused_in_one_line_naming_the_key(tmp_path, make_probe, what, make, edit, message):
+    arrays = make(make_probe)
+    arrays["enc_len"] = np.minimum(arrays["enc_len"], arrays["enc_states"].shape[1]).astype(np.int32)
+    edit(arrays)
+    save_npz(tmp_path / "p.npz", arrays)           # written as is: probe.save would refuse it
+    with pytest.raises(DataError) as caught:
         probe.load(tmp_path / "p.npz")
-
-
-def test_multihead_probe_with_the_wrong_number_of_heads_is_refused(tmp_path):
-    from two_heads import two_head_probe
-
-    arrays, _ = two_head_probe()
-    arrays["heads"] = np.array(3, dtype=np.int32)
-    probe.save(tmp_path / "p.npz", arrays)
-    with pytest.raises(DataError, match=r"head_attention.*\(8, 2, 5, 5\), expected \(8, 3, 5, 5\)"):
-        probe.load(tmp_path / "p.npz")
+    text = str(caught.value)
+    assert "\n" not in text and text.startswith(str(tmp_path / "p.npz")), text
+    assert __import__("re").search(message, text), text
+    with pytest.raises(DataError):
+        probe.save(tmp_path / "again.npz", arrays)  # and nobody writes one
+    assert not (tmp_path / "again.npz").exists()

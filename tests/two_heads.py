@@ -69,11 +69,32 @@ def two_head_probe(length: int = 5, seed: int = 0) -> tuple[dict, dict]:
         "arch": np.array("aed"),
         "src_vocab": np.array(SPECIALS + [f"I_{i}" for i in range(v)]),
         "tgt_vocab": np.array(SPECIALS + [f"O_{i}" for i in range(v)]),
-        "W_out": rng.normal(size=(2 * units, n_vocab)).astype(np.float32),
+        "W_c": rng.normal(size=(units, n_vocab)).astype(np.float32), "format_version": np.array(1, dtype=np.int32),
         "attention": head_attention.mean(1), "head_attention": head_attention,
-        "W_q": concat(head_w_q), "W_k": concat(head_w_k), "W_v": concat(head_w_v) @ w_o, "W_o": w_o,
-        "head_W_q": head_w_q, "head_W_k": head_w_k, "head_W_v": head_w_v, "scale": scale,
+        "W_q": concat(head_w_q), "W_k": concat(head_w_k), "W_v": concat(head_w_v) @ w_o,
+        "head_W_q": head_w_q, "head_W_k": head_w_k, "scale": scale,
         "heads": np.array(2, dtype=np.int32), "attention_kind": np.array("multihead"),
     }
     known = {"enc": enc_known, "dec": dec_known, "scores": scores}
     return probe, known
+
+
+def two_layer_probe(length: int = 5, seed: int = 0) -> tuple[dict, dict]:
+    """(probe, known) of a two-layer model in the probe's ``layers`` form, built from
+    :func:`two_head_probe`: layer 0's queries read the decoder states, layer 1's read them
+    scaled by 2 (a different state with the same components, doubled). Layer 0 has the
+    temporal head first and the input head second; layer 1 the other way round. So the
+    units (0, 0) and (1, 1) are μ·μ alone, (0, 1) and (1, 0) χ·χ alone.
+    ``known["scores"]`` is (N, L, H, T, S)."""
+    base, known = two_head_probe(length, seed)
+    swap = [1, 0]
+    layer_w_q = np.stack([base["head_W_q"], base["head_W_q"][swap]])
+    layer_w_k = np.stack([base["head_W_k"], base["head_W_k"][swap]])
+    layer_states = np.stack([base["dec_states"], 2 * base["dec_states"]], 1)
+    scores = np.einsum("nltm,lhmd,nsk,lhkd->nlhts", layer_states, layer_w_q, base["enc_states"], layer_w_k) * base["scale"]
+    layer_attention = _softmax(scores).astype(np.float32)
+    probe = {k: v for k, v in base.items() if not k.startswith("head_") and k not in ("W_q", "W_k", "heads")}
+    probe.update(layer_states=layer_states.astype(np.float32), layer_W_q=layer_w_q, layer_W_k=layer_w_k,
+                 layer_attention=layer_attention, attention=layer_attention.mean((1, 2)),
+                 layers=np.array(2, dtype=np.int32), heads=np.array(2, dtype=np.int32), arch=np.array("tfm"))
+    return probe, {**known, "scores": scores}

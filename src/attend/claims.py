@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import tasks
+from .analysis.measure import whole_model
 from .architectures import ATTENTION_ARCHS
 
 # F1 and F5 are stated on one-to-one attention; the other claims read the task families
@@ -35,13 +36,6 @@ def family(name: str) -> tuple[str, ...]:
 def dictionary_tasks() -> tuple[str, ...]:
     """The synthetic tasks with a word-for-word dictionary, on which F2 and F3 are checked."""
     return tuple(t for t, spec in tasks.load_task_modules().items() if spec.synthetic and spec.dictionary)
-
-
-def whole_model(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows of each model as a whole (``head`` -1): every claim reads a multi-head
-    model through the uniform mean over its heads of each head's own value (its heads'
-    rows are left for the figures that draw them)."""
-    return df[df["head"] == -1] if "head" in df.columns else df
 
 
 def _metric(approx: pd.DataFrame, metric: str) -> pd.DataFrame:

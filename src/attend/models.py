@@ -190,15 +190,14 @@ class Attention(keras.layers.Layer):
         return ops.einsum("bts,bsd->btd", weights, v), weights
 
     def matrices(self) -> dict[str, np.ndarray]:
-        """The score scale and W_q, W_k (n, d), W_v (n, dv), as the probe stores them.
+        """The score scale, W_q, W_k (n, d) and W_v (n, dv), in the probe's keys
+        (``attend.probe``).
 
-        ``multihead`` adds the heads: ``head_W_q``, ``head_W_k``, ``head_W_v`` (heads, n, d_h),
-        head h's own matrices, and ``W_o`` (heads·d_h, n), the output projection, whose
-        rows h·d_h ... (h+1)·d_h read head h. Its ``W_q``, ``W_k`` (n, heads·d_h) are the
-        heads side by side, so q·k·scale is the *sum* of the heads' scores, and its ``W_v``
-        (n, n) is the value map through the output projection, concat_h(W_v^h) W_o: the
-        context when every head attends to the same position. Readers written for one
-        head therefore see a well-defined pooled model; per-head analysis reads head_*."""
+        ``multihead`` adds ``head_W_q``, ``head_W_k`` (heads, n, d_h), head h's own matrices,
+        and ``heads``. Its ``W_q``, ``W_k`` (n, heads·d_h) are the heads side by side, so
+        q·k·scale is the *sum* of the heads' scores, and its ``W_v`` (n, n) is the value
+        map through the output projection, concat_h(W_v^h) W_o: the context when every head
+        attends to the same position."""
         def numpy(w):
             return keras.ops.convert_to_numpy(w)
 
@@ -206,14 +205,16 @@ class Attention(keras.layers.Layer):
             mats = {"W_q": numpy(self.w_q), "W_k": numpy(self.w_k), "W_v": numpy(self.w_v)}
         elif self.kind == "multihead":
             w_q, w_k, w_v, w_o = (numpy(w) for w in (self.w_q, self.w_k, self.w_v, self.w_o))
-            by_head = lambda w: np.ascontiguousarray(  # noqa: E731
-                w.reshape(self.units, self.heads, self.head_dim).transpose(1, 0, 2))
-            mats = {"W_q": w_q, "W_k": w_k, "W_v": w_v @ w_o, "W_o": w_o,
-                    "head_W_q": by_head(w_q), "head_W_k": by_head(w_k), "head_W_v": by_head(w_v)}
+            mats = {"W_q": w_q, "W_k": w_k, "W_v": w_v @ w_o, "head_W_q": self.by_head(w_q),
+                    "head_W_k": self.by_head(w_k), "heads": np.array(self.heads, dtype=np.int32)}
         else:
             eye = np.eye(self.units, dtype="float32")
             mats = {"W_q": eye, "W_k": eye, "W_v": eye}
         return {**mats, "scale": np.float32(self.scale)}
+
+    def by_head(self, w: np.ndarray) -> np.ndarray:
+        """(n, heads·d_h), the heads side by side -> (heads, n, d_h)."""
+        return np.ascontiguousarray(w.reshape(self.units, self.heads, self.head_dim).transpose(1, 0, 2))
 
     def get_config(self):
         return {**super().get_config(), "kind": self.kind, "key_dim": self.key_dim, "heads": self.heads}
@@ -319,11 +320,14 @@ class Seq2Seq(keras.Model):
         return cls(**{"cell": "gru", "heads": 1, **config})
 
     def matrices(self) -> dict[str, np.ndarray]:
-        """The matrices the analysis reads, in kernel orientation (q = h @ W_q)."""
-        mats = {"W_out": keras.ops.convert_to_numpy(self.readout.kernel)}
-        if self.arch != "ved":
-            mats.update(self.attend.matrices())
-        return mats
+        """What the probe records of the weights, in kernel orientation (q = h @ W_q): the
+        attention's matrices (:meth:`Attention.matrices`), its kind, and ``W_c``, the rows
+        of the readout that read the context (AED reads [h^D; c], AO c alone). VED has none."""
+        if self.arch == "ved":
+            return {}
+        readout = keras.ops.convert_to_numpy(self.readout.kernel)
+        return {**self.attend.matrices(), "attention_kind": np.array(self.attention_kind),
+                "W_c": readout[self.units:] if self.arch == "aed" else readout}
 
 
 def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, model_cfg: dict) -> Seq2Seq:

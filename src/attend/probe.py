@@ -1,12 +1,27 @@
-"""The probe: everything the analysis reads of one model, recorded on the test set with
-teacher forcing. It is the interface between training and analysis: the measurements need
-nothing else, so a probe written for any encoder-decoder model can be analysed.
+"""The probe: everything the analysis reads of one encoder-decoder model, recorded on a set
+of sequences with teacher forcing. It is the interface between a model and the analysis:
+the measurements need nothing else, so the probe of any model, trained here or anywhere,
+can be analysed (``attend analyse``).
 
-The format is declared once, in :data:`KEYS` (each key's shape in named dimensions, its
-type, when it is present and what it means). :func:`load` checks a file against it,
-:func:`format_markdown` writes docs/probe-format.md from it (``python -m attend.probe``; a
-test keeps the two in step), and :func:`record` writes the probe of a model of this
+The format is declared once, in :data:`KEYS`: each key's shape in named dimensions
+(:data:`DIMENSIONS`), its kind, the group it belongs to (:data:`GROUPS`: what must be
+there, and what an optional key enables) and what it holds. :func:`validate` checks a
+probe against it with one-line errors that name the key and what was expected,
+:func:`format_markdown` writes docs/probe-format.md from it (``python -m attend.probe``;
+a test keeps the two in step), and :func:`record` writes the probe of a model of this
 project.
+
+Attention is recorded in one of three forms, from the simplest up; the analysis splits
+the score of every (layer, head) into its nine terms:
+
+* one head: ``W_q``, ``W_k`` read ``dec_states`` and ``enc_states``;
+* several heads of one layer: ``head_W_q``, ``head_W_k`` and ``head_attention``;
+* several layers (a Transformer's cross-attention): ``layer_states`` (the states entering
+  each layer's query projection), ``layer_W_q``, ``layer_W_k``, ``layer_attention``. The
+  key side of every layer is ``enc_states``.
+
+``attention`` is always the model as a whole: the uniform mean of its heads' and layers'
+weights.
 """
 
 from __future__ import annotations
@@ -19,136 +34,232 @@ import numpy as np
 
 from .artifacts import DataError, check_identity, load_npz, recorded_identity, save_npz
 from .tasks.base import decoder_inputs, lengths
-from .tokens import SPECIALS
+from .tokens import PAD, SPECIALS
+
+FORMAT_VERSION = 1  # the format this code writes and reads (format_version); docs/probe-format.md
 
 # The named dimensions of the probe's arrays.
 DIMENSIONS = {
-    "N": "test sequences",
+    "N": "sequences probed",
     "S": "source positions, the final </s> included",
     "T": "target positions, the final </s> included",
-    "n": "width of the encoder and decoder states",
-    "d": "width of the queries and keys",
-    "dv": "width of the values",
-    "m": "width of the features the readout reads",
-    "H": "attention heads",
-    "d_h": "width of one head's queries, keys and values (n / H)",
+    "n_e": "width of the encoder states (the keys' input)",
+    "n_d": "width of the decoder states",
+    "n_q": "width of the states entering a layer's query projection",
+    "d": "width of the queries and keys of a single head",
+    "d_h": "width of one head's queries and keys",
+    "dv": "width of the values (the context vector)",
+    "H": "attention heads (of each layer)",
+    "L": "attention layers (decoder layers with cross-attention)",
     "V_src": "source vocabulary, special tokens included",
     "V_tgt": "target vocabulary, special tokens included",
 }
 
-# When a key is present: in every probe, in the probe of a model that attends over the
-# encoder states, in the probe of a multi-head model, or where the model or task has it.
-WHEN = {
-    "always": "every probe",
-    "attention": "models with attention",
-    "multihead": "multi-head models (``attention_kind`` multihead)",
-    "optional": "where the task or model has it",
+# What must be there, and what each optional key enables.
+GROUPS = {
+    "required": "every probe",
+    "attention": "a model that attends over the encoder states: all of these",
+    "single": "one form of the queries and keys: one head",
+    "heads": "one form of the queries and keys: several heads of one layer",
+    "layers": "one form of the queries and keys: several layers (Transformer cross-attention)",
+    "targets": "optional: teacher-forced accuracy by length, and samples the model got right",
+    "alignment": "optional: the alignment measurements (offsets, agreement with the alignment)",
+    "values": "optional: the value path, for the dictionary and the readout alignment (F2, F3)",
+    "about": "optional: what the model is",
 }
+FORMS = ("single", "heads", "layers")  # the query-key forms, one of which an attention probe has
 
 
 @dataclass(frozen=True)
 class Key:
-    """One array of the probe: its shape in named dimensions (:data:`DIMENSIONS`; () is a
-    scalar), its kind (``float``, ``int``, ``str``), when it is present (:data:`WHEN`)
-    and what it holds."""
+    """One array of the probe: its shape in named dimensions (() is a scalar), its kind
+    (``float``, ``int``, ``str``), its group (:data:`GROUPS`) and what it holds."""
 
     name: str
     shape: tuple[str, ...]
     kind: str
-    when: str
+    group: str
     meaning: str
 
 
 KEYS = (
-    Key("enc_states", ("N", "S", "n"), "float", "always",
-        "encoder hidden states, 0 at padding (h for an LSTM, never its cell state c)"),
-    Key("dec_states", ("N", "T", "n"), "float", "always",
-        "decoder hidden states, 0 at padding"),
-    Key("enc_tokens", ("N", "S"), "int", "always", "source ids, </s>-terminated, 0-padded"),
-    Key("dec_inputs", ("N", "T"), "int", "always", "decoder input ids: <s>, then the previous target"),
-    Key("targets", ("N", "T"), "int", "always", "target ids"),
-    Key("predictions", ("N", "T"), "int", "always", "teacher-forced argmax of the readout"),
-    Key("enc_len", ("N",), "int", "always", "valid source positions, </s> included"),
-    Key("dec_len", ("N",), "int", "always", "valid target positions, </s> included"),
-    Key("W_out", ("m", "V_tgt"), "float", "always",
-        "readout, logits = features @ W_out; the features are [h^D; c] (AED), c (AO), h^D (VED)"),
-    Key("arch", (), "str", "always", "the architecture: ved, aed or ao"),
-    Key("src_vocab", ("V_src",), "str", "always", "source id -> token (<pad>, </s>, <s> first)"),
-    Key("tgt_vocab", ("V_tgt",), "str", "always", "target id -> token"),
+    Key("format_version", (), "int", "required", f"the probe format, {FORMAT_VERSION} (a reader refuses a newer one)"),
+    Key("enc_states", ("N", "S", "n_e"), "float", "required",
+        "encoder states, as the keys read them; 0 at padding"),
+    Key("dec_states", ("N", "T", "n_d"), "float", "required",
+        "decoder states (what the readout reads; h for an LSTM, never its cell state); 0 at padding"),
+    Key("enc_tokens", ("N", "S"), "int", "required", "source ids, </s>-terminated, 0-padded"),
+    Key("dec_inputs", ("N", "T"), "int", "required",
+        "decoder input ids: <s>, then the previous target word; the decoder's χ is keyed by these"),
+    Key("enc_len", ("N",), "int", "required", "valid source positions, </s> included"),
+    Key("dec_len", ("N",), "int", "required", "valid target positions, </s> included"),
+    Key("src_vocab", ("V_src",), "str", "required", "source id -> token, starting <pad>, </s>, <s>"),
+    Key("tgt_vocab", ("V_tgt",), "str", "required", "target id -> token, starting <pad>, </s>, <s>"),
     Key("attention", ("N", "T", "S"), "float", "attention",
-        "attention weights, 0 at padded steps; of a multi-head model the uniform mean of its heads'"),
-    Key("W_q", ("n", "d"), "float", "attention",
-        "queries q = h^D @ W_q; of a multi-head model its heads side by side, so that q·k·scale is the "
-        "sum of the heads' scores"),
-    Key("W_k", ("n", "d"), "float", "attention", "keys k = h^E @ W_k; likewise"),
-    Key("W_v", ("n", "dv"), "float", "attention",
-        "values v = h^E @ W_v; of a multi-head model concat_h(head_W_v[h]) @ W_o, the value map of a "
-        "context where every head attends to the same position"),
-    Key("scale", (), "float", "attention", "score = q·k × scale (1/sqrt(d), 1/sqrt(d_h) per head)"),
-    Key("attention_kind", (), "str", "attention", "the form of attention: learned, dot or multihead"),
-    Key("head_attention", ("N", "H", "T", "S"), "float", "multihead", "each head's attention weights"),
-    Key("head_W_q", ("H", "n", "d_h"), "float", "multihead",
-        "head h's score is (h^D @ head_W_q[h])·(h^E @ head_W_k[h]) × scale"),
-    Key("head_W_k", ("H", "n", "d_h"), "float", "multihead", "head h's key matrix"),
-    Key("head_W_v", ("H", "n", "d_h"), "float", "multihead", "head h's value matrix"),
-    Key("W_o", ("H·d_h", "n"), "float", "multihead", "output projection; rows h·d_h … (h+1)·d_h read head h"),
-    Key("heads", (), "int", "multihead", "H"),
-    Key("align", ("N", "T"), "int", "optional",
-        "source position behind each target (tasks that know their alignment), -1 where none"),
-    Key("identity", (), "str", "optional",
-        "JSON: task, architecture, seed, the dataset's checksum and the model's fingerprint"),
+        "attention weights of the model as a whole (the uniform mean over its heads and layers); rows sum "
+        "to 1 over the valid source positions, 0 at padded steps"),
+    Key("scale", (), "float", "attention", "score = q·k × scale (1/sqrt(d) or 1/sqrt(d_h))"),
+    Key("W_q", ("n_d", "d"), "float", "single",
+        "q = dec_states @ W_q (of a multi-head model of this project: its heads side by side)"),
+    Key("W_k", ("n_e", "d"), "float", "single", "k = enc_states @ W_k"),
+    Key("head_W_q", ("H", "n_d", "d_h"), "float", "heads",
+        "head h's score: (dec_states @ head_W_q[h])·(enc_states @ head_W_k[h]) × scale"),
+    Key("head_W_k", ("H", "n_e", "d_h"), "float", "heads", "head h's key matrix"),
+    Key("head_attention", ("N", "H", "T", "S"), "float", "heads", "each head's weights"),
+    Key("heads", (), "int", "heads", "H"),
+    Key("layer_states", ("N", "L", "T", "n_q"), "float", "layers",
+        "the states entering layer l's cross-attention query projection (after its LayerNorm); 0 at padding"),
+    Key("layer_W_q", ("L", "H", "n_q", "d_h"), "float", "layers",
+        "the score of head h of layer l: (layer_states[:, l] @ layer_W_q[l, h])·(enc_states @ "
+        "layer_W_k[l, h]) × scale; biases folded in, if any"),
+    Key("layer_W_k", ("L", "H", "n_e", "d_h"), "float", "layers", "layer l, head h's key matrix"),
+    Key("layer_attention", ("N", "L", "H", "T", "S"), "float", "layers", "each layer's and head's weights"),
+    Key("layers", (), "int", "layers", "L"),
+    Key("targets", ("N", "T"), "int", "targets", "target ids"),
+    Key("predictions", ("N", "T"), "int", "targets", "teacher-forced argmax of the readout"),
+    Key("align", ("N", "T"), "int", "alignment", "source position behind each target, -1 where none"),
+    Key("W_v", ("n_e", "dv"), "float", "values",
+        "the value map: a context is Σ_s α_ts (enc_states[s] @ W_v) (of several heads: concatenated and "
+        "projected; of several layers: the sum of the layers' direct paths into the residual stream)"),
+    Key("W_c", ("dv", "V_tgt"), "float", "values", "how a context reaches the logits: logits ∋ context @ W_c"),
+    Key("arch", (), "str", "about", "a name for the architecture (ved, aed, ao, tfm, or an outside model's)"),
+    Key("attention_kind", (), "str", "about", "the form of attention (learned, dot, multihead)"),
+    Key("identity", (), "str", "about", "JSON: task, architecture, seed, dataset checksum, the model's fingerprint"),
 )
 SPEC = {key.name: key for key in KEYS}
+KINDS = {"float": np.floating, "int": np.integer, "str": np.str_}
 
 
-def _present(arrays: dict) -> set[str]:
-    """The groups of :data:`WHEN` this probe must hold in full."""
-    groups = {"always"}
-    if str(arrays.get("arch", "")) != "ved":
-        groups.add("attention")
-        if str(arrays.get("attention_kind", "")) == "multihead":
-            groups.add("multihead")
-    return groups
+def group_keys(group: str) -> list[str]:
+    return [k.name for k in KEYS if k.group == group]
 
 
-def validate(arrays: dict, path) -> None:
-    """Check a probe against :data:`KEYS`: every key its kind of model must have, each
-    key's number of dimensions, dimensions that agree across keys, states that are
-    finite. Raises :class:`attend.artifacts.DataError` naming the file and the key."""
-    groups = _present(arrays)
-    for group in ("always", "attention", "multihead"):
-        if group not in groups:
-            continue
-        missing = [k.name for k in KEYS if k.when == group and k.name not in arrays]
-        if missing:
-            whose = {"always": "a probe", "attention": f"the probe of an {arrays.get('arch')} model",
-                     "multihead": f"the probe of a multihead {arrays.get('arch')} model"}[group]
-            raise DataError(f"{path}: {whose} lacks {missing}")
+def form(arrays: dict) -> str | None:
+    """The query-key form of a probe: "layers", "heads", "single", or None without attention."""
+    if "attention" not in arrays:
+        return None
+    for name in ("layers", "heads", "single"):
+        if any(key in arrays for key in group_keys(name)):
+            return name
+    return "single"  # whose keys are then missing: validate names them
+
+
+def validate(arrays: dict, path="probe") -> None:
+    """Check a probe against :data:`KEYS`; raise :class:`attend.artifacts.DataError` with
+    one line naming the file, the key and what was expected."""
+    def fail(message):
+        raise DataError(f"{path}: {message}")
+
+    if "format_version" not in arrays:
+        fail("lacks 'format_version': not a probe of this format (docs/probe-format.md), or one written before "
+             "formats were versioned; write it again")
+    version = arrays["format_version"]
+    if version.shape != () or not np.issubdtype(version.dtype, np.integer):
+        fail(f"'format_version' must be an integer scalar, got {version!r}")
+    if int(version) > FORMAT_VERSION:
+        fail(f"format_version {int(version)} is newer than this attend reads ({FORMAT_VERSION}): upgrade attend")
+    unknown = sorted(set(arrays) - set(SPEC))
+    if unknown:
+        fail(f"unknown keys {unknown}: a probe holds only the keys of docs/probe-format.md")
+    required = group_keys("required") + (group_keys("attention") if "attention" in arrays else [])
+    kind = form(arrays)
+    if kind:
+        required += group_keys(kind)
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        fail(f"lacks {missing}" + (f" (a probe with attention in the '{kind}' form needs {group_keys(kind)})"
+                                   if kind and set(missing) & set(group_keys(kind)) else ""))
+    for group in ("targets", "values"):
+        present = [k for k in group_keys(group) if k in arrays]
+        if present and len(present) < len(group_keys(group)):
+            fail(f"has {present} but not {sorted(set(group_keys(group)) - set(present))}: these go together")
+    if "W_q" in arrays and "attention" not in arrays:
+        fail("has query and key matrices but no 'attention'")
+
     sizes: dict[str, int] = {}
-    if "heads" in arrays:
-        heads = int(arrays["heads"])
-        sizes["H"] = heads
-        sizes["d_h"] = arrays["enc_states"].shape[-1] // heads
     for key in KEYS:
         if key.name not in arrays:
             continue
-        shape = arrays[key.name].shape
-        if len(shape) != len(key.shape):
-            raise DataError(f"{path}: probe array {key.name!r} has shape {shape}, expected {len(key.shape)} "
-                            f"dimensions ({', '.join(key.shape) or 'a scalar'})")
-        expected = tuple(sizes.setdefault(dim, size) for dim, size in zip(key.shape, shape))
-        if shape != expected:
-            raise DataError(f"{path}: probe array {key.name!r} has shape {shape}, expected {expected}")
-    for key in ("enc_states", "dec_states"):  # the analysis weights padding by 0: finite only
-        if not np.isfinite(arrays[key]).all():
-            raise DataError(f"{path}: probe array {key!r} holds NaN or infinite values, so its model "
-                            "diverged: delete the model's folder under results/models and rerun")
-    if list(arrays["src_vocab"][: len(SPECIALS)]) != SPECIALS:
-        raise DataError(f"{path}: probe vocabulary does not start with {SPECIALS}")
+        value = arrays[key.name]
+        if len(value.shape) != len(key.shape):
+            fail(f"'{key.name}' has shape {value.shape}, expected {len(key.shape)} dimensions "
+                 f"({', '.join(key.shape) or 'a scalar'})")
+        if not np.issubdtype(value.dtype, KINDS[key.kind]):
+            fail(f"'{key.name}' holds {value.dtype}, expected {key.kind} values")
+        for dim, size in zip(key.shape, value.shape):
+            if sizes.setdefault(dim, size) != size:
+                fail(f"'{key.name}' has shape {value.shape}: its {dim} ({DIMENSIONS[dim]}) is {size}, but other keys "
+                     f"make it {sizes[dim]}")
+    for key, dim in (("heads", "H"), ("layers", "L")):
+        if key in arrays and dim in sizes and int(arrays[key]) != sizes[dim]:
+            fail(f"'{key}' says {int(arrays[key])}, but the per-{key[:-1]} arrays hold {sizes[dim]}")
+    n_s, n_t = sizes["S"], sizes["T"]
+    for key, width in (("enc_len", n_s), ("dec_len", n_t)):
+        values = arrays[key]
+        if values.size and (values.min() < 1 or values.max() > width):
+            fail(f"'{key}' must lie in 1..{width} (the arrays' positions), found {values.min()}..{values.max()}")
+    for key, vocab in (("enc_tokens", "src_vocab"), ("dec_inputs", "tgt_vocab"), ("targets", "tgt_vocab"),
+                       ("predictions", "tgt_vocab")):
+        if key in arrays and arrays[key].size:
+            low, high = int(arrays[key].min()), int(arrays[key].max())
+            if low < 0 or high >= len(arrays[vocab]):
+                fail(f"'{key}' holds ids {low}..{high}, but '{vocab}' has only {len(arrays[vocab])} tokens")
+    for vocab in ("src_vocab", "tgt_vocab"):
+        if list(arrays[vocab][: len(SPECIALS)]) != SPECIALS:
+            fail(f"'{vocab}' must start with {SPECIALS}, found {list(arrays[vocab][:3])}")
+    for key in KEYS:  # the analysis weights padding by 0: finite values only
+        if key.kind == "float" and key.name in arrays and not np.isfinite(arrays[key.name]).all():
+            hint = (": its model diverged; delete the model's folder under results/models and rerun"
+                    if key.name.endswith("states") else "")
+            fail(f"'{key.name}' holds NaN or infinite values{hint}")
+    if "attention" in arrays:
+        _check_weights(arrays, fail)
+    if "scale" in arrays and not float(arrays["scale"]) > 0:
+        fail(f"'scale' must be positive, got {float(arrays['scale'])}")
+
+
+def _check_weights(arrays: dict, fail) -> None:
+    """Attention rows are distributions over the valid source positions at valid steps."""
+    enc_mask = np.arange(arrays["enc_tokens"].shape[1])[None] < arrays["enc_len"][:, None]
+    dec_mask = np.arange(arrays["dec_inputs"].shape[1])[None] < arrays["dec_len"][:, None]
+    for key in ("attention", "head_attention", "layer_attention"):
+        if key not in arrays:
+            continue
+        a = arrays[key]                                   # (N, [L,] [H,] T, S)
+        lead = (1,) * (a.ndim - 3)                        # the layer and head axes
+        rows = a.sum(-1)
+        at_steps = rows[np.broadcast_to(dec_mask.reshape(len(a), *lead, -1), rows.shape)]
+        if a.min() < 0 or (at_steps.size and np.abs(at_steps - 1).max() > 1e-3):
+            fail(f"'{key}' rows must be weights summing to 1 over the source at every valid target step")
+        outside = np.where(enc_mask.reshape(len(a), *lead, 1, -1), 0, a)
+        if outside.size and outside.max() > 1e-4:
+            fail(f"'{key}' puts weight {outside.max():.3g} beyond a sequence's enc_len")
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def masked(arrays: dict, enc_mask: np.ndarray, dec_mask: np.ndarray) -> dict:
+    """Float arrays with their padding set to 0: every position past a sequence's length
+    along a key's S or T dimension (as :data:`KEYS` declares it)."""
+    out = dict(arrays)
+    for name, value in arrays.items():
+        key = SPEC.get(name)
+        if key is None or key.kind != "float" or not key.shape or key.shape[0] != "N":
+            continue
+        for axis, dim in enumerate(key.shape):
+            if dim in ("S", "T"):
+                mask = (enc_mask if dim == "S" else dec_mask).astype(value.dtype)
+                shape = [len(mask)] + [1] * (value.ndim - 1)
+                shape[axis] = mask.shape[1]
+                value = value * mask.reshape(shape)
+        out[name] = value
+    return out
 
 
 def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, batch_size: int = 500) -> dict:
-    """The probe's arrays for ``model`` on (src, tgt)."""
+    """The probe of a model of this project (``attend.models.Seq2Seq``) on (src, tgt):
+    what its :meth:`internals` return on every batch, with its matrices."""
     import keras
 
     dec_in = decoder_inputs(tgt)
@@ -160,32 +271,25 @@ def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, bat
             parts.setdefault(key, []).append(keras.ops.convert_to_numpy(value))
     arrays = {k: np.concatenate(v).astype(np.float32) for k, v in parts.items()}
     logits = arrays.pop("logits")
-    enc_mask, dec_mask = src != 0, tgt != 0
-    arrays["enc_states"] *= enc_mask[..., None]
-    arrays["dec_states"] *= dec_mask[..., None]
-    if "attention" in arrays:
-        arrays["attention"] *= dec_mask[..., None]
-    if "head_attention" in arrays:
-        arrays["head_attention"] *= dec_mask[:, None, :, None]
+    enc_mask, dec_mask = src != PAD, tgt != PAD
+    arrays = masked(arrays, enc_mask, dec_mask)
     arrays.update(
+        format_version=np.array(FORMAT_VERSION, dtype=np.int32),
         enc_tokens=src.astype(np.int32), dec_inputs=dec_in.astype(np.int32), targets=tgt.astype(np.int32),
         predictions=np.where(dec_mask, logits.argmax(-1), 0).astype(np.int32),
         enc_len=lengths(src), dec_len=lengths(tgt), arch=np.array(model.arch),
         src_vocab=np.array(vocab["src_vocab"]), tgt_vocab=np.array(vocab["tgt_vocab"]),
+        identity=np.array(json.dumps(model.identity, sort_keys=True)),
+        **model.matrices(),
     )
     if align is not None:
         arrays["align"] = align.astype(np.int32)
-    arrays.update(model.matrices())
-    if model.arch != "ved":
-        arrays["attention_kind"] = np.array(model.attention_kind)
-        if model.attention_kind == "multihead":
-            arrays["heads"] = np.array(model.heads, dtype=np.int32)
-    arrays["identity"] = np.array(json.dumps(model.identity, sort_keys=True))
     return arrays
 
 
 def save(path: str | Path, arrays: dict) -> None:
-    """Write a probe (no pickle), atomically."""
+    """Check a probe (:func:`validate`), then write it (no pickle), atomically."""
+    validate(arrays, path)
     save_npz(path, arrays)
 
 
@@ -211,12 +315,21 @@ def format_markdown() -> str:
         "# The probe format",
         "",
         "Generated from `attend.probe.KEYS` (`python -m attend.probe > docs/probe-format.md`; a test",
-        "checks it is current). A probe is one `.npz` file without pickled objects: every measurement",
-        "of docs/science.md §4 reads it and nothing else.",
+        "checks it is current). A probe is one `.npz` file without pickled objects (`numpy.savez`); every",
+        "measurement of [the science](science.md) §4 reads it and nothing else, so the probe of any",
+        "encoder-decoder model can be analysed (`attend analyse PROBE.npz --out DIR`).",
         "",
-        "Token ids everywhere: 0 `<pad>`, 1 `</s>`, 2 `<s>`, then the words. Positions are aligned at 0;",
-        "a sequence's valid positions are the first `enc_len` (source) and `dec_len` (target), the final",
-        "`</s>` included.",
+        f"This is format version **{FORMAT_VERSION}** (`format_version`). A reader refuses a probe of a newer",
+        "version, a probe without `format_version`, and any key this page does not list.",
+        "",
+        "Token ids: 0 `<pad>`, 1 `</s>`, 2 `<s>`, then the words. Positions are aligned at 0; a sequence's",
+        "valid positions are its first `enc_len` (source) and `dec_len` (target), the final `</s>` included.",
+        "The decoder's input at step t is the target at t − 1, `<s>` at t = 0.",
+        "",
+        "Attention comes in one of three forms, from the simplest up: one head (`W_q`, `W_k`), several",
+        "heads of one layer (`head_*`), several layers (`layer_*`, a Transformer's cross-attention). The",
+        "analysis splits the score of every layer and head into nine terms; `attention` is always the model",
+        "as a whole, the uniform mean of its heads' and layers' weights.",
         "",
         "## Dimensions",
         "",
@@ -224,10 +337,12 @@ def format_markdown() -> str:
         "|---|---|",
         *(f"| `{name}` | {meaning} |" for name, meaning in DIMENSIONS.items()),
         "",
+        "## Keys",
+        "",
     ]
-    for when, title in WHEN.items():
-        keys = [k for k in KEYS if k.when == when]
-        lines += [f"## Keys of {title}", "", "| key | shape | type | meaning |", "|---|---|---|---|"]
+    for group, title in GROUPS.items():
+        keys = [k for k in KEYS if k.group == group]
+        lines += [f"### {group}: {title}", "", "| key | shape | type | meaning |", "|---|---|---|---|"]
         lines += [f"| `{k.name}` | {shape(k)} | {k.kind} | {k.meaning} |" for k in keys]
         lines.append("")
     return "\n".join(lines)

@@ -48,7 +48,7 @@ def seed_summary(df: pd.DataFrame) -> pd.DataFrame:
     every other (non-numeric) column."""
     if df.empty:
         return df
-    values = [c for c in df.select_dtypes("number").columns if c not in KEYS and c not in ("step", "head")]
+    values = [c for c in df.select_dtypes("number").columns if c not in KEYS and c not in ("step", "layer", "head")]
     groups = [c for c in df.columns if c not in values and c != "seed"]
     summary = df.groupby(groups, dropna=False, sort=False)[values].agg(["mean", "std", "count"])
     summary.columns = [f"{col}_{stat}" for col, stat in summary.columns]

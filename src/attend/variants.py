@@ -21,7 +21,8 @@ import copy
 import pandas as pd
 
 from . import architectures
-from .claims import f4_points, whole_model
+from .analysis.measure import whole_model
+from .claims import f4_points
 
 BASE = "base"  # the variant that is the config itself: results/, figures/
 

@@ -5,21 +5,25 @@ The score between decoder step t and encoder step s is q(h^D_t)·k(h^E_s)·scale
 q(h) = h W_q and k(h) = h W_k (no biases), so substituting h = μ + χ + Δ on both sides
 splits it exactly into nine terms q(A^D_t)·k(B^E_s)·scale, A, B ∈ {μ, χ, Δ}.
 
-Multi-head attention (the probe's ``head_W_q``, ``head_W_k``, (H, n, d_h)) splits head by
-head: head h has its own score (h^D W_q^h)·(h^E W_k^h)·scale, its own attended position
-and its own nine terms, which sum to that head's score; μ, χ and Δ are properties of the
-states and so the same for every head. :func:`score_terms`, :func:`attended_terms`,
-:func:`temporal_scores` and :func:`term_shares` take the stacked (H, n, d_h) matrices
-(and, for ``attended_terms``, one attended position per head, (N, H, T)) and then put a
-leading head axis on what they return: entry h is what the single-head function gives
-for head h's matrices. :func:`head_breakdown` does all of it for a multihead probe.
+Several heads and layers split (layer, head) by (layer, head), each a :class:`Unit`: head
+h of layer l has its own score (x^l_t W_q^{l,h})·(h^E_s W_k^{l,h})·scale, where x^l is what
+enters layer l's query projection (the decoder state, for a model of one layer), its own
+attended position and its own nine terms, which sum to that unit's score. μ, χ and Δ are
+properties of the states: the encoder's are shared by every unit, the query side's by the
+heads of one layer. :func:`units` lists a probe's units and :func:`unit_breakdown` analyses
+one. :func:`score_terms`, :func:`attended_terms`, :func:`temporal_scores` and
+:func:`term_shares` also take stacked (H, n, d_h) matrices (and, for ``attended_terms``,
+one attended position per head, (N, H, T)) and put a leading head axis on what they
+return: entry h is what the single-head function gives for head h's matrices.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .decompose import COMPONENTS
+from .decompose import COMPONENTS, Decomposition
 
 # Term "a·b": the decoder's component a against the encoder's component b.
 TERMS = [f"{a}·{b}" for a in COMPONENTS for b in COMPONENTS]
@@ -184,35 +188,51 @@ def approximation(attention, dec_mask, enc_mask, mu_scores, align=None, attended
     return metrics, arrays
 
 
-def head_breakdown(probe: dict, encoder, decoder) -> dict:
+# ---------------------------------------------------------------------------- (layer, head) units
+
+
+@dataclass
+class Unit:
+    """One (layer, head) of a model's attention: the decomposition of the states its
+    queries read (the decoder's, or those entering layer ``layer`` of a Transformer), its
+    query and key matrices in kernel orientation, and its weights (N, T, S). Its keys read
+    the encoder states."""
+
+    layer: int
+    head: int
+    queries: Decomposition
+    w_q: np.ndarray
+    w_k: np.ndarray
+    attention: np.ndarray
+
+
+def units(probe: dict, decoder: Decomposition, decompose_queries) -> list[Unit]:
+    """Every (layer, head) of an attention probe, in the form it was recorded
+    (``attend.probe``): one head; several heads of one layer; several layers.
+    ``decompose_queries(states)`` decomposes a layer's query-side states (N, T, n_q)."""
+    if "layer_attention" in probe:
+        out = []
+        for layer in range(probe["layer_attention"].shape[1]):
+            queries = decompose_queries(probe["layer_states"][:, layer])
+            out += [Unit(layer, head, queries, probe["layer_W_q"][layer, head], probe["layer_W_k"][layer, head],
+                         probe["layer_attention"][:, layer, head])
+                    for head in range(probe["layer_attention"].shape[2])]
+        return out
+    if "head_attention" in probe:
+        return [Unit(0, h, decoder, probe["head_W_q"][h], probe["head_W_k"][h], probe["head_attention"][:, h])
+                for h in range(probe["head_attention"].shape[1])]
+    return [Unit(0, 0, decoder, probe["W_q"], probe["W_k"], probe["attention"])]
+
+
+def unit_breakdown(unit: Unit, encoder: Decomposition, scale: float, align=None) -> dict:
     """The score breakdown (§4.2) and the average- and temporal-only approximations
-    (§4.3–4.4) of every head of a multihead probe, each head on its own: its own attended
-    position s*_h (the argmax of its own weights), its own nine terms there, its own mean
-    attention Ā_h and temporal-only attention softmax(μ·μ of head h).
-
-    ``encoder``, ``decoder``: the probe's decompositions (``attend.analysis.measure``'s
-    ``decompose_both``). Returns, for H heads:
-
-    * ``attended`` (N, H, T): s*_h of every decoder step;
-    * ``shares``: :func:`term_shares` of every head, ``share`` (H, 9), ``share_by_step``
-      (H, T, 9), ``signed`` (H, 9), ``signed_by_step`` (H, T, 9), ``step_count`` (T,);
-    * ``mu_scores`` (H, T, S): each head's μ·μ score;
-    * ``metrics``: one dict of :func:`approximation` metrics per head;
-    * ``mean_attention``, ``temporal_attention`` (H, T, S).
-
-    The head-averaged ``attention`` of the probe, with its pooled ``W_q``, ``W_k``, is what
-    single-head readers analyse; this is the per-head view."""
-    head_attention = probe["head_attention"]
-    w_q, w_k, scale = probe["head_W_q"], probe["head_W_k"], float(probe["scale"])
-    attended = head_attention.argmax(-1)                               # (N, H, T)
-    terms = attended_terms(decoder, encoder, attended, w_q, w_k, scale)  # (H, 9, M)
-    shares = term_shares(terms, decoder.rows[1], decoder.mask.shape[1])
-    mu_scores = temporal_scores(decoder.mu, encoder.mu, w_q, w_k, scale)
-    metrics, arrays = [], []
-    for h in range(len(w_q)):
-        m, a = approximation(head_attention[:, h], decoder.mask, encoder.mask, mu_scores[h],
-                             probe.get("align"), attended[:, h])
-        metrics.append(m)
-        arrays.append(a)
-    return {"attended": attended, "shares": shares, "mu_scores": mu_scores, "metrics": metrics,
-            **{key: np.stack([a[key] for a in arrays]) for key in arrays[0]}}
+    (§4.3–4.4) of one unit, on its own: its attended positions s* (the argmax of its own
+    weights), its nine terms there (:func:`term_shares`), its μ·μ score (T, S), the
+    :func:`approximation` metrics and arrays (its own Ā and temporal-only attention)."""
+    queries = unit.queries
+    attended = unit.attention.argmax(-1)
+    terms = attended_terms(queries, encoder, attended, unit.w_q, unit.w_k, scale)
+    shares = term_shares(terms, queries.rows[1], queries.mask.shape[1])
+    mu_scores = temporal_scores(queries.mu, encoder.mu, unit.w_q, unit.w_k, scale)
+    metrics, arrays = approximation(unit.attention, queries.mask, encoder.mask, mu_scores, align, attended)
+    return {"shares": shares, "mu_scores": mu_scores, "metrics": metrics, "attended": attended, **arrays}

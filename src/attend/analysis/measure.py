@@ -1,5 +1,9 @@
-"""Every measurement of PAPER.md §4 for one probed model: tables (CSV) and the arrays the
-figures draw (``analysis.npz``). numpy and pandas only; no TensorFlow.
+"""Every measurement of docs/science.md §4 for one probed model: tables (CSV) and the arrays
+the figures draw (``analysis.npz``). numpy and pandas only; no TensorFlow, Keras or torch.
+
+:func:`measure` runs every measurement the probe's keys allow (``attend.probe``: a model
+without attention has no score breakdown, a probe without targets no accuracy by length,
+without the value path no dictionary...) and says why it skipped the others.
 
 ``analysis.npz`` layout (T decoder and S encoder positions, n units, side ∈ {enc, dec}):
 
@@ -17,17 +21,23 @@ arch, src_vocab, tgt_vocab, identity   as in the probe
 {side}_point_tokens        (K,)        the word at each sampled state
 {side}_point_steps         (K,)        its position
 sample_*                               ``n_samples`` representative test sequences
-                                       (:func:`representative`): attention (AED, AO),
-                                       enc_tokens, targets, enc_len, dec_len, index
-mean_attention             (T, S)      Ā (AED, AO; of a multi-head model, of its
-                                       head-averaged attention)
-temporal_attention         (T, S)      softmax_s of the μ·μ score alone (of a multi-head
-                                       model, of its heads' summed μ·μ score)
-temporal_scores            (T, S)      the μ·μ score
+                                       (:func:`representative`): attention, enc_tokens,
+                                       targets (with the probe's targets), enc_len,
+                                       dec_len, index
+mean_attention             (T, S)      Ā, of the model's ``attention`` (the uniform mean
+                                       over its heads and layers)
+temporal_attention         (T, S)      softmax_s of the model's μ·μ score alone
+temporal_scores            (T, S)      the model's μ·μ score: the sum over its (layer,
+                                       head) units of each one's μ·μ score
 term_share_by_step         (T, 9)      share of each term at the attended position
 term_signed_by_step        (T, 9)      its signed mean there (both: the model as a
-                                       whole, head -1 of the term_shares table)
+                                       whole, layer -1 and head -1 of term_shares)
 term_names                 (9,)        "mu·mu", "mu·chi", … (decoder·encoder)
+unit_layer, unit_head      (U,)        the (layer, head) of each unit, for a model of
+                                       more than one (heads or layers)
+unit_mean_attention        (U, T, S)   each unit's own Ā
+unit_temporal_attention    (U, T, S)   each unit's own temporal-only attention
+unit_sample_attention      (k, U, T, S) each unit's weights on the samples
 value_points               (K, dv)     V (χ^E + Δ^E) at sampled encoder positions
 value_tokens               (K,)        their words
 readout_context            (dv, V_tgt) W_c, the readout of the context vector
@@ -42,19 +52,21 @@ import pandas as pd
 from ..tokens import PAD
 from . import attention as att
 from .decompose import Decomposition, decompose, variance_fractions
-from .readout import context_readout, dictionary_table
+from .readout import dictionary_table
 from .words import accuracy_by_length, offsets, word_attention, word_variance
 
 # Every per-model table, declared once: its columns. The workflow writes one CSV per
 # table per model and stacks each across task × architecture × seed (attend.tables).
-# ``head`` (term_shares, approximation): -1 is the model as a whole, which every claim and
-# figure reads; a multi-head model's -1 rows are the uniform mean over its heads of each
-# head's own value, and its rows 0..H-1 are the heads (:func:`head_tables`).
+# ``layer``, ``head`` (term_shares, approximation): -1, -1 is the model as a whole, which
+# every claim and figure of the paper reads: the uniform mean over its (layer, head) units
+# of each unit's own value (:func:`unit_tables`). A model of several units also has a row
+# group per unit (layer l, head h; l is 0 for a model of one layer), and a model of several
+# layers one per layer (l, -1: the mean over that layer's heads).
 WHOLE_MODEL = -1
 TABLE_COLUMNS = {
     "variance": ["side", "component", "fraction"],
-    "term_shares": ["head", "step", "term", "share", "signed_mean", "n"],
-    "approximation": ["head", "metric", "value"],
+    "term_shares": ["layer", "head", "step", "term", "share", "signed_mean", "n"],
+    "approximation": ["layer", "head", "metric", "value"],
     "dictionary": ["word", "count", "translation", "predicted", "correct", "cosine"],
     "word_variance": ["side", "word", "count", "variance", "variance_without_mu"],
     "accuracy_by_length": ["length", "n", "token_acc", "seq_acc"],
@@ -62,6 +74,15 @@ TABLE_COLUMNS = {
     "word_attention": ["word", "offset", "attention", "n"],
 }
 N_POINTS = 1500  # sampled states kept for scatter plots
+
+
+def whole_model(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of each model as a whole (layer -1, head -1) of a table with those columns;
+    other tables as they are."""
+    for column in ("layer", "head"):
+        if column in df.columns:
+            df = df[df[column] == WHOLE_MODEL]
+    return df
 
 
 def _sample_positions(mask: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -125,69 +146,100 @@ def decompose_both(probe: dict) -> tuple[Decomposition, Decomposition]:
     return encoder, decoder
 
 
-def breakdown(probe: dict, encoder: Decomposition, decoder: Decomposition):
-    """The score breakdown (§4.2) and the average- and temporal-only approximations
-    (§4.3–4.4) of an attention model: (shares, μ·μ scores, approximation metrics, arrays)."""
-    w_q, w_k, scale = probe["W_q"], probe["W_k"], float(probe["scale"])
-    attended = probe["attention"].argmax(-1)       # s* of every decoder step
-    terms = att.attended_terms(decoder, encoder, attended, w_q, w_k, scale)
-    shares = att.term_shares(terms, decoder.rows[1], decoder.mask.shape[1])
-    mu_scores = att.temporal_scores(decoder.mu, encoder.mu, w_q, w_k, scale)
-    metrics, arrays = att.approximation(probe["attention"], decoder.mask, encoder.mask, mu_scores,
-                                        probe.get("align"), attended)
-    return shares, mu_scores, metrics, arrays
-
-
-def _share_rows(head: int, shares: dict, n: int) -> list[dict]:
-    """term_shares rows of one head (or the whole model): overall (step -1), then per step."""
+def _share_rows(layer: int, head: int, shares: dict, n: int) -> list[dict]:
+    """term_shares rows of one unit, layer or the whole model: overall (step -1), then per step."""
     steps = np.flatnonzero(shares["step_count"])
-    return ([{"head": head, "step": -1, "term": name, "share": shares["share"][i], "signed_mean": shares["signed"][i],
-              "n": n} for i, name in enumerate(att.TERMS)]
-            + [{"head": head, "step": int(t), "term": name, "share": shares["share_by_step"][t, i],
+    return ([{"layer": layer, "head": head, "step": -1, "term": name, "share": shares["share"][i],
+              "signed_mean": shares["signed"][i], "n": n} for i, name in enumerate(att.TERMS)]
+            + [{"layer": layer, "head": head, "step": int(t), "term": name, "share": shares["share_by_step"][t, i],
                 "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
                for t in steps for i, name in enumerate(att.TERMS)])
 
 
-def head_tables(probe: dict, encoder: Decomposition, decoder: Decomposition, shares: dict,
-                metrics: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The term_shares and approximation tables of an attention model, and the shares of
-    the model as a whole (head -1). One head: ``shares`` and ``metrics`` (from
-    :func:`breakdown`) are the model's. Several (a multihead probe): every head is
-    analysed on its own (:func:`attend.analysis.attention.head_breakdown`: its attended
-    positions, terms, Ā_h and temporal-only attention) as heads 0..H-1, and the model as a
-    whole is the uniform mean over heads of each share, signed mean and metric."""
-    n = int(decoder.mask.sum())
-    if "head_attention" not in probe:
-        return (pd.DataFrame(_share_rows(WHOLE_MODEL, shares, n), columns=TABLE_COLUMNS["term_shares"]),
-                pd.DataFrame({"head": WHOLE_MODEL, "metric": list(metrics), "value": list(metrics.values())},
-                             columns=TABLE_COLUMNS["approximation"]), shares)
-    per = att.head_breakdown(probe, encoder, decoder)
-    heads = len(per["metrics"])
-    head_metrics = [per["metrics"][h] | attention_quality(probe["head_attention"][:, h], decoder.mask, encoder.mask)
-                    for h in range(heads)]
-    head_shares = [{key: value[h] for key, value in per["shares"].items() if key != "step_count"}
-                   | {"step_count": per["shares"]["step_count"]} for h in range(heads)]
-    whole = {key: value.mean(0) for key, value in per["shares"].items() if key != "step_count"}
-    whole["step_count"] = per["shares"]["step_count"]
-    whole_metrics = {key: float(np.mean([m[key] for m in head_metrics])) for key in head_metrics[0]}
-    share_rows = _share_rows(WHOLE_MODEL, whole, n)
-    for h in range(heads):
-        share_rows += _share_rows(h, head_shares[h], n)
-    metric_rows = [{"head": head, "metric": key, "value": value}
-                   for head, m in [(WHOLE_MODEL, whole_metrics), *enumerate(head_metrics)] for key, value in m.items()]
+SHARE_KEYS = ("share", "share_by_step", "signed", "signed_by_step")
+
+
+def _mean_of(results: list[dict]) -> tuple[dict, dict]:
+    """The uniform mean over units of their shares and of their metrics."""
+    shares = {key: np.mean([r["shares"][key] for r in results], axis=0) for key in SHARE_KEYS}
+    shares["step_count"] = results[0]["shares"]["step_count"]
+    metrics = {key: float(np.mean([r["metrics"][key] for r in results])) for key in results[0]["metrics"]}
+    return shares, metrics
+
+
+def unit_tables(units: list, results: list[dict], n: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The term_shares and approximation tables of an attention model from its units'
+    breakdowns (:func:`attend.analysis.attention.unit_breakdown`, metrics completed with
+    :func:`attention_quality`), and the shares of the model as a whole. One unit: its
+    values are the model's. Several: the model as a whole (layer -1, head -1) is the
+    uniform mean over units of each share, signed mean and metric; each unit has its own
+    rows, and with several layers each layer (l, -1) the mean over its heads."""
+    groups = [((WHOLE_MODEL, WHOLE_MODEL), results)]
+    if len(units) > 1:
+        layers = sorted({u.layer for u in units})
+        if len(layers) > 1:
+            groups += [((layer, WHOLE_MODEL), [r for u, r in zip(units, results) if u.layer == layer])
+                       for layer in layers]
+        groups += [((u.layer, u.head), [r]) for u, r in zip(units, results)]
+    share_rows, metric_rows, whole = [], [], None
+    for (layer, head), members in groups:
+        shares, metrics = _mean_of(members)
+        if whole is None:
+            whole = shares
+        share_rows += _share_rows(layer, head, shares, n)
+        metric_rows += [{"layer": layer, "head": head, "metric": k, "value": v} for k, v in metrics.items()]
     return (pd.DataFrame(share_rows, columns=TABLE_COLUMNS["term_shares"]),
             pd.DataFrame(metric_rows, columns=TABLE_COLUMNS["approximation"]), whole)
 
 
-def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray]]:
-    """All tables and figure arrays of one model. Tables that do not apply (attention
-    measurements of VED, alignment measurements of tasks without an alignment) are empty."""
-    arch = str(probe["arch"])
-    enc_h, dec_h = probe["enc_states"], probe["dec_states"]
+def attention_measurements(probe: dict, encoder: Decomposition, decoder: Decomposition, samples: np.ndarray):
+    """The attention measurements of a probe with attention: its units' breakdowns, the
+    term_shares and approximation tables, the model's μ·μ score and the arrays the figures
+    draw. Returns (term_shares, approximation, μ·μ score (T, S), arrays)."""
+    scale, align = float(probe["scale"]), probe.get("align")
+
+    def decompose_queries(states):  # a Transformer layer's query-side states, keyed like the decoder's
+        return decompose(states, probe["dec_inputs"], probe["dec_len"], len(probe["tgt_vocab"]))
+
+    units = att.units(probe, decoder, decompose_queries)
+    results = []
+    for unit in units:
+        result = att.unit_breakdown(unit, encoder, scale, align)
+        result["metrics"].update(attention_quality(unit.attention, unit.queries.mask, encoder.mask))
+        results.append(result)
+    shares_table, approx_table, whole = unit_tables(units, results, int(decoder.mask.sum()))
+    attention = probe["attention"]
+    mu_scores = np.sum([r["mu_scores"] for r in results], axis=0)
+    occupied = encoder.mask.any(0)
+    arrays = {
+        "mean_attention": att.mean_attention(attention, decoder.mask),
+        "temporal_attention": att.masked_softmax(mu_scores, np.broadcast_to(occupied, mu_scores.shape)),
+        "temporal_scores": mu_scores.astype(np.float32), "sample_attention": attention[samples],
+        "term_share_by_step": whole["share_by_step"].astype(np.float32),
+        "term_signed_by_step": whole["signed_by_step"].astype(np.float32), "term_names": np.array(att.TERMS),
+    }
+    if len(units) > 1:
+        arrays.update(
+            unit_layer=np.array([u.layer for u in units], np.int32), unit_head=np.array([u.head for u in units], np.int32),
+            unit_mean_attention=np.stack([r["mean_attention"] for r in results]).astype(np.float32),
+            unit_temporal_attention=np.stack([r["temporal_attention"] for r in results]).astype(np.float32),
+            unit_sample_attention=np.stack([u.attention[samples] for u in units], 1).astype(np.float32),
+        )
+    return shares_table, approx_table, mu_scores, arrays
+
+
+def measure(probe: dict, dictionary: dict, n_samples: int
+            ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], dict[str, str]]:
+    """Every measurement the probe's keys allow, for one model: (tables, the figures'
+    arrays, skipped), where ``skipped`` says, for each measurement not made, why. A
+    table not made is empty (its columns only). ``dictionary`` maps source words to their
+    translations ({} when the task has none)."""
+    enc_h = probe["enc_states"]
     src_vocab, tgt_vocab = probe["src_vocab"], probe["tgt_vocab"]
     encoder, decoder = decompose_both(probe)
     tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
-    arrays = {"arch": np.array(arch), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
+    skipped: dict[str, str] = {}
+    arrays = {"arch": np.asarray(probe.get("arch", np.array(""))), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
               **_side_arrays("enc", encoder), **_side_arrays("dec", decoder)}
     if "identity" in probe:
         arrays["identity"] = probe["identity"]
@@ -198,34 +250,40 @@ def measure(probe: dict, dictionary: dict, n_samples: int) -> tuple[dict[str, pd
          for c, f in variance_fractions(parts).items()])
     tables["word_variance"] = pd.concat([word_variance("encoder", encoder, src_vocab),
                                          word_variance("decoder", decoder, tgt_vocab)], ignore_index=True)
-    tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], probe["enc_len"])
     k = min(n_samples, len(enc_h))
-    samples = representative(probe["targets"], probe["predictions"], k)
+    if "targets" in probe:
+        tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], probe["enc_len"])
+        samples = representative(probe["targets"], probe["predictions"], k)
+        arrays["sample_targets"] = probe["targets"][samples]
+    else:
+        skipped["accuracy_by_length"] = "no targets and predictions in the probe"
+        samples = np.arange(k)
     arrays["sample_index"] = samples  # which probed (test) sequences the samples are
-    arrays.update({f"sample_{key}": probe[key][samples] for key in ("enc_tokens", "targets", "enc_len", "dec_len")})
-    if arch == "ved":
-        return tables, arrays
+    arrays.update({f"sample_{key}": probe[key][samples] for key in ("enc_tokens", "enc_len", "dec_len")})
+    if "attention" not in probe:
+        for name in ("term_shares", "approximation", "dictionary", "alignment_offsets", "word_attention"):
+            skipped[name] = "the model has no attention"
+        return tables, arrays, skipped
 
-    A, align = probe["attention"], probe.get("align")
-    shares, mu_scores, metrics, attn_arrays = breakdown(probe, encoder, decoder)
-    metrics.update(attention_quality(A, decoder.mask, encoder.mask))
-    tables["term_shares"], tables["approximation"], shares = head_tables(probe, encoder, decoder, shares, metrics)
-
-    w_c = context_readout(probe["W_out"], arch, dec_h.shape[-1])
-    tables["dictionary"] = dictionary_table(encoder.chi, encoder.word_count, probe["W_v"], w_c, src_vocab, tgt_vocab,
-                                            dictionary)
+    tables["term_shares"], tables["approximation"], mu_scores, attention_arrays = attention_measurements(
+        probe, encoder, decoder, samples)
+    arrays.update(attention_arrays)
+    attention, align = probe["attention"], probe.get("align")
     if align is not None:
-        tables["alignment_offsets"] = offsets(A, align, decoder.mask, mu_scores, encoder.step_count > 0)
-    tables["word_attention"] = word_attention(A, probe["enc_tokens"], decoder.mask, src_vocab)
-
-    seq, pos = _sample_positions(encoder.mask, N_POINTS, seed=1)
-    input_part = (enc_h[seq, pos] - encoder.mu[pos])       # χ + Δ at the sampled positions
-    arrays.update(attn_arrays)
-    arrays.update(
-        sample_attention=A[samples], temporal_scores=mu_scores.astype(np.float32),
-        term_share_by_step=shares["share_by_step"].astype(np.float32),
-        term_signed_by_step=shares["signed_by_step"].astype(np.float32), term_names=np.array(att.TERMS),
-        value_points=(input_part @ probe["W_v"]).astype(np.float32), value_tokens=encoder.tokens[seq, pos],
-        readout_context=w_c.astype(np.float32),
-    )
-    return tables, arrays
+        tables["alignment_offsets"] = offsets(attention, align, decoder.mask, mu_scores, encoder.step_count > 0)
+    else:
+        skipped["alignment_offsets"] = "no alignment in the probe (the task does not know one)"
+    tables["word_attention"] = word_attention(attention, probe["enc_tokens"], decoder.mask, src_vocab)
+    if "W_v" in probe:
+        w_v, w_c = probe["W_v"], probe["W_c"]
+        tables["dictionary"] = dictionary_table(encoder.chi, encoder.word_count, w_v, w_c, src_vocab, tgt_vocab,
+                                                dictionary)
+        if not dictionary:
+            skipped["dictionary accuracy"] = "no task dictionary (the table still gives each word's read-out word)"
+        seq, pos = _sample_positions(encoder.mask, N_POINTS, seed=1)
+        input_part = (enc_h[seq, pos] - encoder.mu[pos])       # χ + Δ at the sampled positions
+        arrays.update(value_points=(input_part @ w_v).astype(np.float32), value_tokens=encoder.tokens[seq, pos],
+                      readout_context=w_c.astype(np.float32))
+    else:
+        skipped["dictionary"] = "no value path (W_v, W_c) in the probe"
+    return tables, arrays, skipped

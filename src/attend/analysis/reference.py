@@ -1,6 +1,6 @@
 """A plain per-sequence, per-position loop over decomposition, score breakdown and the
 average- and temporal-only-attention approximations: the obvious implementation of the
-same outputs as :func:`attend.analysis.measure.breakdown`, kept as the tests' reference
+same outputs as :func:`attend.analysis.attention.unit_breakdown` of a one-head model, kept as the tests' reference
 for the vectorised code and as the benchmark's baseline."""
 
 from __future__ import annotations

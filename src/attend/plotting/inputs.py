@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.measure import whole_model
 from ..artifacts import load_analysis, read_table, recorded_identity
 from .style import pair_label
 
@@ -29,10 +30,9 @@ class Model:
 
     def table(self, name: str) -> pd.DataFrame:
         """A per-model CSV; empty when it is missing or has no rows (VED, no alignment).
-        Of a table with a ``head`` column, the model's own rows (head -1: a multi-head
-        model's heads averaged uniformly)."""
-        df = table_or_empty(self.path.parent / f"{name}.csv")
-        return df[df["head"] == -1] if "head" in df.columns else df
+        Of a table with ``layer`` and ``head`` columns, the model's own rows (-1, -1: the
+        uniform mean over its heads and layers)."""
+        return whole_model(table_or_empty(self.path.parent / f"{name}.csv"))
 
     def metric(self, name: str) -> float:
         """One value of the model's approximation.csv (nan when absent)."""
@@ -69,8 +69,7 @@ class SeedShares:
 
     def __init__(self, table: pd.DataFrame, task: str, arch: str):
         rows = table[(table["task"] == task) & (table["arch"] == arch)] if len(table) else table
-        if "head" in rows:  # a multi-head model's own rows: its heads' mean (head -1)
-            rows = rows[rows["head"] == -1]
+        rows = whole_model(rows)  # a multi-head model's own rows: its heads' mean
         self.n = int(rows["seed"].nunique()) if len(rows) else 0
         overall = rows[rows["step"] == -1] if len(rows) else rows
         stats = overall.groupby("term")["share"].agg(["mean", "std"]) if len(rows) else pd.DataFrame()
