@@ -1,6 +1,7 @@
 # The two entry points of the README:
 #   make replicate   set up the environment, then run the full replication
 #   make test        set up the environment, then run the test suite
+# and: make smoke (the tiny run), make test-quick (no Snakemake, no training), make docs.
 VENV ?= .venv
 # A second environment without TensorFlow, for the test that runs the smoke workflow on
 # Keras's JAX backend (tests/test_jax_backend.py).
@@ -25,6 +26,12 @@ test-quick: $(VENV)/.ready
 
 smoke: $(VENV)/.ready
 	$(SNAKEMAKE) --configfile config/smoke.yaml $(SNAKEMAKE_ARGS)
+
+# docs/results.md and docs/figures/ from the run (made first if it is not), then the README's
+# claims table from docs/results.md.
+docs: $(VENV)/.ready
+	$(SNAKEMAKE) $(SNAKEMAKE_ARGS) -- docs
+	$(VENV)/bin/python -m attend.results_doc readme
 
 env: $(VENV)/.ready
 

@@ -214,6 +214,45 @@ def figure_settings(name):
     return out
 
 
+# ---------------------------------------------------------------------------- docs
+
+
+def docs_tables():
+    """The base run's tables docs/results.md is written from (and the variants compared)."""
+    names = ["accuracy", "approximation", "claims"] + (
+        ["variant_claims"] if COMPARED else []
+    )
+    return {name: f"results/tables/{name}.csv" for name in names}
+
+
+def train_benchmarks():
+    """[{task, arch, seed, path}]: the benchmark file of every base training job."""
+    return [
+        dict(run, path="benchmarks/train/{task}/{arch}/seed{seed}.tsv".format(**run))
+        for run in model_runs()
+    ]
+
+
+def run_summary():
+    """What docs/results.md says about the run: its grid and backend."""
+    fewer = [
+        f"{t}: {len(task_seeds(config, t))}"
+        for t in TASKS
+        if len(task_seeds(config, t)) < len(SEEDS)
+    ]
+    return {
+        "tasks": TASKS,
+        "architectures": ARCHS,
+        "seeds": SEEDS,
+        "backend": config["backend"],
+        "fewer_seeds": (
+            f" ({', '.join(fewer)} seed{'s' if len(fewer) != 1 else ''} only)"
+            if fewer
+            else ""
+        ),
+    }
+
+
 # ---------------------------------------------------------------------------- targets
 
 

@@ -1,0 +1,155 @@
+"""The repository stands on its own: every link resolves inside it, nothing cites a document
+it does not hold, the README stays short and maps every module, and the results document
+holds the numbers of the tables it was made from."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attend import results_doc
+from attend.architectures import ARCHITECTURES
+
+REPO = Path(__file__).resolve().parents[1]
+DOCUMENTS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "config" / "README.md",
+             REPO / "bench" / "RESULTS.md", *sorted((REPO / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def anchors(markdown: str) -> set[str]:
+    """The anchors GitHub makes of a document's headings."""
+    out = set()
+    for line in markdown.splitlines():
+        if line.startswith("#"):
+            text = line.lstrip("#").strip().lower()
+            text = "".join(c for c in text if c in " -_" or unicodedata.category(c)[0] in "LN")
+            out.add(text.replace(" ", "-"))
+    return out
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_link_resolves_inside_the_repository(document):
+    text = document.read_text()
+    for target in LINK.findall(text):
+        if re.match(r"[a-z]+://", target):
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (document.parent / path).resolve() if path else document
+        assert resolved.is_relative_to(REPO), f"{document.name} links outside the repository: {target}"
+        assert resolved.exists(), f"{document.name}: {target} does not exist"
+        if anchor:
+            assert anchor in anchors(resolved.read_text()), f"{document.name}: no heading makes #{anchor} in {path}"
+
+
+def test_nothing_cites_a_document_the_repository_does_not_hold():
+    """The science is docs/science.md: no reference to the steering folder's PAPER.md, or
+    to anything else beside the checkout."""
+    offenders = []
+    for root in ("src", "workflow", "docs", "config", "tests", "bench"):
+        for path in (REPO / root).rglob("*"):
+            if path.is_file() and path.suffix in (".py", ".smk", ".md", ".yaml", ".rst", ".txt"):
+                text = path.read_text(errors="replace")
+                if "PAPER.md" in text:
+                    offenders.append(str(path.relative_to(REPO)))
+    for name in ("README.md", "Snakefile", "CHANGELOG.md"):
+        if "PAPER.md" in (REPO / name).read_text():
+            offenders.append(name)
+    assert not offenders, offenders
+
+
+def test_the_readme_is_short_and_maps_every_module():
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    package = REPO / "src" / "attend"
+    modules = {p.name for p in package.glob("*.py") if p.name != "__init__.py"}
+    modules |= {"config.schema.yaml"} | {f"{p.name}/" for p in package.iterdir() if (p / "__init__.py").exists()}
+    mapped = set(re.findall(r"`([\w.]+/?)`", readme.split("## Module map", 1)[1].split("\n## ", 1)[0]))
+    assert modules <= mapped, f"modules missing from the README's module map: {sorted(modules - mapped)}"
+
+
+def test_the_readme_claims_are_those_of_the_results_document():
+    readme = (REPO / "README.md").read_text()
+    block = readme.split(results_doc.README_BEGIN, 1)[1].split(results_doc.README_END, 1)[0].strip()
+    assert block == results_doc.claims_block((REPO / "docs" / "results.md").read_text()).strip(), (
+        "run `make docs` (or `python -m attend.results_doc readme`) to copy docs/results.md's claims into the README")
+
+
+# ---------------------------------------------------------------------------- the results document
+
+
+def parse_tables(markdown: str) -> dict[str, pd.DataFrame]:
+    """Every markdown table of a document, by the section heading above it."""
+    tables, section, rows = {}, None, []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("## "):
+            section = line[3:]
+        if line.startswith("|"):
+            rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+        elif rows:
+            tables[section] = pd.DataFrame(rows[2:], columns=rows[0])
+            rows = []
+    return tables
+
+
+def assert_document_holds(document: str, tables: dict[str, str], benchmarks: list[dict]) -> None:
+    """The claims, accuracy and cost tables of docs/results.md hold the run's numbers, each
+    recomputed here from the CSVs it was made from."""
+    parsed = parse_tables(document)
+    claims = pd.read_csv(tables["claims"])
+    shown = parsed["Claims"].set_index("claim")
+    assert list(shown.index) == list(claims["claim"])
+    for row in claims.itertuples():
+        assert shown.loc[row.claim, "status"] == row.status
+        assert shown.loc[row.claim, "pooled"] == ("–" if pd.isna(row.value) else f"{row.value:.3f}")
+        assert shown.loc[row.claim, "seeds passing"] == row.seeds_passing
+    accuracy = pd.read_csv(tables["accuracy"])
+    table = parsed["Accuracy"].set_index("task")
+    for (task, arch), group in accuracy.groupby(["task", "arch"]):
+        cell = table.loc[task, ARCHITECTURES[arch].label]
+        seq = group["test_seq_acc"]
+        expected = f"{seq.mean():.3f}" + (f" ± {seq.std():.3f}" if len(seq) > 1 else "")
+        assert cell.startswith(expected), (task, arch, cell, expected)
+        assert int(table.loc[task, "seeds"]) == accuracy[accuracy["task"] == task]["seed"].nunique()
+    if benchmarks:
+        total = sum(float(pd.read_csv(b["path"], sep="\t")["cpu_time"].iloc[-1]) for b in benchmarks)
+        cost = parsed["Cost"].set_index("task")
+        assert float(cost.loc["all", "all"]) == pytest.approx(total, abs=0.5)
+
+
+def test_the_results_document_holds_its_tables(tmp_path):
+    """On constructed tables: every number of the document is the tables'."""
+    rng = np.random.default_rng(0)
+    rows = [{"task": t, "arch": a, "seed": s, "test_seq_acc": rng.uniform(), "test_token_acc": rng.uniform(),
+             "test_teacher_forced_token_acc": rng.uniform(), "steps": int(rng.integers(1, 60)) * 100,
+             "stop_reason": rng.choice(["target", "plateau", "budget"]),
+             "test_bleu": rng.uniform(0, 40) if t == "translation" else np.nan,
+             "test_chrf": 50.0 if t == "translation" else np.nan, "test_bleu_detok": 30.0 if t == "translation" else np.nan}
+            for t in ("one_to_one", "sort", "translation") for a in ("ved", "aed", "ao")
+            for s in ((0,) if t == "translation" else (0, 1, 2))]
+    paths = {name: tmp_path / f"{name}.csv" for name in ("accuracy", "approximation", "claims")}
+    pd.DataFrame(rows).to_csv(paths["accuracy"], index=False)
+    pd.DataFrame({"task": "translation", "arch": "aed", "seed": 0, "layer": -1, "head": -1,
+                  "metric": ["max_attention", "near_diagonal"], "value": [0.61, 0.83]}).to_csv(paths["approximation"],
+                                                                                               index=False)
+    pd.DataFrame({"claim": ["F1", "F2"], "statement": ["a", "b"], "value": [0.91234, np.nan], "criterion": ["x", "y"],
+                  "status": ["pass", "not checked"], "pooled": "3 seeds", "seeds_passing": ["3/3", "0/0"],
+                  "per_seed": ["0: 0.9 pass", ""], "spread": "", "detail": ["d|e", ""]}).to_csv(paths["claims"],
+                                                                                                 index=False)
+    benchmarks = []
+    for i, (t, a) in enumerate([("one_to_one", "aed"), ("sort", "ao")]):
+        benchmarks.append({"task": t, "arch": a, "seed": 0, "path": str(tmp_path / f"b{i}.tsv")})
+        pd.DataFrame({"s": [10.0], "cpu_time": [100.0 + i]}).to_csv(benchmarks[-1]["path"], sep="\t", index=False)
+    about = {"tasks": ["one_to_one", "sort", "translation"], "architectures": ["ved", "aed", "ao"], "seeds": [0, 1, 2],
+             "backend": "tensorflow"}
+    document = results_doc.results_markdown({k: str(v) for k, v in paths.items()}, benchmarks,
+                                            {"fig06_summary": "figures/fig06_summary.png"}, about)
+    assert_document_holds(document, {k: str(v) for k, v in paths.items()}, benchmarks)
+    translation = parse_tables(document)["Translation"]
+    assert list(translation["model"]) == ["VED", "AED", "AO"] and translation["near diagonal"].tolist()[1] == "0.83"
+    assert "![fig06_summary](figures/fig06_summary.png)" in document
+    assert results_doc.claims_block(document).splitlines()[2].startswith("| F1 | 0.912 | pass | 3/3")
