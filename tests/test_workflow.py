@@ -13,6 +13,7 @@ import pytest
 from attend.config import defaults
 from attend.plotting import figures
 from attend.artifacts import read_table
+from test_docs import assert_document_holds
 
 # Every test here launches Snakemake (tests/conftest.py): the slow tier.
 pytestmark = pytest.mark.slow
@@ -186,6 +187,16 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
     assert workflow.planned(*SMOKE) == {}, "a second invocation has nothing to do"
+
+    # The results document, from the run's tables: every number it shows is theirs.
+    docs = workflow.run("--cores", "1", *SMOKE, "--", "docs")
+    assert docs.returncode == 0, docs.stdout[-3000:] + docs.stderr[-3000:]
+    results = (workflow.root / "docs" / "results.md").read_text()
+    tables = {name: str(workflow.root / "results" / "tables" / f"{name}.csv") for name in ("accuracy", "claims")}
+    benchmarks = [{"path": str(p)} for p in (workflow.root / "benchmarks" / "train").rglob("*.tsv")]
+    assert_document_holds(results, tables, benchmarks)
+    assert all((workflow.root / "docs" / "figures" / f"{name}.png").read_bytes()
+               == (workflow.root / "figures" / f"{name}.png").read_bytes() for name in figures())
     # Every job ran on the config's backend (the default).
     backends = {json.loads(p.read_text())["backend"] for p in (workflow.root / "results").rglob("metrics.json")}
     assert backends == {defaults()["backend"]}, backends
