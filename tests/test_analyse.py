@@ -131,3 +131,19 @@ def test_the_attend_command(capsys):
     with pytest.raises(SystemExit) as done:
         cli.main(["analyse", "--help"])
     assert done.value.code == 0 and "--dictionary" in capsys.readouterr().out
+
+
+def check_every_probe_analyses(results: Path, out: Path) -> int:
+    """`attend analyse` on every probe under a workflow's results writes every table,
+    every figure that applies and the summary (tests/test_workflow.py's smoke test calls
+    this on the smoke run's probes); returns how many probes it analysed."""
+    probes = sorted(results.rglob("probe.npz"))
+    assert probes, f"no probe under {results}"
+    for path in probes:
+        dest = out / path.parent.relative_to(results)
+        assert analyse.main([str(path), "--out", str(dest)]) == 0, path
+        several = "unit_layer" in np.load(dest / "analysis.npz")
+        figures = {f"{f.name}.{s}" for f in one_model.FIGURES if several or f.name != "units" for s in ("png", "pdf")}
+        assert _written(dest) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures, path
+        assert "## Skipped" in (dest / "summary.md").read_text()
+    return len(probes)

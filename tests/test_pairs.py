@@ -1,5 +1,6 @@
 """`attend test-pairs`: the written sentence pairs of a translation dataset's test split,
 found again in its corpus, to probe an outside model on the pipeline's own sequences."""
+
 from attend.adapters import pairs
 from attend.artifacts import save_dataset
 from attend.config import defaults

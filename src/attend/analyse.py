@@ -26,7 +26,7 @@ import pandas as pd
 from . import probe as probe_format
 from .analysis.attention import TERMS
 from .analysis.measure import TABLE_COLUMNS, measure, whole_model
-from .artifacts import DataError, read_json, save_analysis, write_text
+from .artifacts import DataError, read_json, recorded_identity, save_analysis, write_text
 from .scoring import accuracy
 
 # The nine terms as a reader writes them: "mu·chi" -> "μ·χ".
@@ -68,8 +68,7 @@ def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str
         units = f"{int(probe['heads'])} heads"
     else:
         units = f"{int(probe['layers'])} layers × {int(probe['heads'])} heads of cross-attention"
-    name = str(probe.get("arch", "")) or "(unnamed)"
-    lines = [f"# attend analyse: {name}", "", f"Probe: `{source}` (format version {int(probe['format_version'])}); "
+    lines = [f"# attend analyse: {model_name(probe, source)}", "", f"Probe: `{source}` (format version {int(probe['format_version'])}); "
              f"{n} sequences, up to {s} source and {t} target positions; {units}.", ""]
     if "identity" in probe:
         lines += [f"Identity: `{probe['identity']}`", ""]
@@ -116,6 +115,20 @@ def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str
     return "\n".join(lines)
 
 
+def model_name(probe: dict, path: str | Path) -> str:
+    """How the figures name the model: task/arch, seed n for a model of this project (its
+    identity says), else its ``arch``, else the probe's file name."""
+    try:
+        identity = recorded_identity(probe)
+    except ValueError:  # an outside probe's identity need not be JSON
+        identity = {}
+    identity = identity if isinstance(identity, dict) else {}
+    arch = str(probe.get("arch", "")) or identity.get("model", "")
+    if "task" in identity:
+        return f"{identity['task']}/{arch}" + (f", seed {identity['seed']}" if "seed" in identity else "")
+    return arch or Path(path).stem
+
+
 def analyse(probe_path: str | Path, out: str | Path, dictionary: dict | None = None,
             n_samples: int = DEFAULT_SAMPLES, figures: bool = True) -> dict:
     """Analyse one probe into ``out``; return (tables, arrays, skipped, files) as a dict."""
@@ -129,8 +142,7 @@ def analyse(probe_path: str | Path, out: str | Path, dictionary: dict | None = N
     save_analysis(tables, arrays, out / "analysis.npz", {name: out / f"{name}.csv" for name in TABLE_COLUMNS})
     files = [f"{name}.csv" for name in TABLE_COLUMNS] + ["analysis.npz"]
     if figures:
-        name = str(probe.get("arch", "")) or Path(probe_path).stem
-        files += [p.name for p in one_model.render(tables, arrays, out, name)]
+        files += [p.name for p in one_model.render(tables, arrays, out, model_name(probe, probe_path))]
     files.append("summary.md")
     text = summary(probe, tables, skipped, str(probe_path), files, time.perf_counter() - start)
     write_text(out / "summary.md", text)
