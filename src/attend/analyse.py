@@ -68,7 +68,8 @@ def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str
         units = f"{int(probe['heads'])} heads"
     else:
         units = f"{int(probe['layers'])} layers × {int(probe['heads'])} heads of cross-attention"
-    lines = [f"# attend analyse: {model_name(probe, source)}", "", f"Probe: `{source}` (format version {int(probe['format_version'])}); "
+    lines = [f"# attend analyse: {model_name(probe, source)}", "",
+             f"Probe: `{source}` (format version {int(probe['format_version'])}); "
              f"{n} sequences, up to {s} source and {t} target positions; {units}.", ""]
     if "identity" in probe:
         lines += [f"Identity: `{probe['identity']}`", ""]
@@ -89,7 +90,8 @@ def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str
     approx = whole_model(tables["approximation"])
     if len(approx):
         metric = dict(zip(approx["metric"], approx["value"]))
-        lines.append(f"- Ā stands in for the examples: their argmax agrees with Ā's at {metric['argmax_agreement']:.1%} "
+        lines.append("- Ā stands in for the examples: their argmax agrees with Ā's at "
+                     f"{metric['argmax_agreement']:.1%} "
                      f"of steps (total-variation distance {metric['tv_distance']:.3f}); the temporal-only attention's "
                      f"argmax agrees with Ā's at {metric['temporal_argmax_agreement']:.1%}, with the examples' at "
                      f"{metric['temporal_example_agreement']:.1%}")
@@ -98,7 +100,8 @@ def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str
                          "of steps")
     if "targets" in probe:
         scores = accuracy(probe["predictions"], probe["targets"])
-        lines.append(f"- teacher-forced accuracy: tokens {scores['token_acc']:.1%}, whole sequences {scores['seq_acc']:.1%}")
+        lines.append(f"- teacher-forced accuracy: tokens {scores['token_acc']:.1%}, "
+                     f"whole sequences {scores['seq_acc']:.1%}")
     dictionary = tables["dictionary"]
     if len(dictionary):
         correct = pd.to_numeric(dictionary["correct"], errors="coerce")

@@ -168,7 +168,8 @@ def temporal_scores(dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"], enc_mu: Anno
 
 
 def temporal_attention(dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"], enc_mu: Annotated[np.ndarray, "src_pos d_enc"],
-                       W_q: QueryMatrix, W_k: KeyMatrix, scale: float, src_positions: int | None = None) -> MeanAttention:
+                       W_q: QueryMatrix, W_k: KeyMatrix, scale: float,
+                       src_positions: int | None = None) -> MeanAttention:
     """softmax_s of the μ·μ score: the attention the temporal components alone would
     give, over the first ``src_positions`` source positions (default: all; pass the
     longest source length, max(enc_len), when μ has rows no sequence reaches)."""

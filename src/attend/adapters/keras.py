@@ -83,7 +83,8 @@ def projection(model, spec, width: int | None = None) -> tuple[np.ndarray, np.nd
         return _numpy(target.kernel).astype(np.float64), None if bias is None else _numpy(bias).astype(np.float64)
     matrix = _numpy(target).astype(np.float64)
     if matrix.ndim not in (2, 3):
-        raise ValueError(f"projection {spec!r}: expected a kernel (n, d) or (n, heads, d_head), got shape {matrix.shape}")
+        raise ValueError(f"projection {spec!r}: expected a kernel (n, d) or (n, heads, d_head), "
+                         f"got shape {matrix.shape}")
     return matrix, None
 
 

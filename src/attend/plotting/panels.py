@@ -279,7 +279,8 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config", se
         return
     a = model.arrays
     # Where the temporal component comes from, for this project's architectures.
-    source = {"ao": "from positional encoding; ", "aed": "from recurrence; ", "ved": "from recurrence; "}.get(model.arch, "")
+    source = {"ao": "from positional encoding; ", "aed": "from recurrence; ",
+              "ved": "from recurrence; "}.get(model.arch, "")
     for ax, side, title in zip(top[:2], ("enc", "dec"), titles[:2]):
         temporal_trajectory(ax, model, side)
         ax.set_title(f"{title} in PCA space\n({source}grey: sampled states)")
