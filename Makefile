@@ -6,6 +6,9 @@ VENV ?= .venv
 # A second environment without TensorFlow, for the test that runs the smoke workflow on
 # Keras's JAX backend (tests/test_jax_backend.py).
 VENV_JAX ?= .venv-jax
+# A third, with PyTorch and transformers and without TensorFlow, for the Hugging Face
+# adapter's tests (tests/test_hf_environment.py runs tests/test_hf_adapter.py there).
+VENV_HF ?= .venv-hf
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 # The local profile detects this machine's GPUs (none: training runs on the CPU).
@@ -16,9 +19,10 @@ SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile workflow/profiles/local --c
 replicate: $(VENV)/.ready
 	$(SNAKEMAKE) $(SNAKEMAKE_ARGS)
 
-# ATTEND_REQUIRE_JAX: the JAX test fails (not skips) without the environment built here.
-test: $(VENV)/.ready $(VENV_JAX)/.ready
-	ATTEND_REQUIRE_JAX=1 $(VENV)/bin/python -m pytest
+# ATTEND_REQUIRE_JAX, ATTEND_REQUIRE_HF: the JAX and Hugging Face tests fail (not skip)
+# without the environments built here.
+test: $(VENV)/.ready $(VENV_JAX)/.ready $(VENV_HF)/.ready
+	ATTEND_REQUIRE_JAX=1 ATTEND_REQUIRE_HF=1 $(VENV)/bin/python -m pytest
 
 # The quick tier: every test that neither launches Snakemake nor trains (about two minutes).
 test-quick: $(VENV)/.ready
@@ -47,4 +51,11 @@ $(VENV_JAX)/.ready: envs/requirements-jax.txt envs/constraints.txt pyproject.tom
 	$(VENV_JAX)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV_JAX)/bin/python -m pip install --quiet -r envs/requirements-jax.txt -c envs/constraints.txt
 	$(VENV_JAX)/bin/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV_HF)/.ready: envs/requirements-hf.txt envs/constraints-hf.txt pyproject.toml
+	python3 -m venv $(VENV_HF)
+	$(VENV_HF)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV_HF)/bin/python -m pip install --quiet -r envs/requirements-hf.txt -c envs/constraints-hf.txt
+	$(VENV_HF)/bin/python -m pip install --quiet --no-deps -e .
 	touch $@

@@ -13,6 +13,7 @@ import pytest
 from attend.config import defaults
 from attend.plotting import figures
 from attend.artifacts import read_table
+from test_analyse import check_every_probe_analyses
 from test_docs import assert_document_holds
 
 # Every test here launches Snakemake (tests/conftest.py): the slow tier.
@@ -183,6 +184,8 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     assert all(f"F{i}" in claims for i in range(1, 6))
     compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
     assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * 5
+    # `attend analyse` on every probe of the run: its tables, figures and summary (tests/test_analyse.py).
+    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") == 15 + 2
     assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2

@@ -21,7 +21,6 @@ FIGURE = Figure(
     caption="eSCAN and translation with AED and AO: attention, term shares, word variance, readout alignment",
 )
 N_WORDS = 15          # most frequent words shown in the word-variance and readout panels
-SPECIAL = {"<pad>", "<s>"}
 CORRECT, WRONG, NO_DICT = "#2ca02c", "#d62728", "#9e9e9e"
 ROW_LABELS = ["a  sample attention", "b  score-term shares", "c  word variance (encoder)", "d  readout alignment"]
 
@@ -56,32 +55,7 @@ def _shares(ax, seeds: inputs.SeedShares) -> None:
 
 
 def _word_variance(ax, model: inputs.Model) -> None:
-    title = "within-word variance of the encoder states"
-    df = model.table("word_variance")
-    if not df.empty:
-        df = df[(df["side"] == "encoder") & ~df["word"].astype(str).isin(SPECIAL)]
-    if df.empty:
-        style.placeholder(ax, "no word variance")
-        ax.set_title(title)
-        return
-    df = df.sort_values("count", ascending=False, kind="stable").head(N_WORDS)
-    before = df["variance"].to_numpy(float)
-    after = df["variance_without_mu"].to_numpy(float)
-    x = np.arange(len(df))
-    ax.bar(x - 0.2, before, 0.4, color="0.55", label=r"states $h$")
-    ax.bar(x + 0.2, after, 0.4, color=style.arch_color(model.arch), label=r"$h - \mu_t$")
-    ax.set_xticks(x, df["word"].astype(str), rotation=60, ha="right", fontsize=6)
-    ax.tick_params(axis="x", length=1.5, pad=1)
-    ax.set_ylabel("total variance (trace of cov.)")
-    top = float(np.nanmax(np.concatenate([before, after]), initial=0))
-    if top > 0:
-        ax.set_ylim(0, 1.3 * top)
-    counts = df["count"].to_numpy(float)
-    total_before = float((counts * before).sum())
-    kept = float((counts * after).sum()) / total_before if total_before > 0 else np.nan
-    ax.set_title(f"{title}\nat the {len(df)} most frequent words, before and\nafter removing " + r"$\mu_t$"
-                 + (f": {kept:.0%} of it remains (count-weighted)" if np.isfinite(kept) else ""))
-    ax.legend(frameon=False, fontsize=6, loc="upper right", ncol=2)
+    panels.word_variance(ax, model.table("word_variance"), "encoder", style.arch_color(model.arch), N_WORDS)
 
 
 def _readout(ax, model: inputs.Model) -> None:

@@ -84,6 +84,38 @@ def pca_trajectories(ax, model, side: str, dims=(0, 1), n_words: int = 12) -> No
     ax.set_ylabel(f"PC{j + 1}")
 
 
+def word_variance(ax, table: pd.DataFrame, side: str, color, n_words: int = 15) -> None:
+    """The total variance of one side's states (``encoder``, ``decoder``) at its
+    ``n_words`` most frequent words, before and after removing μ_t (the word_variance
+    table), and the count-weighted fraction that remains."""
+    title = f"within-word variance of the {side} states"
+    df = table
+    if not df.empty:
+        df = df[(df["side"] == side) & ~df["word"].astype(str).isin({"<pad>", "<s>"})]
+    if df.empty:
+        placeholder(ax, "no word variance")
+        ax.set_title(title)
+        return
+    df = df.sort_values("count", ascending=False, kind="stable").head(n_words)
+    before = df["variance"].to_numpy(float)
+    after = df["variance_without_mu"].to_numpy(float)
+    x = np.arange(len(df))
+    ax.bar(x - 0.2, before, 0.4, color="0.55", label=r"states $h$")
+    ax.bar(x + 0.2, after, 0.4, color=color, label=r"$h - \mu_t$")
+    ax.set_xticks(x, df["word"].astype(str), rotation=60, ha="right", fontsize=6)
+    ax.tick_params(axis="x", length=1.5, pad=1)
+    ax.set_ylabel("total variance (trace of cov.)")
+    top = float(np.nanmax(np.concatenate([before, after]), initial=0))
+    if top > 0:
+        ax.set_ylim(0, 1.3 * top)
+    counts = df["count"].to_numpy(float)
+    total_before = float((counts * before).sum())
+    kept = float((counts * after).sum()) / total_before if total_before > 0 else np.nan
+    ax.set_title(f"{title}\nat the {len(df)} most frequent words, before and\nafter removing " + r"$\mu_t$"
+                 + (f": {kept:.0%} of it remains (count-weighted)" if np.isfinite(kept) else ""))
+    ax.legend(frameon=False, fontsize=6, loc="upper right", ncol=2)
+
+
 # ---------------------------------------------------------------------------------------
 # One model's attention mechanism (figures 2 and 3): temporal trajectories, temporal-only
 # vs mean attention, input components along the readout directions, nine-term shares.
@@ -246,10 +278,12 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config", se
             ax.set_title(title)
         return
     a = model.arrays
-    source = "positional encoding" if model.arch == "ao" else "recurrence"
+    # Where the temporal component comes from, for this project's architectures.
+    source = {"ao": "from positional encoding; ", "aed": "from recurrence; ",
+              "ved": "from recurrence; "}.get(model.arch, "")
     for ax, side, title in zip(top[:2], ("enc", "dec"), titles[:2]):
         temporal_trajectory(ax, model, side)
-        ax.set_title(f"{title} in PCA space\n(from {source}; grey: sampled states)")
+        ax.set_title(f"{title} in PCA space\n({source}grey: sampled states)")
 
     if "temporal_attention" not in a:
         for ax, title in zip(top[2:], titles[2:4]):
@@ -266,7 +300,8 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config", se
                                f"argmax agrees with single examples' at {pct(mean_agree)} of steps")
 
     if "value_points" not in a:
-        placeholder(c_ax, "no attention in this architecture")
+        placeholder(c_ax, "no value path (W_v, W_c) in the probe" if "mean_attention" in a
+                    else "no attention in this architecture")
         c_ax.set_title(titles[4])
     else:
         readout_clusters(c_ax, model)

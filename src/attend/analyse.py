@@ -1,0 +1,186 @@
+"""``attend analyse PROBE.npz --out DIR``: every measurement of one probe (of any
+encoder-decoder model: docs/probe-format.md), its tables, figures and a summary.
+
+It checks the probe (:func:`attend.probe.load`), runs every measurement the probe's keys
+allow (:func:`attend.analysis.measure.measure`) and writes into DIR
+
+* one CSV per table (``attend.analysis.measure.TABLE_COLUMNS``; a table not made is
+  written with its columns only) and ``analysis.npz``, the arrays the figures draw;
+* the single-model figures of ``attend.plotting.one_model.FIGURES``, PNG and PDF;
+* ``summary.md``: the model's headline numbers, one line per measurement skipped saying
+  why, and the files written.
+
+numpy, pandas and matplotlib only: it imports no TensorFlow, Keras or torch. Also run as
+``python -m attend.analyse``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import probe as probe_format
+from .analysis.attention import TERMS
+from .analysis.measure import TABLE_COLUMNS, measure, whole_model
+from .artifacts import DataError, read_json, recorded_identity, save_analysis, write_text
+from .scoring import accuracy
+
+# The nine terms as a reader writes them: "mu·chi" -> "μ·χ".
+TERM_LABELS = {t: t.replace("mu", "μ").replace("chi", "χ").replace("delta", "Δ") for t in TERMS}
+
+DEFAULT_SAMPLES = 4  # sample sequences kept for the attention figure
+
+
+def read_dictionary(path: str | Path | None) -> dict[str, str]:
+    """A JSON object of source word -> target word (or a dataset's vocab.json, whose
+    ``dictionary`` it takes); {} without a path."""
+    if path is None:
+        return {}
+    record = read_json(path, "dictionary")
+    record = record.get("dictionary", record) if isinstance(record, dict) else record
+    if not isinstance(record, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in record.items()):
+        raise DataError(f"{path}: a dictionary is a JSON object of source word -> target word, "
+                        '{"cat": "chat", ...} (or a dataset\'s vocab.json)')
+    return record
+
+
+def _pick(df: pd.DataFrame, **where) -> pd.DataFrame:
+    for column, value in where.items():
+        df = df[df[column] == value]
+    return df
+
+
+def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str], source: str,
+            files: list[str], seconds: float) -> str:
+    """summary.md: what was probed, the headline numbers, what was skipped and why."""
+    n, s = probe["enc_tokens"].shape
+    t = probe["dec_inputs"].shape[1]
+    kind = probe_format.form(probe)
+    if kind is None:
+        units = "no attention"
+    elif kind == "single":
+        units = "one attention head"
+    elif kind == "heads":
+        units = f"{int(probe['heads'])} heads"
+    else:
+        units = f"{int(probe['layers'])} layers × {int(probe['heads'])} heads of cross-attention"
+    lines = [f"# attend analyse: {model_name(probe, source)}", "",
+             f"Probe: `{source}` (format version {int(probe['format_version'])}); "
+             f"{n} sequences, up to {s} source and {t} target positions; {units}.", ""]
+    if "identity" in probe:
+        lines += [f"Identity: `{probe['identity']}`", ""]
+
+    lines += ["## Headline numbers", ""]
+    variance = tables["variance"]
+    for side in ("encoder", "decoder"):
+        rows = dict(zip(*_pick(variance, side=side)[["component", "fraction"]].T.values))
+        lines.append(f"- {side} variance carried by μ (temporal) {rows['mu']:.3f}, χ (input) {rows['chi']:.3f}, "
+                     f"Δ (residual) {rows['delta']:.3f}")
+    shares = _pick(whole_model(tables["term_shares"]), step=-1)
+    if len(shares):
+        share = dict(zip(shares["term"], shares["share"]))
+        top = sorted(share, key=share.get, reverse=True)[:3]
+        lines.append(f"- score-term shares at the attended position: μ·μ {share['mu·mu']:.3f}; terms with a μ "
+                     f"{sum(v for k, v in share.items() if 'mu' in k):.3f}; largest: "
+                     + ", ".join(f"{TERM_LABELS[k]} {share[k]:.3f}" for k in top))
+    approx = whole_model(tables["approximation"])
+    if len(approx):
+        metric = dict(zip(approx["metric"], approx["value"]))
+        lines.append("- Ā stands in for the examples: their argmax agrees with Ā's at "
+                     f"{metric['argmax_agreement']:.1%} "
+                     f"of steps (total-variation distance {metric['tv_distance']:.3f}); the temporal-only attention's "
+                     f"argmax agrees with Ā's at {metric['temporal_argmax_agreement']:.1%}, with the examples' at "
+                     f"{metric['temporal_example_agreement']:.1%}")
+        if "alignment_agreement" in metric:
+            lines.append(f"- the examples attend to the aligned source position at {metric['alignment_agreement']:.1%} "
+                         "of steps")
+    if "targets" in probe:
+        scores = accuracy(probe["predictions"], probe["targets"])
+        lines.append(f"- teacher-forced accuracy: tokens {scores['token_acc']:.1%}, "
+                     f"whole sequences {scores['seq_acc']:.1%}")
+    dictionary = tables["dictionary"]
+    if len(dictionary):
+        correct = pd.to_numeric(dictionary["correct"], errors="coerce")
+        if correct.notna().any():
+            lines.append(f"- dictionary accuracy: argmax W_c V χ^E(w) is w's translation for {correct.mean():.1%} of "
+                         f"{int(correct.notna().sum())} words")
+        lines.append(f"- mean cosine of V χ^E(w) with its target word's readout column: "
+                     f"{pd.to_numeric(dictionary['cosine']).mean():.3f}")
+    lines.append("")
+    lines += ["## Skipped", ""]
+    lines += [f"- {what}: {why}" for what, why in skipped.items()] or ["- nothing: the probe allows every measurement"]
+    lines += ["", "## Files", ""] + [f"- `{f}`" for f in files]
+    lines += ["", f"Analysed in {seconds:.1f} s (attend analyse).", ""]
+    return "\n".join(lines)
+
+
+def model_name(probe: dict, path: str | Path) -> str:
+    """How the figures name the model: task/arch, seed n for a model of this project (its
+    identity says), else its ``arch``, else the probe's file name."""
+    try:
+        identity = recorded_identity(probe)
+    except ValueError:  # an outside probe's identity need not be JSON
+        identity = {}
+    identity = identity if isinstance(identity, dict) else {}
+    arch = str(probe.get("arch", "")) or identity.get("model", "")
+    if "task" in identity:
+        return f"{identity['task']}/{arch}" + (f", seed {identity['seed']}" if "seed" in identity else "")
+    return arch or Path(path).stem
+
+
+def analyse(probe_path: str | Path, out: str | Path, dictionary: dict | None = None,
+            n_samples: int = DEFAULT_SAMPLES, figures: bool = True) -> dict:
+    """Analyse one probe into ``out``; return (tables, arrays, skipped, files) as a dict."""
+    from .plotting import one_model  # matplotlib, only when drawing
+
+    start = time.perf_counter()
+    probe = probe_format.load(probe_path)
+    tables, arrays, skipped = measure(probe, dictionary or {}, n_samples)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_analysis(tables, arrays, out / "analysis.npz", {name: out / f"{name}.csv" for name in TABLE_COLUMNS})
+    files = [f"{name}.csv" for name in TABLE_COLUMNS] + ["analysis.npz"]
+    if figures:
+        files += [p.name for p in one_model.render(tables, arrays, out, model_name(probe, probe_path))]
+    files.append("summary.md")
+    text = summary(probe, tables, skipped, str(probe_path), files, time.perf_counter() - start)
+    write_text(out / "summary.md", text)
+    return {"tables": tables, "arrays": arrays, "skipped": skipped, "files": files}
+
+
+def parser(prog: str = "attend analyse") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Measure one probe of an encoder-decoder model (the nine-term "
+                                "decomposition of its attention and the rest of PAPER.md §4): tables, figures and a "
+                                "summary. The probe format: docs/probe-format.md.")
+    p.add_argument("probe", help="the probe, an .npz of docs/probe-format.md")
+    p.add_argument("--out", required=True, help="folder to write the tables, figures and summary.md into")
+    p.add_argument("--dictionary", help="JSON object of source word -> target word, for the dictionary accuracy "
+                   "(a dataset's vocab.json works too)")
+    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
+                   help=f"sample sequences drawn beside the mean attention (default {DEFAULT_SAMPLES})")
+    p.add_argument("--no-figures", action="store_true", help="tables and summary only")
+    return p
+
+
+def main(argv: list[str] | None = None, prog: str = "attend analyse") -> int:
+    args = parser(prog).parse_args(argv)
+    if args.samples < 1:
+        print(f"{prog}: error: --samples must be at least 1, got {args.samples}", file=sys.stderr)
+        return 2
+    try:
+        result = analyse(args.probe, args.out, read_dictionary(args.dictionary), args.samples, not args.no_figures)
+    except DataError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    for what, why in result["skipped"].items():
+        print(f"skipped {what}: {why}")
+    print(f"wrote {len(result['files'])} files to {args.out} (summary: {Path(args.out) / 'summary.md'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(prog="python -m attend.analyse"))

@@ -1,0 +1,149 @@
+"""`attend analyse PROBE.npz --out DIR`: the tables, figures and summary of one probe of
+any encoder-decoder model, with one clear line for a bad probe and no TensorFlow, Keras
+or torch imported."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from attend import analyse, cli, probe
+from attend.analysis.measure import TABLE_COLUMNS, measure
+from attend.artifacts import read_table
+from attend.plotting import one_model
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _written(out: Path) -> set[str]:
+    return {p.name for p in out.iterdir()}
+
+
+def test_analyse_writes_the_tables_figures_and_summary(tmp_path, make_probe):
+    arrays = make_probe(n=32, arch="aed")
+    probe.save(tmp_path / "p.npz", arrays)
+    assert analyse.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--samples", "2"]) == 0
+    out = tmp_path / "out"
+    figures = {f"{f.name}.{suffix}" for f in one_model.FIGURES if f.name != "units" for suffix in ("png", "pdf")}
+    assert _written(out) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures
+    tables, _, skipped = measure(probe.load(tmp_path / "p.npz"), {}, 2)
+    for name, table in tables.items():   # the pipeline's own measurements, to the digit
+        written = read_table(out / f"{name}.csv")
+        assert list(written.columns) == TABLE_COLUMNS[name]
+        if len(table):
+            numeric = table.select_dtypes("number").columns
+            np.testing.assert_allclose(written[numeric].to_numpy(float), table[numeric].to_numpy(float), rtol=1e-6)
+    summary = (out / "summary.md").read_text()
+    assert "dictionary accuracy: no task dictionary" in summary
+    assert "alignment_offsets: no alignment in the probe" in summary
+    assert set(skipped) == {"alignment_offsets", "dictionary accuracy"}
+    share = tables["term_shares"].query("step == -1 and term == 'mu·mu'")["share"].iloc[0]
+    assert f"μ·μ {share:.3f}" in summary
+
+
+def test_a_probe_without_attention_says_what_it_skipped(tmp_path, make_probe):
+    probe.save(tmp_path / "p.npz", make_probe(n=16, arch="ved"))
+    result = analyse.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    for name in ("term_shares", "approximation", "dictionary", "word_attention"):
+        assert f"- {name}: the model has no attention" in summary
+    assert read_table(tmp_path / "out" / "term_shares.csv").empty
+    assert not read_table(tmp_path / "out" / "variance.csv").empty
+    assert "term_shares" in result["skipped"]
+
+
+def test_a_dictionary_gives_the_dictionary_accuracy(tmp_path, make_probe):
+    arrays = make_probe(n=16, arch="aed")
+    probe.save(tmp_path / "p.npz", arrays)
+    words = [str(w) for w in arrays["src_vocab"][3:]]
+    (tmp_path / "dict.json").write_text(json.dumps({w: str(arrays["tgt_vocab"][3]) for w in words}))
+    analyse.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--dictionary", str(tmp_path / "dict.json"),
+                  "--no-figures"])
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "dictionary accuracy:" in summary and "no task dictionary" not in summary
+    table = read_table(tmp_path / "out" / "dictionary.csv")
+    assert set(table["translation"]) == {str(arrays["tgt_vocab"][3])}
+
+
+def test_a_model_of_several_layers_gets_its_units_figure(tmp_path):
+    from two_heads import two_layer_probe
+
+    probe.save(tmp_path / "p.npz", two_layer_probe()[0])
+    analyse.analyse(tmp_path / "p.npz", tmp_path / "out")
+    assert {"units.png", "units.pdf", "mechanism.png"} <= _written(tmp_path / "out")
+    shares = read_table(tmp_path / "out" / "term_shares.csv")
+    assert {(l, h) for l, h in zip(shares["layer"], shares["head"])} == {
+        (-1, -1), (0, -1), (1, -1), (0, 0), (0, 1), (1, 0), (1, 1)}
+    assert "2 layers × 2 heads" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def _bad_probes(tmp_path, make_probe) -> dict[str, tuple[Path, str]]:
+    """name -> (a bad probe file, what its one-line error must say)."""
+    good = make_probe(n=8, arch="aed")
+    cases = {}
+
+    def write(name, arrays, expect):
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, **arrays)
+        cases[name] = (path, expect)
+
+    write("missing key", {k: v for k, v in good.items() if k != "enc_len"}, "lacks ['enc_len']")
+    write("future version", {**good, "format_version": np.array(99, np.int32)}, "format_version 99 is newer")
+    write("NaN states", {**good, "dec_states": good["dec_states"] * np.nan}, "'dec_states' holds NaN")
+    cases["no such file"] = (tmp_path / "nope.npz", "probe file is missing")
+    (tmp_path / "text.npz").write_text("not a zip")
+    cases["not an npz"] = (tmp_path / "text.npz", "not a readable probe")
+    return cases
+
+
+def test_bad_probes_fail_in_one_line_without_a_traceback(tmp_path, make_probe):
+    for name, (path, expect) in _bad_probes(tmp_path, make_probe).items():
+        run = subprocess.run([sys.executable, "-m", "attend.analyse", str(path), "--out", str(tmp_path / "out")],
+                             capture_output=True, text=True)
+        assert run.returncode != 0, name
+        assert "Traceback" not in run.stderr, (name, run.stderr)
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and expect in lines[0] and str(path) in lines[0], (name, run.stderr)
+
+
+def test_analyse_never_imports_tensorflow_keras_or_torch(tmp_path, make_probe):
+    probe.save(tmp_path / "p.npz", make_probe(n=8, arch="aed"))
+    code = ("import sys\nfrom attend import cli, api\nimport attend.plotting.one_model\n"
+            f"assert cli.main(['analyse', {str(tmp_path / 'p.npz')!r}, '--out', {str(tmp_path / 'out')!r}, "
+            "'--no-figures']) == 0\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'torch', 'jax', 'transformers')]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    assert (tmp_path / "out" / "summary.md").is_file()
+
+
+def test_the_attend_command(capsys):
+    """`attend` is pyproject's console script; each subcommand has its own --help."""
+    import tomllib
+
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"attend": "attend.cli:main"}
+    assert cli.main([]) == 2 and "analyse" in capsys.readouterr().out
+    assert cli.main(["nonsense"]) == 2 and "unknown command 'nonsense'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        cli.main(["analyse", "--help"])
+    assert done.value.code == 0 and "--dictionary" in capsys.readouterr().out
+
+
+def check_every_probe_analyses(results: Path, out: Path) -> int:
+    """`attend analyse` on every probe under a workflow's results writes every table,
+    every figure that applies and the summary (tests/test_workflow.py's smoke test calls
+    this on the smoke run's probes); returns how many probes it analysed."""
+    probes = sorted(results.rglob("probe.npz"))
+    assert probes, f"no probe under {results}"
+    for path in probes:
+        dest = out / path.parent.relative_to(results)
+        assert analyse.main([str(path), "--out", str(dest)]) == 0, path
+        several = "unit_layer" in np.load(dest / "analysis.npz")
+        figures = {f"{f.name}.{s}" for f in one_model.FIGURES if several or f.name != "units" for s in ("png", "pdf")}
+        assert _written(dest) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures, path
+        assert "## Skipped" in (dest / "summary.md").read_text()
+    return len(probes)
