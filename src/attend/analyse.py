@@ -26,13 +26,15 @@ import pandas as pd
 from . import probe as probe_format
 from .analysis.attention import TERMS
 from .analysis.measure import TABLE_COLUMNS, measure, whole_model
+from .config import defaults
 from .artifacts import DataError, read_json, recorded_identity, save_analysis, write_text
 from .scoring import accuracy
 
 # The nine terms as a reader writes them: "mu·chi" -> "μ·χ".
 TERM_LABELS = {t: t.replace("mu", "μ").replace("chi", "χ").replace("delta", "Δ") for t in TERMS}
 
-DEFAULT_SAMPLES = 4  # sample sequences kept for the attention figure
+# Sample sequences kept for the attention figure: the workflow's default (the schema's).
+DEFAULT_SAMPLES = defaults("analysis.n_samples")
 
 
 def read_dictionary(path: str | Path | None) -> dict[str, str]:
@@ -133,13 +135,13 @@ def model_name(probe: dict, path: str | Path) -> str:
 
 
 def analyse(probe_path: str | Path, out: str | Path, dictionary: dict | None = None,
-            n_samples: int = DEFAULT_SAMPLES, figures: bool = True) -> dict:
+            n_samples: int | None = None, figures: bool = True) -> dict:
     """Analyse one probe into ``out``; return (tables, arrays, skipped, files) as a dict."""
     from .plotting import one_model  # matplotlib, only when drawing
 
     start = time.perf_counter()
     probe = probe_format.load(probe_path)
-    tables, arrays, skipped = measure(probe, dictionary or {}, n_samples)
+    tables, arrays, skipped = measure(probe, dictionary or {}, DEFAULT_SAMPLES if n_samples is None else n_samples)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     save_analysis(tables, arrays, out / "analysis.npz", {name: out / f"{name}.csv" for name in TABLE_COLUMNS})

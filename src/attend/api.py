@@ -36,6 +36,7 @@ from .analysis import attention as _attention
 from .analysis.decompose import Decomposition, variance_fractions
 from .analysis.decompose import decompose as _decompose
 from .analysis.measure import measure
+from .config import defaults
 from .tokens import PAD
 
 # ---------------------------------------------------------------------------- the shapes
@@ -235,11 +236,11 @@ def make_probe(*, enc_states: EncStates, dec_states: DecStates, enc_tokens: SrcT
     return arrays
 
 
-def analyse(probe: dict, dictionary: dict | None = None, n_samples: int = 4):
+def analyse(probe: dict, dictionary: dict | None = None, n_samples: int | None = None):
     """Every measurement a probe's keys allow (:func:`attend.analysis.measure.measure`):
     (tables, the figures' arrays, skipped), where ``skipped`` says why each measurement
     not made was skipped. ``dictionary`` maps source words to their translations."""
-    return measure(probe, dictionary or {}, n_samples)
+    return measure(probe, dictionary or {}, defaults("analysis.n_samples") if n_samples is None else n_samples)
 
 
 __all__ = [
