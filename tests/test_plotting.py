@@ -1,6 +1,10 @@
 """Every figure renders from saved arrays and tables alone, without TensorFlow, including
 when the config leaves some of its tasks or architectures out, and when a task module
-registers a task of its own."""
+registers a task of its own.
+
+The inputs are small random probes measured as the workflow measures them, two seeds per
+task × architecture, so that seed means and standard deviations differ from any one model's
+values."""
 
 import dataclasses
 import importlib
@@ -16,47 +20,96 @@ from matplotlib.colors import to_rgb
 
 from attend import tables as agg
 from attend import tasks
-from attend.analysis.measure import TABLE_COLUMNS, measure
-from attend.artifacts import read_table, save_analysis
+from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
 from attend.architectures import ARCHITECTURES
+from attend.artifacts import load_analysis, read_table, save_analysis
 from attend.claims import claims
 from attend.plotting import figures, inputs, style
 from attend.plotting.fig11_variants import STATUS_COLORS
+from attend.tokens import SPECIALS
 from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = list(figures())
 UNITS = 12  # the probes' hidden size, which fig09 shows as model.units
 SETTINGS = {"model.units": UNITS}  # a value for every key a FIGURE's settings may name
+SEEDS = (0, 1)  # seeds of every model; figures draw the first seed's model, as the workflow does
 TOY = dataclasses.replace(tasks.load_task_modules()["one_to_one"], name="toy_copy", label="toy copy",
                           color="#000000", marker="X")
+KEPT = ("one_to_one", "aed")  # the one model of a config that leaves the others out
+
+
+@dataclasses.dataclass
+class Results:
+    """What the workflow would hand the figures: each model's analysis.npz (its first
+    seed's), the aggregated tables, and the per-model files of every seed behind them."""
+    analysis: dict[str, str]  # "task/arch" -> analysis.npz
+    tables: dict[str, str]  # aggregated table -> CSV
+    runs: dict[str, list[dict]]  # table -> [{"task", "arch", "seed", "path"}], one per model
+
+    def arrays(self, task: str, arch: str) -> dict:
+        return load_analysis(self.analysis[inputs.key(task, arch)])
+
+    def model_table(self, task: str, arch: str, name: str) -> pd.DataFrame:
+        """A per-model CSV of the drawn (first) seed's model, whole-model rows."""
+        return whole_model(read_table(Path(self.analysis[inputs.key(task, arch)]).parent / f"{name}.csv"))
+
+    def table(self, name: str) -> pd.DataFrame:
+        return read_table(self.tables[name])
+
+    def has(self, task: str, arch: str) -> bool:
+        return inputs.key(task, arch) in self.analysis
+
+
+def _as_recorded(probe: dict, rng, extra: int = 2, wrong: float = 0.2) -> dict:
+    """A random probe made more like a recorded one: padded ``extra`` positions past the
+    longest test sequence on each side (the dataset's width; figures crop to the positions
+    reached), and predictions that miss a ``wrong`` share of the target words (so that token
+    and sequence accuracy differ)."""
+    position_axes = {"enc_states": (1,), "enc_tokens": (1,), "dec_states": (1,), "dec_inputs": (1,), "targets": (1,),
+                     "predictions": (1,), "align": (1,), "attention": (1, 2)}
+    for key, axes in position_axes.items():
+        if key in probe:
+            probe[key] = np.pad(probe[key], [(0, extra if d in axes else 0) for d in range(probe[key].ndim)])
+    targets, words = probe["targets"], len(probe["tgt_vocab"]) - len(SPECIALS)
+    miss = (rng.random(targets.shape) < wrong) & (targets >= len(SPECIALS))
+    another_word = len(SPECIALS) + (targets - len(SPECIALS) + 1) % words
+    probe["predictions"] = np.where(miss, another_word, targets).astype(np.int32)
+    return probe
 
 
 def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
-    """Analysis outputs of ``task_names`` × every architecture from small random probes,
-    laid out as the workflow lays them out: ({"task/arch": analysis.npz}, {table: runs})."""
+    """Analysis outputs of ``task_names`` × every architecture × SEEDS from small random
+    probes, laid out as the workflow lays them out: ({"task/arch": analysis.npz}, {table: runs})."""
     analysis, runs = {}, {name: [] for name in [*TABLE_COLUMNS, "accuracy", "training_log"]}
     specs = {**tasks.load_task_modules(), TOY.name: TOY}
-    for k, (task, arch) in enumerate(((t, a) for t in task_names for a in ARCHITECTURES), start=seed0):
+    models = ((t, a, s) for t in task_names for a in ARCHITECTURES for s in SEEDS)
+    for k, (task, arch, seed) in enumerate(models, start=seed0):
         probe = make_probe(n=48, s=10, t=9, units=UNITS, arch=arch, seed=k)
         if specs[task].alignment:
-            probe["align"] = np.minimum(np.arange(9)[None].repeat(48, 0), probe["enc_len"][:, None] - 1).astype(np.int32)
-        probe["identity"] = np.array(json.dumps({"task": task, "arch": arch, "seed": 0}))
+            probe["align"] = np.minimum(np.arange(9)[None], probe["enc_len"][:, None] - 1).astype(np.int32)
+        probe = _as_recorded(probe, np.random.default_rng(k))
+        run = {"task": task, "arch": arch, "seed": seed}
+        probe["identity"] = np.array(json.dumps(run))
         tbls, arrays, _ = measure(probe, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
-        d = root / "analysis" / task / arch / "seed0"
+        d = root / "analysis" / task / arch / f"seed{seed}"
         paths = {name: str(d / f"{name}.csv") for name in TABLE_COLUMNS}
         save_analysis(tbls, arrays, d / "analysis.npz", paths)
-        analysis[inputs.key(task, arch)] = str(d / "analysis.npz")
-        run = {"task": task, "arch": arch, "seed": 0}
+        if seed == SEEDS[0]:
+            analysis[inputs.key(task, arch)] = str(d / "analysis.npz")
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
+        metrics = dict(run, test_seq_acc=0.5 + 0.02 * (k % 20), test_token_acc=0.95 - 0.01 * (k % 10),
+                       steps=100 * (k + 1))
+        if specs[task].corpus:  # a task with reference texts (translation) is scored by BLEU and chrF
+            metrics.update(test_bleu=20.0 + k, test_bleu_detok=18.0 + k, test_chrf=40.0 + k)
         m = d / "metrics.json"
-        m.write_text(json.dumps({"task": task, "arch": arch, "seed": 0, "test_seq_acc": 0.5 + 0.1 * k / 15,
-                                 "test_token_acc": 0.9, "steps": 100 * (k + 1)}))
+        m.write_text(json.dumps(metrics))
         runs["accuracy"].append(dict(run, path=str(m)))
         log = d / "train_log.csv"
-        pd.DataFrame({"epoch": range(5), "loss": np.linspace(2, 0.1, 5),
-                      "step": np.arange(1, 6) * 50, "val_seq_acc": np.linspace(0, 1, 5),
+        loss = np.linspace(2, 0.1, 5) * (1 + 0.05 * (k % 10))   # every model's curves its own
+        pd.DataFrame({"epoch": range(5), "loss": loss, "step": np.arange(1, 6) * 50, "val_loss": 1.2 * loss,
+                      "val_seq_acc": np.linspace(0, 1 - 0.01 * (k % 20), 5),
                       "val_token_acc": np.linspace(0.3, 1, 5)}).to_csv(log, index=False)
         runs["training_log"].append(dict(run, path=str(log)))
     return analysis, runs
@@ -86,22 +139,29 @@ def _aggregate(root: Path, runs: dict) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, make_probe):
-    """Analysis outputs and aggregated tables of every registered task × architecture, and
-    the runs behind the tables (for the toy task's fixture to extend)."""
+def results(tmp_path_factory, make_probe) -> Results:
+    """Analysis outputs and aggregated tables of every registered task × architecture × seed."""
     root = tmp_path_factory.mktemp("results")
     analysis, runs = _model_outputs(make_probe, root, list(tasks.load_task_modules()))
-    return analysis, _aggregate(root, runs), runs
+    return Results(analysis, _aggregate(root, runs), runs)
 
 
 @pytest.fixture(scope="module")
-def toy_results(tmp_path_factory, make_probe, results):
+def left_out(tmp_path_factory, results) -> Results:
+    """``results`` of a config that runs only the KEPT task × architecture: its model, and
+    tables that hold its runs alone."""
+    root = tmp_path_factory.mktemp("left_out")
+    runs = {name: [r for r in rs if (r["task"], r["arch"]) == KEPT] for name, rs in results.runs.items()}
+    return Results({inputs.key(*KEPT): results.analysis[inputs.key(*KEPT)]}, _aggregate(root, runs), runs)
+
+
+@pytest.fixture(scope="module")
+def toy_results(tmp_path_factory, make_probe, results) -> Results:
     """``results`` plus the toy task's models, in the tables too (built once)."""
-    analysis, _, runs = results
     root = tmp_path_factory.mktemp("toy")
     toy_analysis, toy_runs = _model_outputs(make_probe, root, [TOY.name], seed0=100)
-    runs = {name: runs[name] + toy_runs[name] for name in runs}
-    return {**analysis, **toy_analysis}, _aggregate(root, runs)
+    runs = {name: results.runs[name] + toy_runs[name] for name in results.runs}
+    return Results({**results.analysis, **toy_analysis}, _aggregate(root, runs), runs)
 
 
 @pytest.fixture
@@ -113,28 +173,51 @@ def toy_task(request):
     return TOY
 
 
-@pytest.fixture
-def drawn(monkeypatch):
-    """The matplotlib figures the renders save, in order (still open for inspection)."""
-    saved, save = [], style.save
-
-    def keep(fig, pdf, png):
-        saved.append(fig)
-        save(fig, pdf, png)
-
-    monkeypatch.setattr(style, "save", keep)
-    return saved
-
-
-def _render(name: str, analysis: dict, tables: dict, out: Path) -> tuple[Path, Path]:
-    """Render one figure as the workflow does: the analyses of the (task, arch) pairs its
-    FIGURE selects that there are, its tables, its settings."""
+def _render(name: str, results: Results, out: Path | None = None):
+    """Render one figure as the workflow does (the analyses of the (task, arch) pairs its
+    FIGURE selects that the config runs, its tables, every seed's per-model tables of those
+    pairs, its settings) and return the matplotlib figure it saved, still open, with the
+    files it wrote: (figure, pdf, png). With no ``out``, no files: the figure is only laid
+    out (every artist drawn without output, so one that cannot be drawn still fails), which
+    is a fraction of the time."""
     figure = figures()[name]
-    selected = {inputs.key(t, a): analysis[inputs.key(t, a)] for t, a in figure.pairs() if inputs.key(t, a) in analysis}
-    pdf, png = out / f"{name}.pdf", out / f"{name}.png"
-    importlib.import_module(f"attend.plotting.{name}").render(
-        selected, {t: tables[t] for t in figure.tables}, str(pdf), str(png), {k: SETTINGS[k] for k in figure.settings})
-    return pdf, png
+    pairs = [(t, a) for t, a in figure.pairs() if inputs.key(t, a) in results.analysis]
+    tables = {t: results.tables[t] for t in figure.tables}
+    for t in figure.seed_tables:
+        tables[t] = {f"{r['task']}/{r['arch']}/{r['seed']}": r["path"] for r in results.runs[t]
+                     if (r["task"], r["arch"]) in pairs}
+    pdf, png = (out / f"{name}.pdf", out / f"{name}.png") if out else ("unwritten.pdf", "unwritten.png")
+    saved = []
+
+    def keep(fig, pdf, png, save=style.save):
+        saved.append(fig)
+        if out:
+            save(fig, pdf, png)
+        else:
+            fig.draw_without_rendering()
+            style.plt.close(fig)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(style, "save", keep)
+        importlib.import_module(f"attend.plotting.{name}").render(
+            {inputs.key(t, a): results.analysis[inputs.key(t, a)] for t, a in pairs}, tables, str(pdf), str(png),
+            {k: SETTINGS[k] for k in figure.settings})
+    [fig] = saved
+    return (fig, pdf, png) if out else (fig, None, None)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, results):
+    """``rendered(name)``: that figure rendered from ``results`` (once per module), as
+    (figure, pdf, png)."""
+    out, cache = tmp_path_factory.mktemp("figures"), {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = _render(name, results, out)
+        return cache[name]
+
+    return get
 
 
 def _texts(fig) -> list[str]:
@@ -172,43 +255,39 @@ def test_figures_select_todays_models():
 
 
 @pytest.mark.parametrize("name", FIGURES)
-def test_figure_renders(name, results, tmp_path):
-    analysis, tables, _ = results
-    pdf, png = _render(name, analysis, tables, tmp_path)
+def test_figure_renders(name, rendered):
+    _, pdf, png = rendered(name)
     assert pdf.read_bytes()[:4] == b"%PDF"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("name", FIGURES)
-def test_figure_renders_with_models_left_out(name, results, tmp_path):
+def test_figure_renders_with_models_left_out(name, left_out, tmp_path):
     """A config with only one_to_one and AED still gets every figure (with empty panels)."""
-    analysis, tables, _ = results
-    kept = {k: v for k, v in analysis.items() if k == "one_to_one/aed"}
-    _, png = _render(name, kept, tables, tmp_path)
+    _, _, png = _render(name, left_out, tmp_path)
     assert png.stat().st_size > 1000
 
 
-def test_fig09_shows_the_configured_units(results, tmp_path, drawn):
-    _render("fig09_architectures", {}, {}, tmp_path)
-    assert f"n = {UNITS} units" in drawn[0].get_suptitle()
+def test_fig09_shows_the_configured_units(rendered):
+    fig, _, _ = rendered("fig09_architectures")
+    assert f"n = {UNITS} units" in fig.get_suptitle()
 
 
 @pytest.mark.parametrize("name", FIGURES)
-def test_figure_renders_a_registered_sixth_task(name, toy_results, toy_task, tmp_path, drawn):
+def test_figure_renders_a_registered_sixth_task(name, toy_results, toy_task, tmp_path):
     """A task module's own task is drawn wherever its declaration selects it."""
-    analysis, tables = toy_results
-    _, png = _render(name, analysis, tables, tmp_path)
+    fig, _, png = _render(name, toy_results, tmp_path)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    texts = _texts(drawn[0])
+    texts = _texts(fig)
     if name == "fig04_ved":   # every task's VED: six variance groups, six accuracy curves
         assert len(figures()[name].pairs()) == 6
-        variance, length = drawn[0].axes[0], drawn[0].axes[3]
+        variance, length = fig.axes[0], fig.axes[3]
         assert [t.get_text() for t in variance.get_xticklabels()][-1] == TOY.label
         assert len([t for t in variance.get_xticklabels() if t.get_text()]) == 6
         assert [line.get_color() for line in length.get_lines()][-1] == TOY.color
         assert len(length.get_lines()) == 6
     if name == "fig05_synthetic_tasks":   # two more columns: toy × AED, AO
-        assert len(drawn[0].axes) == 3 * 8
+        assert len(fig.axes) == 3 * 8
         assert f"{TOY.label}, AED" in texts and f"{TOY.label}, AO" in texts
     if name in ("fig06_summary", "fig10_training", "fig11_variants"):
         assert TOY.label in texts
@@ -222,14 +301,12 @@ def test_figures_never_import_tensorflow():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_fig11_draws_every_variants_claims_and_points(results, tmp_path, drawn):
+def test_fig11_draws_every_variants_claims_and_points(rendered, results):
     """A claim × variant grid (one cell per claim and variant, coloured by status, with its
     value), and one figure-6 panel per variant with a point per task × attention architecture."""
-    _, tables, _ = results
-    _render("fig11_variants", {}, tables, tmp_path)
-    fig = drawn[0]
+    fig, _, _ = rendered("fig11_variants")
     grid, *panels = fig.axes
-    compared = read_table(tables["variant_claims"])
+    compared = read_table(results.tables["variant_claims"])
     assert [t.get_text() for t in grid.get_xticklabels()] == ["base", "shifted"]
     assert [t.get_text() for t in grid.get_yticklabels()] == ["F1", "F2", "F3", "F4", "F5"]
     cells = [p for p in grid.patches if p.get_width() == 1]
@@ -239,6 +316,6 @@ def test_fig11_draws_every_variants_claims_and_points(results, tmp_path, drawn):
     value = compared.set_index(["variant", "claim"]).loc[("shifted", "F1"), "value"]
     assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
     assert [ax.get_title() for ax in panels] == ["base", "shifted"]
-    shares = read_table(tables["variant_shares"])
-    for ax, variant in zip(panels, ["base", "shifted"]):
-        assert len(ax.lines) == (shares["variant"] == variant).sum() == 5 * 2   # tasks × (AED, AO)
+    shares = read_table(results.tables["variant_shares"])
+    for ax, variant in zip(panels, ["base", "shifted"]):   # two seeds: each point has error bars
+        assert len(ax.containers) == (shares["variant"] == variant).sum() == 5 * 2   # tasks × (AED, AO)
