@@ -1,62 +1,129 @@
 """Every figure renders from saved arrays and tables alone, without TensorFlow, including
 when the config leaves some of its tasks or architectures out, and when a task module
-registers a task of its own."""
+registers a task of its own; and each draws what its inputs say: its panels and their
+titles, the arrays its heatmaps show, the table values its bars, lines and points stand for.
+
+The inputs are small random probes measured as the workflow measures them, two seeds per
+task × architecture, so that seed means and standard deviations differ from any one model's
+values. Each figure's check (``CHECKS``) derives what should be drawn from those inputs and
+from the task and architecture declarations, and expects a placeholder panel, saying why,
+wherever the config has no model to draw."""
 
 import dataclasses
 import importlib
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.colors import to_rgb
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.container import BarContainer, ErrorbarContainer
+from matplotlib.image import AxesImage
 
 from attend import tables as agg
 from attend import tasks
-from attend.analysis.measure import TABLE_COLUMNS, measure
-from attend.artifacts import read_table, save_analysis
+from attend.analysis.decompose import COMPONENTS
+from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
 from attend.architectures import ARCHITECTURES
-from attend.claims import claims
+from attend.artifacts import load_analysis, read_table, save_analysis
+from attend.claims import claims, f4_points, spearman
 from attend.plotting import figures, inputs, style
+from attend.plotting.fig04_ved import PCA_TASK
+from attend.plotting.fig06_summary import X_METRICS
+from attend.plotting.fig07_escan_translation import CORRECT, N_WORDS, NO_DICT, SPECIAL, WRONG
+from attend.plotting.fig08_escan_mechanism import MAX_WORDS, MIN_SHARE
+from attend.plotting.fig10_training import BLEU_COLUMNS
 from attend.plotting.fig11_variants import STATUS_COLORS
+from attend.plotting.style import TERM_COLORS, TERM_LABELS
+from attend.tokens import SPECIALS
 from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = list(figures())
 UNITS = 12  # the probes' hidden size, which fig09 shows as model.units
 SETTINGS = {"model.units": UNITS}  # a value for every key a FIGURE's settings may name
+SEEDS = (0, 1)  # seeds of every model; figures draw the first seed's model, as the workflow does
 TOY = dataclasses.replace(tasks.load_task_modules()["one_to_one"], name="toy_copy", label="toy copy",
                           color="#000000", marker="X")
+KEPT = ("one_to_one", "aed")  # the one model of a config that leaves the others out
+
+
+@dataclasses.dataclass
+class Results:
+    """What the workflow would hand the figures: each model's analysis.npz (its first
+    seed's), the aggregated tables, and the per-model files of every seed behind them."""
+    analysis: dict[str, str]  # "task/arch" -> analysis.npz
+    tables: dict[str, str]  # aggregated table -> CSV
+    runs: dict[str, list[dict]]  # table -> [{"task", "arch", "seed", "path"}], one per model
+
+    def arrays(self, task: str, arch: str) -> dict:
+        return load_analysis(self.analysis[inputs.key(task, arch)])
+
+    def model_table(self, task: str, arch: str, name: str) -> pd.DataFrame:
+        """A per-model CSV of the drawn (first) seed's model, whole-model rows."""
+        return whole_model(read_table(Path(self.analysis[inputs.key(task, arch)]).parent / f"{name}.csv"))
+
+    def table(self, name: str) -> pd.DataFrame:
+        return read_table(self.tables[name])
+
+    def has(self, task: str, arch: str) -> bool:
+        return inputs.key(task, arch) in self.analysis
+
+
+def _as_recorded(probe: dict, rng, extra: int = 2, wrong: float = 0.2) -> dict:
+    """A random probe made more like a recorded one: padded ``extra`` positions past the
+    longest test sequence on each side (the dataset's width; figures crop to the positions
+    reached), and predictions that miss a ``wrong`` share of the target words (so that token
+    and sequence accuracy differ)."""
+    position_axes = {"enc_states": (1,), "enc_tokens": (1,), "dec_states": (1,), "dec_inputs": (1,), "targets": (1,),
+                     "predictions": (1,), "align": (1,), "attention": (1, 2)}
+    for key, axes in position_axes.items():
+        if key in probe:
+            probe[key] = np.pad(probe[key], [(0, extra if d in axes else 0) for d in range(probe[key].ndim)])
+    targets, words = probe["targets"], len(probe["tgt_vocab"]) - len(SPECIALS)
+    miss = (rng.random(targets.shape) < wrong) & (targets >= len(SPECIALS))
+    another_word = len(SPECIALS) + (targets - len(SPECIALS) + 1) % words
+    probe["predictions"] = np.where(miss, another_word, targets).astype(np.int32)
+    return probe
 
 
 def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
-    """Analysis outputs of ``task_names`` × every architecture from small random probes,
-    laid out as the workflow lays them out: ({"task/arch": analysis.npz}, {table: runs})."""
+    """Analysis outputs of ``task_names`` × every architecture × SEEDS from small random
+    probes, laid out as the workflow lays them out: ({"task/arch": analysis.npz}, {table: runs})."""
     analysis, runs = {}, {name: [] for name in [*TABLE_COLUMNS, "accuracy", "training_log"]}
     specs = {**tasks.load_task_modules(), TOY.name: TOY}
-    for k, (task, arch) in enumerate(((t, a) for t in task_names for a in ARCHITECTURES), start=seed0):
+    models = ((t, a, s) for t in task_names for a in ARCHITECTURES for s in SEEDS)
+    for k, (task, arch, seed) in enumerate(models, start=seed0):
         probe = make_probe(n=48, s=10, t=9, units=UNITS, arch=arch, seed=k)
         if specs[task].alignment:
-            probe["align"] = np.minimum(np.arange(9)[None].repeat(48, 0), probe["enc_len"][:, None] - 1).astype(np.int32)
-        probe["identity"] = np.array(json.dumps({"task": task, "arch": arch, "seed": 0}))
+            probe["align"] = np.minimum(np.arange(9)[None], probe["enc_len"][:, None] - 1).astype(np.int32)
+        probe = _as_recorded(probe, np.random.default_rng(k))
+        run = {"task": task, "arch": arch, "seed": seed}
+        probe["identity"] = np.array(json.dumps(run))
         tbls, arrays, _ = measure(probe, {f"I_{i}": f"O_{i}" for i in range(6)}, n_samples=4)
-        d = root / "analysis" / task / arch / "seed0"
+        d = root / "analysis" / task / arch / f"seed{seed}"
         paths = {name: str(d / f"{name}.csv") for name in TABLE_COLUMNS}
         save_analysis(tbls, arrays, d / "analysis.npz", paths)
-        analysis[inputs.key(task, arch)] = str(d / "analysis.npz")
-        run = {"task": task, "arch": arch, "seed": 0}
+        if seed == SEEDS[0]:
+            analysis[inputs.key(task, arch)] = str(d / "analysis.npz")
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
+        metrics = dict(run, test_seq_acc=0.5 + 0.02 * (k % 20), test_token_acc=0.95 - 0.01 * (k % 10),
+                       steps=100 * (k + 1))
+        if specs[task].corpus:  # a task with reference texts (translation) is scored by BLEU and chrF
+            metrics.update(test_bleu=20.0 + k, test_bleu_detok=18.0 + k, test_chrf=40.0 + k)
         m = d / "metrics.json"
-        m.write_text(json.dumps({"task": task, "arch": arch, "seed": 0, "test_seq_acc": 0.5 + 0.1 * k / 15,
-                                 "test_token_acc": 0.9, "steps": 100 * (k + 1)}))
+        m.write_text(json.dumps(metrics))
         runs["accuracy"].append(dict(run, path=str(m)))
         log = d / "train_log.csv"
-        pd.DataFrame({"epoch": range(5), "loss": np.linspace(2, 0.1, 5),
-                      "step": np.arange(1, 6) * 50, "val_seq_acc": np.linspace(0, 1, 5),
+        loss = np.linspace(2, 0.1, 5) * (1 + 0.05 * (k % 10))   # every model's curves its own
+        pd.DataFrame({"epoch": range(5), "loss": loss, "step": np.arange(1, 6) * 50, "val_loss": 1.2 * loss,
+                      "val_seq_acc": np.linspace(0, 1 - 0.01 * (k % 20), 5),
                       "val_token_acc": np.linspace(0.3, 1, 5)}).to_csv(log, index=False)
         runs["training_log"].append(dict(run, path=str(log)))
     return analysis, runs
@@ -86,22 +153,29 @@ def _aggregate(root: Path, runs: dict) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, make_probe):
-    """Analysis outputs and aggregated tables of every registered task × architecture, and
-    the runs behind the tables (for the toy task's fixture to extend)."""
+def results(tmp_path_factory, make_probe) -> Results:
+    """Analysis outputs and aggregated tables of every registered task × architecture × seed."""
     root = tmp_path_factory.mktemp("results")
     analysis, runs = _model_outputs(make_probe, root, list(tasks.load_task_modules()))
-    return analysis, _aggregate(root, runs), runs
+    return Results(analysis, _aggregate(root, runs), runs)
 
 
 @pytest.fixture(scope="module")
-def toy_results(tmp_path_factory, make_probe, results):
+def left_out(tmp_path_factory, results) -> Results:
+    """``results`` of a config that runs only the KEPT task × architecture: its model, and
+    tables that hold its runs alone."""
+    root = tmp_path_factory.mktemp("left_out")
+    runs = {name: [r for r in rs if (r["task"], r["arch"]) == KEPT] for name, rs in results.runs.items()}
+    return Results({inputs.key(*KEPT): results.analysis[inputs.key(*KEPT)]}, _aggregate(root, runs), runs)
+
+
+@pytest.fixture(scope="module")
+def toy_results(tmp_path_factory, make_probe, results) -> Results:
     """``results`` plus the toy task's models, in the tables too (built once)."""
-    analysis, _, runs = results
     root = tmp_path_factory.mktemp("toy")
     toy_analysis, toy_runs = _model_outputs(make_probe, root, [TOY.name], seed0=100)
-    runs = {name: runs[name] + toy_runs[name] for name in runs}
-    return {**analysis, **toy_analysis}, _aggregate(root, runs)
+    runs = {name: results.runs[name] + toy_runs[name] for name in results.runs}
+    return Results({**results.analysis, **toy_analysis}, _aggregate(root, runs), runs)
 
 
 @pytest.fixture
@@ -113,32 +187,536 @@ def toy_task(request):
     return TOY
 
 
-@pytest.fixture
-def drawn(monkeypatch):
-    """The matplotlib figures the renders save, in order (still open for inspection)."""
-    saved, save = [], style.save
-
-    def keep(fig, pdf, png):
-        saved.append(fig)
-        save(fig, pdf, png)
-
-    monkeypatch.setattr(style, "save", keep)
-    return saved
-
-
-def _render(name: str, analysis: dict, tables: dict, out: Path) -> tuple[Path, Path]:
-    """Render one figure as the workflow does: the analyses of the (task, arch) pairs its
-    FIGURE selects that there are, its tables, its settings."""
+def _render(name: str, results: Results, out: Path | None = None):
+    """Render one figure as the workflow does (the analyses of the (task, arch) pairs its
+    FIGURE selects that the config runs, its tables, every seed's per-model tables of those
+    pairs, its settings) and return the matplotlib figure it saved, still open, with the
+    files it wrote: (figure, pdf, png). With no ``out``, no files: the figure is only laid
+    out (every artist drawn without output, so one that cannot be drawn still fails), which
+    is a fraction of the time."""
     figure = figures()[name]
-    selected = {inputs.key(t, a): analysis[inputs.key(t, a)] for t, a in figure.pairs() if inputs.key(t, a) in analysis}
-    pdf, png = out / f"{name}.pdf", out / f"{name}.png"
-    importlib.import_module(f"attend.plotting.{name}").render(
-        selected, {t: tables[t] for t in figure.tables}, str(pdf), str(png), {k: SETTINGS[k] for k in figure.settings})
-    return pdf, png
+    pairs = [(t, a) for t, a in figure.pairs() if inputs.key(t, a) in results.analysis]
+    tables = {t: results.tables[t] for t in figure.tables}
+    for t in figure.seed_tables:
+        tables[t] = {f"{r['task']}/{r['arch']}/{r['seed']}": r["path"] for r in results.runs[t]
+                     if (r["task"], r["arch"]) in pairs}
+    pdf, png = (out / f"{name}.pdf", out / f"{name}.png") if out else ("unwritten.pdf", "unwritten.png")
+    saved = []
+
+    def keep(fig, pdf, png, save=style.save):
+        saved.append(fig)
+        if out:
+            save(fig, pdf, png)
+        else:
+            fig.draw_without_rendering()
+            style.plt.close(fig)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(style, "save", keep)
+        importlib.import_module(f"attend.plotting.{name}").render(
+            {inputs.key(t, a): results.analysis[inputs.key(t, a)] for t, a in pairs}, tables, str(pdf), str(png),
+            {k: SETTINGS[k] for k in figure.settings})
+    [fig] = saved
+    return (fig, pdf, png) if out else (fig, None, None)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory, results):
+    """``rendered(name)``: that figure rendered from ``results`` (once per module), as
+    (figure, pdf, png)."""
+    out, cache = tmp_path_factory.mktemp("figures"), {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = _render(name, results, out)
+        return cache[name]
+
+    return get
+
+
+# ------------------------------------------------------------------ reading a drawn figure
 
 
 def _texts(fig) -> list[str]:
     return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+
+
+def _panels(fig) -> list:
+    """The figure's panels in the order they were added, colorbars left out."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def _placeholder(ax) -> str | None:
+    """What a placeholder panel (style.placeholder) says; None for a panel that draws data."""
+    said = [t.get_text() for t in ax.texts if t.get_transform() is ax.transAxes and t.get_position() == (0.5, 0.5)]
+    return said[0] if said else None
+
+
+def _placeholders(fig) -> Counter:
+    return Counter(p for p in map(_placeholder, _panels(fig)) if p is not None)
+
+
+def _assert_placeholder(ax, says: str) -> None:
+    assert _placeholder(ax) == says
+    assert not ax.images and not ax.lines and not ax.patches and not ax.collections
+
+
+def _not_in_config(task: str, arch: str) -> str:
+    return f"{style.pair_label(task, arch, ' / ')} not in this config"
+
+
+def _image(ax) -> np.ndarray:
+    [image] = [im for im in ax.images if isinstance(im, AxesImage)]
+    return np.asarray(image.get_array())
+
+
+def _labels(ticks) -> list[str]:
+    return [t.get_text() for t in ticks]
+
+
+def _bar_containers(ax) -> list[BarContainer]:
+    return [c for c in ax.containers if isinstance(c, BarContainer)]
+
+
+def _error_sizes(errorbar: ErrorbarContainer) -> list[np.ndarray]:
+    """Half the length of each error bar (the ± it draws), per direction drawn (x first)."""
+    return [np.array([np.abs(np.diff(s, axis=0)).max() / 2 for s in lines.get_segments()])
+            for lines in errorbar.lines[2]]
+
+
+def _error_centres(errorbar: ErrorbarContainer) -> np.ndarray:
+    """Where each error bar is centred (the value it is drawn about)."""
+    return np.array([np.mean(s, axis=0) for s in errorbar.lines[2][0].get_segments()])
+
+
+def _close(drawn, expected) -> None:
+    np.testing.assert_allclose(np.asarray(drawn, float), np.asarray(expected, float), rtol=1e-6, atol=1e-9)
+
+
+def _tokens(vocab, ids, n: int) -> list[str]:
+    return [str(vocab[i]) for i in np.asarray(ids)[:n]]
+
+
+# ----------------------------------------------------------------- what should be drawn
+
+
+def _seed_shares(results: Results, task: str, arch: str) -> pd.DataFrame:
+    """Each term's share of |score| over all decoder steps: mean and sd over the seeds,
+    from the aggregated table (the figures read the seeds' own CSVs)."""
+    df = whole_model(results.table("term_shares"))
+    df = df[(df["task"] == task) & (df["arch"] == arch) & (df["step"] == -1)]
+    assert df["seed"].nunique() == len(SEEDS)
+    return df.groupby("term")["share"].agg(["mean", "std"]).loc[list(TERM_COLORS)]
+
+
+def _seed_shares_by_step(results: Results, task: str, arch: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean and sd over seeds of each term's share per decoder step (steps × terms)."""
+    df = whole_model(results.table("term_shares"))
+    df = df[(df["task"] == task) & (df["arch"] == arch) & (df["step"] >= 0)]
+    by = df.groupby(["step", "term"])["share"].agg(["mean", "std"])
+    return by["mean"].unstack("term")[list(TERM_COLORS)], by["std"].unstack("term")[list(TERM_COLORS)]
+
+
+def _reached(count) -> int:
+    """Number of leading positions that some test sequence reaches."""
+    return int(np.flatnonzero(np.asarray(count) > 0)[-1]) + 1
+
+
+def _pca(a: dict, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """The sampled states of one side and its temporal trajectory μ_t (positions reached),
+    in the side's first two PCA coordinates."""
+    mu = (a[f"{side}_mu"][a[f"{side}_step_count"] > 0] - a[f"{side}_pca_mean"]) @ a[f"{side}_pca_basis"].T
+    return a[f"{side}_points"][:, :2], mu[:, :2]
+
+
+def _assert_pca_panel(ax, a: dict, side: str) -> None:
+    """The sampled states as points and μ_t as a line, in PCA coordinates."""
+    points, mu = _pca(a, side)
+    assert any(c.get_offsets().shape == points.shape and np.allclose(c.get_offsets(), points) for c in ax.collections)
+    assert any(len(line.get_xdata()) == len(mu) and np.allclose(line.get_xydata(), mu) for line in ax.lines)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("PC1", "PC2")
+
+
+def _assert_sample_attention(ax, a: dict) -> None:
+    """The first sample's attention, cropped to its lengths, labelled with its words."""
+    dec_len, enc_len = int(a["sample_dec_len"][0]), int(a["sample_enc_len"][0])
+    _close(_image(ax), a["sample_attention"][0][:dec_len, :enc_len])
+    assert _labels(ax.get_xticklabels()) == _tokens(a["src_vocab"], a["sample_enc_tokens"][0], enc_len)
+    assert _labels(ax.get_yticklabels()) == _tokens(a["tgt_vocab"], a["sample_targets"][0], dec_len)
+
+
+def _assert_share_bars(ax, shares: pd.DataFrame, labelled: bool = True) -> None:
+    """Horizontal bars of the nine terms' seed-mean shares, ± one sd over seeds, in [0, 1]."""
+    [bars] = _bar_containers(ax)
+    _close([b.get_width() for b in bars], shares["mean"])
+    [sizes] = _error_sizes(bars.errorbar)
+    _close(sizes, shares["std"])
+    assert ax.get_xlim() == (0, 1)
+    if labelled:
+        assert _labels(ax.get_yticklabels()) == [TERM_LABELS[t] for t in TERM_COLORS]
+
+
+# --------------------------------------------------------------- each figure's check
+# check(fig, results): what the figure rendered from ``results`` must show.
+
+
+def fig01_shows_a_sample_attention_and_both_sides_states(fig, results: Results) -> None:
+    """(a) the first sample's attention matrix, (b, c) encoder and decoder states and μ_t in
+    PCA coordinates, of the one model the figure selects (else three placeholders)."""
+    [(task, arch)] = figures()["fig01_overview"].pairs()
+    attention, enc, dec = _panels(fig)
+    assert attention.get_title().startswith("attention of one test sequence")
+    assert enc.get_title().startswith("encoder hidden states") and dec.get_title().startswith("decoder hidden states")
+    if not results.has(task, arch):
+        for ax in (attention, enc, dec):
+            _assert_placeholder(ax, _not_in_config(task, arch))
+        return
+    a = results.arrays(task, arch)
+    _assert_sample_attention(attention, a)
+    _assert_pca_panel(enc, a, "enc")
+    _assert_pca_panel(dec, a, "dec")
+
+
+def mechanism_of_its_model_and_seed_mean_shares_by_step(name: str):
+    """Figures 2 and 3 (panels.one_task_mechanism): (a) both sides' μ_t in PCA coordinates,
+    (b) softmax(μ·μ) and Ā cropped to the positions reached, (c) the value-path clusters,
+    (d) the nine terms' seed-mean shares per decoder step, stacked, with the μ·μ share's
+    sd over seeds as error bars, in [0, 1]."""
+
+    def check(fig, results: Results) -> None:
+        [(task, arch)] = figures()[name].pairs()
+        enc, dec, temporal, mean, values, shares = _panels(fig)
+        assert "temporal-only attention" in temporal.get_title() and "mean attention" in mean.get_title()
+        assert "shares of the nine score terms" in shares.get_title()
+        if not results.has(task, arch):
+            for ax in (enc, dec, temporal, mean, values, shares):
+                _assert_placeholder(ax, _not_in_config(task, arch))
+            return
+        assert fig.get_suptitle().endswith(f"panels a–c: seed {SEEDS[0]}")
+        a = results.arrays(task, arch)
+        _assert_pca_panel(enc, a, "enc")
+        _assert_pca_panel(dec, a, "dec")
+        T, S = _reached(a["dec_step_count"]), _reached(a["enc_step_count"])
+        _close(_image(temporal), a["temporal_attention"][:T, :S])
+        _close(_image(mean), a["mean_attention"][:T, :S])
+        assert values.collections and _placeholder(values) is None
+        means, sds = _seed_shares_by_step(results, task, arch)
+        bars = _bar_containers(shares)
+        assert len(bars) == len(TERM_COLORS)
+        bottom = np.zeros(len(means))
+        for stack, term in zip(bars, TERM_COLORS):
+            _close([b.get_height() for b in stack], means[term])
+            _close([b.get_y() for b in stack], bottom)
+            assert to_hex(stack[0].get_facecolor()) == to_hex(TERM_COLORS[term])
+            bottom += means[term].to_numpy()
+        [spread] = [c for c in shares.containers if isinstance(c, ErrorbarContainer)]
+        _close(_error_centres(spread)[:, 1], means["mu·mu"])   # on top of the μ·μ bar
+        _close(_error_sizes(spread)[0], sds["mu·mu"])
+        assert _labels(shares.get_xticklabels()) == [str(s) for s in means.index]
+        assert shares.get_ylim() == (0, 1)
+        assert f"mean of {len(SEEDS)} seeds ± 1 sd" in shares.get_title()
+        assert _labels(shares.get_legend().get_texts()) == [TERM_LABELS[t] for t in TERM_COLORS]
+
+    return check
+
+
+def fig04_shows_every_veds_variance_accuracy_by_length_and_states(fig, results: Results) -> None:
+    """(a, b) per VED task (registry order), bars of the state variance that μ, χ and Δ
+    carry on each side; (c, f) one_to_one's VED states in PCA coordinates; (d, e) a line of
+    sequence and token accuracy against input length per task."""
+    veds = [t for t, a in figures()["fig04_ved"].pairs() if results.has(t, a)]
+    enc_var, dec_var, enc_pca, seq_acc, token_acc, dec_pca = _panels(fig)
+    for ax, side in ((enc_var, "encoder"), (dec_var, "decoder")):
+        assert ax.get_title() == f"VED {side}: variance carried by μ, χ, Δ"
+        if not veds:
+            _assert_placeholder(ax, "no VED model in this config")
+            continue
+        assert _labels(ax.get_xticklabels()) == [style.task_label(t) for t in veds]
+        assert ax.get_ylim() == (0, 1.08)
+        for bars, component in zip(_bar_containers(ax), COMPONENTS, strict=True):
+            expected = []
+            for task in veds:
+                v = results.model_table(task, "ved", "variance")
+                expected.append(v[(v["side"] == side) & (v["component"] == component)]["fraction"].item())
+            _close([b.get_height() for b in bars], expected)
+    for ax, column in ((seq_acc, "seq_acc"), (token_acc, "token_acc")):
+        if not veds:
+            _assert_placeholder(ax, "no VED model in this config")
+            continue
+        assert [line.get_label() for line in ax.lines] == [style.task_label(t) for t in veds]
+        for line, task in zip(ax.lines, veds):
+            by_length = results.model_table(task, "ved", "accuracy_by_length").sort_values("length")
+            _close(line.get_xdata(), by_length["length"])
+            _close(line.get_ydata(), by_length[column])
+            assert to_hex(line.get_color()) == to_hex(style.task_color(task))
+    for ax, side in ((enc_pca, "enc"), (dec_pca, "dec")):
+        assert ax.get_title().startswith(f"{style.task_label(PCA_TASK)} VED")
+        if results.has(PCA_TASK, "ved"):
+            _assert_pca_panel(ax, results.arrays(PCA_TASK, "ved"), side)
+        else:
+            _assert_placeholder(ax, _not_in_config(PCA_TASK, "ved"))
+
+
+def fig05_columns_show_each_models_attention_and_seed_mean_shares(fig, results: Results) -> None:
+    """A column per synthetic task × attention architecture, headed by its label: Ā cropped
+    to the positions reached, the first sample's attention, and the nine terms' seed-mean
+    shares ± sd (placeholders for a model the config does not run)."""
+    pairs = figures()["fig05_synthetic_tasks"].pairs()
+    grid = np.array(_panels(fig)).reshape(3, len(pairs))
+    for j, (task, arch) in enumerate(pairs):
+        top, sample, shares = grid[:, j]
+        assert style.pair_label(task, arch) in _labels(top.texts)
+        if not results.has(task, arch):
+            for ax in grid[:, j]:
+                _assert_placeholder(ax, "not in this config")
+            continue
+        a = results.arrays(task, arch)
+        T, S = _reached(a["dec_step_count"]), _reached(a["enc_step_count"])
+        _close(_image(top), a["mean_attention"][:T, :S])
+        _assert_sample_attention(sample, a)
+        assert f"(seed {SEEDS[0]})" in sample.get_title()
+        expected = _seed_shares(results, task, arch)
+        _assert_share_bars(shares, expected, labelled=j == 0)
+        assert shares.get_title().startswith(f"μ·μ share {expected.loc['mu·mu', 'mean']:.2f} ± ")
+
+
+def fig06_draws_every_seeds_f4_point_and_each_models_seed_mean(fig, results: Results) -> None:
+    """Per metric (argmax agreement, TV distance), claim F4's points (attend.claims.f4_points:
+    one per task × attention architecture × seed, at (metric, μ·μ share)), and per task ×
+    architecture a marker at the seed mean ± sd, in its architecture's colour and its task's
+    marker; Spearman ρ and n in the title; shares in [0, 1.02]."""
+    approx, shares = results.table("approximation"), results.table("term_shares")
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if ARCHITECTURES[r["arch"]].attention}
+    panels = _panels(fig)
+    assert len(panels) == len(X_METRICS)
+    for ax, metric in zip(panels, X_METRICS):
+        points = f4_points(approx, shares, metric)
+        assert len(points) == len(attending) * len(SEEDS)
+        seeds = np.concatenate([c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)])
+        expected = points[["value", "share"]].to_numpy(float)
+        assert sorted(map(tuple, np.round(seeds, 9))) == sorted(map(tuple, np.round(expected, 9)))
+        means = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        groups = list(points.groupby(["task", "arch"], sort=False))
+        assert len(means) == len(groups) == len(attending)
+        for errorbar, ((task, arch), g) in zip(means, groups):
+            line = errorbar.lines[0]
+            _close(line.get_xydata()[0], [g["value"].mean(), g["share"].mean()])
+            _close(np.concatenate(_error_sizes(errorbar)), [g["value"].std(), g["share"].std()])
+            assert to_hex(line.get_color()) == to_hex(style.arch_color(arch))
+            assert line.get_marker() == style.task_marker(task)
+        assert f"Spearman ρ = {spearman(points['value'], points['share']):.2f}" in ax.get_title()
+        assert f"n = {len(points)} models, {points['task'].nunique()} tasks, {len(SEEDS)} seeds" in ax.get_title()
+        assert ax.get_ylim() == (0, 1.02)
+        if metric == "argmax_agreement":
+            assert ax.get_xlim() == (0, 1.02)
+
+
+def fig07_columns_show_each_models_attention_shares_word_variance_and_readout(fig, results: Results) -> None:
+    """A column per eSCAN / translation × attention architecture, headed by its label: (a)
+    the first sample's attention, (b) the nine terms' seed-mean shares ± sd, (c) each
+    frequent input word's encoder-state variance before and after removing μ_t, (d) each
+    word's readout cosine, coloured by whether its readout is its translation."""
+    pairs = figures()["fig07_escan_translation"].pairs()
+    grid = np.array(_panels(fig)).reshape(4, len(pairs))
+    for j, (task, arch) in enumerate(pairs):
+        sample, shares, variance, readout = grid[:, j]
+        assert style.pair_label(task, arch) in _labels(sample.texts)
+        if not results.has(task, arch):
+            for ax in grid[:, j]:
+                _assert_placeholder(ax, "not in this config")
+            continue
+        a = results.arrays(task, arch)
+        _assert_sample_attention(sample, a)
+        assert f"test sequence {int(a['sample_index'][0]) + 1} (seed {SEEDS[0]})" in sample.get_title()
+        _assert_share_bars(shares, _seed_shares(results, task, arch), labelled=j == 0)
+        words = results.model_table(task, arch, "word_variance")
+        words = words[(words["side"] == "encoder") & ~words["word"].astype(str).isin(SPECIAL)]
+        assert len(words) <= N_WORDS   # so every word is drawn
+        words = words.set_index(words["word"].astype(str))
+        drawn = _labels(variance.get_xticklabels())
+        assert sorted(drawn) == sorted(words.index)
+        before, after = _bar_containers(variance)
+        _close([b.get_height() for b in before], words.loc[drawn, "variance"])
+        _close([b.get_height() for b in after], words.loc[drawn, "variance_without_mu"])
+        dictionary = results.model_table(task, arch, "dictionary")
+        assert len(dictionary) <= N_WORDS
+        dictionary = dictionary.set_index(dictionary["word"].astype(str))
+        drawn = [label.split(" → ")[0] for label in _labels(readout.get_yticklabels())]
+        assert sorted(drawn) == sorted(dictionary.index)
+        [bars] = _bar_containers(readout)
+        _close([b.get_width() for b in bars], dictionary.loc[drawn, "cosine"])
+        correct = pd.to_numeric(dictionary.loc[drawn, "correct"], errors="coerce")
+        colours = [NO_DICT if pd.isna(ok) else CORRECT if ok else WRONG for ok in correct]
+        assert [to_hex(b.get_facecolor()) for b in bars] == [to_hex(c) for c in colours]
+
+
+def fig08_rows_show_each_models_offsets_and_attention_by_word(fig, results: Results) -> None:
+    """A row per eSCAN × attention architecture, named by its label: (a) the data's,
+    attended and temporal-only mean offsets against decoder step (steps reached by at least
+    MIN_SHARE of the sequences; values off the scale drawn at its edge and printed), (b) the
+    mean attention around the attended position per word (heatmap = word_attention.csv),
+    (c) the same rows as lines, floored at 1e-3."""
+    pairs = figures()["fig08_escan_mechanism"].pairs()
+    grid = np.array(_panels(fig)).reshape(len(pairs), 3)
+    assert [t for t in _labels(fig.texts) if t in {style.pair_label(*p) for p in pairs}] == [
+        style.pair_label(*p) for p in pairs]
+    for (task, arch), (offsets, heatmap, lines) in zip(pairs, grid):
+        if not results.has(task, arch):
+            for ax in (offsets, heatmap, lines):
+                _assert_placeholder(ax, _not_in_config(task, arch))
+            continue
+        df = results.model_table(task, arch, "alignment_offsets").sort_values("step")
+        df = df[df["n"] >= MIN_SHARE * df["n"].max()]
+        series = [line for line in offsets.lines if not line.get_label().startswith("_")]
+        assert len(series) == 3
+        low, high = offsets.get_ylim()
+        for line, column in zip(series, ["data_offset", "attended_offset", "temporal_offset"]):
+            _close(line.get_xdata(), df["step"])
+            drawn, value = np.asarray(line.get_ydata(), float), df[column].to_numpy(float)
+            if column == "data_offset":
+                _close(drawn, value)   # the scale is the data's
+            off = ~np.isclose(drawn, value)   # drawn at the edge of the scale, and printed
+            assert ((drawn >= low) & (drawn <= high)).all()
+            centre = (low + high) / 2
+            assert (np.abs(value[off] - centre) > np.abs(drawn[off] - centre)).all()
+            assert {f"{v:.0f}" for v in value[off]} <= set(_labels(offsets.texts))
+        table = results.model_table(task, arch, "word_attention")
+        table = table.assign(word=table["word"].astype(str))
+        offsets_drawn = sorted(table["offset"].unique())
+        assert _labels(heatmap.get_xticklabels()) == [f"{o:+d}" if o else "0 (attended)" for o in offsets_drawn]
+        labels = _labels(heatmap.get_yticklabels())
+        words = [label.split("  (n=")[0] for label in labels]
+        assert table["word"].nunique() <= MAX_WORDS and sorted(words) == sorted(table["word"].unique())   # every word
+        assert "</s>" not in words or words[-1] == "</s>"
+        matrix = table.pivot_table(index="word", columns="offset", values="attention", aggfunc="first")
+        expected = matrix.loc[words, offsets_drawn].to_numpy(float)
+        _close(_image(heatmap), expected)
+        counts = table.groupby("word")["n"].first()
+        assert labels == [f"{w}  (n={counts[w]})" for w in words]
+        drawn_lines = [line for line in lines.lines if len(line.get_xdata()) == len(offsets_drawn)]
+        assert len(drawn_lines) == len(words)
+        for line, row in zip(drawn_lines, expected):
+            _close(line.get_xdata(), offsets_drawn)
+            _close(line.get_ydata(), np.maximum(row, 1e-3))
+        assert lines.get_yscale() == "log"
+
+
+def fig09_draws_each_architectures_diagram_and_the_configured_units(fig, results: Results) -> None:
+    """A diagram per architecture, in declaration order, titled with its label in its
+    colour, with an attention block exactly where it attends; n = model.units in the title."""
+    panels = _panels(fig)
+    assert len(panels) == len(ARCHITECTURES)
+    for ax, arch in zip(panels, ARCHITECTURES.values()):
+        assert ax.get_title().startswith(f"{arch.label} — ")
+        assert to_hex(ax.title.get_color()) == to_hex(arch.color)
+        assert ("attention (one head)" in _labels(ax.texts)) == arch.attention
+        assert ax.patches   # the blocks
+    assert f"n = {UNITS} units" in fig.get_suptitle()
+
+
+def _lines_of(ax) -> list[tuple]:
+    return sorted((to_hex(line.get_color()), line.get_linestyle(), tuple(np.round(line.get_xdata(), 9)),
+                   tuple(np.round(line.get_ydata(), 9))) for line in ax.lines)
+
+
+def _bars_by_group(ax) -> dict[tuple[str, str], tuple[float, float]]:
+    """{(x tick label, colour): (height, error size)} of a grouped bar panel."""
+    ticks = dict(zip(ax.get_xticks(), _labels(ax.get_xticklabels())))
+    out = {}
+    for bars in _bar_containers(ax):
+        sizes = _error_sizes(bars.errorbar)[0] if bars.errorbar else [np.nan] * len(bars)
+        for bar, size in zip(bars, sizes):
+            tick = min(ticks, key=lambda x: abs(x - (bar.get_x() + bar.get_width() / 2)))
+            out[(ticks[tick], to_hex(bar.get_facecolor()))] = (bar.get_height(), size)
+    return out
+
+
+def fig10_draws_every_runs_curves_and_the_seed_mean_test_scores(fig, results: Results) -> None:
+    """A column per task of the tables (registry order), titled with its label: every run's
+    validation sequence (—) and token (--) accuracy, training (—) and validation (···) loss
+    against step, in its architecture's colour; bars of each task × architecture's seed-mean
+    test sequence and token accuracy ± sd; translation's BLEU and chrF, seed means."""
+    log, acc = results.table("training_log"), results.table("accuracy")
+    task_names = style.ordered(set(log["task"]) | set(acc["task"]), style.task_names())
+    panels = _panels(fig)
+    assert len(panels) == 2 * len(task_names) + 3
+    for j, task in enumerate(task_names):
+        accuracy, loss = panels[2 * j], panels[2 * j + 1]
+        assert accuracy.get_title() == style.task_label(task)
+        expected_acc, expected_loss = [], []
+        for (arch, _), g in log[log["task"] == task].groupby(["arch", "seed"]):
+            g, c = g.sort_values("step"), to_hex(style.arch_color(arch))
+            for into, column, ls in ((expected_acc, "val_seq_acc", "-"), (expected_acc, "val_token_acc", "--"),
+                                     (expected_loss, "loss", "-"), (expected_loss, "val_loss", ":")):
+                into.append((c, ls, tuple(np.round(g["step"], 9)), tuple(np.round(g[column], 9))))
+        assert _lines_of(accuracy) == sorted(expected_acc)
+        assert _lines_of(loss) == sorted(expected_loss)
+        assert accuracy.get_ylim() == (-0.02, 1.02)
+    seq_acc, token_acc, bleu = panels[-3:]
+    for ax, column in ((seq_acc, "test_seq_acc"), (token_acc, "test_token_acc")):
+        expected = {}
+        for (task, arch), g in acc.groupby(["task", "arch"]):
+            expected[(style.task_label(task), to_hex(style.arch_color(arch)))] = (g[column].mean(), g[column].std())
+        drawn = _bars_by_group(ax)
+        assert drawn.keys() == expected.keys()
+        _close([drawn[k] for k in expected], [expected[k] for k in expected])
+        assert _labels(ax.get_xticklabels()) == [style.task_label(t) for t in task_names]
+    scored = acc.dropna(subset=["test_bleu"]) if "test_bleu" in acc else acc.iloc[:0]
+    if scored.empty:
+        _assert_placeholder(bleu, "no BLEU (no translation in this config)")
+        return
+    assert _labels(bleu.get_xticklabels()) == list(BLEU_COLUMNS.values())
+    drawn = {key: height for key, (height, _) in _bars_by_group(bleu).items()}
+    expected = {(label, to_hex(style.arch_color(arch))): g[column].mean()
+                for column, label in BLEU_COLUMNS.items() for arch, g in scored.groupby("arch")}
+    assert drawn.keys() == expected.keys()
+    _close([drawn[k] for k in expected], [expected[k] for k in expected])
+
+
+def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
+    """A claim × variant grid (one cell per claim and variant, coloured by status, with its
+    value), and one figure-6 panel per variant with a marker per task × attention
+    architecture at its seed means (variant_shares), in [0, 1.02]."""
+    grid, *panels = _panels(fig)
+    compared = results.table("variant_claims")
+    variants = list(dict.fromkeys(compared["variant"]))
+    assert variants == ["base", "shifted"]
+    assert _labels(grid.get_xticklabels()) == variants
+    assert _labels(grid.get_yticklabels()) == ["F1", "F2", "F3", "F4", "F5"]
+    cells = [p for p in grid.patches if p.get_width() == 1]
+    assert len(cells) == len(compared) == 10
+    colours = {tuple(np.round(p.get_facecolor()[:3], 3)) for p in cells}
+    assert colours == {tuple(np.round(to_rgb(STATUS_COLORS[s]), 3)) for s in compared["status"]}
+    value = compared.set_index(["variant", "claim"]).loc[("shifted", "F1"), "value"]
+    assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
+    assert [ax.get_title() for ax in panels] == variants
+    shares = results.table("variant_shares")
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if ARCHITECTURES[r["arch"]].attention}
+    for ax, variant in zip(panels, variants):
+        rows = shares[shares["variant"] == variant]
+        markers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(markers) == len(rows) == len(attending)   # tasks × (AED, AO)
+        _close([c.lines[0].get_xydata()[0] for c in markers], rows[["argmax_agreement_mean", "mu_mu_share_mean"]])
+        _close([np.concatenate(_error_sizes(c)) for c in markers], rows[["argmax_agreement_sd", "mu_mu_share_sd"]])
+        assert ax.get_xlim() == ax.get_ylim() == (0, 1.02)
+
+
+CHECKS = {
+    "fig01_overview": fig01_shows_a_sample_attention_and_both_sides_states,
+    "fig02_one_to_one_aed": mechanism_of_its_model_and_seed_mean_shares_by_step("fig02_one_to_one_aed"),
+    "fig03_one_to_one_ao": mechanism_of_its_model_and_seed_mean_shares_by_step("fig03_one_to_one_ao"),
+    "fig04_ved": fig04_shows_every_veds_variance_accuracy_by_length_and_states,
+    "fig05_synthetic_tasks": fig05_columns_show_each_models_attention_and_seed_mean_shares,
+    "fig06_summary": fig06_draws_every_seeds_f4_point_and_each_models_seed_mean,
+    "fig07_escan_translation": fig07_columns_show_each_models_attention_shares_word_variance_and_readout,
+    "fig08_escan_mechanism": fig08_rows_show_each_models_offsets_and_attention_by_word,
+    "fig09_architectures": fig09_draws_each_architectures_diagram_and_the_configured_units,
+    "fig10_training": fig10_draws_every_runs_curves_and_the_seed_mean_test_scores,
+    "fig11_variants": fig11_draws_every_variants_claims_and_points,
+}
+
+
+# ------------------------------------------------------------------------------ tests
 
 
 def test_every_figure_has_a_module():
@@ -147,6 +725,7 @@ def test_every_figure_has_a_module():
         "fig06_summary", "fig07_escan_translation", "fig08_escan_mechanism", "fig09_architectures", "fig10_training",
         "fig11_variants",
     ]
+    assert list(CHECKS) == FIGURES   # and a check of what each draws
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -172,43 +751,67 @@ def test_figures_select_todays_models():
 
 
 @pytest.mark.parametrize("name", FIGURES)
-def test_figure_renders(name, results, tmp_path):
-    analysis, tables, _ = results
-    pdf, png = _render(name, analysis, tables, tmp_path)
+def test_figure_renders(name, rendered):
+    _, pdf, png = rendered(name)
     assert pdf.read_bytes()[:4] == b"%PDF"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("name", FIGURES)
-def test_figure_renders_with_models_left_out(name, results, tmp_path):
-    """A config with only one_to_one and AED still gets every figure (with empty panels)."""
-    analysis, tables, _ = results
-    kept = {k: v for k, v in analysis.items() if k == "one_to_one/aed"}
-    _, png = _render(name, kept, tables, tmp_path)
-    assert png.stat().st_size > 1000
+def test_figure_draws_what_its_inputs_say(name, rendered, results):
+    """Panels, titles, heatmaps, bars, lines and points as CHECKS[name] derives them."""
+    fig, _, _ = rendered(name)
+    CHECKS[name](fig, results)
+    assert not _placeholders(fig)   # every model is in this config
 
 
-def test_fig09_shows_the_configured_units(results, tmp_path, drawn):
-    _render("fig09_architectures", {}, {}, tmp_path)
-    assert f"n = {UNITS} units" in drawn[0].get_suptitle()
+# What each figure's empty panels say when the config runs the KEPT model alone.
+LEFT_OUT = {
+    "fig01_overview": {},
+    "fig02_one_to_one_aed": {},
+    "fig03_one_to_one_ao": {_not_in_config("one_to_one", "ao"): 6},
+    "fig04_ved": {"no VED model in this config": 4, _not_in_config("one_to_one", "ved"): 2},
+    "fig05_synthetic_tasks": {"not in this config": 3 * (len(figures()["fig05_synthetic_tasks"].pairs()) - 1)},
+    "fig06_summary": {},
+    "fig07_escan_translation": {"not in this config": 4 * len(figures()["fig07_escan_translation"].pairs())},
+    "fig08_escan_mechanism": {_not_in_config("escan", "aed"): 3, _not_in_config("escan", "ao"): 3},
+    "fig09_architectures": {},
+    "fig10_training": {"no BLEU (no translation in this config)": 1},
+    "fig11_variants": {},
+}
 
 
 @pytest.mark.parametrize("name", FIGURES)
-def test_figure_renders_a_registered_sixth_task(name, toy_results, toy_task, tmp_path, drawn):
-    """A task module's own task is drawn wherever its declaration selects it."""
-    analysis, tables = toy_results
-    _, png = _render(name, analysis, tables, tmp_path)
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    texts = _texts(drawn[0])
+def test_figure_renders_with_models_left_out(name, left_out):
+    """A config with only one_to_one and AED still gets every figure: the panels of the
+    models it does not run are placeholders that say so, the others draw what they draw
+    with every model (its one model's arrays, tables of its runs alone)."""
+    fig, _, _ = _render(name, left_out)
+    assert _placeholders(fig) == Counter(LEFT_OUT[name])
+    CHECKS[name](fig, left_out)
+
+
+def test_fig09_shows_the_configured_units(rendered):
+    fig, _, _ = rendered("fig09_architectures")
+    assert f"n = {UNITS} units" in fig.get_suptitle()
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_figure_renders_a_registered_sixth_task(name, toy_results, toy_task):
+    """A task module's own task is drawn wherever its declaration selects it. (Laid out
+    without writing files, as with models left out: test_figure_renders writes them.)"""
+    fig, _, _ = _render(name, toy_results)
+    CHECKS[name](fig, toy_results)
+    texts = _texts(fig)
     if name == "fig04_ved":   # every task's VED: six variance groups, six accuracy curves
         assert len(figures()[name].pairs()) == 6
-        variance, length = drawn[0].axes[0], drawn[0].axes[3]
+        variance, length = fig.axes[0], fig.axes[3]
         assert [t.get_text() for t in variance.get_xticklabels()][-1] == TOY.label
         assert len([t for t in variance.get_xticklabels() if t.get_text()]) == 6
         assert [line.get_color() for line in length.get_lines()][-1] == TOY.color
         assert len(length.get_lines()) == 6
     if name == "fig05_synthetic_tasks":   # two more columns: toy × AED, AO
-        assert len(drawn[0].axes) == 3 * 8
+        assert len(fig.axes) == 3 * 8
         assert f"{TOY.label}, AED" in texts and f"{TOY.label}, AO" in texts
     if name in ("fig06_summary", "fig10_training", "fig11_variants"):
         assert TOY.label in texts
@@ -220,25 +823,3 @@ def test_figures_never_import_tensorflow():
             + "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')]\n"
             + "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_fig11_draws_every_variants_claims_and_points(results, tmp_path, drawn):
-    """A claim × variant grid (one cell per claim and variant, coloured by status, with its
-    value), and one figure-6 panel per variant with a point per task × attention architecture."""
-    _, tables, _ = results
-    _render("fig11_variants", {}, tables, tmp_path)
-    fig = drawn[0]
-    grid, *panels = fig.axes
-    compared = read_table(tables["variant_claims"])
-    assert [t.get_text() for t in grid.get_xticklabels()] == ["base", "shifted"]
-    assert [t.get_text() for t in grid.get_yticklabels()] == ["F1", "F2", "F3", "F4", "F5"]
-    cells = [p for p in grid.patches if p.get_width() == 1]
-    assert len(cells) == len(compared) == 10
-    colours = {tuple(np.round(p.get_facecolor()[:3], 3)) for p in cells}
-    assert colours == {tuple(np.round(to_rgb(STATUS_COLORS[s]), 3)) for s in compared["status"]}
-    value = compared.set_index(["variant", "claim"]).loc[("shifted", "F1"), "value"]
-    assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
-    assert [ax.get_title() for ax in panels] == ["base", "shifted"]
-    shares = read_table(tables["variant_shares"])
-    for ax, variant in zip(panels, ["base", "shifted"]):
-        assert len(ax.lines) == (shares["variant"] == variant).sum() == 5 * 2   # tasks × (AED, AO)

@@ -327,6 +327,7 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config", se
         mu_mu = model.overall_shares().get("mu·mu")
         overall = "" if mu_mu is None else f"\noverall μ·μ share {mu_mu:.2f}"
         d_ax.set_title(f"{titles[5]}{overall}")
+    if "term_share_by_step" in a:   # which colour is which term, whichever shares were drawn
         d_ax.legend(frameon=False, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5),
                     title="decoder·encoder", title_fontsize=6)
 
