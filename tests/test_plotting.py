@@ -35,7 +35,8 @@ from attend.claims import claims, f4_points, spearman
 from attend.plotting import figures, inputs, style
 from attend.plotting.fig04_ved import PCA_TASK
 from attend.plotting.fig06_summary import X_METRICS
-from attend.plotting.fig07_escan_translation import CORRECT, N_WORDS, NO_DICT, SPECIAL, WRONG
+from attend.plotting.fig07_escan_translation import CORRECT, N_WORDS, NO_DICT, WRONG
+from attend.plotting.panels import NOT_WORDS
 from attend.plotting.fig08_escan_mechanism import MAX_WORDS, MIN_SHARE
 from attend.plotting.fig10_training import BLEU_COLUMNS
 from attend.plotting.fig11_variants import STATUS_COLORS
@@ -530,7 +531,7 @@ def fig07_columns_show_each_models_attention_shares_word_variance_and_readout(fi
         assert f"test sequence {int(a['sample_index'][0]) + 1} (seed {SEEDS[0]})" in sample.get_title()
         _assert_share_bars(shares, _seed_shares(results, task, arch), labelled=j == 0)
         words = results.model_table(task, arch, "word_variance")
-        words = words[(words["side"] == "encoder") & ~words["word"].astype(str).isin(SPECIAL)]
+        words = words[(words["side"] == "encoder") & ~words["word"].astype(str).isin(NOT_WORDS)]
         assert len(words) <= N_WORDS   # so every word is drawn
         words = words.set_index(words["word"].astype(str))
         drawn = _labels(variance.get_xticklabels())

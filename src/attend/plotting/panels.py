@@ -84,6 +84,10 @@ def pca_trajectories(ax, model, side: str, dims=(0, 1), n_words: int = 12) -> No
     ax.set_ylabel(f"PC{j + 1}")
 
 
+# Tokens the word-variance panel leaves out: padding and the decoder's start token are not words.
+NOT_WORDS = ("<pad>", "<s>")
+
+
 def word_variance(ax, table: pd.DataFrame, side: str, color, n_words: int = 15) -> None:
     """The total variance of one side's states (``encoder``, ``decoder``) at its
     ``n_words`` most frequent words, before and after removing μ_t (the word_variance
@@ -91,7 +95,7 @@ def word_variance(ax, table: pd.DataFrame, side: str, color, n_words: int = 15) 
     title = f"within-word variance of the {side} states"
     df = table
     if not df.empty:
-        df = df[(df["side"] == side) & ~df["word"].astype(str).isin({"<pad>", "<s>"})]
+        df = df[(df["side"] == side) & ~df["word"].astype(str).isin(NOT_WORDS)]
     if df.empty:
         placeholder(ax, "no word variance")
         ax.set_title(title)
