@@ -58,11 +58,12 @@ def variant_architectures(config: dict, variant: str) -> list[str]:
 
 def model_settings_read(config: dict, task: str, arch: str, variant: str = BASE) -> tuple[dict, dict]:
     """(model, train) settings of one task in one variant, without the model settings that
-    ``arch`` never reads (``Architecture.ignores``; ``heads`` unless attention is multihead):
-    two variants with equal values here train the same model."""
+    ``arch`` never reads (``Architecture.ignores``; ``heads`` where
+    :func:`attend.architectures.reads_heads` says so): two variants with equal values here
+    train the same model."""
     model, train = task_settings(config, task, variant)
     ignored = set(architectures.ARCHITECTURES[arch].ignores)
-    if model.get("attention") != "multihead":
+    if not architectures.reads_heads(arch, model):
         ignored.add("heads")
     return {k: v for k, v in model.items() if k not in ignored}, train
 
@@ -139,9 +140,11 @@ def settings_errors(config: dict) -> list[str]:
                 errors.append(f"{_where(config, name, variant, 'train')}: max_steps ({train['max_steps']}) must be a "
                               f"multiple of eval_every ({train['eval_every']}), since training stops only at a "
                               "validation")
-            if model["attention"] == "multihead" and model["units"] % model["heads"]:
+            splitting = [a for a in variant_architectures(config, variant) if architectures.reads_heads(a, model)]
+            if splitting and model["units"] % model["heads"]:
                 errors.append(f"{_where(config, name, variant, 'model')}: heads ({model['heads']}) must divide units "
-                              f"({model['units']}): multihead attention splits the units into heads of equal width")
+                              f"({model['units']}): the attention of {', '.join(splitting)} splits the units into "
+                              "heads of equal width")
     return errors
 
 
