@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import architectures
 from .analysis.measure import whole_model
-from .claims import f4_points
+from .claims import f4_points, paper_scope
 
 BASE = "base"  # the variant that is the config itself: results/, figures/
 
@@ -158,9 +158,10 @@ SHARE_COLUMNS = ["variant", "task", "arch", "n", "mu_mu_share_mean", "mu_mu_shar
 
 
 def variant_claims(claims: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per variant × claim, in the order given (base first): the claim's value
-    (pooled over seeds), its status, how many seeds pass and what the pool holds."""
-    frames = [df.assign(variant=name) for name, df in claims.items() if len(df)]
+    """One row per variant × claim of the paper's scope (``attend.claims``), in the order
+    given (base first): the claim's value (pooled over seeds), its status, how many seeds
+    pass and what the pool holds."""
+    frames = [paper_scope(df).assign(variant=name) for name, df in claims.items() if len(df)]
     if not frames:
         return pd.DataFrame(columns=CLAIM_COLUMNS)
     return pd.concat(frames, ignore_index=True)[CLAIM_COLUMNS]
