@@ -61,7 +61,7 @@ def share_matrix(table: pd.DataFrame, task: str) -> tuple[np.ndarray, list[tuple
     return matrix, order, int(rows["seed"].nunique())
 
 
-def _shares_panel(ax, table: pd.DataFrame, task: str, first: bool) -> None:
+def _shares_panel(ax, table: pd.DataFrame, task: str) -> None:
     matrix, order, seeds = share_matrix(table, task)
     ax.set_title(style.task_label(task), color=style.task_color(task), fontweight="bold")
     if not order:
@@ -76,7 +76,7 @@ def _shares_panel(ax, table: pd.DataFrame, task: str, first: bool) -> None:
     if len(order) > 1:  # set the model as a whole apart
         ax.axhline(len(order) - 1.5, color="k", lw=1.2)
     ax.set_xticks(range(len(TERM_COLORS)), [TERM_LABELS[t] for t in TERM_COLORS], rotation=90, fontsize=6)
-    ax.set_yticks(range(len(order)), [row_label(*p) for p in order] if first else [""] * len(order), fontsize=6)
+    ax.set_yticks(range(len(order)), [row_label(*p) for p in order], fontsize=6)
     ax.tick_params(length=0)
     ax.set_xlabel(f"decoder·encoder term ({seeds} seed{'s' if seeds != 1 else ''})", fontsize=6)
 
@@ -130,9 +130,9 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     columns = 2 * n_views
     fig = plt.figure(figsize=(max(2.3 * len(share_tasks), 2.1 * columns), 3.4 + 2.6 * len(sample_tasks)))
     grid = fig.add_gridspec(2, 1, height_ratios=[3.4, 2.6 * max(len(sample_tasks), 1)], hspace=0.35)
-    top = grid[0].subgridspec(1, max(len(share_tasks), 1), wspace=0.08)
+    top = grid[0].subgridspec(1, max(len(share_tasks), 1), wspace=0.45)
     for j, task in enumerate(share_tasks):
-        _shares_panel(fig.add_subplot(top[0, j]), shares, task, first=j == 0)
+        _shares_panel(fig.add_subplot(top[0, j]), shares, task)
     if not share_tasks:
         style.placeholder(fig.add_subplot(top[0, 0]), "no task registered")
     bottom = grid[1].subgridspec(max(len(sample_tasks), 1), columns, wspace=0.45, hspace=0.7)
