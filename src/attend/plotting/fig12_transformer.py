@@ -112,11 +112,13 @@ def _attention_row(axes, model: inputs.Model | None, task: str) -> None:
             continue
         name, (sample, mean) = views[i // 2]
         if i % 2 == 0:
-            panels.attention_matrix(ax, sample, f"{label}: {name}, example", dec_len=dl, enc_len=el, src=src, tgt=tgt)
+            panels.attention_matrix(ax, sample, f"{name}: example", dec_len=dl, enc_len=el, src=src, tgt=tgt)
         else:
-            panels.attention_matrix(ax, mean, f"{label}: {name}, Ā", dec_len=t_max, enc_len=s_max)
+            panels.attention_matrix(ax, mean, f"{name}: Ā", dec_len=t_max, enc_len=s_max)
         if i:
             ax.set_ylabel("")
+    axes[0].annotate(label, (-0.62, 0.5), xycoords="axes fraction", rotation=90, ha="center", va="center",
+                     fontsize=9, fontweight="bold", color=style.task_color(task))
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
