@@ -35,6 +35,11 @@ def test_shipped_configs_are_valid():
     paper, _ = cfg.resolve(variants.merged(load("config.yaml"), load("paper.yaml")))
     assert len(paper["seeds"]) == 10 and cfg.task_seeds(paper, "translation") == paper["seeds"]
     assert cfg.task_seeds(default, "translation") == [0] and cfg.task_seeds(default, "sort") == [0, 1, 2]
+    # transformer.yaml: the default grid plus tfm, nothing else changed
+    transformer, _ = cfg.resolve(variants.merged(load("config.yaml"), load("transformer.yaml")))
+    assert transformer["architectures"] == default["architectures"] + ["tfm"]
+    assert {k: v for k, v in transformer.items() if k != "architectures"} == \
+        {k: v for k, v in default.items() if k != "architectures"}
 
 
 def test_every_schema_key_has_a_description():
@@ -307,3 +312,26 @@ def test_the_registry_order_does_not_depend_on_what_was_imported_first():
               "print(list(load_task_modules()))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == str(["one_to_one", "reverse", "sort", "escan", "translation"])
+
+
+def test_an_architecture_has_settings_of_its_own():
+    """arch_overrides.<arch> comes after model/train and before a variant's and a task's
+    settings; the default holds the Transformer's learning rate and nothing for the
+    paper's architectures; an unknown architecture is named."""
+    resolved, _ = cfg.resolve({"architectures": ["ved", "aed", "ao", "tfm"], "train": {"max_steps": 900},
+                               "overrides": {"sort": {"train": {"learning_rate": 0.01}}},
+                               "variants": {"slow": {"train": {"learning_rate": 0.0001}}}})
+    default = cfg.defaults("train")["learning_rate"]
+    own = resolved["arch_overrides"]["tfm"]["train"]["learning_rate"]
+    assert own != default
+    lr = lambda task, arch, variant="base": variants.task_settings(resolved, task, variant, arch)[1]["learning_rate"]  # noqa: E731
+    assert [lr("one_to_one", a) for a in ("ved", "aed", "ao", "tfm")] == [default] * 3 + [own]
+    assert lr("one_to_one", None) == default                   # without an architecture: none of theirs
+    assert lr("sort", "tfm") == lr("sort", "aed") == 0.01       # a task's setting wins
+    assert lr("one_to_one", "tfm", "slow") == 0.0001            # so does a variant's
+    assert variants.task_settings(resolved, "one_to_one", "base", "tfm")[1]["max_steps"] == 900
+    assert variants.model_owner(resolved, "one_to_one", "tfm", "slow") == "slow"
+    with pytest.raises(cfg.ConfigError, match="arch_overrides: 'transformer' is not one of"):
+        cfg.resolve({"arch_overrides": {"transformer": {"train": {"learning_rate": 0.001}}}})
+    with pytest.raises(cfg.ConfigError, match=r"arch_overrides.tfm.train: max_steps \(130\) must be a multiple"):
+        cfg.resolve({"architectures": ["tfm"], "arch_overrides": {"tfm": {"train": {"max_steps": 130}}}})

@@ -724,7 +724,7 @@ def test_every_figure_has_a_module():
     assert FIGURES == sorted(p.stem for p in (REPO / "src/attend/plotting").glob("fig*.py")) == [
         "fig01_overview", "fig02_one_to_one_aed", "fig03_one_to_one_ao", "fig04_ved", "fig05_synthetic_tasks",
         "fig06_summary", "fig07_escan_translation", "fig08_escan_mechanism", "fig09_architectures", "fig10_training",
-        "fig11_variants",
+        "fig11_variants", "fig12_transformer",
     ]
     assert list(CHECKS) == FIGURES   # and a check of what each draws
 
@@ -749,6 +749,7 @@ def test_figures_select_todays_models():
     assert pairs["fig08_escan_mechanism"] == [("escan", "aed"), ("escan", "ao")]
     assert pairs["fig06_summary"] == pairs["fig09_architectures"] == pairs["fig10_training"] == []
     assert pairs["fig11_variants"] == []
+    assert pairs["fig12_transformer"] == [(t, "tfm") for t in ("one_to_one", "reverse", "sort", "escan", "translation")]
 
 
 @pytest.mark.parametrize("name", FIGURES)

@@ -81,8 +81,8 @@ def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
         "tasks: [one_to_one, reverse, sort, escan, translation, toy]\n"
         "data: {toy: {vocab_size: 6, min_len: 4, max_len: 8}}\n")
     jobs = copy.planned(*SMOKE, "toy.yaml")
-    # base: 6 tasks × 3 archs; the smoke config's multihead variant: one_to_one × (AED, AO)
-    assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == 18 + 2
+    # base: 6 tasks × 4 archs (the smoke config's three and tfm); its multihead variant: one_to_one × (AED, AO)
+    assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == 24 + 2
     assert all(jobs.get(name) == 1 for name in figures()), jobs
     toy = copy.planned(*SMOKE, "toy.yaml", "--", "figures/fig04_ved.pdf")
     assert toy["dataset"] == 6 and toy["train"] == 6, "figure 4 draws the VED of every task, the toy's too"
@@ -116,6 +116,17 @@ def test_without_variants_the_plan_is_todays(workflow):
     assert all(path.startswith("results/variants/wide/") for path, rule in added.items()
                if rule not in ("variant_claims", "variant_shares", "fig11_variants"))
     assert sum(rule == "train" for rule in added.values()) == 2 * 3 * 3 * 4   # 2 tasks × 3 archs × 3 seeds × 4 files
+
+
+def test_the_transformer_config_adds_its_models_and_figure(workflow):
+    """config/transformer.yaml: the default grid plus tfm on every task and seed (translation
+    on one), with the same datasets; figure 12 draws its analyses."""
+    config = ["--configfile", "config/config.yaml", "config/transformer.yaml"]
+    jobs = workflow.planned(*config)
+    assert jobs["dataset"] == 13 and jobs["train"] == jobs["probe"] == jobs["measure"] == (4 * 3 + 1) * 4
+    assert "results/models/translation/tfm/seed0/model.keras" in workflow.outputs(*config)
+    figure = workflow.planned(*config, "--", "figures/fig12_transformer.pdf")
+    assert figure["train"] == 4 * 3 + 1 and figure["fig12_transformer"] == 1, figure
 
 
 def test_the_ablations_plan(workflow):
@@ -153,7 +164,7 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
                              for name in ("metrics.json", "model.keras", "timing.json", "train_log.csv"))
     (workflow.root / "edit.yaml").write_text("variants: {wide: {model: {units: 48}}}\n")
     jobs = workflow.planned(*config, "edit.yaml")
-    assert jobs["train"] == 2 * 3 and jobs["table"] == 10 and jobs["claims"] == 1, jobs
+    assert jobs["train"] == 2 * 4 and jobs["table"] == 10 and jobs["claims"] == 1, jobs   # 2 tasks × 4 archs
 
 
 def test_changing_the_backend_retrains(workflow):
@@ -208,13 +219,13 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     (workflow.root / "fast.yaml").write_text("execution: {threads: 2, steps_per_execution: 10, jit_compile: true}\n")
     assert workflow.planned(*SMOKE, "fast.yaml") == {}
     # A science value of one task reruns that task's runs alone (and what reads them), in
-    # every variant that runs it (base's three models and the multihead variant's AED and AO).
+    # every variant that runs it (base's four models and the multihead variant's AED and AO).
     (workflow.root / "oto.yaml").write_text("overrides: {one_to_one: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "oto.yaml")
-    assert jobs["train"] == 3 + 2 and jobs["probe"] == 3 + 2 and "dataset" not in jobs
+    assert jobs["train"] == 4 + 2 and jobs["probe"] == 4 + 2 and "dataset" not in jobs
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "sort.yaml")
-    assert jobs["train"] == 3 and jobs["probe"] == 3 and "dataset" not in jobs
+    assert jobs["train"] == 4 and jobs["probe"] == 4 and "dataset" not in jobs
     # One variant's value reruns that variant's branch alone.
     (workflow.root / "mh.yaml").write_text("variants: {multihead: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "mh.yaml")
@@ -224,12 +235,12 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     src = workflow.root / "src" / "attend"
     drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
     for module, expect in [
-        ("models.py", lambda j: j["train"] == j["probe"] == j["measure"] == 15 + 2 and "dataset" not in j
+        ("models.py", lambda j: j["train"] == j["probe"] == j["measure"] == 20 + 2 and "dataset" not in j
             and {"table", "claims"} <= set(j) and all(name in j for name in drawing_results)),
         ("plotting/fig05_synthetic_tasks.py", lambda j: j == {"fig05_synthetic_tasks": 1}),
         ("claims.py", lambda j: set(j) == {"claims", "fig06_summary", "variant_claims", "variant_shares",
                                            "fig11_variants"} and j["claims"] == 2),
-        ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == 3),
+        ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == 4),
     ]:
         original = edit(src / module)
         try:

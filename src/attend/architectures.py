@@ -18,6 +18,10 @@ class Architecture:
     # model.* settings this architecture never reads (attend.models.build_model), so a
     # variant that changes only these shares the model of an earlier variant.
     ignores: tuple[str, ...] = ()
+    # One of the paper's architectures (PAPER.md §3), whose findings claims.csv checks as
+    # the paper states them (scope "paper"); each other attention architecture is asked
+    # the same questions in a scope of its own (attend.claims).
+    paper: bool = True
 
 
 ARCHITECTURES = {
@@ -25,14 +29,22 @@ ARCHITECTURES = {
     for a in (
         Architecture("ved", "VED", "#7f7f7f", False,
                      "vanilla encoder-decoder: GRU encoder, GRU decoder started from the encoder's state at </s>",
-                     ignores=("attention", "heads", "ao_ff", "pe_min_dim", "pe_timescale")),
+                     ignores=("attention", "heads", "ao_ff", "pe_min_dim", "pe_timescale", "layers")),
         Architecture("aed", "AED", "#1f77b4", True,
                      "VED plus attention over the encoder states; readout from [h^D_t; c_t]",
-                     ignores=("ao_ff", "pe_min_dim", "pe_timescale")),
+                     ignores=("ao_ff", "pe_min_dim", "pe_timescale", "layers")),
         Architecture("ao", "AO", "#d62728", True,
                      "attention only: position-wise feed-forward states of token + positional encoding; "
                      "readout from c_t",
-                     ignores=("cell",)),
+                     ignores=("cell", "layers")),
+        # Not one of the paper's three (docs/transformer.md): its own attention (model.heads
+        # heads in every layer) and always a learned embedding, so it ignores model.attention
+        # and model.input_encoding.
+        Architecture("tfm", "Transformer", "#2ca02c", True,
+                     "encoder-decoder Transformer: model.layers pre-LayerNorm encoder and decoder layers, "
+                     "cross-attention over the encoder's output in every decoder layer; readout from the "
+                     "decoder's final state",
+                     ignores=("attention", "cell", "ao_ff", "pe_min_dim", "input_encoding"), paper=False),
     )
 }
 
@@ -54,3 +66,10 @@ CELLS = {
 }
 
 ATTENTION_ARCHS = tuple(name for name, a in ARCHITECTURES.items() if a.attention)
+
+
+def reads_heads(arch: str, model: dict) -> bool:
+    """Whether ``arch`` built with the ``model`` settings reads model.heads: the
+    Transformer always, AED and AO with multihead attention only."""
+    ignores = ARCHITECTURES[arch].ignores
+    return "heads" not in ignores and ("attention" in ignores or model.get("attention") == "multihead")

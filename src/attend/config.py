@@ -43,6 +43,7 @@ def schema(task_modules=()) -> dict:
     for name, task in registry.items():
         props["data"]["properties"][name] = copy.deepcopy(task.schema)
     props["overrides"]["propertyNames"] = {"enum": names}
+    props["arch_overrides"]["propertyNames"] = {"enum": list(architectures.ARCHITECTURES)}
     variant = full["$defs"]["variant"]["properties"]
     variant["overrides"]["propertyNames"] = {"enum": names}
     variant["tasks"]["items"]["enum"] = names

@@ -6,6 +6,11 @@
   from [h^D_t ; c_t]. The context does not feed back into the decoder.
 * AO: no recurrence. Encoder and decoder states are a position-wise feed-forward map of
   (token + rotated sinusoidal positional encoding); readout from c_t alone.
+* Transformer (``tfm``, docs/transformer.md): token embedding + AO's rotated sinusoidal
+  positional encoding; ``model.layers`` pre-LayerNorm encoder layers (self-attention, then
+  a position-wise feed-forward) and as many decoder layers (causal self-attention,
+  cross-attention over the encoder's output, feed-forward), ``model.heads`` heads in every
+  attention; a final LayerNorm on each side; readout from the decoder's final state.
 
 The recurrent cell of VED and AED is ``model.cell`` (``attend.architectures.CELLS``):
 ``gru`` (keras.layers.GRU), ``lstm`` (keras.layers.LSTM) or ``simple``
@@ -17,7 +22,10 @@ recurrence: ``model.ao_ff`` picks its position-wise map.
 All readouts are linear without bias, and attention has no biases, so the score of
 decoder step t for encoder step s is exactly (h^D_t W_q)·(h^E_s W_k)/sqrt(d), which the
 analysis splits into nine terms; with ``multihead`` attention this holds head by head,
-(h^D_t W_q^h)·(h^E_s W_k^h)/sqrt(d_h) for each head h.
+(h^D_t W_q^h)·(h^E_s W_k^h)/sqrt(d_h) for each head h. The Transformer's cross-attention
+has no biases either: head h of decoder layer l scores (x^l_t W_q^{l,h})·(e_s W_k^{l,h})/sqrt(d_h),
+with x^l_t the state entering layer l's cross-attention (after its LayerNorm) and e_s the
+encoder's final (normalised) output.
 """
 
 from __future__ import annotations
@@ -171,12 +179,13 @@ class Attention(keras.layers.Layer):
         return ops.reshape(w, (self.units, self.heads, self.head_dim))
 
     def call(self, dec_states, enc_states, enc_mask):
+        """``enc_mask`` is (batch, S), which source positions may be attended, or (batch or
+        1, T, S), which may be attended from each step (a causal mask)."""
         if self.kind == "multihead":
-            q = ops.einsum("btn,nhd->bhtd", dec_states, self._split(self.w_q))
-            k = ops.einsum("bsn,nhd->bhsd", enc_states, self._split(self.w_k))
+            scores = self.scores(dec_states, enc_states)
             v = ops.einsum("bsn,nhd->bhsd", enc_states, self._split(self.w_v))
-            scores = ops.einsum("bhtd,bhsd->bhts", q, k) * self.scale
-            scores = ops.where(enc_mask[:, None, None, :], scores, ops.full_like(scores, -1e9))
+            mask = enc_mask[:, None, None, :] if len(enc_mask.shape) == 2 else enc_mask[:, None]
+            scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
             weights = ops.softmax(scores, axis=-1)                        # (batch, heads, T, S)
             heads_out = ops.einsum("bhts,bhsd->bhtd", weights, v)
             w_o = ops.reshape(self.w_o, (self.heads, self.head_dim, self.units))
@@ -185,9 +194,17 @@ class Attention(keras.layers.Layer):
         if self.kind == "learned":
             q, k, v = q @ self.w_q, k @ self.w_k, v @ self.w_v
         scores = ops.einsum("btd,bsd->bts", q, k) * self.scale
-        scores = ops.where(enc_mask[:, None, :], scores, ops.full_like(scores, -1e9))
+        mask = enc_mask[:, None, :] if len(enc_mask.shape) == 2 else enc_mask
+        scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
         weights = ops.softmax(scores, axis=-1)
         return ops.einsum("bts,bsd->btd", weights, v), weights
+
+    def scores(self, dec_states, enc_states):
+        """``multihead``'s pre-softmax scores (batch, heads, T, S) before masking:
+        (h^D W_q^h)·(h^E W_k^h)·scale for every head h."""
+        q = ops.einsum("btn,nhd->bhtd", dec_states, self._split(self.w_q))
+        k = ops.einsum("bsn,nhd->bhsd", enc_states, self._split(self.w_k))
+        return ops.einsum("bhtd,bhsd->bhts", q, k) * self.scale
 
     def matrices(self) -> dict[str, np.ndarray]:
         """The score scale, W_q, W_k (n, d) and W_v (n, dv), in the probe's keys
@@ -220,18 +237,105 @@ class Attention(keras.layers.Layer):
         return {**super().get_config(), "kind": self.kind, "key_dim": self.key_dim, "heads": self.heads}
 
 
+# The Transformer's feed-forward width, as a multiple of model.units (Vaswani et al. 2017).
+FF_MULTIPLE = 4
+LAYER_NORM_EPSILON = 1e-5
+
+
+@register
+class FeedForward(keras.layers.Layer):
+    """A Transformer layer's position-wise feed-forward block: Dense(width, relu), then
+    Dense(units), both with biases."""
+
+    def __init__(self, units: int, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.width = units, width
+        self.hidden = keras.layers.Dense(width, activation="relu", name="hidden")
+        self.project = keras.layers.Dense(units, name="project")
+
+    def call(self, x):
+        return self.project(self.hidden(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "width": self.width}
+
+
+def layer_norm(name: str) -> keras.layers.LayerNormalization:
+    return keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name=name)
+
+
+@register
+class EncoderLayer(keras.layers.Layer):
+    """One pre-LayerNorm Transformer encoder layer:
+    x <- x + SelfAttention(LN(x)) over the valid source positions; x <- x + FeedForward(LN(x))."""
+
+    def __init__(self, units: int, heads: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.heads = units, heads
+        self.self_norm = layer_norm("self_norm")
+        self.self_attend = Attention("multihead", units, heads, name="self_attention")
+        self.ff_norm = layer_norm("ff_norm")
+        self.ff = FeedForward(units, FF_MULTIPLE * units, name="ff")
+
+    def call(self, x, src_mask):
+        normed = self.self_norm(x)
+        x = x + self.self_attend(normed, normed, src_mask)[0]
+        return x + self.ff(self.ff_norm(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "heads": self.heads}
+
+
+@register
+class DecoderLayer(keras.layers.Layer):
+    """One pre-LayerNorm Transformer decoder layer:
+    y <- y + CausalSelfAttention(LN(y)); x = LN(y), the queries' states;
+    y <- y + CrossAttention(x, encoder output); y <- y + FeedForward(LN(y)).
+
+    :meth:`call` returns (y, x (batch, T, n), the cross-attention's weights (batch, H, T, S))."""
+
+    def __init__(self, units: int, heads: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.heads = units, heads
+        self.self_norm = layer_norm("self_norm")
+        self.self_attend = Attention("multihead", units, heads, name="self_attention")
+        self.cross_norm = layer_norm("cross_norm")
+        self.cross_attend = Attention("multihead", units, heads, name="cross_attention")
+        self.ff_norm = layer_norm("ff_norm")
+        self.ff = FeedForward(units, FF_MULTIPLE * units, name="ff")
+
+    def call(self, y, enc, causal_mask, src_mask):
+        normed = self.self_norm(y)
+        y = y + self.self_attend(normed, normed, causal_mask)[0]
+        queries = self.cross_norm(y)
+        context, weights = self.cross_attend(queries, enc, src_mask)
+        y = y + context
+        return y + self.ff(self.ff_norm(y)), queries, weights
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "heads": self.heads}
+
+
+def causal_mask(length) -> "keras.KerasTensor":
+    """(1, T, T): step t may attend to steps 0..t."""
+    steps = ops.arange(length)
+    return (steps[:, None] >= steps[None, :])[None]
+
+
 @register
 class Seq2Seq(keras.Model):
     """One encoder-decoder of architecture ``arch``; call it on ``(src_ids, dec_input_ids)``
     to get logits (batch, T, n_tgt); :meth:`internals` also returns the hidden states and
     attention that the probe records. ``cell`` is the recurrent cell of VED and AED
     (AO ignores it), ``heads`` the number of heads of ``multihead`` attention (other
-    kinds ignore it)."""
+    kinds ignore it) and of every attention of the Transformer, ``n_layers`` the
+    Transformer's encoder and decoder layers (the others ignore it)."""
 
     def __init__(
         self, arch: str, n_src: int, n_tgt: int, units: int, *,
         attention: str, input_encoding: str, ff: str, pe_min_dim: int, pe_timescale: float,
-        max_len: int, src_len: int, tgt_len: int, cell: str, heads: int, identity: dict | None = None, **kwargs,
+        max_len: int, src_len: int, tgt_len: int, cell: str, heads: int, n_layers: int,
+        identity: dict | None = None, **kwargs,
     ):
         super().__init__(**kwargs)
         # What the model was trained as and from (task, arch, seed, dataset checksum...),
@@ -245,7 +349,10 @@ class Seq2Seq(keras.Model):
         self.src_len, self.tgt_len = src_len, tgt_len
         if cell not in RECURRENT_LAYERS:
             raise ValueError(f"unknown recurrent cell {cell!r}; choose one of {list(RECURRENT_LAYERS)}")
-        self.cell, self.heads = cell, heads
+        self.cell, self.heads, self.n_layers = cell, heads, n_layers
+        if arch == "tfm":
+            self._build_transformer()
+            return
 
         def embed(n, name):
             if input_encoding == "embedding":
@@ -269,6 +376,24 @@ class Seq2Seq(keras.Model):
             self.attend = Attention(attention, units, heads, name="attention")
         self.readout = keras.layers.Dense(n_tgt, use_bias=False, name="readout")
 
+    def _build_transformer(self):
+        if not isinstance(self.n_layers, (int, np.integer)) or isinstance(self.n_layers, bool) or self.n_layers < 1:
+            raise ValueError(f"model.layers must be a positive integer, got {self.n_layers!r}")
+        # A learned embedding (one-hot times a matrix) of N(0, 1) entries, so that a token
+        # enters at the scale of the positional encoding (each of its coordinates ~ 0.7).
+        def embed(n, name):
+            return keras.layers.Embedding(n, self.units, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+                                          name=name)
+
+        self.src_embed, self.tgt_embed = embed(self.n_src, "src_embed"), embed(self.n_tgt, "tgt_embed")
+        self.src_pos = PositionalEncoding(self.max_len, self.pe_timescale, seed=0, name="src_pos")
+        self.tgt_pos = PositionalEncoding(self.max_len, self.pe_timescale, seed=1, name="tgt_pos")
+        self.encoder_layers = [EncoderLayer(self.units, self.heads, name=f"encoder_{i}") for i in range(self.n_layers)]
+        self.encoder_norm = layer_norm("encoder_norm")
+        self.decoder_layers = [DecoderLayer(self.units, self.heads, name=f"decoder_{i}") for i in range(self.n_layers)]
+        self.decoder_norm = layer_norm("decoder_norm")
+        self.readout = keras.layers.Dense(self.n_tgt, use_bias=False, name="readout")
+
     def build(self, input_shape=None):
         self.internals(ops.zeros((1, self.src_len), "int32"), ops.zeros((1, self.tgt_len), "int32"))
         self.built = True
@@ -281,6 +406,8 @@ class Seq2Seq(keras.Model):
         and ``head_attention`` (batch, heads, T, S) holds each head's own."""
         src_mask = ops.not_equal(src, PAD)
         x, y = self.src_embed(src), self.tgt_embed(dec_in)
+        if self.arch == "tfm":
+            return self._transformer_internals(x, y, src_mask)
         out = {}
         if self.arch == "ao":
             enc = self.encoder(self.src_pos(x))
@@ -301,6 +428,28 @@ class Seq2Seq(keras.Model):
         out["logits"] = self.readout(features)
         return out
 
+    def _transformer_internals(self, x, y, src_mask) -> dict:
+        """The Transformer's :meth:`internals`: ``enc_states``, the encoder's final normalised
+        output (what every cross-attention's keys read); ``dec_states``, the decoder's final
+        normalised output (what the readout reads); ``layer_states`` (batch, L, T, n), the
+        states entering each decoder layer's cross-attention (after its LayerNorm);
+        ``layer_attention`` (batch, L, H, T, S); ``attention``, their uniform mean."""
+        enc = self.src_pos(x)
+        for layer in self.encoder_layers:
+            enc = layer(enc, src_mask)
+        enc = self.encoder_norm(enc)
+        dec, queries, weights = self.tgt_pos(y), [], []
+        causal = causal_mask(ops.shape(y)[1])
+        for layer in self.decoder_layers:
+            dec, layer_queries, layer_weights = layer(dec, enc, causal, src_mask)
+            queries.append(layer_queries)
+            weights.append(layer_weights)
+        dec = self.decoder_norm(dec)
+        layer_attention = ops.stack(weights, axis=1)
+        return {"enc_states": enc, "dec_states": dec, "layer_states": ops.stack(queries, axis=1),
+                "layer_attention": layer_attention, "attention": ops.mean(layer_attention, axis=(1, 2)),
+                "logits": self.readout(dec)}
+
     def call(self, inputs, training=False):
         src, dec_in = inputs
         return self.internals(src, dec_in)["logits"]
@@ -311,13 +460,14 @@ class Seq2Seq(keras.Model):
             "attention": self.attention_kind, "input_encoding": self.input_encoding, "ff": self.ff,
             "pe_min_dim": self.pe_min_dim, "pe_timescale": self.pe_timescale,
             "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len, "cell": self.cell,
-            "heads": self.heads, "identity": self.identity,
+            "heads": self.heads, "n_layers": self.n_layers, "identity": self.identity,
         }
 
     @classmethod
     def from_config(cls, config):
-        # Models saved before model.cell and model.heads existed were GRU with one head.
-        return cls(**{"cell": "gru", "heads": 1, **config})
+        # Models saved before model.cell, model.heads and model.layers existed were GRU with
+        # one head (and no Transformer, which alone reads n_layers).
+        return cls(**{"cell": "gru", "heads": 1, "n_layers": 1, **config})
 
     def matrices(self) -> dict[str, np.ndarray]:
         """What the probe records of the weights, in kernel orientation (q = h @ W_q): the
@@ -325,9 +475,45 @@ class Seq2Seq(keras.Model):
         of the readout that read the context (AED reads [h^D; c], AO c alone). VED has none."""
         if self.arch == "ved":
             return {}
+        if self.arch == "tfm":
+            return self._transformer_matrices()
         readout = keras.ops.convert_to_numpy(self.readout.kernel)
         return {**self.attend.matrices(), "attention_kind": np.array(self.attention_kind),
                 "W_c": readout[self.units:] if self.arch == "aed" else readout}
+
+
+    def _transformer_matrices(self) -> dict[str, np.ndarray]:
+        """The Transformer's probe matrices (``attend.probe``, the ``layers`` form):
+
+        * ``layer_W_q``, ``layer_W_k`` (L, H, n, d_h): head h of decoder layer l scores
+          (layer_states[:, l] @ layer_W_q[l, h])·(enc_states @ layer_W_k[l, h]) × scale,
+          exactly (no biases);
+        * ``W_v`` (n, n), the direct value path: the sum over layers of each cross-attention's
+          value map through its output projection, concat_h(W_v^{l,h}) W_o^l. A context
+          written into the residual stream by every layer at once reaches the final
+          LayerNorm through it, leaving out every later feed-forward block and LayerNorm;
+        * ``W_c`` (n, V_tgt): the final LayerNorm's linear part (centring, then its gain)
+          followed by the readout, so that x @ W_c is the logits of a residual-stream
+          vector x up to the LayerNorm's positive 1/σ scale and its β-bias term.
+
+        With every head of every layer attending to the same position, ``W_v`` then
+        ``W_c`` is how that position's encoder state reaches the logits directly (as
+        direct logit attribution reads a Transformer); docs/transformer.md."""
+        def numpy(w):
+            return keras.ops.convert_to_numpy(w)
+
+        cross = [layer.cross_attend for layer in self.decoder_layers]
+        n = self.units
+        centre = np.eye(n, dtype=np.float32) - np.float32(1.0 / n)
+        gain = numpy(self.decoder_norm.gamma)
+        return {
+            "layer_W_q": np.stack([a.by_head(numpy(a.w_q)) for a in cross]),
+            "layer_W_k": np.stack([a.by_head(numpy(a.w_k)) for a in cross]),
+            "layers": np.array(len(cross), dtype=np.int32), "heads": np.array(self.heads, dtype=np.int32),
+            "scale": np.float32(cross[0].scale), "attention_kind": np.array("multihead"),
+            "W_v": np.sum([numpy(a.w_v) @ numpy(a.w_o) for a in cross], axis=0).astype(np.float32),
+            "W_c": ((centre * gain[None, :]) @ numpy(self.readout.kernel)).astype(np.float32),
+        }
 
 
 def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, model_cfg: dict) -> Seq2Seq:
@@ -336,7 +522,7 @@ def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, m
     return Seq2Seq(
         arch, n_src, n_tgt, model_cfg["units"], attention=model_cfg["attention"],
         input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"], cell=model_cfg["cell"],
-        heads=model_cfg["heads"],
+        heads=model_cfg["heads"], n_layers=model_cfg["layers"],
         pe_min_dim=model_cfg["pe_min_dim"], pe_timescale=model_cfg["pe_timescale"],
         max_len=max(src_len, tgt_len), src_len=src_len, tgt_len=tgt_len, name=arch,
     )

@@ -3,9 +3,10 @@
 A **variant** is a named set of overrides of the ``model`` and ``train`` settings (the
 config's ``variants:``), optionally per task and for fewer tasks or architectures; ``base``
 is the config itself. The workflow runs each variant as a branch of the DAG under
-``results/variants/<name>/`` (:func:`variant_dir`). A variant's settings of one task merge,
-later winning: ``model``/``train``; ``variants.<name>.model``/``train``;
-``overrides.<task>``; ``variants.<name>.overrides.<task>`` (:func:`task_settings`). A
+``results/variants/<name>/`` (:func:`variant_dir`). A variant's settings of one task and
+architecture merge, later winning: ``model``/``train``; ``arch_overrides.<arch>``;
+``variants.<name>.model``/``train``; ``overrides.<task>``;
+``variants.<name>.overrides.<task>`` (:func:`task_settings`). A
 variant trains only the models its change reaches: the others come from the first variant
 with the same settings as far as that architecture reads them (:func:`model_owner`).
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from . import architectures
 from .analysis.measure import whole_model
-from .claims import f4_points
+from .claims import f4_points, paper_scope
 
 BASE = "base"  # the variant that is the config itself: results/, figures/
 
@@ -58,11 +59,12 @@ def variant_architectures(config: dict, variant: str) -> list[str]:
 
 def model_settings_read(config: dict, task: str, arch: str, variant: str = BASE) -> tuple[dict, dict]:
     """(model, train) settings of one task in one variant, without the model settings that
-    ``arch`` never reads (``Architecture.ignores``; ``heads`` unless attention is multihead):
-    two variants with equal values here train the same model."""
-    model, train = task_settings(config, task, variant)
+    ``arch`` never reads (``Architecture.ignores``; ``heads`` where
+    :func:`attend.architectures.reads_heads` says so): two variants with equal values here
+    train the same model."""
+    model, train = task_settings(config, task, variant, arch)
     ignored = set(architectures.ARCHITECTURES[arch].ignores)
-    if model.get("attention") != "multihead":
+    if not architectures.reads_heads(arch, model):
         ignored.add("heads")
     return {k: v for k, v in model.items() if k not in ignored}, train
 
@@ -84,13 +86,15 @@ def variant_dir(variant: str) -> str:
     return "" if variant == BASE else f"variants/{variant}/"
 
 
-def task_settings(config: dict, task: str, variant: str = BASE) -> tuple[dict, dict]:
-    """(model, train) settings of one task in one variant, merged in this order, later
-    winning: ``model``/``train``; ``variants.<variant>.model``/``train``;
-    ``overrides.<task>``; ``variants.<variant>.overrides.<task>``. The base variant is the
-    first and third alone."""
+def task_settings(config: dict, task: str, variant: str = BASE, arch: str | None = None) -> tuple[dict, dict]:
+    """(model, train) settings of one task in one variant, for architecture ``arch`` (None:
+    without any architecture's own settings), merged in this order, later winning:
+    ``model``/``train``; ``arch_overrides.<arch>``; ``variants.<variant>.model``/``train``;
+    ``overrides.<task>``; ``variants.<variant>.overrides.<task>``. The base variant has no
+    variant layers."""
     block = variants(config)[variant]
-    layers = [config, block, config.get("overrides", {}).get(task, {}), block.get("overrides", {}).get(task, {})]
+    own = config.get("arch_overrides", {}).get(arch, {}) if arch else {}
+    layers = [config, own, block, config.get("overrides", {}).get(task, {}), block.get("overrides", {}).get(task, {})]
     model, train = {}, {}
     for layer in layers:
         model, train = merged(model, layer.get("model", {})), merged(train, layer.get("train", {}))
@@ -116,13 +120,14 @@ def variant_errors(config: dict) -> list[str]:
     return errors
 
 
-def _where(config: dict, task: str, variant: str, part: str) -> str:
-    """The key path a (task, variant) setting of ``part`` ("model", "train") most likely
-    comes from, for error messages: the most specific block that sets it."""
+def _where(config: dict, task: str, variant: str, part: str, arch: str | None = None) -> str:
+    """The key path a (task, variant, arch) setting of ``part`` ("model", "train") most
+    likely comes from, for error messages: the most specific block that sets it."""
     block = variants(config).get(variant, {})
     for present, path in ((part in block.get("overrides", {}).get(task, {}), f"variants.{variant}.overrides.{task}"),
                           (part in config.get("overrides", {}).get(task, {}), f"overrides.{task}"),
-                          (part in block, f"variants.{variant}")):
+                          (part in block, f"variants.{variant}"),
+                          (part in config.get("arch_overrides", {}).get(arch, {}), f"arch_overrides.{arch}")):
         if present:
             return f"{path}.{part}"
     return part
@@ -134,14 +139,16 @@ def settings_errors(config: dict) -> list[str]:
     errors = []
     for variant in variant_names(config):
         for name in variant_tasks(config, variant):
-            model, train = task_settings(config, name, variant)
-            if train["max_steps"] % train["eval_every"]:
-                errors.append(f"{_where(config, name, variant, 'train')}: max_steps ({train['max_steps']}) must be a "
-                              f"multiple of eval_every ({train['eval_every']}), since training stops only at a "
-                              "validation")
-            if model["attention"] == "multihead" and model["units"] % model["heads"]:
-                errors.append(f"{_where(config, name, variant, 'model')}: heads ({model['heads']}) must divide units "
-                              f"({model['units']}): multihead attention splits the units into heads of equal width")
+            for arch in variant_architectures(config, variant):
+                model, train = task_settings(config, name, variant, arch)
+                if train["max_steps"] % train["eval_every"]:
+                    errors.append(f"{_where(config, name, variant, 'train', arch)}: max_steps ({train['max_steps']}) "
+                                  f"must be a multiple of eval_every ({train['eval_every']}), since training stops "
+                                  "only at a validation")
+                if architectures.reads_heads(arch, model) and model["units"] % model["heads"]:
+                    errors.append(f"{_where(config, name, variant, 'model', arch)}: heads ({model['heads']}) must "
+                                  f"divide units ({model['units']}): multihead attention (and the Transformer's) "
+                                  "splits the units into heads of equal width")
     return errors
 
 
@@ -155,9 +162,10 @@ SHARE_COLUMNS = ["variant", "task", "arch", "n", "mu_mu_share_mean", "mu_mu_shar
 
 
 def variant_claims(claims: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One row per variant × claim, in the order given (base first): the claim's value
-    (pooled over seeds), its status, how many seeds pass and what the pool holds."""
-    frames = [df.assign(variant=name) for name, df in claims.items() if len(df)]
+    """One row per variant × claim of the paper's scope (``attend.claims``), in the order
+    given (base first): the claim's value (pooled over seeds), its status, how many seeds
+    pass and what the pool holds."""
+    frames = [paper_scope(df).assign(variant=name) for name, df in claims.items() if len(df)]
     if not frames:
         return pd.DataFrame(columns=CLAIM_COLUMNS)
     return pd.concat(frames, ignore_index=True)[CLAIM_COLUMNS]

@@ -88,9 +88,10 @@ def variant_of(wildcards):
 
 
 def job_settings(wildcards):
-    """(model, train) of a job's task in its variant: the defaults, the variant's
-    model/train, overrides.<task>, the variant's overrides.<task> (later wins)."""
-    return task_settings(config, wildcards.task, variant_of(wildcards))
+    """(model, train) of a job's task and architecture in its variant: the defaults, the
+    architecture's own (arch_overrides.<arch>), the variant's model/train,
+    overrides.<task>, the variant's overrides.<task> (later wins)."""
+    return task_settings(config, wildcards.task, variant_of(wildcards), wildcards.arch)
 
 
 def data_settings(wildcards):

@@ -11,7 +11,7 @@ from . import Figure, inputs, panels, style
 from .style import plt
 
 FIGURE = Figure(
-    models=lambda task, arch: task.synthetic and arch.attention,
+    models=lambda task, arch: task.synthetic and arch.attention and arch.paper,
     seed_tables=("term_shares",),
     caption="synthetic tasks with AED and AO: mean and sample attention, overall shares of the nine score terms",
 )

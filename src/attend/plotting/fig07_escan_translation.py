@@ -16,7 +16,7 @@ from . import Figure, inputs, panels, style
 from .style import plt
 
 FIGURE = Figure(
-    models=lambda task, arch: not task.synthetic and arch.attention,   # eSCAN and translation
+    models=lambda task, arch: not task.synthetic and arch.attention and arch.paper,   # eSCAN and translation
     seed_tables=("term_shares",),
     caption="eSCAN and translation with AED and AO: attention, term shares, word variance, readout alignment",
 )

@@ -20,7 +20,7 @@ from .style import plt
 FIGURE = Figure(
     # By name rather than by property (an aligned task that is not synthetic): what this
     # figure highlights ("and", "left", "twice") and says is eSCAN's own.
-    models=lambda task, arch: task.name == "escan" and arch.attention,
+    models=lambda task, arch: task.name == "escan" and arch.attention and arch.paper,
     caption="eSCAN mechanism: offsets of the aligned, attended and temporal-only positions; attention by word",
 )
 HIGHLIGHT = {"and": "#ff7f0e", "left": "#2ca02c", "twice": "#9467bd", ".": "#8c564b"}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from matplotlib.patches import FancyBboxPatch
 
+from ..architectures import ARCHITECTURES
 from . import Figure, style
 from .style import plt
 
@@ -187,7 +188,7 @@ def _panel(ax, arch: str) -> None:
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    archs = style.arch_names()
+    archs = [a for a in style.arch_names() if ARCHITECTURES[a].paper]   # the Transformer: docs/transformer.md
     fig, axes = plt.subplots(1, len(archs), figsize=(14 / 3 * len(archs), 6.2), squeeze=False)
     for ax, arch in zip(axes[0], archs):
         if arch in SUBTITLES:
