@@ -153,3 +153,26 @@ def test_the_results_document_holds_its_tables(tmp_path):
     assert list(translation["model"]) == ["VED", "AED", "AO"] and translation["near diagonal"].tolist()[1] == "0.83"
     assert "![fig06_summary](figures/fig06_summary.png)" in document
     assert results_doc.claims_block(document).splitlines()[2].startswith("| F1 | 0.912 | pass | 3/3")
+
+
+def test_the_layer_by_layer_table_holds_the_layers_rows():
+    """A model of several layers gets a row whose per-layer numbers are its (layer, -1) rows'."""
+    from attend.analysis.measure import measure
+    from two_heads import two_layer_probe
+
+    frames = {"term_shares": [], "approximation": []}
+    for seed in (0, 1):
+        tables, _, _ = measure(two_layer_probe(seed=seed)[0], {}, n_samples=2)
+        for name in frames:
+            frames[name].append(tables[name].assign(task="one_to_one", arch="tfm", seed=seed))
+    shares, approx = (pd.concat(frames[name], ignore_index=True) for name in ("term_shares", "approximation"))
+    table = results_doc.layers_table(shares, approx).set_index("task")
+    overall = shares[(shares["step"] == -1) & (shares["term"] == "mu·mu")]
+    for layer, name in ((-1, "whole"), (0, "layer 0"), (1, "layer 1")):
+        expected = overall[(overall["layer"] == layer) & (overall["head"] == -1)]["share"].mean()
+        assert table.loc["one_to_one", f"μ·μ share, {name}"] == f"{expected:.2f}"
+        agreement = approx[(approx["layer"] == layer) & (approx["head"] == -1)
+                           & (approx["metric"] == "temporal_argmax_agreement")]["value"].mean()
+        assert table.loc["one_to_one", f"temporal-only agreement, {name}"] == f"{agreement:.2f}"
+    single = shares[shares["layer"] == -1]
+    assert results_doc.layers_table(single, approx).empty, "a model of one layer has no such row"

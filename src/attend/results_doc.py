@@ -130,6 +130,42 @@ def cost_table(seconds: pd.DataFrame, archs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def layers_table(shares: pd.DataFrame, approximation: pd.DataFrame) -> pd.DataFrame:
+    """task × architecture of every model of several layers: the μ·μ share and the
+    temporal-only argmax agreement of the model as a whole and of each layer (the mean over
+    its heads), the argmax agreement with Ā and the largest weight, seed means."""
+    if shares.empty or "layer" not in shares.columns:
+        return pd.DataFrame()
+    layered = shares[(shares["layer"] >= 0) & (shares["head"] == -1)]
+    if layered.empty:
+        return pd.DataFrame()
+    mu_mu = shares[(shares["step"] == -1) & (shares["term"] == "mu·mu") & (shares["head"] == -1)]
+    metrics = approximation[approximation["head"] == -1]
+    rows = []
+    for (task, arch), _ in layered.groupby(["task", "arch"], sort=False):
+        layers = sorted(layered[(layered["task"] == task) & (layered["arch"] == arch)]["layer"].unique())
+
+        def mean(df, layer, metric=None):
+            df = df[(df["task"] == task) & (df["arch"] == arch) & (df["layer"] == layer)]
+            if metric is not None:
+                df = df[df["metric"] == metric]
+            column = "share" if metric is None else "value"
+            return number(df[column].mean(), 2) if len(df) else "–"
+
+        row = {"task": task, "model": ARCHITECTURES[arch].label if arch in ARCHITECTURES else arch}
+        for layer in [-1, *layers]:
+            name = "whole" if layer == -1 else f"layer {layer}"
+            row[f"μ·μ share, {name}"] = mean(mu_mu, layer)
+        for layer in [-1, *layers]:
+            name = "whole" if layer == -1 else f"layer {layer}"
+            row[f"temporal-only agreement, {name}"] = mean(metrics, layer, "temporal_argmax_agreement")
+        row["agreement with Ā"] = mean(metrics, -1, "argmax_agreement")
+        row["max attention"] = mean(metrics, -1, "max_attention")
+        rows.append(row)
+    order = {t: i for i, t in enumerate(tasks.load_task_modules())}
+    return pd.DataFrame(rows).sort_values("task", key=lambda s: s.map(order), kind="stable")
+
+
 def variants_table(compared: pd.DataFrame) -> pd.DataFrame:
     """claim × variant: each variant's pooled value and status."""
     if compared.empty:
@@ -143,8 +179,8 @@ def variants_table(compared: pd.DataFrame) -> pd.DataFrame:
 
 
 def results_markdown(tables: dict[str, str], benchmarks: list[dict], figures: dict[str, str], about: dict) -> str:
-    """The document. ``tables`` maps table names (accuracy, approximation, claims and, with
-    variants, variant_claims) to CSV paths; ``benchmarks`` the training jobs' benchmark
+    """The document. ``tables`` maps table names (accuracy, approximation, claims and, where
+    there are, term_shares and variant_claims) to CSV paths; ``benchmarks`` the training jobs' benchmark
     files ({task, arch, seed, path}); ``figures`` figure names to their PNG paths relative
     to docs/; ``about`` the run's config summary (tasks, architectures, seeds, backend)."""
     accuracy, claims = read_table(tables["accuracy"]), read_table(tables["claims"])
@@ -180,6 +216,14 @@ def results_markdown(tables: dict[str, str], benchmarks: list[dict], figures: di
                   "BLEU and chrF on the project's tokens against the references' own words; sacreBLEU's standard",
                   "13a BLEU of detokenised hypotheses against the written French; attention quality from the",
                   "approximation table.", "", *markdown_table(translation), ""]
+    if tables.get("term_shares"):
+        layers = layers_table(read_table(tables["term_shares"]), approximation)
+        if len(layers):
+            lines += ["## Layer by layer", "",
+                      "Models of several layers (the Transformer, [transformer.md](transformer.md)): the μ·μ share at the",
+                      "attended position and the temporal-only argmax agreement with Ā, of the model as a whole (the mean",
+                      "over its layers and heads) and of each layer (the mean over its heads); seed means.", "",
+                      *markdown_table(layers), ""]
     seconds = core_seconds(benchmarks)
     if len(seconds):
         lines += ["## Cost", "",

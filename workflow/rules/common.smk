@@ -220,9 +220,8 @@ def figure_settings(name):
 
 def docs_tables():
     """The base run's tables docs/results.md is written from (and the variants compared)."""
-    names = ["accuracy", "approximation", "claims"] + (
-        ["variant_claims"] if COMPARED else []
-    )
+    names = ["accuracy", "approximation", "term_shares", "claims"]
+    names += ["variant_claims"] if COMPARED else []
     return {name: f"results/tables/{name}.csv" for name in names}
 
 
