@@ -31,7 +31,7 @@ from attend.analysis.decompose import COMPONENTS
 from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
 from attend.architectures import ARCHITECTURES
 from attend.artifacts import load_analysis, read_table, save_analysis
-from attend.claims import claims, f4_points, spearman
+from attend.claims import ATTENTION_ARCHS, claims, f4_points, spearman
 from attend.plotting import figures, inputs, style
 from attend.plotting.fig04_ved import PCA_TASK
 from attend.plotting.fig06_summary import X_METRICS
@@ -483,11 +483,11 @@ def fig05_columns_show_each_models_attention_and_seed_mean_shares(fig, results: 
 
 def fig06_draws_every_seeds_f4_point_and_each_models_seed_mean(fig, results: Results) -> None:
     """Per metric (argmax agreement, TV distance), claim F4's points (attend.claims.f4_points:
-    one per task × attention architecture × seed, at (metric, μ·μ share)), and per task ×
+    one per task × the paper's attention architecture × seed, at (metric, μ·μ share)), and per task ×
     architecture a marker at the seed mean ± sd, in its architecture's colour and its task's
     marker; Spearman ρ and n in the title; shares in [0, 1.02]."""
     approx, shares = results.table("approximation"), results.table("term_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if ARCHITECTURES[r["arch"]].attention}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
     panels = _panels(fig)
     assert len(panels) == len(X_METRICS)
     for ax, metric in zip(panels, X_METRICS):
@@ -603,11 +603,12 @@ def fig08_rows_show_each_models_offsets_and_attention_by_word(fig, results: Resu
 
 
 def fig09_draws_each_architectures_diagram_and_the_configured_units(fig, results: Results) -> None:
-    """A diagram per architecture, in declaration order, titled with its label in its
+    """A diagram per paper's architecture, in declaration order, titled with its label in its
     colour, with an attention block exactly where it attends; n = model.units in the title."""
+    paper = [a for a in ARCHITECTURES.values() if a.paper]   # not the Transformer (docs/transformer.md)
     panels = _panels(fig)
-    assert len(panels) == len(ARCHITECTURES)
-    for ax, arch in zip(panels, ARCHITECTURES.values()):
+    assert len(panels) == len(paper)
+    for ax, arch in zip(panels, paper):
         assert ax.get_title().startswith(f"{arch.label} — ")
         assert to_hex(ax.title.get_color()) == to_hex(arch.color)
         assert ("attention (one head)" in _labels(ax.texts)) == arch.attention
@@ -676,8 +677,8 @@ def fig10_draws_every_runs_curves_and_the_seed_mean_test_scores(fig, results: Re
 
 def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     """A claim × variant grid (one cell per claim and variant, coloured by status, with its
-    value), and one figure-6 panel per variant with a marker per task × attention
-    architecture at its seed means (variant_shares), in [0, 1.02]."""
+    value), and one figure-6 panel per variant with a marker per task × the paper's
+    attention architecture at its seed means (variant_shares), in [0, 1.02]."""
     grid, *panels = _panels(fig)
     compared = results.table("variant_claims")
     variants = list(dict.fromkeys(compared["variant"]))
@@ -692,7 +693,7 @@ def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
     assert [ax.get_title() for ax in panels] == variants
     shares = results.table("variant_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if ARCHITECTURES[r["arch"]].attention}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
     for ax, variant in zip(panels, variants):
         rows = shares[shares["variant"] == variant]
         markers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
