@@ -5,9 +5,11 @@ titles, the arrays its heatmaps show, the table values its bars, lines and point
 
 The inputs are small random probes measured as the workflow measures them, two seeds per
 task × architecture, so that seed means and standard deviations differ from any one model's
-values. Each figure's check (``CHECKS``) derives what should be drawn from those inputs and
-from the task and architecture declarations, and expects a placeholder panel, saying why,
-wherever the config has no model to draw."""
+values; the Transformer's probes are of the layers form (LAYERS layers of HEADS heads), so
+its tables have rows per (layer, head) unit and per layer. Each figure's check (``CHECKS``)
+derives what should be drawn from those inputs and from the task and architecture
+declarations, and expects a placeholder panel, saying why, wherever the config has no model
+(or a model no layer) to draw."""
 
 import dataclasses
 import importlib
@@ -31,7 +33,7 @@ from attend.analysis.decompose import COMPONENTS
 from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
 from attend.architectures import ARCHITECTURES
 from attend.artifacts import load_analysis, read_table, save_analysis
-from attend.claims import claims, f4_points, spearman
+from attend.claims import ATTENTION_ARCHS, claims, f4_points, spearman
 from attend.plotting import figures, inputs, style
 from attend.plotting.fig04_ved import PCA_TASK
 from attend.plotting.fig06_summary import X_METRICS
@@ -40,6 +42,7 @@ from attend.plotting.panels import NOT_WORDS
 from attend.plotting.fig08_escan_mechanism import MAX_WORDS, MIN_SHARE
 from attend.plotting.fig10_training import BLEU_COLUMNS
 from attend.plotting.fig11_variants import STATUS_COLORS
+from attend.plotting.fig12_transformer import ARCH, SAMPLE_TASKS, row_label
 from attend.plotting.style import TERM_COLORS, TERM_LABELS
 from attend.tokens import SPECIALS
 from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
@@ -52,6 +55,7 @@ SEEDS = (0, 1)  # seeds of every model; figures draw the first seed's model, as 
 TOY = dataclasses.replace(tasks.load_task_modules()["one_to_one"], name="toy_copy", label="toy copy",
                           color="#000000", marker="X")
 KEPT = ("one_to_one", "aed")  # the one model of a config that leaves the others out
+LAYERS, HEADS = 2, 2  # a Transformer's probe (the architecture that reads model.layers): its units
 
 
 @dataclasses.dataclass
@@ -76,13 +80,47 @@ class Results:
         return inputs.key(task, arch) in self.analysis
 
 
+def _layers(task: str) -> int:
+    """Cross-attention layers of a Transformer's probe: LAYERS, and one more for the toy
+    task's, so that with it registered figure 12 has a layer's columns that the other
+    tasks' Transformers leave empty."""
+    return LAYERS + (task == TOY.name)
+
+
+def _in_layers(probe: dict, rng, layers: int, heads: int = HEADS) -> dict:
+    """``probe`` (one head) turned into the probe's ``layers`` form, as a Transformer's
+    cross-attention: layer l's queries read the decoder states through a random map of its
+    own, each (layer, head) scores with random query and key matrices of d_h = units / heads
+    over the encoder states, and ``attention`` is the units' uniform mean."""
+    dec, enc = probe["dec_states"], probe["enc_states"]
+    units = dec.shape[-1]
+    d_h = units // heads
+    layer_states = np.einsum("ntm,lmk->nltk", dec, rng.normal(size=(layers, units, units)) / np.sqrt(units))
+    w_q, w_k = (rng.normal(size=(layers, heads, units, d_h)) / np.sqrt(units) for _ in range(2))
+    scale = 1 / np.sqrt(d_h)
+    scores = np.einsum("nltm,lhmd,nsk,lhkd->nlhts", layer_states, w_q, enc, w_k) * scale
+    enc_mask = np.arange(enc.shape[1])[None] < probe["enc_len"][:, None]
+    dec_mask = np.arange(dec.shape[1])[None] < probe["dec_len"][:, None]
+    scores = np.where(enc_mask[:, None, None, None], scores, -np.inf)
+    weights = np.exp(scores - scores.max(-1, keepdims=True))
+    weights = weights / weights.sum(-1, keepdims=True) * dec_mask[:, None, None, :, None]
+    probe = {k: v for k, v in probe.items() if k not in ("W_q", "W_k")}
+    probe.update(layer_states=layer_states.astype(np.float32), layer_W_q=w_q.astype(np.float32),
+                 layer_W_k=w_k.astype(np.float32), layer_attention=weights.astype(np.float32),
+                 attention=weights.mean((1, 2)).astype(np.float32), scale=np.float32(scale),
+                 layers=np.array(layers, dtype=np.int32), heads=np.array(heads, dtype=np.int32),
+                 attention_kind=np.array("multihead"))
+    return probe
+
+
 def _as_recorded(probe: dict, rng, extra: int = 2, wrong: float = 0.2) -> dict:
     """A random probe made more like a recorded one: padded ``extra`` positions past the
     longest test sequence on each side (the dataset's width; figures crop to the positions
     reached), and predictions that miss a ``wrong`` share of the target words (so that token
     and sequence accuracy differ)."""
     position_axes = {"enc_states": (1,), "enc_tokens": (1,), "dec_states": (1,), "dec_inputs": (1,), "targets": (1,),
-                     "predictions": (1,), "align": (1,), "attention": (1, 2)}
+                     "predictions": (1,), "align": (1,), "attention": (1, 2), "layer_states": (2,),
+                     "layer_attention": (3, 4)}
     for key, axes in position_axes.items():
         if key in probe:
             probe[key] = np.pad(probe[key], [(0, extra if d in axes else 0) for d in range(probe[key].ndim)])
@@ -101,6 +139,8 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
     models = ((t, a, s) for t in task_names for a in ARCHITECTURES for s in SEEDS)
     for k, (task, arch, seed) in enumerate(models, start=seed0):
         probe = make_probe(n=48, s=10, t=9, units=UNITS, arch=arch, seed=k)
+        if "layers" not in ARCHITECTURES[arch].ignores:   # the Transformer: layers of heads
+            probe = _in_layers(probe, np.random.default_rng(k), _layers(task))
         if specs[task].alignment:
             probe["align"] = np.minimum(np.arange(9)[None], probe["enc_len"][:, None] - 1).astype(np.int32)
         probe = _as_recorded(probe, np.random.default_rng(k))
@@ -483,11 +523,11 @@ def fig05_columns_show_each_models_attention_and_seed_mean_shares(fig, results: 
 
 def fig06_draws_every_seeds_f4_point_and_each_models_seed_mean(fig, results: Results) -> None:
     """Per metric (argmax agreement, TV distance), claim F4's points (attend.claims.f4_points:
-    one per task × attention architecture × seed, at (metric, μ·μ share)), and per task ×
+    one per task × the paper's attention architecture × seed, at (metric, μ·μ share)), and per task ×
     architecture a marker at the seed mean ± sd, in its architecture's colour and its task's
     marker; Spearman ρ and n in the title; shares in [0, 1.02]."""
     approx, shares = results.table("approximation"), results.table("term_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if ARCHITECTURES[r["arch"]].attention}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
     panels = _panels(fig)
     assert len(panels) == len(X_METRICS)
     for ax, metric in zip(panels, X_METRICS):
@@ -603,11 +643,12 @@ def fig08_rows_show_each_models_offsets_and_attention_by_word(fig, results: Resu
 
 
 def fig09_draws_each_architectures_diagram_and_the_configured_units(fig, results: Results) -> None:
-    """A diagram per architecture, in declaration order, titled with its label in its
+    """A diagram per paper's architecture, in declaration order, titled with its label in its
     colour, with an attention block exactly where it attends; n = model.units in the title."""
+    paper = [a for a in ARCHITECTURES.values() if a.paper]   # not the Transformer (docs/transformer.md)
     panels = _panels(fig)
-    assert len(panels) == len(ARCHITECTURES)
-    for ax, arch in zip(panels, ARCHITECTURES.values()):
+    assert len(panels) == len(paper)
+    for ax, arch in zip(panels, paper):
         assert ax.get_title().startswith(f"{arch.label} — ")
         assert to_hex(ax.title.get_color()) == to_hex(arch.color)
         assert ("attention (one head)" in _labels(ax.texts)) == arch.attention
@@ -676,8 +717,8 @@ def fig10_draws_every_runs_curves_and_the_seed_mean_test_scores(fig, results: Re
 
 def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     """A claim × variant grid (one cell per claim and variant, coloured by status, with its
-    value), and one figure-6 panel per variant with a marker per task × attention
-    architecture at its seed means (variant_shares), in [0, 1.02]."""
+    value), and one figure-6 panel per variant with a marker per task × the paper's
+    attention architecture at its seed means (variant_shares), in [0, 1.02]."""
     grid, *panels = _panels(fig)
     compared = results.table("variant_claims")
     variants = list(dict.fromkeys(compared["variant"]))
@@ -692,7 +733,7 @@ def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
     assert [ax.get_title() for ax in panels] == variants
     shares = results.table("variant_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if ARCHITECTURES[r["arch"]].attention}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
     for ax, variant in zip(panels, variants):
         rows = shares[shares["variant"] == variant]
         markers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
@@ -700,6 +741,81 @@ def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
         _close([c.lines[0].get_xydata()[0] for c in markers], rows[["argmax_agreement_mean", "mu_mu_share_mean"]])
         _close([np.concatenate(_error_sizes(c)) for c in markers], rows[["argmax_agreement_sd", "mu_mu_share_sd"]])
         assert ax.get_xlim() == ax.get_ylim() == (0, 1.02)
+
+
+def _unit_order(a: dict) -> list[tuple[int, int]]:
+    """A Transformer's (layer, head) rows of term_shares, as figure 12 should draw them:
+    its units (analysis.npz's unit_layer, unit_head) layer by layer, then each layer's mean
+    over its heads (several layers), then the model as a whole (-1, -1)."""
+    units = sorted(zip(a["unit_layer"].tolist(), a["unit_head"].tolist()))
+    layers = sorted(set(a["unit_layer"].tolist()))
+    return units + ([(layer, -1) for layer in layers] if len(layers) > 1 else []) + [(-1, -1)]
+
+
+def _layer_views(a: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, the first sample's attention, Ā) of a Transformer as a whole, then of each of
+    its layers (the mean over the layer's heads' own weights and Ā)."""
+    views = [("whole model", a["sample_attention"][0], a["mean_attention"])]
+    for layer in sorted(set(a["unit_layer"].tolist())):
+        of_layer = a["unit_layer"] == layer
+        views.append((f"layer {layer}", a["unit_sample_attention"][0][of_layer].mean(0),
+                      a["unit_mean_attention"][of_layer].mean(0)))
+    return views
+
+
+def fig12_draws_each_transformers_shares_by_unit_and_attention_by_layer(fig, results: Results) -> None:
+    """Top, a panel per task (registry order), titled with its label: the seed-mean overall
+    share of each of the nine terms (columns) for every (layer, head) unit of its
+    Transformer, each layer's mean and the model as a whole (rows, named; the whole model
+    set apart by a line). Below, a row per SAMPLE_TASK: the first sample's attention
+    (cropped to its lengths, labelled with its words) beside Ā (cropped to the positions
+    reached) for the whole model and each layer; columns enough for the Transformer of most
+    layers, the others' left as placeholders."""
+    pairs = figures()["fig12_transformer"].pairs()
+    drawn = [(t, a) for t, a in pairs if results.has(t, a)]
+    sample_tasks = [t for t in SAMPLE_TASKS if t in style.task_names()]
+    columns = 2 * (1 + max([len(set(results.arrays(*p)["unit_layer"].tolist())) for p in drawn] or [0]))
+    panels = _panels(fig)
+    assert len(panels) == len(pairs) + columns * len(sample_tasks)
+    top, bottom = panels[:len(pairs)], np.array(panels[len(pairs):]).reshape(len(sample_tasks), columns)
+    shares = results.table("term_shares")
+    for ax, (task, arch) in zip(top, pairs):
+        assert ax.get_title() == style.task_label(task)
+        if not results.has(task, arch):
+            _assert_placeholder(ax, "not in this config")
+            continue
+        rows = shares[(shares["task"] == task) & (shares["arch"] == arch) & (shares["step"] == -1)]
+        assert rows["seed"].nunique() == len(SEEDS)
+        order = _unit_order(results.arrays(task, arch))
+        assert set(map(tuple, rows[["layer", "head"]].to_numpy().tolist())) == set(order)   # every row is drawn
+        means = rows.groupby(["layer", "head", "term"])["share"].mean()
+        _close(_image(ax), [[means[(layer, head, term)] for term in TERM_COLORS] for layer, head in order])
+        labels = _labels(ax.get_yticklabels())
+        assert labels == [row_label(*unit) for unit in order] and len(set(labels)) == len(labels)
+        assert _labels(ax.get_xticklabels()) == [TERM_LABELS[t] for t in TERM_COLORS]
+        assert len(ax.texts) == len(order) * len(TERM_COLORS)   # every share printed
+        [line] = ax.lines
+        _close(line.get_ydata(), [len(order) - 1.5] * 2)   # above the whole model
+        assert f"({len(SEEDS)} seeds)" in ax.get_xlabel()
+    for row, task in zip(bottom, sample_tasks):
+        label = style.task_label(task)
+        if not results.has(task, ARCH):
+            for ax in row:
+                _assert_placeholder(ax, f"{label}: not in this config")
+            continue
+        assert label in _labels(row[0].texts)
+        a = results.arrays(task, ARCH)
+        views = _layer_views(a)
+        T, S = _reached(a["dec_step_count"]), _reached(a["enc_step_count"])
+        dec_len, enc_len = int(a["sample_dec_len"][0]), int(a["sample_enc_len"][0])
+        for (name, sample, mean), example, average in zip(views, row[0::2], row[1::2]):
+            assert example.get_title().split(":")[0] == average.get_title().split(":")[0] == name
+            _close(_image(example), sample[:dec_len, :enc_len])
+            assert _labels(example.get_xticklabels()) == _tokens(a["src_vocab"], a["sample_enc_tokens"][0], enc_len)
+            assert _labels(example.get_yticklabels()) == _tokens(a["tgt_vocab"], a["sample_targets"][0], dec_len)
+            _close(_image(average), mean[:T, :S])
+        for ax in row[2 * len(views):]:
+            _assert_placeholder(ax, "no such layer")
 
 
 CHECKS = {
@@ -714,6 +830,7 @@ CHECKS = {
     "fig09_architectures": fig09_draws_each_architectures_diagram_and_the_configured_units,
     "fig10_training": fig10_draws_every_runs_curves_and_the_seed_mean_test_scores,
     "fig11_variants": fig11_draws_every_variants_claims_and_points,
+    "fig12_transformer": fig12_draws_each_transformers_shares_by_unit_and_attention_by_layer,
 }
 
 
@@ -780,6 +897,9 @@ LEFT_OUT = {
     "fig09_architectures": {},
     "fig10_training": {"no BLEU (no translation in this config)": 1},
     "fig11_variants": {},
+    "fig12_transformer": {"not in this config": len(figures()["fig12_transformer"].pairs()),   # every share panel
+                          # every attention row, two columns (the whole model's; no model has layers)
+                          **{f"{style.task_label(t)}: not in this config": 2 for t in SAMPLE_TASKS}},
 }
 
 
@@ -817,6 +937,9 @@ def test_figure_renders_a_registered_sixth_task(name, toy_results, toy_task):
         assert f"{TOY.label}, AED" in texts and f"{TOY.label}, AO" in texts
     if name in ("fig06_summary", "fig10_training", "fig11_variants"):
         assert TOY.label in texts
+    if name == "fig12_transformer":   # a share panel of its own; its Transformer's one more layer adds
+        assert len(figures()[name].pairs()) == 6 and TOY.label in texts   # two columns, which the
+        assert _placeholders(fig) == Counter({"no such layer": 2 * len(SAMPLE_TASKS)})   # others leave empty
 
 
 def test_figures_never_import_tensorflow():
