@@ -166,6 +166,26 @@ def test_changing_the_backend_retrains(workflow):
     assert "dataset" not in jobs and "corpus" not in jobs, jobs
 
 
+def test_settings_are_compared_by_value(workflow):
+    """Restating a default (1 for 1.0 too) or listing the keys in another order plans no
+    job; a real change plans exactly the jobs it reaches."""
+    workflow.pretend_run(*SMOKE)
+    smoke = (workflow.root / "config" / "smoke.yaml").read_text()
+    lines = smoke.splitlines()
+    at = lines.index("train:")
+    block = lines[at + 1:at + 4]
+    assert all(line.startswith("  ") for line in block), block
+    (workflow.root / "config" / "smoke.yaml").write_text("\n".join(lines[:at + 1] + block[::-1] + lines[at + 4:]) + "\n")
+    (workflow.root / "same.yaml").write_text(
+        "train: {learning_rate: 0.003, clipnorm: 1}\n"
+        "data: {translation: {min_count: 5}}\n"
+        "model: {pe_timescale: 100}\n")
+    assert workflow.planned(*SMOKE, "same.yaml") == {}
+    (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {clipnorm: 2}}}\n")
+    jobs = workflow.planned(*SMOKE, "same.yaml", "sort.yaml")
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == 3 and "dataset" not in jobs, jobs
+
+
 def edit(path: Path) -> str:
     """Append a statement to a module (a change of its code); return the original text."""
     text = path.read_text()
