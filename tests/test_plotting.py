@@ -56,7 +56,7 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
         runs["accuracy"].append(dict(run, path=str(m)))
         log = d / "train_log.csv"
         pd.DataFrame({"epoch": range(5), "loss": np.linspace(2, 0.1, 5),
-                      "step": np.arange(1, 6) * 50, "val_seq_acc": np.linspace(0, 1, 5),
+                      "step": np.arange(1, 6) * 50, "val_loss": np.linspace(2.2, 0.2, 5), "val_seq_acc": np.linspace(0, 1, 5),
                       "val_token_acc": np.linspace(0.3, 1, 5)}).to_csv(log, index=False)
         runs["training_log"].append(dict(run, path=str(log)))
     return analysis, runs

@@ -11,7 +11,7 @@ import pytest
 
 from attend import probe, provenance, tables
 from attend.tasks import build_dataset
-from attend.artifacts import DataError, load_dataset, save_dataset
+from attend.artifacts import DataError, load_dataset, read_model_csv, save_dataset
 
 CFG = {"sizes": {"train": 20, "valid": 5, "test": 5},
        "one_to_one": {"vocab_size": 5, "min_len": 3, "max_len": 5},
@@ -62,12 +62,25 @@ def test_bad_metrics_name_the_file(tmp_path, content, message):
     assert str(path) in str(err.value) and f"--force {path}" in str(err.value)
 
 
-@pytest.mark.parametrize("content", ["", "epoch,loss,step,val_seq_acc\n", "epoch,loss,step,val_seq_acc\n0,1.5,"])
-def test_an_empty_or_cut_training_log_is_refused(tmp_path, content):
+LOG = "epoch,loss,step,val_loss,val_seq_acc,val_token_acc\n0,1.5,50,1.4,0.1,0.5\n1,1.2,100,1.1,0.2,0.6\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "not a readable table"),
+    ("epoch,loss,step,val_seq_acc\n", "empty or lacks columns"),
+    ("epoch,loss,step,val_seq_acc\n0,1.5,50,0.1\n", r"lacks columns \(needs rows with .*'val_loss'"),
+    (LOG[:-4] + "\n", "row 2 has no value of 'val_token_acc'"),   # the last row lacks only its last column
+    (LOG.replace(",1.4,", ",,"), "row 1 has no value of 'val_loss'"),
+    (LOG.replace("0.6", ""), "row 2 has no value of 'val_token_acc'"),
+])
+def test_an_empty_or_cut_training_log_is_refused(tmp_path, content, message):
     path = tmp_path / "train_log.csv"
     path.write_text(content)
-    with pytest.raises(DataError, match="train_log.csv"):
-        tables.stack([{"task": "one_to_one", "arch": "aed", "seed": 0, "path": str(path)}])
+    with pytest.raises(DataError, match=message) as err:
+        read_model_csv(path)
+    assert str(path) in str(err.value) and f"--force {path}" in str(err.value)
+    path.write_text(LOG)
+    assert len(read_model_csv(path)) == 2
 
 
 def test_a_measurement_table_checks_its_analysis(tmp_path):

@@ -162,9 +162,10 @@ def read_table(path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
-# Per-model files that must hold at least one row: without one, the model would silently
-# vanish from its table and figure.
-NON_EMPTY = {"train_log.csv": ["epoch", "loss", "step", "val_seq_acc"]}
+# Per-model files that must hold at least one row, each with every column filled: without
+# one, the model would silently vanish from its table and figure, and a blank cell would
+# silently blank a curve. The columns each must have (the training loop logs these).
+NON_EMPTY = {"train_log.csv": ["epoch", "loss", "step", "val_loss", "val_seq_acc", "val_token_acc"]}
 
 
 def read_model_csv(path) -> pd.DataFrame:
@@ -179,9 +180,13 @@ def read_model_csv(path) -> pd.DataFrame:
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not a readable table ({type(err).__name__}: {err}); {regenerate(path)}") from None
     need = NON_EMPTY.get(path.name)
-    if need and (df.empty or not set(need) <= set(df.columns) or df[need].isna().any().any()):
-        raise DataError(f"{path}: the training log is empty or cut short (needs rows with {need}); "
-                        f"{regenerate(path)}")
+    if need and (df.empty or not set(need) <= set(df.columns)):
+        raise DataError(f"{path}: the training log is empty or lacks columns (needs rows with {need}, has "
+                        f"{list(df.columns)}); {regenerate(path)}")
+    if need and df.isna().any().any():
+        rows, cols = np.nonzero(df.isna().to_numpy())
+        raise DataError(f"{path}: the training log is cut short or damaged: row {rows[0] + 1} has no value of "
+                        f"{df.columns[cols[0]]!r}; {regenerate(path)}")
     return df
 
 
