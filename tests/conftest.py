@@ -110,13 +110,13 @@ def corpus() -> Path:
 
 
 class Workflow:
-    """A scratch copy of the workflow: Snakefile, workflow/, config/, envs/ and src/ (so that
+    """A scratch copy of the workflow: Snakefile, workflow/, profiles/, config/, envs/ and src/ (so that
     editing a module in the copy is seen by the copy alone: its src comes first on
     PYTHONPATH), with the shared corpus found through ``paths.yaml``."""
 
     def __init__(self, root: Path, extra_pythonpath: list[Path] = ()):
         self.root = root
-        for item in ("Snakefile", "workflow", "config", "envs", "src"):
+        for item in ("Snakefile", "workflow", "profiles", "config", "envs", "src"):
             src = REPO / item
             if src.is_dir():
                 shutil.copytree(src, root / item, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))

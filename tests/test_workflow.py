@@ -3,6 +3,7 @@ sixth task declared by one module and one config block, results that follow the 
 the smoke config end to end."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -191,6 +192,28 @@ def edit(path: Path) -> str:
     text = path.read_text()
     path.write_text(text + "\n_EDITED = True\n")
     return text
+
+
+def test_a_copied_results_tree_plans_nothing(make_workflow):
+    """A fresh clone (every script newer than every output) beside a results tree copied
+    with its modification times and Snakemake's metadata plans nothing: a script's content,
+    not its modification time, decides (profiles/default turns the code trigger off; each
+    rule's `code` param holds its script's checksum). Editing a script's code still plans its
+    jobs; editing a comment does not."""
+    first = make_workflow()
+    first.pretend_run(*SMOKE)
+    clone = make_workflow()
+    for path in clone.root.rglob("*"):  # as `git clone` writes them: every source file newer than any output
+        os.utime(path)
+    for item in ("results", "figures", ".snakemake/metadata"):
+        shutil.copytree(first.root / item, clone.root / item)  # copy2: modification times kept, as `cp -a`
+    assert clone.planned(*SMOKE) == {}
+    script = clone.root / "workflow" / "scripts" / "claims.py"
+    script.write_text(script.read_text() + "# a comment\n")
+    assert clone.planned(*SMOKE) == {}
+    edit(script)
+    jobs = clone.planned(*SMOKE)
+    assert jobs["claims"] == 2 and "table" not in jobs and "train" not in jobs, jobs
 
 
 def test_smoke_workflow_end_to_end(workflow, corpus):

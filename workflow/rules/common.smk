@@ -3,6 +3,7 @@
 # in the attend package; the rule files only use them.
 
 import os
+from pathlib import Path
 
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve, task_seeds
@@ -17,7 +18,7 @@ from attend.variants import (
 )
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
-from attend.provenance import code_version
+from attend.provenance import code_version, script_version
 from attend.tables import MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
 
@@ -113,8 +114,21 @@ def corpus_input(wildcards):
     return rules.corpus.output.text if REGISTRY[wildcards.task].corpus else []
 
 
+# ---------------------------------------------------------------------------- code
+
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+def rule_code(script, *modules):
+    """A rule's `code` param: the code version of the package modules its jobs run, and its
+    own script's content. Content decides, not modification time: the profiles turn
+    Snakemake's `code` rerun trigger (script mtime against outputs) off, so a fresh clone
+    beside a copied results tree reruns nothing while the code is the same."""
+    return f"{code_version(*modules)}+{script_version(SCRIPTS / f'{script}.py')}"
+
+
 def dataset_code(wildcards):
-    return code_version(REGISTRY[wildcards.task].module)
+    return rule_code("dataset", REGISTRY[wildcards.task].module)
 
 
 # ---------------------------------------------------------------------------- runs

@@ -31,6 +31,6 @@ for figure in FIGURES:
             tables=figure_tables(figure),
             settings=figure_settings(figure),
             task_modules=config["task_modules"],
-            code=code_version(f"attend.plotting.{figure}"),
+            code=rule_code("figure", f"attend.plotting.{figure}"),
         script:
             "../scripts/figure.py"

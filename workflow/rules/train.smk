@@ -30,7 +30,7 @@ rule train:
         # The variant's settings of the task: editing one variant reruns its branch alone.
         model=lambda wc: job_settings(wc)[0],
         train=lambda wc: job_settings(wc)[1],
-        code=code_version("attend.training"),
+        code=rule_code("train", "attend.training"),
         # The backend draws the initial weights: changing it retrains.
         backend=config["backend"],
         # Not an output: the resumable training state (attend.checkpoint), removed when
