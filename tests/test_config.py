@@ -263,6 +263,15 @@ def test_a_variant_shares_the_models_its_change_does_not_reach():
     # A per-task override reaches that task alone; its sort AED equals lstm's, trained there.
     assert variants.model_owner(resolved, "sort", "aed", "sort_lstm") == "lstm"
     assert variants.model_owner(resolved, "sort", "ao", "sort_lstm") == "base"
+    # What made a model, as its files record it: the owner's name and the digest of the
+    # settings its architecture reads, equal wherever the model is shared.
+    for (v, a), made_on in owner.items():
+        assert variants.model_identity(resolved, "one_to_one", a, made_on) == {
+            "variant": made_on, "settings_digest": variants.settings_digest(resolved, "one_to_one", a, v)}
+    digests = {variants.settings_digest(resolved, "one_to_one", "aed", v) for v in ("base", "dot", "lstm", "slow")}
+    assert len(digests) == 4, "settings an architecture reads change its digest"
+    jax, _ = cfg.resolve({"backend": "jax"})
+    assert variants.settings_digest(jax, "sort", "aed") != variants.settings_digest(resolved, "sort", "aed")
 
 
 def test_variants_default_to_the_configs_tasks_and_architectures():

@@ -17,7 +17,7 @@ from matplotlib.colors import to_rgb
 from attend import tables as agg
 from attend import tasks
 from attend.analysis.measure import TABLE_COLUMNS, measure
-from attend.artifacts import read_table, save_analysis
+from attend.artifacts import file_digest, read_table, save_analysis
 from attend.architectures import ARCHITECTURES
 from attend.claims import claims
 from attend.plotting import figures, inputs, style
@@ -50,15 +50,15 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
         run = {"task": task, "arch": arch, "seed": 0}
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
-        m = d / "metrics.json"
-        m.write_text(json.dumps({"task": task, "arch": arch, "seed": 0, "test_seq_acc": 0.5 + 0.1 * k / 15,
-                                 "test_token_acc": 0.9, "steps": 100 * (k + 1)}))
-        runs["accuracy"].append(dict(run, path=str(m)))
         log = d / "train_log.csv"
         pd.DataFrame({"epoch": range(5), "loss": np.linspace(2, 0.1, 5),
                       "step": np.arange(1, 6) * 50, "val_loss": np.linspace(2.2, 0.2, 5), "val_seq_acc": np.linspace(0, 1, 5),
                       "val_token_acc": np.linspace(0.3, 1, 5)}).to_csv(log, index=False)
         runs["training_log"].append(dict(run, path=str(log)))
+        m = d / "metrics.json"
+        m.write_text(json.dumps({"task": task, "arch": arch, "seed": 0, "test_seq_acc": 0.5 + 0.1 * k / 15,
+                                 "test_token_acc": 0.9, "steps": 100 * (k + 1), "train_log_sha256": file_digest(log)}))
+        runs["accuracy"].append(dict(run, path=str(m)))
     return analysis, runs
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .artifacts import write_text
+from .artifacts import file_digest, write_text
 from .checkpoint import TrainingCheckpoint, keep_log_rows, logged_column
 from .decoding import greedy_decode, teacher_forced_accuracy
 from .model_files import save_model
@@ -257,6 +257,8 @@ def train(
             "hit_step_cap": steps >= train_cfg["max_steps"],
             "n_params": int(model.count_params()),
             "backend": keras.backend.backend(),
+            # the log written with these metrics: a table that reads it checks it is this one
+            "train_log_sha256": file_digest(log_path),
         }
         save_model(model, model_path)
         write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")

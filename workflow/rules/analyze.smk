@@ -17,6 +17,7 @@ rule probe:
     params:
         n_sequences=config["analysis"]["n_sequences"],
         code=rule_code("probe", "attend.probe", "attend.model_files", "attend.artifacts"),
+        identity=made_by,
     script:
         "../scripts/probe.py"
 
@@ -39,5 +40,6 @@ rule measure:
     params:
         n_samples=config["analysis"]["n_samples"],
         code=rule_code("measure", "attend.analysis.measure", "attend.artifacts"),
+        identity=made_by,
     script:
         "../scripts/measure.py"

@@ -9,6 +9,7 @@ from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve, task_seeds
 from attend.variants import (
     COMPARISON_TABLES,
+    model_identity,
     model_owner,
     task_settings,
     variant_architectures,
@@ -94,6 +95,24 @@ def job_settings(wildcards):
     return task_settings(config, wildcards.task, variant_of(wildcards))
 
 
+def made_by(wildcards):
+    """What made the model of a job on a branch: the branch's variant and the digest of the
+    settings the model reads. The training job records it in the model (and so in its probe
+    and analysis); the probe and measure jobs check it, so a file copied from another
+    variant's branch is refused by name."""
+    return model_identity(config, wildcards.task, wildcards.arch, variant_of(wildcards))
+
+
+def variant_identities(variant):
+    """{"task/arch": what made that model} for every model a variant's tables hold (a model
+    shared with an earlier variant was made on that one's branch)."""
+    return {
+        f"{t}/{a}": model_identity(config, t, a, model_owner(config, t, a, variant))
+        for t in variant_tasks(config, variant)
+        for a in variant_architectures(config, variant)
+    }
+
+
 def data_settings(wildcards):
     """The data settings one task's dataset depends on, and nothing else: changing
     another task's block reruns nothing here."""
@@ -153,21 +172,29 @@ def table_runs(table, variant="base"):
         pattern = f"{MODEL}/{MODEL_FILES[table]}"
     else:
         pattern = f"{ANALYSIS}/{table}.csv"
-    # A model the variant shares with an earlier variant (model_owner) is read from there.
-    return [
-        dict(
-            run,
-            path=pattern.format(
-                branch=BRANCHES[model_owner(config, run["task"], run["arch"], variant)],
-                **run,
-            ),
-        )
-        for run in model_runs(variant=variant)
-    ]
+    # A model the variant shares with an earlier variant (model_owner) is read from there,
+    # and its files record that variant (identity).
+    runs = []
+    for run in model_runs(variant=variant):
+        owner = model_owner(config, run["task"], run["arch"], variant)
+        path = pattern.format(branch=BRANCHES[owner], **run)
+        identity = model_identity(config, run["task"], run["arch"], owner)
+        runs.append(dict(run, path=path, identity=identity))
+    return runs
+
+
+# The file beside a per-model file that records its checksum and identity
+# (attend.artifacts.check_model_file): the table job reads it too.
+BESIDE = {"train_log.csv": "metrics.json", ".csv": "analysis.npz"}
 
 
 def table_inputs(wildcards):
-    return [run["path"] for run in table_runs(wildcards.table, variant_of(wildcards))]
+    files = []
+    for run in table_runs(wildcards.table, variant_of(wildcards)):
+        path = Path(run["path"])
+        beside = BESIDE.get(path.name, BESIDE.get(path.suffix))
+        files += [run["path"]] + ([str(path.with_name(beside))] if beside else [])
+    return files
 
 
 def table_params(wildcards):
@@ -207,6 +234,22 @@ def figure_tables(name):
             for s in task_seeds(config, t)
         }
     return tables
+
+
+def figure_expect(name):
+    """{per-model file: the model it must belong to} for every analysis.npz and per-seed CSV
+    a figure reads (all of base's branch): the figure job checks them before drawing."""
+    expect = {}
+    for key, path in figure_models(name).items():
+        task, arch = key.split("/")
+        seed = task_seeds(config, task)[0]
+        expect[path] = dict(task=task, arch=arch, seed=seed, **model_identity(config, task, arch))
+    for table, value in figure_tables(name).items():
+        if isinstance(value, dict):
+            for run, path in value.items():
+                task, arch, seed = run.split("/")
+                expect[path] = dict(task=task, arch=arch, seed=int(seed), **model_identity(config, task, arch))
+    return expect
 
 
 def figure_table_files(name):

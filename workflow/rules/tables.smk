@@ -49,6 +49,8 @@ rule claims:
         "../../envs/attend.yaml"
     params:
         task_modules=config["task_modules"],
+        # what made each model the tables hold: a table from another variant is refused
+        identities=lambda wc: variant_identities(variant_of(wc)),
         code=rule_code("claims", "attend.claims"),
     script:
         "../scripts/claims.py"
@@ -90,6 +92,7 @@ rule variant_shares:
     params:
         term_shares=variant_tables("term_shares"),
         approximation=variant_tables("approximation"),
+        identities={v: variant_identities(v) for v in VARIANTS},
         code=rule_code("variants", "attend.variants"),
     script:
         "../scripts/variants.py"

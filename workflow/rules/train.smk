@@ -31,6 +31,8 @@ rule train:
         model=lambda wc: job_settings(wc)[0],
         train=lambda wc: job_settings(wc)[1],
         code=rule_code("train", "attend.training"),
+        # What the model records as having made it: its variant and settings digest.
+        identity=made_by,
         # The backend draws the initial weights: changing it retrains.
         backend=config["backend"],
         # Not an output: the resumable training state (attend.checkpoint), removed when

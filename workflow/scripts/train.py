@@ -26,5 +26,5 @@ training.train(
     arch, arrays, vocab, snakemake.params.model, snakemake.params.train, execution, seed,
     model_path=snakemake.output.model, log_path=snakemake.output.log, metrics_path=snakemake.output.metrics,
     timing_path=snakemake.output.timing, checkpoint_dir=snakemake.params.checkpoint, fingerprint=made_from,
-    identity={"task": task, "dataset": vocab["npz_sha256"]},
+    identity={"task": task, "dataset": vocab["npz_sha256"], **snakemake.params.identity},
 )
