@@ -187,6 +187,53 @@ def test_settings_are_compared_by_value(workflow):
     assert jobs["train"] == jobs["probe"] == jobs["measure"] == 3 and "dataset" not in jobs, jobs
 
 
+# One task, two small models: what the local-profile tests train (seconds each).
+TINY = """tasks: [one_to_one]
+architectures: [aed, ao]
+seeds: [0]
+data: {sizes: {train: 500, valid: 50, test: 50}}
+model: {units: 8}
+train: {eval_every: 20, n_eval: 50, max_steps: 40}
+analysis: {n_sequences: 50, n_samples: 2}
+"""
+
+
+def test_a_damaged_input_costs_no_trained_model(workflow):
+    """A truncated dataset, then a run of the local profile (keep-going, as `make replicate`
+    runs): the training jobs fail naming the file and the command that makes it again, and
+    Snakemake deletes their outputs, but the models kept in checkpoint/finished/ survive.
+    Once `--force` has made the dataset again (the same bytes), the next run restores the
+    models instead of training them: the same bytes, in seconds."""
+    (workflow.root / "tiny.yaml").write_text(TINY)
+    local = ["--workflow-profile", "workflow/profiles/local", "--cores", "1", "--configfile", "tiny.yaml"]
+    folders = [f"results/models/one_to_one/{arch}/seed0" for arch in ("aed", "ao")]
+    targets = ["--", *(f"{folder}/model.keras" for folder in folders)]
+    first = workflow.run(*local, *targets)
+    assert first.returncode == 0, first.stderr[-3000:]
+    made = {f"{folder}/{name}": (workflow.root / folder / name).read_bytes()
+            for folder in folders for name in ("model.keras", "train_log.csv", "metrics.json")}
+
+    dataset = "results/data/one_to_one/seed0/dataset.npz"
+    intact = (workflow.root / dataset).read_bytes()
+    os.truncate(workflow.root / dataset, 1000)
+    failed = workflow.run(*local, *targets)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert out.count(f"{dataset}: not a readable dataset") >= 2 and f"--force {dataset}" in out, out[-3000:]
+    assert not any((workflow.root / path).exists() for path in made), "Snakemake deletes a failed job's outputs"
+    assert all((workflow.root / folder / "checkpoint" / "finished" / "model.keras").exists() for folder in folders)
+
+    forced = workflow.run("--cores", "1", "--configfile", "tiny.yaml", "--force", dataset)
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    assert (workflow.root / dataset).read_bytes() == intact
+    again = workflow.run(*local, *targets)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert {path: (workflow.root / path).read_bytes() for path in made} == made
+    for arch in ("aed", "ao"):
+        log = (workflow.root / "logs" / "train" / "one_to_one" / arch / "seed0.log").read_text()
+        assert "restored model.keras, train_log.csv, metrics.json from" in log and "step " not in log, log[-2000:]
+
+
 def edit(path: Path) -> str:
     """Append a statement to a module (a change of its code); return the original text."""
     text = path.read_text()

@@ -35,8 +35,10 @@ rule train:
         identity=made_by,
         # The backend draws the initial weights: changing it retrains.
         backend=config["backend"],
-        # Not an output: the resumable training state (attend.checkpoint), removed when
-        # the job finishes; kept by a killed job so that its rerun resumes.
+        # Not an output, so Snakemake never deletes it: the resumable training state
+        # (attend.checkpoint), kept by a killed job so that its rerun resumes, and the
+        # finished model (attend.finished), which a rerun from the same settings, input
+        # bytes and code restores instead of training.
         checkpoint=f"{MODEL}/checkpoint",
     script:
         "../scripts/train.py"
