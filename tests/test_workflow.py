@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import defaults
 from attend.plotting import figures
 from attend.artifacts import read_table
@@ -232,6 +233,34 @@ def test_a_damaged_input_costs_no_trained_model(workflow):
     for arch in ("aed", "ao"):
         log = (workflow.root / "logs" / "train" / "one_to_one" / arch / "seed0.log").read_text()
         assert "restored model.keras, train_log.csv, metrics.json from" in log and "step " not in log, log[-2000:]
+
+
+def test_missing_intermediates_are_made_again(workflow):
+    """Snakemake leaves a file alone that is gone while what was made from it is there; the
+    default target makes it again (saying so), and what was made from it reruns. A run of
+    one's own targets names such files and the command instead."""
+    workflow.pretend_run(*SMOKE)
+    shutil.rmtree(workflow.root / "results" / "analysis" / "reverse" / "ao")
+    result = workflow.run("-n", "--cores", "1", *SMOKE)
+    assert f"{1 + len(TABLE_COLUMNS)} files are missing" in result.stdout + result.stderr  # analysis.npz, CSVs
+    assert "results/analysis/reverse/ao/seed0/variance.csv (made into results/tables/variance.csv)" \
+        in result.stdout + result.stderr
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["measure"] == 1 and "train" not in jobs and "probe" not in jobs, jobs
+    assert jobs["claims"] == 1 and jobs["table"] >= 8 and "fig06_summary" in jobs, jobs
+    workflow.pretend_run(*SMOKE)
+    assert workflow.planned(*SMOKE) == {}
+
+    (workflow.root / "results" / "tables" / "term_shares.csv").unlink()
+    figure = ["--", "figures/fig06_summary.pdf"]
+    warned = workflow.run("-n", "--cores", "1", *SMOKE, *figure)
+    said = warned.stdout + warned.stderr
+    assert "results/tables/term_shares.csv (made into" in said and "A run without targets" in said, said[-3000:]
+    assert workflow.planned(*SMOKE)["table"] == 1
+
+    shutil.rmtree(workflow.root / "results" / "models" / "one_to_one" / "aed")
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == 1 and "dataset" not in jobs, jobs
 
 
 def edit(path: Path) -> str:

@@ -16,7 +16,9 @@ rule probe:
         "../../envs/attend.yaml"
     params:
         n_sequences=config["analysis"]["n_sequences"],
-        code=rule_code("probe", "attend.probe", "attend.model_files", "attend.artifacts"),
+        code=rule_code(
+            "probe", "attend.probe", "attend.model_files", "attend.artifacts"
+        ),
         identity=made_by,
     script:
         "../scripts/probe.py"

@@ -4,6 +4,7 @@
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve, task_seeds
@@ -243,12 +244,19 @@ def figure_expect(name):
     for key, path in figure_models(name).items():
         task, arch = key.split("/")
         seed = task_seeds(config, task)[0]
-        expect[path] = dict(task=task, arch=arch, seed=seed, **model_identity(config, task, arch))
+        expect[path] = dict(
+            task=task, arch=arch, seed=seed, **model_identity(config, task, arch)
+        )
     for table, value in figure_tables(name).items():
         if isinstance(value, dict):
             for run, path in value.items():
                 task, arch, seed = run.split("/")
-                expect[path] = dict(task=task, arch=arch, seed=int(seed), **model_identity(config, task, arch))
+                expect[path] = dict(
+                    task=task,
+                    arch=arch,
+                    seed=int(seed),
+                    **model_identity(config, task, arch),
+                )
     return expect
 
 
@@ -296,8 +304,101 @@ def all_tables():
 
 
 def all_targets():
-    """Every figure of the config (base), every variant's tables and claims, and their comparison."""
+    """Every figure of the config (base), every variant's tables and claims, their
+    comparison, and any file that is gone while files made from it are still there."""
     return (
         expand("figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"])
         + all_tables()
+        + remade_intermediates()
     )
+
+
+# ---------------------------------------------------------------------------- missing intermediates
+# Snakemake does not remake a file that is gone while the files made from it are still
+# there (it treats it as a spent intermediate), so after deleting, say, one model's analysis
+# folder, a run would say "Nothing to be done" while the tables keep numbers no file backs.
+# So at every DAG build the workflow lists each such file (missing, while an output of a
+# job that reads it exists) and puts it among the default target's inputs: a plain
+# `snakemake` makes it again, and the mtime trigger then reruns everything made from it
+# (docs/troubleshooting.md, "Missing intermediates").
+
+
+def _files(patterns, **wildcards):
+    """A rule's input or output patterns (rules.<name>.input) filled in for one job."""
+    return [str(p).format(**wildcards) for p in patterns]
+
+
+def _jobs():
+    """(inputs, outputs) of every job of the plan, as lists of paths: the edges along which
+    one file rests on another, read from the rules themselves (call it once they exist).
+    """
+    seen = set()
+    for variant in VARIANTS:
+        for run in model_runs(variant=variant):
+            owner = model_owner(config, run["task"], run["arch"], variant)
+            at = dict(branch=BRANCHES[owner], **run)
+            if tuple(at.values()) in seen:
+                continue
+            seen.add(tuple(at.values()))
+            data = _files(rules.dataset.output, **at)
+            yield _files(
+                [corpus_input(SimpleNamespace(**at))]
+                if REGISTRY[run["task"]].corpus
+                else []
+            ), data
+            for step in (rules.train, rules.probe, rules.measure):
+                yield _files(step.input, **at), _files(step.output, **at)
+        branch = BRANCHES[variant]
+        for table in TABLES:
+            wc = SimpleNamespace(table=table, branch=branch)
+            yield table_inputs(wc), _files(
+                rules.table.output, table=table, branch=branch
+            )
+        yield _files(rules.claims.input, branch=branch), _files(
+            rules.claims.output, branch=branch
+        )
+    if COMPARED:
+        for step in (rules.variant_claims, rules.variant_shares):
+            yield _files(step.input), _files(step.output)
+    for name in FIGURES:
+        figure = getattr(rules, name)
+        yield _files(figure.input), _files(figure.output)
+
+
+def missing_intermediates():
+    """{missing file: an existing file made from it}, for the files of the plan that are gone
+    while something made from them is still there."""
+    exists = {}
+
+    def there(path):
+        if path not in exists:
+            exists[path] = os.path.exists(path)
+        return exists[path]
+
+    missing = {}
+    for inputs, outputs in _jobs():
+        made = next((o for o in outputs if there(o)), None)
+        if made:
+            missing.update(
+                {i: made for i in inputs if i not in missing and not there(i)}
+            )
+    return missing
+
+
+def remade_intermediates():
+    """The missing intermediates, named in a warning: the default target's extra inputs.
+    (Whether a run names targets of its own is not known while the Snakefile is read, so the
+    warning says what each kind of run does.)"""
+    missing = missing_intermediates()
+    if missing:
+        lines = [f"  {path} (made into {made})" for path, made in missing.items()]
+        if len(lines) > 12:
+            lines = lines[:12] + [f"  ... and {len(missing) - 12} more"]
+        logger.warning(
+            f"{len(missing)} files are missing while files made from them are still there:\n"
+            + "\n".join(lines)
+            + "\nA run without targets (`snakemake --cores all` with your --configfile options) makes them "
+            "again and reruns what was made from them; a run of named targets does not "
+            "(docs/troubleshooting.md, 'Missing intermediates')."
+        )
+    return list(missing)
