@@ -168,10 +168,10 @@ def test_changing_the_backend_retrains(workflow):
     assert "dataset" not in jobs and "corpus" not in jobs, jobs
 
 
-def test_settings_are_compared_by_value(workflow):
+def test_settings_are_compared_by_value(pretended, tmp_path):
     """Restating a default (1 for 1.0 too) or listing the keys in another order plans no
     job; a real change plans exactly the jobs it reaches."""
-    workflow.pretend_run(*SMOKE)
+    workflow = pretended.copy(tmp_path / "copy")
     smoke = (workflow.root / "config" / "smoke.yaml").read_text()
     lines = smoke.splitlines()
     at = lines.index("train:")
@@ -235,29 +235,28 @@ def test_a_damaged_input_costs_no_trained_model(workflow):
         assert "restored model.keras, train_log.csv, metrics.json from" in log and "step " not in log, log[-2000:]
 
 
-def test_missing_intermediates_are_made_again(workflow):
+def test_missing_intermediates_are_made_again(pretended, tmp_path):
     """Snakemake leaves a file alone that is gone while what was made from it is there; the
     default target makes it again (saying so), and what was made from it reruns. A run of
     one's own targets names such files and the command instead."""
-    workflow.pretend_run(*SMOKE)
+    workflow = pretended.copy(tmp_path / "analysis")
     shutil.rmtree(workflow.root / "results" / "analysis" / "reverse" / "ao")
     result = workflow.run("-n", "--cores", "1", *SMOKE)
-    assert f"{1 + len(TABLE_COLUMNS)} files are missing" in result.stdout + result.stderr  # analysis.npz, CSVs
-    assert "results/analysis/reverse/ao/seed0/variance.csv (made into results/tables/variance.csv)" \
-        in result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    assert f"files that are gone while files made from them are still there ({1 + len(TABLE_COLUMNS)})" in said
+    assert "results/analysis/reverse/ao/seed0/variance.csv (made into results/tables/variance.csv)" in said
     jobs = workflow.planned(*SMOKE)
     assert jobs["measure"] == 1 and "train" not in jobs and "probe" not in jobs, jobs
     assert jobs["claims"] == 1 and jobs["table"] >= 8 and "fig06_summary" in jobs, jobs
-    workflow.pretend_run(*SMOKE)
-    assert workflow.planned(*SMOKE) == {}
 
+    workflow = pretended.copy(tmp_path / "table")
     (workflow.root / "results" / "tables" / "term_shares.csv").unlink()
-    figure = ["--", "figures/fig06_summary.pdf"]
-    warned = workflow.run("-n", "--cores", "1", *SMOKE, *figure)
+    warned = workflow.run("-n", "--cores", "1", *SMOKE, "--", "figures/fig06_summary.pdf")
     said = warned.stdout + warned.stderr
     assert "results/tables/term_shares.csv (made into" in said and "A run without targets" in said, said[-3000:]
     assert workflow.planned(*SMOKE)["table"] == 1
 
+    workflow = pretended.copy(tmp_path / "model")
     shutil.rmtree(workflow.root / "results" / "models" / "one_to_one" / "aed")
     jobs = workflow.planned(*SMOKE)
     assert jobs["train"] == jobs["probe"] == jobs["measure"] == 1 and "dataset" not in jobs, jobs
@@ -270,14 +269,13 @@ def edit(path: Path) -> str:
     return text
 
 
-def test_a_copied_results_tree_plans_nothing(make_workflow):
+def test_a_copied_results_tree_plans_nothing(pretended, make_workflow):
     """A fresh clone (every script newer than every output) beside a results tree copied
     with its modification times and Snakemake's metadata plans nothing: a script's content,
     not its modification time, decides (profiles/default turns the code trigger off; each
     rule's `code` param holds its script's checksum). Editing a script's code still plans its
     jobs; editing a comment does not."""
-    first = make_workflow()
-    first.pretend_run(*SMOKE)
+    first = pretended
     clone = make_workflow()
     for path in clone.root.rglob("*"):  # as `git clone` writes them: every source file newer than any output
         os.utime(path)
@@ -346,8 +344,38 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     (src / "models.py").write_text((src / "models.py").read_text() + "\n# a comment changes no result\n")
     assert workflow.planned(*SMOKE) == {}
 
-    # Determinism: regenerate one dataset and one model from scratch and compare.
+    # A file of the multihead variant's branch copied into base's is refused by name by the
+    # job that reads it (the model, the probe, the analysis, a CSV alone, an aggregated table).
     res = workflow.root / "results"
+    variant = res / "variants" / "multihead"
+    one = "one_to_one/aed/seed0"
+    cases = [
+        (f"models/{one}/model.keras", "probe", f"results/probes/{one}/probe.npz"),
+        (f"probes/{one}/probe.npz", "measure", f"results/analysis/{one}/analysis.npz"),
+        (f"analysis/{one}/analysis.npz", "table", "results/tables/variance.csv"),
+        (f"analysis/{one}/analysis.npz", "fig02_one_to_one_aed", "figures/fig02_one_to_one_aed.pdf"),
+        (f"analysis/{one}/term_shares.csv", "table", "results/tables/term_shares.csv"),
+        ("tables/term_shares.csv", "claims", "results/claims.md"),
+    ]
+    # A failed job's outputs are deleted: each case starts from a copy of the tree (times kept).
+    backup = workflow.root / "backup"
+    shutil.copytree(res, backup)
+    for copied, job, target in cases:
+        shutil.copy(variant / copied, res / copied)
+        refused = workflow.run("--cores", "1", "--show-failed-logs", *SMOKE, "--allowed-rules", job, "--force", target)
+        said = refused.stdout + refused.stderr
+        assert refused.returncode != 0, f"{copied} of the variant passed as base's"
+        if copied.endswith("term_shares.csv") and copied.startswith("analysis"):
+            assert f"{copied} is not the file" in said and "analysis.npz was written with" in said, said[-3000:]
+        elif copied.startswith("tables"):
+            assert "its rows of one_to_one/aed come from models whose variant is 'multihead', expected 'base'" in said
+        else:
+            assert f"{copied}: this" in said and "variant is 'multihead', expected 'base'" in said, said[-3000:]
+        shutil.rmtree(res)
+        shutil.copytree(backup, res)
+    shutil.rmtree(backup)
+
+    # Determinism: regenerate one dataset and one model from scratch and compare.
     data = res / "data" / "one_to_one" / "seed0" / "dataset.npz"
     analysis = res / "analysis" / "one_to_one" / "aed" / "seed0"
     before = {p.name: p.read_bytes() for p in [data, *analysis.glob("*.csv")]}

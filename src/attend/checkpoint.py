@@ -14,7 +14,7 @@ a killed Snakemake and its rerun) never write one checkpoint.
 Folder layout (``checkpoint/`` beside the model; all but ``lock`` and ``finished/`` removed
 when the job finishes)::
 
-    lock                    flock'ed by the running job (holds its pid)
+    lock                    flock'ed by the running job (holds its pid while it runs)
     state.json              {"epoch", "weights", "fingerprint", "stopped"}
     epoch{E}.weights.h5     the weights after E validation periods
     train_log.csv           the training log so far (:func:`keep_log_rows` drops a row a kill cut
@@ -82,6 +82,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             yield self
         finally:
             self._lock = None
+            handle.truncate(0)  # no pid left behind: a finished job's folder is the same bytes on every run
             handle.close()
 
     # ------------------------------------------------------------------ restore

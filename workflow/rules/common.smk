@@ -395,7 +395,7 @@ def remade_intermediates():
         if len(lines) > 12:
             lines = lines[:12] + [f"  ... and {len(missing) - 12} more"]
         logger.warning(
-            f"{len(missing)} files are missing while files made from them are still there:\n"
+            f"files that are gone while files made from them are still there ({len(missing)}):\n"
             + "\n".join(lines)
             + "\nA run without targets (`snakemake --cores all` with your --configfile options) makes them "
             "again and reruns what was made from them; a run of named targets does not "
