@@ -144,6 +144,7 @@ def test_the_default_check_would_catch_a_copy():
     ({"overrides": {"sort": {"train": {"max_steps": 130}}}}, "overrides.sort.train: max_steps (130) must be a multiple"),
     ({"analysis": {"n_sequences": 3000}}, "analysis.n_sequences (3000) exceeds data.sizes.test (2000)"),
     ({"seeds": ["zero"]}, "seeds.0: 'zero' is not of type 'integer'"),
+    ({"seeds": [0, 2 ** 40]}, "seeds.1: 1099511627776 is greater than the maximum of 4294967295"),
 ])
 def test_bad_config_names_the_key(override, named):
     with pytest.raises(cfg.ConfigError) as err:
@@ -162,6 +163,26 @@ def test_numbers_given_as_strings_or_integral_floats_are_coerced():
     assert "train.eval_every: read 50.0 as the integer 50" in notes
     with pytest.raises(cfg.ConfigError, match="train.eval_every: 50.5 is not of type 'integer'"):
         cfg.resolve({"train": {"eval_every": 50.5}})
+
+
+def test_settings_equal_in_value_resolve_to_one_form():
+    """Snakemake compares a job's parameters as text (repr): a config that restates a
+    default, writes 1 for 1.0 or lists its keys in another order must resolve to the same
+    text, or every job reruns."""
+    smoke = load("smoke.yaml")
+    plain, _ = cfg.resolve(smoke)
+    reordered = dict(reversed(list(smoke.items())))
+    reordered["train"] = dict(reversed(list(smoke["train"].items())))
+    restated = {**smoke, "train": {"learning_rate": 0.003, "clipnorm": 1, **smoke["train"]},
+                "data": {**smoke["data"], "translation": {"min_count": 5, **smoke["data"]["translation"]}}}
+    for other in (reordered, restated):
+        again, _ = cfg.resolve(other)
+        assert repr(again) == repr(plain)
+    assert isinstance(cfg.resolve({"model": {"pe_timescale": 100}})[0]["model"]["pe_timescale"], float)
+    # the variants keep their order, which means something (the first with equal settings owns a model)
+    two, _ = cfg.resolve({"variants": {"zeta": {"model": {"units": 8}}, "alpha": {"model": {"units": 8}}}})
+    assert list(two["variants"]) == ["zeta", "alpha"]
+    assert variants.model_owner(two, "sort", "aed", "alpha") == "zeta"
 
 
 def test_the_key_catalog_is_current():
@@ -247,6 +268,15 @@ def test_a_variant_shares_the_models_its_change_does_not_reach():
     # A per-task override reaches that task alone; its sort AED equals lstm's, trained there.
     assert variants.model_owner(resolved, "sort", "aed", "sort_lstm") == "lstm"
     assert variants.model_owner(resolved, "sort", "ao", "sort_lstm") == "base"
+    # What made a model, as its files record it: the owner's name and the digest of the
+    # settings its architecture reads, equal wherever the model is shared.
+    for (v, a), made_on in owner.items():
+        assert variants.model_identity(resolved, "one_to_one", a, made_on) == {
+            "variant": made_on, "settings_digest": variants.settings_digest(resolved, "one_to_one", a, v)}
+    digests = {variants.settings_digest(resolved, "one_to_one", "aed", v) for v in ("base", "dot", "lstm", "slow")}
+    assert len(digests) == 4, "settings an architecture reads change its digest"
+    jax, _ = cfg.resolve({"backend": "jax"})
+    assert variants.settings_digest(jax, "sort", "aed") != variants.settings_digest(resolved, "sort", "aed")
 
 
 def test_variants_default_to_the_configs_tasks_and_architectures():

@@ -9,6 +9,7 @@ import json
 import os
 import select
 import signal
+import stat
 import subprocess
 import sys
 from collections import Counter
@@ -273,10 +274,81 @@ def test_a_waiting_job_says_what_it_waits_for(tmp_path, clock, caplog):
     assert f"waited {5 * gpu.WAIT_LOG_S:.0f} s" in waits[-1]
 
 
-def test_lock_directory_is_per_user():
+def test_lock_directory_is_per_user(monkeypatch, tmp_path):
     from attend import gpu
 
     assert gpu.DEFAULT_LOCK_DIR.name == f"attend-gpu-locks-{os.getuid()}"
+    assert gpu.lock_folder({}) == gpu.DEFAULT_LOCK_DIR
+    assert gpu.lock_folder({gpu.LOCK_DIR_VARIABLE: str(tmp_path / "mine")}) == tmp_path / "mine"
+
+
+def test_a_new_lock_folder_is_private(tmp_path):
+    """Created 0700, its lock files 0600, each holding the pid of the job that holds it."""
+    from attend.gpu import claim_device
+
+    folder = tmp_path / "locks"
+    claim = claim_device(1, 1, folder, env={})
+    try:
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        lock = folder / "gpu0.slot0.lock"
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+        assert lock.read_text() == f"{os.getpid()}\n"
+    finally:
+        claim.release()
+
+
+@pytest.fixture
+def victim(tmp_path):
+    """A file of the user's that a hostile lock folder would make a job overwrite."""
+    path = tmp_path / "precious.txt"
+    path.write_text("keep me\n")
+    path.chmod(0o600)
+    return path
+
+
+def _refused(folder, victim, why):
+    from attend.gpu import UnsafeLockFolder, claim_device
+
+    env = {}
+    with pytest.raises(UnsafeLockFolder, match=why) as err:
+        claim_device(1, 1, folder, env=env)
+    assert str(folder) in str(err.value) and "ATTEND_GPU_LOCK_DIR" in str(err.value)
+    assert "CUDA_VISIBLE_DEVICES" not in env
+    assert victim.read_text() == "keep me\n", "the planted link's target was written"
+
+
+def test_a_foreign_lock_folder_with_a_planted_link_is_refused(tmp_path, victim):
+    """The issue's case: another user made the folder first and planted
+    gpu0.slot0.lock -> a file of ours; the job refuses the folder, naming it."""
+    folder = tmp_path / "locks"
+    folder.mkdir(mode=0o755)
+    (folder / "gpu0.slot0.lock").symlink_to(victim)
+    os.chown(folder, 54321, 54321)  # tests run as root here: as if another user had made it
+    _refused(folder, victim, "owned by uid 54321")
+
+
+def test_a_lock_folder_that_is_a_link_is_refused(tmp_path, victim):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    (elsewhere / "gpu0.slot0.lock").symlink_to(victim)
+    folder = tmp_path / "locks"
+    folder.symlink_to(elsewhere)
+    _refused(folder, victim, "is a symbolic link")
+    assert [p.name for p in elsewhere.iterdir()] == ["gpu0.slot0.lock"]
+
+
+def test_a_world_writable_lock_folder_is_refused(tmp_path, victim):
+    folder = tmp_path / "locks"
+    folder.mkdir()
+    folder.chmod(0o1777)
+    _refused(folder, victim, "writable by group or others")
+
+
+def test_a_planted_link_in_an_own_folder_is_not_followed(tmp_path, victim):
+    folder = tmp_path / "locks"
+    folder.mkdir(mode=0o700)
+    (folder / "gpu0.slot0.lock").symlink_to(victim)
+    _refused(folder, victim, "gpu0.slot0.lock, which cannot be opened as a plain file")
 
 
 @pytest.mark.parametrize("backend", ["jax", "tensorflow"])

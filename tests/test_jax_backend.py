@@ -37,7 +37,7 @@ def jax_python() -> Path:
 def scratch_workflow(tmp_path: Path) -> Path:
     """A scratch copy of the workflow (the package is imported from the environment's install).
     envs/ comes too: Snakemake records the rules' `conda:` files in its metadata."""
-    for item in ("Snakefile", "workflow", "config", "envs"):
+    for item in ("Snakefile", "workflow", "profiles", "config", "envs"):
         src = REPO / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
     (tmp_path / "src").symlink_to(REPO / "src")

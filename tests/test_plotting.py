@@ -32,7 +32,7 @@ from attend import tasks
 from attend.analysis.decompose import COMPONENTS
 from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
 from attend.architectures import ARCHITECTURES
-from attend.artifacts import load_analysis, read_table, save_analysis
+from attend.artifacts import file_digest, load_analysis, read_table, save_analysis
 from attend.claims import ATTENTION_ARCHS, claims, f4_points, spearman
 from attend.plotting import figures, inputs, style
 from attend.plotting.fig04_ved import PCA_TASK
@@ -154,19 +154,19 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
             analysis[inputs.key(task, arch)] = str(d / "analysis.npz")
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
-        metrics = dict(run, test_seq_acc=0.5 + 0.02 * (k % 20), test_token_acc=0.95 - 0.01 * (k % 10),
-                       steps=100 * (k + 1))
-        if specs[task].corpus:  # a task with reference texts (translation) is scored by BLEU and chrF
-            metrics.update(test_bleu=20.0 + k, test_bleu_detok=18.0 + k, test_chrf=40.0 + k)
-        m = d / "metrics.json"
-        m.write_text(json.dumps(metrics))
-        runs["accuracy"].append(dict(run, path=str(m)))
         log = d / "train_log.csv"
         loss = np.linspace(2, 0.1, 5) * (1 + 0.05 * (k % 10))   # every model's curves its own
         pd.DataFrame({"epoch": range(5), "loss": loss, "step": np.arange(1, 6) * 50, "val_loss": 1.2 * loss,
                       "val_seq_acc": np.linspace(0, 1 - 0.01 * (k % 20), 5),
                       "val_token_acc": np.linspace(0.3, 1, 5)}).to_csv(log, index=False)
         runs["training_log"].append(dict(run, path=str(log)))
+        metrics = dict(run, test_seq_acc=0.5 + 0.02 * (k % 20), test_token_acc=0.95 - 0.01 * (k % 10),
+                       steps=100 * (k + 1), train_log_sha256=file_digest(log))
+        if specs[task].corpus:  # a task with reference texts (translation) is scored by BLEU and chrF
+            metrics.update(test_bleu=20.0 + k, test_bleu_detok=18.0 + k, test_chrf=40.0 + k)
+        m = d / "metrics.json"
+        m.write_text(json.dumps(metrics))
+        runs["accuracy"].append(dict(run, path=str(m)))
     return analysis, runs
 
 

@@ -89,7 +89,8 @@ def test_killed_training_resumes_from_checkpoint(tmp_path, backend):
     assert m_resumed == m_straight
     for name in ("model.keras", "log.csv", "metrics.json"):
         assert (killed / name).read_bytes() == (straight / name).read_bytes(), f"{name} differs after resuming"
-    assert not (killed / "checkpoint").exists(), "a finished job removes its checkpoint"
+    left = sorted(p.name for p in (killed / "checkpoint").iterdir())
+    assert left == ["finished", "lock"], "a finished job keeps its model aside and drops its resumable state"
 
 
 # ---------------------------------------------------------------------------- in-process
@@ -180,6 +181,38 @@ def test_resuming_in_process_gives_the_same_bytes(tiny, tmp_path):
     tiny(resumed)
     for name in ("model.keras", "log.csv", "metrics.json"):
         assert (resumed / name).read_bytes() == (straight / name).read_bytes(), name
+
+
+class NoTraining(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        raise AssertionError("trained although a model of this fingerprint was kept")
+
+
+def test_a_finished_model_is_restored_not_retrained(tiny, tmp_path, caplog):
+    """Snakemake deletes a job's outputs before rerunning it (and a failed job's): the model
+    kept in checkpoint/finished/ comes back, byte for byte, when the job runs again from the
+    same fingerprint; another fingerprint, or a damaged kept file, trains."""
+    out = tmp_path / "out"
+    tiny(out)
+    made = {name: (out / name).read_bytes() for name in ("model.keras", "log.csv", "metrics.json")}
+    kept = out / "checkpoint" / "finished"
+    assert sorted(p.name for p in kept.iterdir()) == ["manifest.json", "metrics.json", "model.keras", "train_log.csv"]
+    for name in made:
+        (out / name).unlink()
+    with caplog.at_level("INFO", logger="attend.finished"):
+        metrics = tiny(out, callbacks=[NoTraining()])
+    assert "restored model.keras, train_log.csv, metrics.json from" in caplog.text
+    assert f"delete {kept} and force this job" in caplog.text
+    assert {name: (out / name).read_bytes() for name in made} == made
+    assert metrics == json.loads(made["metrics.json"])
+    with pytest.raises(AssertionError, match="trained although"):  # another fingerprint: trains
+        tiny(out, fingerprint="other", callbacks=[NoTraining()])
+    tiny(out, callbacks=[NoTraining()])  # the failed job replaced nothing: "a" is still kept, and restored
+    (kept / "model.keras").write_bytes(b"damaged")
+    with caplog.at_level("WARNING", logger="attend.finished"):
+        tiny(out)
+    assert "its model.keras is missing or damaged; training" in caplog.text
+    assert {name: (out / name).read_bytes() for name in made} == made
 
 
 def test_two_trainers_never_share_a_checkpoint(tmp_path):

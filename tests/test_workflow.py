@@ -3,6 +3,7 @@ sixth task declared by one module and one config block, results that follow the 
 the smoke config end to end."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import defaults
 from attend.plotting import figures
 from attend.artifacts import read_table
@@ -159,9 +161,12 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
                     "variant_claims": 1, "variant_shares": 1, "fig11_variants": 1}, jobs
     summary = workflow.run("-n", "--cores", "1", *config, "edit.yaml", "--summary").stdout
     rows = [line.split("\t") for line in summary.splitlines()]
-    changed = sorted(row[0] for row in rows if len(row) > 4 and row[4] == "params changed")
-    assert changed == sorted(f"results/variants/multihead/models/one_to_one/{arch}/seed0/{name}" for arch in ("aed", "ao")
-                             for name in ("metrics.json", "model.keras", "timing.json", "train_log.csv"))
+    changed = {row[0] for row in rows if len(row) > 4 and row[4] == "params changed"}
+    assert changed >= {f"results/variants/multihead/models/one_to_one/{arch}/seed0/{name}" for arch in ("aed", "ao")
+                       for name in ("metrics.json", "model.keras", "timing.json", "train_log.csv")}
+    # Downstream jobs' params change too (the settings digest they check), all on the variant's branch.
+    assert all(path.startswith("results/variants/multihead/") or path.startswith("results/tables/variant_")
+               for path in changed), sorted(changed)
     (workflow.root / "edit.yaml").write_text("variants: {wide: {model: {units: 48}}}\n")
     jobs = workflow.planned(*config, "edit.yaml")
     assert jobs["train"] == 2 * 4 and jobs["table"] == 10 and jobs["claims"] == 1, jobs   # 2 tasks × 4 archs
@@ -179,11 +184,126 @@ def test_changing_the_backend_retrains(workflow):
     assert "dataset" not in jobs and "corpus" not in jobs, jobs
 
 
+def test_settings_are_compared_by_value(pretended, tmp_path):
+    """Restating a default (1 for 1.0 too) or listing the keys in another order plans no
+    job; a real change plans exactly the jobs it reaches."""
+    workflow = pretended.copy(tmp_path / "copy")
+    smoke = (workflow.root / "config" / "smoke.yaml").read_text()
+    lines = smoke.splitlines()
+    at = lines.index("train:")
+    block = lines[at + 1:at + 4]
+    assert all(line.startswith("  ") for line in block), block
+    (workflow.root / "config" / "smoke.yaml").write_text("\n".join(lines[:at + 1] + block[::-1] + lines[at + 4:]) + "\n")
+    (workflow.root / "same.yaml").write_text(
+        "train: {learning_rate: 0.003, clipnorm: 1}\n"
+        "data: {translation: {min_count: 5}}\n"
+        "model: {pe_timescale: 100}\n")
+    assert workflow.planned(*SMOKE, "same.yaml") == {}
+    (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {clipnorm: 2}}}\n")
+    jobs = workflow.planned(*SMOKE, "same.yaml", "sort.yaml")
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == 3 and "dataset" not in jobs, jobs
+
+
+# One task, two small models: what the local-profile tests train (seconds each).
+TINY = """tasks: [one_to_one]
+architectures: [aed, ao]
+seeds: [0]
+data: {sizes: {train: 500, valid: 50, test: 50}}
+model: {units: 8}
+train: {eval_every: 20, n_eval: 50, max_steps: 40}
+analysis: {n_sequences: 50, n_samples: 2}
+"""
+
+
+def test_a_damaged_input_costs_no_trained_model(workflow):
+    """A truncated dataset, then a run of the local profile (keep-going, as `make replicate`
+    runs): the training jobs fail naming the file and the command that makes it again, and
+    Snakemake deletes their outputs, but the models kept in checkpoint/finished/ survive.
+    Once `--force` has made the dataset again (the same bytes), the next run restores the
+    models instead of training them: the same bytes, in seconds."""
+    (workflow.root / "tiny.yaml").write_text(TINY)
+    local = ["--workflow-profile", "workflow/profiles/local", "--cores", "1", "--configfile", "tiny.yaml"]
+    folders = [f"results/models/one_to_one/{arch}/seed0" for arch in ("aed", "ao")]
+    targets = ["--", *(f"{folder}/model.keras" for folder in folders)]
+    first = workflow.run(*local, *targets)
+    assert first.returncode == 0, first.stderr[-3000:]
+    made = {f"{folder}/{name}": (workflow.root / folder / name).read_bytes()
+            for folder in folders for name in ("model.keras", "train_log.csv", "metrics.json")}
+
+    dataset = "results/data/one_to_one/seed0/dataset.npz"
+    intact = (workflow.root / dataset).read_bytes()
+    os.truncate(workflow.root / dataset, 1000)
+    failed = workflow.run(*local, *targets)
+    out = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert out.count(f"{dataset}: not a readable dataset") >= 2 and f"--force {dataset}" in out, out[-3000:]
+    assert not any((workflow.root / path).exists() for path in made), "Snakemake deletes a failed job's outputs"
+    assert all((workflow.root / folder / "checkpoint" / "finished" / "model.keras").exists() for folder in folders)
+
+    forced = workflow.run("--cores", "1", "--configfile", "tiny.yaml", "--force", dataset)
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    assert (workflow.root / dataset).read_bytes() == intact
+    again = workflow.run(*local, *targets)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert {path: (workflow.root / path).read_bytes() for path in made} == made
+    for arch in ("aed", "ao"):
+        log = (workflow.root / "logs" / "train" / "one_to_one" / arch / "seed0.log").read_text()
+        assert "restored model.keras, train_log.csv, metrics.json from" in log and "step " not in log, log[-2000:]
+
+
+def test_missing_intermediates_are_made_again(pretended, tmp_path):
+    """Snakemake leaves a file alone that is gone while what was made from it is there; the
+    default target makes it again (saying so), and what was made from it reruns. A run of
+    one's own targets names such files and the command instead."""
+    workflow = pretended.copy(tmp_path / "analysis")
+    shutil.rmtree(workflow.root / "results" / "analysis" / "reverse" / "ao")
+    result = workflow.run("-n", "--cores", "1", *SMOKE)
+    said = result.stdout + result.stderr
+    assert f"files that are gone while files made from them are still there ({1 + len(TABLE_COLUMNS)})" in said
+    assert "results/analysis/reverse/ao/seed0/variance.csv (made into results/tables/variance.csv)" in said
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["measure"] == 1 and "train" not in jobs and "probe" not in jobs, jobs
+    assert jobs["claims"] == 1 and jobs["table"] >= 8 and "fig06_summary" in jobs, jobs
+
+    workflow = pretended.copy(tmp_path / "table")
+    (workflow.root / "results" / "tables" / "term_shares.csv").unlink()
+    warned = workflow.run("-n", "--cores", "1", *SMOKE, "--", "figures/fig06_summary.pdf")
+    said = warned.stdout + warned.stderr
+    assert "results/tables/term_shares.csv (made into" in said and "A run without targets" in said, said[-3000:]
+    assert workflow.planned(*SMOKE)["table"] == 1
+
+    workflow = pretended.copy(tmp_path / "model")
+    shutil.rmtree(workflow.root / "results" / "models" / "one_to_one" / "aed")
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == 1 and "dataset" not in jobs, jobs
+
+
 def edit(path: Path) -> str:
     """Append a statement to a module (a change of its code); return the original text."""
     text = path.read_text()
     path.write_text(text + "\n_EDITED = True\n")
     return text
+
+
+def test_a_copied_results_tree_plans_nothing(pretended, make_workflow):
+    """A fresh clone (every script newer than every output) beside a results tree copied
+    with its modification times and Snakemake's metadata plans nothing: a script's content,
+    not its modification time, decides (profiles/default turns the code trigger off; each
+    rule's `code` param holds its script's checksum). Editing a script's code still plans its
+    jobs; editing a comment does not."""
+    first = pretended
+    clone = make_workflow()
+    for path in clone.root.rglob("*"):  # as `git clone` writes them: every source file newer than any output
+        os.utime(path)
+    for item in ("results", "figures", ".snakemake/metadata"):
+        shutil.copytree(first.root / item, clone.root / item)  # copy2: modification times kept, as `cp -a`
+    assert clone.planned(*SMOKE) == {}
+    script = clone.root / "workflow" / "scripts" / "claims.py"
+    script.write_text(script.read_text() + "# a comment\n")
+    assert clone.planned(*SMOKE) == {}
+    edit(script)
+    jobs = clone.planned(*SMOKE)
+    assert jobs["claims"] == 2 and "table" not in jobs and "train" not in jobs, jobs
 
 
 def test_smoke_workflow_end_to_end(workflow, corpus):
@@ -252,8 +372,38 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     (src / "models.py").write_text((src / "models.py").read_text() + "\n# a comment changes no result\n")
     assert workflow.planned(*SMOKE) == {}
 
-    # Determinism: regenerate one dataset and one model from scratch and compare.
+    # A file of the multihead variant's branch copied into base's is refused by name by the
+    # job that reads it (the model, the probe, the analysis, a CSV alone, an aggregated table).
     res = workflow.root / "results"
+    variant = res / "variants" / "multihead"
+    one = "one_to_one/aed/seed0"
+    cases = [
+        (f"models/{one}/model.keras", "probe", f"results/probes/{one}/probe.npz"),
+        (f"probes/{one}/probe.npz", "measure", f"results/analysis/{one}/analysis.npz"),
+        (f"analysis/{one}/analysis.npz", "table", "results/tables/variance.csv"),
+        (f"analysis/{one}/analysis.npz", "fig02_one_to_one_aed", "figures/fig02_one_to_one_aed.pdf"),
+        (f"analysis/{one}/term_shares.csv", "table", "results/tables/term_shares.csv"),
+        ("tables/term_shares.csv", "claims", "results/claims.md"),
+    ]
+    # A failed job's outputs are deleted: each case starts from a copy of the tree (times kept).
+    backup = workflow.root / "backup"
+    shutil.copytree(res, backup)
+    for copied, job, target in cases:
+        shutil.copy(variant / copied, res / copied)
+        refused = workflow.run("--cores", "1", "--show-failed-logs", *SMOKE, "--allowed-rules", job, "--force", target)
+        said = refused.stdout + refused.stderr
+        assert refused.returncode != 0, f"{copied} of the variant passed as base's"
+        if copied.endswith("term_shares.csv") and copied.startswith("analysis"):
+            assert f"{copied} is not the file" in said and "analysis.npz was written with" in said, said[-3000:]
+        elif copied.startswith("tables"):
+            assert "its rows of one_to_one/aed come from models whose variant is 'multihead', expected 'base'" in said
+        else:
+            assert f"{copied}: this" in said and "variant is 'multihead', expected 'base'" in said, said[-3000:]
+        shutil.rmtree(res)
+        shutil.copytree(backup, res)
+    shutil.rmtree(backup)
+
+    # Determinism: regenerate one dataset and one model from scratch and compare.
     data = res / "data" / "one_to_one" / "seed0" / "dataset.npz"
     analysis = res / "analysis" / "one_to_one" / "aed" / "seed0"
     before = {p.name: p.read_bytes() for p in [data, *analysis.glob("*.csv")]}

@@ -162,9 +162,10 @@ def read_table(path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
-# Per-model files that must hold at least one row: without one, the model would silently
-# vanish from its table and figure.
-NON_EMPTY = {"train_log.csv": ["epoch", "loss", "step", "val_seq_acc"]}
+# Per-model files that must hold at least one row, each with every column filled: without
+# one, the model would silently vanish from its table and figure, and a blank cell would
+# silently blank a curve. The columns each must have (the training loop logs these).
+NON_EMPTY = {"train_log.csv": ["epoch", "loss", "step", "val_loss", "val_seq_acc", "val_token_acc"]}
 
 
 def read_model_csv(path) -> pd.DataFrame:
@@ -179,9 +180,13 @@ def read_model_csv(path) -> pd.DataFrame:
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         raise DataError(f"{path}: not a readable table ({type(err).__name__}: {err}); {regenerate(path)}") from None
     need = NON_EMPTY.get(path.name)
-    if need and (df.empty or not set(need) <= set(df.columns) or df[need].isna().any().any()):
-        raise DataError(f"{path}: the training log is empty or cut short (needs rows with {need}); "
-                        f"{regenerate(path)}")
+    if need and (df.empty or not set(need) <= set(df.columns)):
+        raise DataError(f"{path}: the training log is empty or lacks columns (needs rows with {need}, has "
+                        f"{list(df.columns)}); {regenerate(path)}")
+    if need and df.isna().any().any():
+        rows, cols = np.nonzero(df.isna().to_numpy())
+        raise DataError(f"{path}: the training log is cut short or damaged: row {rows[0] + 1} has no value of "
+                        f"{df.columns[cols[0]]!r}; {regenerate(path)}")
     return df
 
 
@@ -234,16 +239,23 @@ def load_dataset(npz_path: str | Path, json_path: str | Path, expect: dict | Non
 # ---------------------------------------------------------------------------- analyses
 
 
+TABLE_DIGESTS = "table_sha256"  # the analysis.npz member: JSON {table name: sha256 of its CSV's bytes}
+
+
 def save_analysis(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], arrays_path,
                   table_paths: dict[str, str]) -> None:
-    """One model's measurements: the arrays the figures draw (npz, no pickle) and each
-    table to its CSV, atomically."""
+    """One model's measurements: each table to its CSV, then the arrays the figures draw
+    (npz, no pickle) with the checksum of every CSV, so that a CSV copied in from another
+    model is found out by the npz beside it; all atomically."""
     missing = set(table_paths) - set(tables)
     if missing:
         raise KeyError(f"no measurement produces the tables {sorted(missing)}")
-    save_npz(arrays_path, arrays)
+    digests = {}
     for name, path in table_paths.items():
-        write_table(path, tables[name])
+        data = tables[name].to_csv(index=False).encode()
+        atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+        digests[name] = hashlib.sha256(data).hexdigest()
+    save_npz(arrays_path, {**arrays, TABLE_DIGESTS: np.array(json.dumps(digests, sort_keys=True))})
 
 
 def load_analysis(path, expect: dict | None = None) -> dict[str, np.ndarray]:
@@ -255,11 +267,53 @@ def load_analysis(path, expect: dict | None = None) -> dict[str, np.ndarray]:
     return arrays
 
 
-def check_beside_analysis(csv_path, expect: dict) -> None:
-    """A per-model measurement CSV belongs to the ``analysis.npz`` beside it: check that
-    one's identity (reading its identity member only)."""
-    arrays = Path(csv_path).with_name("analysis.npz")
-    if arrays.exists():
-        with np.load(arrays, allow_pickle=False) as npz:
-            found = recorded_identity({k: npz[k] for k in npz.files if k == "identity"})
-        check_identity(found, expect, arrays, "analysis")
+def _npz_members(path: Path, names: tuple[str, ...], what: str) -> dict:
+    """Some members of an npz only (numpy reads members lazily), naming the file if it is
+    missing or unreadable."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in names if k in npz.files}
+    except FileNotFoundError:
+        raise DataError(f"{path}: the {what} file is missing; {regenerate(path)}") from None
+    except Exception as err:
+        raise DataError(f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
+                        f"it is truncated or foreign: {regenerate(path)}") from None
+
+
+def _check_digest(path: Path, recorded: str | None, record_path: Path, what: str) -> None:
+    if recorded != file_digest(path):
+        raise DataError(f"{path} is not the file {record_path} was written with (its checksum is not the one "
+                        f"{record_path.name} records): it was copied or edited after the {what} job wrote it; "
+                        f"{regenerate(record_path)}")
+
+
+def check_model_file(path, expect: dict) -> None:
+    """Check that a per-model file a table or figure reads belongs to the model ``expect``
+    names (task, arch, seed, variant, settings digest...):
+
+    * ``analysis.npz``: the identity it records;
+    * a measurement CSV: the identity of the ``analysis.npz`` beside it, which records the
+      CSV's checksum;
+    * ``metrics.json``: the identity it records;
+    * ``train_log.csv``: the identity of the ``metrics.json`` beside it, which records the
+      log's checksum.
+
+    A file copied from another task, architecture, seed or variant, or a CSV copied alone,
+    raises :class:`DataError` naming it."""
+    path = Path(path)
+    if path.name == "metrics.json":
+        check_identity(read_json(path, "metrics"), expect, path, "metrics file")
+    elif path.name == "train_log.csv":
+        metrics_path = path.with_name("metrics.json")
+        metrics = read_json(metrics_path, "metrics")
+        check_identity(metrics, expect, metrics_path, "metrics file")
+        _check_digest(path, metrics.get("train_log_sha256"), metrics_path, "training")
+    elif path.suffix == ".npz":
+        found = _npz_members(path, ("identity",), "analysis")
+        check_identity(recorded_identity(found), expect, path, "analysis")
+    else:
+        arrays_path = path.with_name("analysis.npz")
+        found = _npz_members(arrays_path, ("identity", TABLE_DIGESTS), "analysis")
+        check_identity(recorded_identity(found), expect, arrays_path, "analysis")
+        digests = json.loads(str(found[TABLE_DIGESTS])) if TABLE_DIGESTS in found else {}
+        _check_digest(path, digests.get(path.stem), arrays_path, "measure")

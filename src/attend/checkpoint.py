@@ -11,13 +11,15 @@ discarded with a log line, as is one that cannot be read, instead of being resum
 holds an exclusive lock on the folder for its lifetime, so two trainers (say, an orphan of
 a killed Snakemake and its rerun) never write one checkpoint.
 
-Folder layout (``checkpoint/`` beside the model; removed when the job finishes)::
+Folder layout (``checkpoint/`` beside the model; all but ``lock`` and ``finished/`` removed
+when the job finishes)::
 
-    lock                    flock'ed by the running job (holds its pid)
+    lock                    flock'ed by the running job (holds its pid while it runs)
     state.json              {"epoch", "weights", "fingerprint", "stopped"}
     epoch{E}.weights.h5     the weights after E validation periods
     train_log.csv           the training log so far (:func:`keep_log_rows` drops a row a kill cut
                             short or one logged after the last checkpoint)
+    finished/               the finished model, kept (attend.finished)
 """
 
 from __future__ import annotations
@@ -80,16 +82,22 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             yield self
         finally:
             self._lock = None
+            handle.truncate(0)  # no pid left behind: a finished job's folder is the same bytes on every run
             handle.close()
 
     # ------------------------------------------------------------------ restore
 
+    def clear(self) -> None:
+        """Remove the resumable state (weights, state, partial log), keeping the lock and
+        any kept finished model (``finished/``, attend.finished)."""
+        for path in self.folder.iterdir():
+            if path.name != "lock" and not path.is_dir():
+                path.unlink()
+
     def discard(self, why: str) -> None:
         log.warning("discarding the checkpoint in %s: %s; training starts over", self.folder, why)
         self.discarded = True
-        for path in self.folder.iterdir():
-            if path.name != "lock":
-                path.unlink()
+        self.clear()
 
     def restore(self, model) -> dict | None:
         """Load the latest checkpoint into ``model`` (built and compiled) if it was made

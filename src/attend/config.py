@@ -110,6 +110,9 @@ def _coerce(instance, node: dict, root: dict, path: str, notes: list[str]):
         if isinstance(instance, float) and instance.is_integer():
             notes.append(f"{path.lstrip('.')}: read {instance!r} as the integer {int(instance)}")
             return int(instance)
+    if kinds == ["number"] and isinstance(instance, int) and not isinstance(instance, bool) \
+            and abs(instance) < 2 ** 53:  # exactly a float (larger ones are left for the validator)
+        return float(instance)  # 1 and 1.0 are one setting: written alike, compared alike
     if "number" in kinds and isinstance(instance, str):
         try:
             value = float(instance)
@@ -117,6 +120,24 @@ def _coerce(instance, node: dict, root: dict, path: str, notes: list[str]):
             return instance
         notes.append(f"{path.lstrip('.')}: read the string {instance!r} as the number {value}")
         return value
+    return instance
+
+
+def canonical(instance, node: dict, root: dict):
+    """``instance`` with the keys of every mapping sorted, recursively (except a mapping whose
+    schema says its order means something, ``x-ordered``: the variants). Settings that are
+    equal in value are then equal in form: the workflow's jobs get them as parameters, which
+    Snakemake compares as text, so a config that restates a default or lists keys in another
+    order reruns nothing."""
+    node = _resolve_ref(node, root)
+    if isinstance(instance, dict):
+        props = node.get("properties", {})
+        extra = node.get("additionalProperties")
+        out = {k: canonical(v, props.get(k, extra if isinstance(extra, dict) else {}), root)
+               for k, v in instance.items()}
+        return out if node.get("x-ordered") else dict(sorted(out.items()))
+    if isinstance(instance, list) and isinstance(node.get("items"), dict):
+        return [canonical(v, node["items"], root) for v in instance]
     return instance
 
 
@@ -149,8 +170,10 @@ def cross_field_errors(config: dict) -> list[str]:
 
 
 def resolve(config: dict) -> tuple[dict, list[str]]:
-    """The config with every default filled in, and notes on what was coerced; raises
-    :class:`ConfigError` naming each offending key."""
+    """The config with every default filled in, in one form whatever the order of its keys
+    or the way its numbers are written (:func:`canonical`; a number the schema types
+    ``number`` is a float), and notes on what was coerced; raises :class:`ConfigError`
+    naming each offending key."""
     modules = config.get("task_modules") or []
     if not isinstance(modules, list) or not all(isinstance(m, str) for m in modules):
         raise ConfigError(f"task_modules: must be a list of module names, got {modules!r}")
@@ -168,7 +191,7 @@ def resolve(config: dict) -> tuple[dict, list[str]]:
         raise ConfigError("invalid config:\n  " + "\n  ".join(errors)
                           + "\nFix these keys in config/config.yaml (or the file given with --configfile); "
                           "config/README.md describes every key.")
-    return config, notes
+    return canonical(config, full, full), notes
 
 
 def task_seeds(config: dict, task: str) -> list[int]:

@@ -12,6 +12,14 @@ process ends, however it ends (even ``kill -9``), so a dead job's device is free
   to a GPU); the local workflow profile lets Snakemake run devices × slots at once.
 * With no GPU the job runs on the CPU with the threads it was given.
 * ``ATTEND_FAKE_GPUS=N`` simulates N devices (tests, dry runs on a laptop).
+
+The lock folder (:func:`lock_folder`: ``ATTEND_GPU_LOCK_DIR``, else
+``<tempdir>/attend-gpu-locks-<uid>``) must be the user's own: another user of a shared
+server could otherwise create it first and plant a link that makes a job write into any
+file the job can write. :func:`open_lock_folder` creates it with mode 0700 and refuses one
+that is a symbolic link, not owned by the user, or writable by group or others; lock files
+are opened inside it without following links, created 0600 and never truncated through a
+path (the pid is written through the locked descriptor).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import fcntl
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -29,8 +38,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 # One lock directory per user: another user's jobs on the same server never block (nor
-# are blocked by) yours, and nobody needs write access to anybody else's locks.
+# are blocked by) yours, and nobody needs write access to anybody else's locks. The same
+# path for every process of the user (not a per-session one such as XDG_RUNTIME_DIR, which a
+# job started from cron or after logout may not see), so two runs never book one slot twice.
 DEFAULT_LOCK_DIR = Path(tempfile.gettempdir()) / f"attend-gpu-locks-{os.getuid()}"
+LOCK_DIR_VARIABLE = "ATTEND_GPU_LOCK_DIR"  # names another lock folder (every run of the user must agree)
 SLOTS_PER_GPU = 4  # training jobs that may share one GPU, unless ATTEND_SLOTS_PER_GPU says otherwise
 WAIT_LOG_S = 60.0  # a job waiting for a slot says so this often
 
@@ -112,9 +124,78 @@ class Claim:
             self.lock_file = None
 
 
-def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path = DEFAULT_LOCK_DIR,
+class UnsafeLockFolder(RuntimeError):
+    """The GPU lock folder (or a lock file in it) could be redirected by another user."""
+
+
+def lock_folder(environ=os.environ) -> Path:
+    """The folder of the GPU slot locks: ``ATTEND_GPU_LOCK_DIR`` if set, else
+    :data:`DEFAULT_LOCK_DIR`."""
+    named = environ.get(LOCK_DIR_VARIABLE, "").strip()
+    return Path(named) if named else DEFAULT_LOCK_DIR
+
+
+def _unsafe(folder: Path, why: str) -> UnsafeLockFolder:
+    return UnsafeLockFolder(
+        f"GPU lock folder {folder} {why}; another user could use it to redirect this job's lock writes into "
+        f"your files, so it is not used. Remove it (rm -r {folder}; its owner or an administrator must, if it is "
+        f"not yours), or set {LOCK_DIR_VARIABLE} "
+        "to a folder of your own that only you can write (mode 0700), the same for every run that shares "
+        "these GPUs")
+
+
+def open_lock_folder(folder: Path) -> int:
+    """A descriptor of the lock folder, created with mode 0700 if absent; refused
+    (:class:`UnsafeLockFolder`, naming it) if it is a symbolic link, not a folder, not owned
+    by this user, or writable by group or others. Lock files are opened relative to the
+    descriptor, so the folder checked is the folder used."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:  # ELOOP: a symbolic link; ENOTDIR: a file
+        kind = "is a symbolic link" if folder.is_symlink() else "is not a folder"
+        raise _unsafe(folder, kind) from None
+    info = os.fstat(fd)
+    why = None
+    if info.st_uid != os.getuid():
+        why = f"is owned by uid {info.st_uid}, not by you (uid {os.getuid()})"
+    elif info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        why = f"is writable by group or others (mode {stat.S_IMODE(info.st_mode):04o})"
+    if why:
+        os.close(fd)
+        raise _unsafe(folder, why)
+    return fd
+
+
+def _try_lock(folder_fd: int, folder: Path, name: str):
+    """The lock file ``name`` in the folder, opened without following a link, created 0600,
+    never truncated by opening, and flock'ed; None while another process holds it."""
+    try:
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder_fd)
+    except OSError as err:  # ELOOP: a planted symbolic link
+        raise _unsafe(folder, f"holds {name}, which cannot be opened as a plain file ({err.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise _unsafe(folder, f"holds {name}, which is not a plain file")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    os.ftruncate(fd, 0)  # through the locked descriptor: the file this process holds
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return os.fdopen(fd, "r+b", buffering=0)
+
+
+def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path | None = None,
                  timeout_s: float = 24 * 3600, poll_s: float = 0.5, env=os.environ) -> Claim:
-    """Lock a free (device, slot) and export its device index; wait while all are taken."""
+    """Lock a free (device, slot) and export its device index; wait while all are taken.
+    ``lock_dir`` defaults to :func:`lock_folder`; it must be safe (:func:`open_lock_folder`)."""
     preset = env.get("CUDA_VISIBLE_DEVICES")
     if preset not in (None, ""):
         log.info("CUDA_VISIBLE_DEVICES=%s was set by the scheduler: using it as is", preset)
@@ -123,21 +204,24 @@ def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path = DEF
         env["CUDA_VISIBLE_DEVICES"] = ""
         log.info("no GPU: running on the CPU")
         return Claim("")
-    lock_dir = Path(lock_dir)
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    lock_dir = Path(lock_dir) if lock_dir is not None else lock_folder(env)
+    folder_fd = open_lock_folder(lock_dir)
+    try:
+        return _claim(folder_fd, lock_dir, n_devices, slots_per_device, timeout_s, poll_s, env)
+    finally:
+        os.close(folder_fd)
+
+
+def _claim(folder_fd: int, lock_dir: Path, n_devices: int, slots_per_device: int, timeout_s: float,
+           poll_s: float, env) -> Claim:
     start = time.monotonic()
     deadline, next_note = start + timeout_s, start
     while True:
         for slot in range(slots_per_device):  # fill every device's first slot first
             for device in range(n_devices):
-                handle = open(lock_dir / f"gpu{device}.slot{slot}.lock", "w")
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    handle.close()
+                handle = _try_lock(folder_fd, lock_dir, f"gpu{device}.slot{slot}.lock")
+                if handle is None:
                     continue
-                handle.write(f"{os.getpid()}\n")
-                handle.flush()
                 env["CUDA_VISIBLE_DEVICES"] = str(device)
                 log.info("claimed GPU %d (slot %d of %d)", device, slot + 1, slots_per_device)
                 return Claim(str(device), handle)
@@ -154,7 +238,7 @@ def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path = DEF
 
 
 def claim_device_for_job(threads: int, gpu: int, slots_per_device: int | None = None,
-                         lock_dir: Path = DEFAULT_LOCK_DIR) -> Claim:
+                         lock_dir: Path | None = None) -> Claim:
     """What a training job calls first: threads for the CPU, then a GPU slot if it asked
     for one (``slots_per_device`` defaults to :func:`slots_per_gpu`)."""
     configure_threads(threads)

@@ -3,7 +3,10 @@ package's own imports, and one checksum over them.
 
 The workflow passes :func:`code_version` of each step's entry module as a rule parameter,
 so editing a module reruns exactly the steps whose code reaches it (and what depends on
-their outputs). Content, not modification time, decides: a checkout or ``touch`` that
+their outputs); each rule's own script counts too (:func:`script_version`), in place of
+Snakemake's code trigger, which compares the script's modification time with the outputs'
+(the workflow profiles turn that trigger off: a fresh clone's scripts are newer than a copied
+results tree, yet the same code). Content, not modification time, decides: a checkout or ``touch`` that
 leaves a file's bytes alone reruns nothing, and the same code gives the same version on
 every machine of a cluster. What counts is the code's syntax tree: comments, docstrings and
 formatting change no result, so editing them reruns nothing.
@@ -112,6 +115,13 @@ def code_version(*modules: str) -> str:
         name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
         digest.update(name.encode() + b"\0" + _code(path) + b"\0")
     return digest.hexdigest()[:16]
+
+
+def script_version(path: str | Path) -> str:
+    """A short checksum of one file's code alone (its syntax tree, as :func:`code_version`
+    hashes a module), without following its imports: a workflow rule's script, whose
+    content rather than modification time decides whether its jobs rerun."""
+    return hashlib.sha256(_code(Path(path))).hexdigest()[:16]
 
 
 def fingerprint(settings: dict, files=(), modules=()) -> str:

@@ -3,14 +3,16 @@ task × architecture × seed × measured item), with seed means and spread."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from .analysis.measure import TABLE_COLUMNS
-from .artifacts import NON_EMPTY, check_beside_analysis, check_identity, read_json, read_model_csv
+from .artifacts import DataError, check_model_file, read_json, read_model_csv, regenerate
 
 KEYS = ["task", "arch", "seed"]
+# What made each row's model, beside KEYS: the variant whose branch trained it and the
+# digest of its settings (attend.variants.model_identity), so that the claims and figures
+# can check that an aggregated table is their variant's.
+IDENTITY = ["variant", "settings_digest"]
 # Every aggregated table, declared once: the tables stacked from a file of each model's
 # training folder, then those stacked from each model's measurements.
 MODEL_FILES = {"accuracy": "metrics.json", "training_log": "train_log.csv"}
@@ -18,19 +20,27 @@ TABLES = (*MODEL_FILES, *TABLE_COLUMNS)
 METRICS_KEYS = ["task", "arch", "seed", "test_token_acc", "test_seq_acc", "steps"]
 
 
+def _expected(run: dict) -> dict:
+    """The identity a run's files must record: its task, arch and seed, and what made its
+    model (``run["identity"]``: variant and settings digest) when the caller knows it."""
+    return {k: run[k] for k in KEYS} | dict(run.get("identity") or {})
+
+
 def stack(runs: list[dict]) -> pd.DataFrame:
-    """One table from per-model CSVs: ``runs`` holds dicts of task, arch, seed and path."""
+    """One table from per-model CSVs: ``runs`` holds dicts of task, arch, seed and path (and
+    optionally ``identity``, what made the model); each file is checked to be that model's
+    (:func:`attend.artifacts.check_model_file`) before it is read."""
     frames = []
     for run in runs:
-        if Path(run["path"]).suffix == ".csv" and Path(run["path"]).name not in NON_EMPTY:
-            check_beside_analysis(run["path"], {k: run[k] for k in KEYS})
+        check_model_file(run["path"], _expected(run))
         df = read_model_csv(run["path"])
         if len(df):
-            frames.append(df.assign(task=run["task"], arch=run["arch"], seed=run["seed"]))
+            frames.append(df.assign(**_expected(run)))
     if not frames:
         return pd.DataFrame(columns=KEYS)
     df = pd.concat(frames, ignore_index=True)
-    return df[KEYS + [c for c in df.columns if c not in KEYS]]
+    first = KEYS + [c for c in IDENTITY if c in df.columns]
+    return df[first + [c for c in df.columns if c not in first]]
 
 
 def accuracy(runs: list[dict]) -> pd.DataFrame:
@@ -38,9 +48,32 @@ def accuracy(runs: list[dict]) -> pd.DataFrame:
     rows = []
     for run in runs:
         m = read_json(run["path"], "metrics", METRICS_KEYS)
-        check_identity(m, {k: run[k] for k in KEYS}, run["path"], "metrics file")
+        check_model_file(run["path"], _expected(run))
         rows.append({k: run[k] for k in KEYS} | {k: v for k, v in m.items() if k not in KEYS})
     return pd.DataFrame(rows)
+
+
+def check_rows(df: pd.DataFrame, identities: dict[str, dict], path) -> None:
+    """Check that every row of an aggregated table comes from the models a consumer expects:
+    ``identities`` maps "task/arch" to what made that model (variant, settings digest). A
+    table copied from another variant's branch or another run is refused by name."""
+    if df.empty:
+        return
+    missing = [c for c in IDENTITY if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: the table lacks the columns {missing} that say which models its rows come from "
+                        f"(it predates them, or was not made by this workflow); {regenerate(path)}")
+    for (task, arch), rows in df.groupby(["task", "arch"], sort=False):
+        expected = identities.get(f"{task}/{arch}")
+        if expected is None:
+            raise DataError(f"{path}: holds rows of {task}/{arch}, which this run does not make: it was copied here "
+                            f"from another run; {regenerate(path)}")
+        for key, want in expected.items():
+            found = sorted(set(rows[key].astype(str)))
+            if found != [str(want)]:
+                raise DataError(f"{path}: its rows of {task}/{arch} come from models whose {key} is "
+                                f"{', '.join(map(repr, found))}, expected {want!r}: the table was copied here from "
+                                f"another variant or run; {regenerate(path)}")
 
 
 def seed_summary(df: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .artifacts import write_text
+from . import finished
+from .artifacts import file_digest, write_text
 from .checkpoint import TrainingCheckpoint, keep_log_rows, logged_column
 from .decoding import greedy_decode, teacher_forced_accuracy
 from .model_files import save_model
@@ -191,7 +192,9 @@ def train(
 
     A killed job resumes from ``checkpoint_dir`` (attend.checkpoint) when the checkpoint
     there was made from the same ``fingerprint`` (settings, inputs and code), and ends
-    exactly where an uninterrupted run ends: the same weights, log and metrics. ``identity``
+    exactly where an uninterrupted run ends: the same weights, log and metrics. A finished
+    job keeps its model, log and metrics in ``checkpoint_dir/finished`` (attend.finished),
+    and a job of the same fingerprint restores them from there instead of training. ``identity``
     (task, seed, dataset checksum...) is saved with the model and in its metrics.
     A dataset with test references (translation) is also scored with BLEU and chrF
     (:func:`text_scores`)."""
@@ -206,6 +209,7 @@ def train(
         model.build()
         return model
 
+    outputs = {"model.keras": model_path, "train_log.csv": log_path, "metrics.json": metrics_path}
     batches = RandomBatches(arrays["train_src"], arrays["train_tgt"], train_cfg["batch_size"], every, seed)
     n_val = min(train_cfg["n_eval"], len(arrays["valid_src"]))
     # The log so far lives in the checkpoint folder, not at log_path: Snakemake deletes a
@@ -213,6 +217,10 @@ def train(
     checkpoint = TrainingCheckpoint(checkpoint_dir, fingerprint)
     partial_log = Path(checkpoint_dir) / "train_log.csv"
     with checkpoint.held():
+        # A model already trained from this fingerprint (kept when its job finished) is
+        # restored, not trained again: Snakemake deleted the outputs, not the model.
+        if finished.restore(checkpoint_dir, fingerprint, outputs, timing_path):
+            return json.loads(Path(metrics_path).read_text())
         model = fresh_model()
         state = checkpoint.restore(model)
         if state is None:  # nothing to resume: start from untouched initial weights
@@ -257,13 +265,18 @@ def train(
             "hit_step_cap": steps >= train_cfg["max_steps"],
             "n_params": int(model.count_params()),
             "backend": keras.backend.backend(),
+            # the log written with these metrics: a table that reads it checks it is this one
+            "train_log_sha256": file_digest(log_path),
         }
         save_model(model, model_path)
         write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
         if timing_path is not None:
             write_text(timing_path, json.dumps({"wall_s": round(time.perf_counter() - start, 3),
-                                                "resumed_after_periods": done}, indent=1) + "\n")
-        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+                                                "resumed_after_periods": done, "restored": False}, indent=1) + "\n")
+        # Keep the finished model where Snakemake never deletes it, then drop the
+        # resumable state (a kill in between resumes or restores: the same bytes either way).
+        finished.keep(checkpoint_dir, fingerprint, outputs)
+        checkpoint.clear()
     log.info("test greedy token acc %.4f, sequence acc %.4f after %d steps",
              test["token_acc"], test["seq_acc"], metrics["steps"])
     return metrics

@@ -18,6 +18,8 @@ attention) per variant × task × architecture, as seed means. No Snakemake, no 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 
 import pandas as pd
 
@@ -78,6 +80,23 @@ def model_owner(config: dict, task: str, arch: str, variant: str) -> str:
     return next(v for v in variant_names(config)
                 if task in variant_tasks(config, v) and arch in variant_architectures(config, v)
                 and model_settings_read(config, task, arch, v) == mine)
+
+
+def settings_digest(config: dict, task: str, arch: str, variant: str = BASE) -> str:
+    """A short checksum of what one (task, arch) model of a variant is trained from in the
+    config: the settings ``arch`` reads (:func:`model_settings_read`) and the backend. Equal
+    for two variants that share the model (:func:`model_owner`)."""
+    model, train = model_settings_read(config, task, arch, variant)
+    record = {"model": model, "train": train, "backend": config.get("backend")}
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def model_identity(config: dict, task: str, arch: str, variant: str = BASE) -> dict:
+    """What every artifact of a (task, arch) model made on ``variant``'s branch records,
+    beside its task, architecture and seed: the variant and :func:`settings_digest`. Its
+    consumers check both, so a file copied from another variant's branch, or made under
+    other settings, is refused by name."""
+    return {"variant": variant, "settings_digest": settings_digest(config, task, arch, variant)}
 
 
 def variant_dir(variant: str) -> str:

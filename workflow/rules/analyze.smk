@@ -16,7 +16,10 @@ rule probe:
         "../../envs/attend.yaml"
     params:
         n_sequences=config["analysis"]["n_sequences"],
-        code=code_version("attend.probe", "attend.model_files", "attend.artifacts"),
+        code=rule_code(
+            "probe", "attend.probe", "attend.model_files", "attend.artifacts"
+        ),
+        identity=made_by,
     script:
         "../scripts/probe.py"
 
@@ -38,6 +41,7 @@ rule measure:
         "../../envs/attend.yaml"
     params:
         n_samples=config["analysis"]["n_samples"],
-        code=code_version("attend.analysis.measure", "attend.artifacts"),
+        code=rule_code("measure", "attend.analysis.measure", "attend.artifacts"),
+        identity=made_by,
     script:
         "../scripts/measure.py"

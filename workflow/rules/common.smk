@@ -3,11 +3,14 @@
 # in the attend package; the rule files only use them.
 
 import os
+from pathlib import Path
+from types import SimpleNamespace
 
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve, task_seeds
 from attend.variants import (
     COMPARISON_TABLES,
+    model_identity,
     model_owner,
     task_settings,
     variant_architectures,
@@ -17,7 +20,7 @@ from attend.variants import (
 )
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
-from attend.provenance import code_version
+from attend.provenance import code_version, script_version
 from attend.tables import MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
 
@@ -94,6 +97,24 @@ def job_settings(wildcards):
     return task_settings(config, wildcards.task, variant_of(wildcards), wildcards.arch)
 
 
+def made_by(wildcards):
+    """What made the model of a job on a branch: the branch's variant and the digest of the
+    settings the model reads. The training job records it in the model (and so in its probe
+    and analysis); the probe and measure jobs check it, so a file copied from another
+    variant's branch is refused by name."""
+    return model_identity(config, wildcards.task, wildcards.arch, variant_of(wildcards))
+
+
+def variant_identities(variant):
+    """{"task/arch": what made that model} for every model a variant's tables hold (a model
+    shared with an earlier variant was made on that one's branch)."""
+    return {
+        f"{t}/{a}": model_identity(config, t, a, model_owner(config, t, a, variant))
+        for t in variant_tasks(config, variant)
+        for a in variant_architectures(config, variant)
+    }
+
+
 def data_settings(wildcards):
     """The data settings one task's dataset depends on, and nothing else: changing
     another task's block reruns nothing here."""
@@ -114,8 +135,21 @@ def corpus_input(wildcards):
     return rules.corpus.output.text if REGISTRY[wildcards.task].corpus else []
 
 
+# ---------------------------------------------------------------------------- code
+
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+def rule_code(script, *modules):
+    """A rule's `code` param: the code version of the package modules its jobs run, and its
+    own script's content. Content decides, not modification time: the profiles turn
+    Snakemake's `code` rerun trigger (script mtime against outputs) off, so a fresh clone
+    beside a copied results tree reruns nothing while the code is the same."""
+    return f"{code_version(*modules)}+{script_version(SCRIPTS / f'{script}.py')}"
+
+
 def dataset_code(wildcards):
-    return code_version(REGISTRY[wildcards.task].module)
+    return rule_code("dataset", REGISTRY[wildcards.task].module)
 
 
 # ---------------------------------------------------------------------------- runs
@@ -140,21 +174,29 @@ def table_runs(table, variant="base"):
         pattern = f"{MODEL}/{MODEL_FILES[table]}"
     else:
         pattern = f"{ANALYSIS}/{table}.csv"
-    # A model the variant shares with an earlier variant (model_owner) is read from there.
-    return [
-        dict(
-            run,
-            path=pattern.format(
-                branch=BRANCHES[model_owner(config, run["task"], run["arch"], variant)],
-                **run,
-            ),
-        )
-        for run in model_runs(variant=variant)
-    ]
+    # A model the variant shares with an earlier variant (model_owner) is read from there,
+    # and its files record that variant (identity).
+    runs = []
+    for run in model_runs(variant=variant):
+        owner = model_owner(config, run["task"], run["arch"], variant)
+        path = pattern.format(branch=BRANCHES[owner], **run)
+        identity = model_identity(config, run["task"], run["arch"], owner)
+        runs.append(dict(run, path=path, identity=identity))
+    return runs
+
+
+# The file beside a per-model file that records its checksum and identity
+# (attend.artifacts.check_model_file): the table job reads it too.
+BESIDE = {"train_log.csv": "metrics.json", ".csv": "analysis.npz"}
 
 
 def table_inputs(wildcards):
-    return [run["path"] for run in table_runs(wildcards.table, variant_of(wildcards))]
+    files = []
+    for run in table_runs(wildcards.table, variant_of(wildcards)):
+        path = Path(run["path"])
+        beside = BESIDE.get(path.name, BESIDE.get(path.suffix))
+        files += [run["path"]] + ([str(path.with_name(beside))] if beside else [])
+    return files
 
 
 def table_params(wildcards):
@@ -194,6 +236,29 @@ def figure_tables(name):
             for s in task_seeds(config, t)
         }
     return tables
+
+
+def figure_expect(name):
+    """{per-model file: the model it must belong to} for every analysis.npz and per-seed CSV
+    a figure reads (all of base's branch): the figure job checks them before drawing."""
+    expect = {}
+    for key, path in figure_models(name).items():
+        task, arch = key.split("/")
+        seed = task_seeds(config, task)[0]
+        expect[path] = dict(
+            task=task, arch=arch, seed=seed, **model_identity(config, task, arch)
+        )
+    for table, value in figure_tables(name).items():
+        if isinstance(value, dict):
+            for run, path in value.items():
+                task, arch, seed = run.split("/")
+                expect[path] = dict(
+                    task=task,
+                    arch=arch,
+                    seed=int(seed),
+                    **model_identity(config, task, arch),
+                )
+    return expect
 
 
 def figure_table_files(name):
@@ -278,8 +343,101 @@ def all_tables():
 
 
 def all_targets():
-    """Every figure of the config (base), every variant's tables and claims, and their comparison."""
+    """Every figure of the config (base), every variant's tables and claims, their
+    comparison, and any file that is gone while files made from it are still there."""
     return (
         expand("figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"])
         + all_tables()
+        + remade_intermediates()
     )
+
+
+# ---------------------------------------------------------------------------- missing intermediates
+# Snakemake does not remake a file that is gone while the files made from it are still
+# there (it treats it as a spent intermediate), so after deleting, say, one model's analysis
+# folder, a run would say "Nothing to be done" while the tables keep numbers no file backs.
+# So at every DAG build the workflow lists each such file (missing, while an output of a
+# job that reads it exists) and puts it among the default target's inputs: a plain
+# `snakemake` makes it again, and the mtime trigger then reruns everything made from it
+# (docs/troubleshooting.md, "Missing intermediates").
+
+
+def _files(patterns, **wildcards):
+    """A rule's input or output patterns (rules.<name>.input) filled in for one job."""
+    return [str(p).format(**wildcards) for p in patterns]
+
+
+def _jobs():
+    """(inputs, outputs) of every job of the plan, as lists of paths: the edges along which
+    one file rests on another, read from the rules themselves (call it once they exist).
+    """
+    seen = set()
+    for variant in VARIANTS:
+        for run in model_runs(variant=variant):
+            owner = model_owner(config, run["task"], run["arch"], variant)
+            at = dict(branch=BRANCHES[owner], **run)
+            if tuple(at.values()) in seen:
+                continue
+            seen.add(tuple(at.values()))
+            data = _files(rules.dataset.output, **at)
+            yield _files(
+                [corpus_input(SimpleNamespace(**at))]
+                if REGISTRY[run["task"]].corpus
+                else []
+            ), data
+            for step in (rules.train, rules.probe, rules.measure):
+                yield _files(step.input, **at), _files(step.output, **at)
+        branch = BRANCHES[variant]
+        for table in TABLES:
+            wc = SimpleNamespace(table=table, branch=branch)
+            yield table_inputs(wc), _files(
+                rules.table.output, table=table, branch=branch
+            )
+        yield _files(rules.claims.input, branch=branch), _files(
+            rules.claims.output, branch=branch
+        )
+    if COMPARED:
+        for step in (rules.variant_claims, rules.variant_shares):
+            yield _files(step.input), _files(step.output)
+    for name in FIGURES:
+        figure = getattr(rules, name)
+        yield _files(figure.input), _files(figure.output)
+
+
+def missing_intermediates():
+    """{missing file: an existing file made from it}, for the files of the plan that are gone
+    while something made from them is still there."""
+    exists = {}
+
+    def there(path):
+        if path not in exists:
+            exists[path] = os.path.exists(path)
+        return exists[path]
+
+    missing = {}
+    for inputs, outputs in _jobs():
+        made = next((o for o in outputs if there(o)), None)
+        if made:
+            missing.update(
+                {i: made for i in inputs if i not in missing and not there(i)}
+            )
+    return missing
+
+
+def remade_intermediates():
+    """The missing intermediates, named in a warning: the default target's extra inputs.
+    (Whether a run names targets of its own is not known while the Snakefile is read, so the
+    warning says what each kind of run does.)"""
+    missing = missing_intermediates()
+    if missing:
+        lines = [f"  {path} (made into {made})" for path, made in missing.items()]
+        if len(lines) > 12:
+            lines = lines[:12] + [f"  ... and {len(missing) - 12} more"]
+        logger.warning(
+            f"files that are gone while files made from them are still there ({len(missing)}):\n"
+            + "\n".join(lines)
+            + "\nA run without targets (`snakemake --cores all` with your --configfile options) makes them "
+            "again and reruns what was made from them; a run of named targets does not "
+            "(docs/troubleshooting.md, 'Missing intermediates')."
+        )
+    return list(missing)

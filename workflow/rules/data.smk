@@ -14,6 +14,7 @@ rule corpus:
         "../../envs/attend.yaml"
     params:
         corpus=config["data"]["translation"]["corpus"],
+        code=rule_code("corpus", "attend.tasks.translation"),
     script:
         "../scripts/corpus.py"
 

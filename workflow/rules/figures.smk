@@ -30,7 +30,10 @@ for figure in FIGURES:
             analysis=figure_models(figure),
             tables=figure_tables(figure),
             settings=figure_settings(figure),
+            # the models every per-model file and aggregated table must come from
+            expect=figure_expect(figure),
+            identities=variant_identities("base") if FIGURES[figure].tables else {},
             task_modules=config["task_modules"],
-            code=code_version(f"attend.plotting.{figure}"),
+            code=rule_code("figure", f"attend.plotting.{figure}"),
         script:
             "../scripts/figure.py"

@@ -17,7 +17,7 @@ rule table:
         "../../envs/attend.yaml"
     params:
         runs=table_params,
-        code=code_version("attend.tables"),
+        code=rule_code("tables", "attend.tables"),
     script:
         "../scripts/tables.py"
 
@@ -49,7 +49,9 @@ rule claims:
         "../../envs/attend.yaml"
     params:
         task_modules=config["task_modules"],
-        code=code_version("attend.claims"),
+        # what made each model the tables hold: a table from another variant is refused
+        identities=lambda wc: variant_identities(variant_of(wc)),
+        code=rule_code("claims", "attend.claims"),
     script:
         "../scripts/claims.py"
 
@@ -68,7 +70,7 @@ rule variant_claims:
         "../../envs/attend.yaml"
     params:
         claims=variant_tables("claims"),
-        code=code_version("attend.variants"),
+        code=rule_code("variants", "attend.variants"),
     script:
         "../scripts/variants.py"
 
@@ -90,6 +92,7 @@ rule variant_shares:
     params:
         term_shares=variant_tables("term_shares"),
         approximation=variant_tables("approximation"),
-        code=code_version("attend.variants"),
+        identities={v: variant_identities(v) for v in VARIANTS},
+        code=rule_code("variants", "attend.variants"),
     script:
         "../scripts/variants.py"

@@ -30,11 +30,15 @@ rule train:
         # The variant's settings of the task: editing one variant reruns its branch alone.
         model=lambda wc: job_settings(wc)[0],
         train=lambda wc: job_settings(wc)[1],
-        code=code_version("attend.training"),
+        code=rule_code("train", "attend.training"),
+        # What the model records as having made it: its variant and settings digest.
+        identity=made_by,
         # The backend draws the initial weights: changing it retrains.
         backend=config["backend"],
-        # Not an output: the resumable training state (attend.checkpoint), removed when
-        # the job finishes; kept by a killed job so that its rerun resumes.
+        # Not an output, so Snakemake never deletes it: the resumable training state
+        # (attend.checkpoint), kept by a killed job so that its rerun resumes, and the
+        # finished model (attend.finished), which a rerun from the same settings, input
+        # bytes and code restores instead of training.
         checkpoint=f"{MODEL}/checkpoint",
     script:
         "../scripts/train.py"

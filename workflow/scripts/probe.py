@@ -12,8 +12,8 @@ from attend.model_files import load_model  # noqa: E402
 
 task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab, expect={"task": task, "seed": seed})
-model = load_model(snakemake.input.model,
-                   expect={"task": task, "arch": arch, "seed": seed, "dataset": vocab["npz_sha256"]})
+model = load_model(snakemake.input.model, expect={"task": task, "arch": arch, "seed": seed,
+                                                  "dataset": vocab["npz_sha256"], **snakemake.params.identity})
 n = snakemake.params.n_sequences
 if len(arrays["test_src"]) < n:  # too few sequences for the measurements the claims rest on
     raise DataError(f"{snakemake.input.npz}: its test split has {len(arrays['test_src'])} sequences, fewer than "
