@@ -1,7 +1,7 @@
 """Shared test fixtures: constructed probes, scratch copies of the workflow to run
 Snakemake in, and the rule that keeps the quick tier quick.
 
-Tests come in two tiers (README, "Tests"): every test that launches Snakemake or trains a
+Tests come in two tiers (docs/operations.md, Tests): every test that launches Snakemake or trains a
 model carries the ``slow`` marker, and ``pytest -m "not slow"`` runs the rest in about two
 minutes. The marker is enforced, not remembered: an unmarked test that trains (calls
 ``keras.Model.fit``) or asks for a workflow fails and says to mark it."""

@@ -1,4 +1,4 @@
-"""Measurements on constructed inputs with known answers (PAPER.md §4)."""
+"""Measurements on constructed inputs with known answers (docs/science.md §4)."""
 
 import numpy as np
 import pandas as pd

@@ -137,7 +137,7 @@ def test_escan_default_invariants(default_escan):
 
 
 def test_escan_paper_era_settings_stay_available():
-    """The paper-era alternative (README): look instead of jump, both words never together, 20-25 tokens."""
+    """The paper-era alternative (docs/science.md §2): look instead of jump, both words never together, 20-25 tokens."""
     paper_era = {"words": ["run", "walk", "look", "left", "and", "twice"], "exclude_together": [["left", "twice"]],
                  "exclude_phrases": [], "min_out": 20, "max_out": 25, "max_in": 27}
     data = make_escan(paper_era, seed=0, sizes=SIZES)

@@ -156,7 +156,7 @@ def analyse(probe_path: str | Path, out: str | Path, dictionary: dict | None = N
 
 def parser(prog: str = "attend analyse") -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description="Measure one probe of an encoder-decoder model (the nine-term "
-                                "decomposition of its attention and the rest of PAPER.md §4): tables, figures and a "
+                                "decomposition of its attention and the rest of docs/science.md §4): tables, figures and a "
                                 "summary. The probe format: docs/probe-format.md.")
     p.add_argument("probe", help="the probe, an .npz of docs/probe-format.md")
     p.add_argument("--out", required=True, help="folder to write the tables, figures and summary.md into")

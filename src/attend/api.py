@@ -92,7 +92,7 @@ def _check(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, what: st
 
 
 def decompose(states: States, tokens: Tokens, lengths: Lengths, vocab_size: int | None = None) -> Components:
-    """Split every valid state into μ_t + χ(w) + Δ (PAPER.md §4.1). ``vocab_size``
+    """Split every valid state into μ_t + χ(w) + Δ (docs/science.md §4.1). ``vocab_size``
     defaults to the largest token id + 1."""
     states, tokens, lengths = np.asarray(states), np.asarray(tokens), np.asarray(lengths)
     _check(states, tokens, lengths, "decompose")
@@ -143,7 +143,7 @@ def score_terms(dec_states: DecStates, dec_tokens: TgtTokens, dec_len: Lengths,
 def term_shares(dec_states: DecStates, dec_tokens: TgtTokens, dec_len: Lengths,
                 enc_states: EncStates, enc_tokens: SrcTokens, enc_len: Lengths,
                 W_q: QueryMatrix, W_k: KeyMatrix, scale: float, attention: Attention) -> dict[str, np.ndarray]:
-    """Each term's share of the score where the model attends (PAPER.md §4.2): at every
+    """Each term's share of the score where the model attends (docs/science.md §4.2): at every
     valid decoder step, the nine terms at its attended source position (the argmax of
     ``attention``), |term| / Σ|terms|. Returns ``share`` [term] and ``signed`` [term]
     (the mean over every valid step), ``share_by_step`` and ``signed_by_step``
@@ -182,7 +182,7 @@ def temporal_attention(dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"], enc_mu: A
 def approximation(attention: Attention, dec_len: Lengths, enc_len: Lengths,
                   mu_scores: Annotated[np.ndarray, "tgt_pos src_pos"] | None = None,
                   align: Annotated[np.ndarray, "batch tgt_pos"] | None = None) -> dict[str, float]:
-    """How well Ā stands in for each example's attention (PAPER.md §4.3), over the valid
+    """How well Ā stands in for each example's attention (docs/science.md §4.3), over the valid
     decoder steps: ``argmax_agreement`` (the example attends where Ā, restricted to its
     source length and renormalised, peaks) and ``tv_distance``. With the μ·μ scores
     (:func:`temporal_scores`), also how well the temporal-only attention stands in for Ā

@@ -1,4 +1,4 @@
-"""The architectures of PAPER.md §3 and the forms of attention, declared once (no Keras
+"""The architectures of docs/science.md §3 and the forms of attention, declared once (no Keras
 here, so the workflow and the figures can read them without starting a backend).
 ``attend.models`` builds them; the config schema's enums and the figures' labels and
 colours come from here."""
@@ -18,7 +18,7 @@ class Architecture:
     # model.* settings this architecture never reads (attend.models.build_model), so a
     # variant that changes only these shares the model of an earlier variant.
     ignores: tuple[str, ...] = ()
-    # One of the paper's architectures (PAPER.md §3), whose findings claims.csv checks as
+    # One of the paper's architectures (docs/science.md §3), whose findings claims.csv checks as
     # the paper states them (scope "paper"); each other attention architecture is asked
     # the same questions in a scope of its own (attend.claims).
     paper: bool = True
@@ -60,7 +60,7 @@ ATTENTION_KINDS = {
 # schema lists the same names in its enum; a test checks they agree). For an LSTM the
 # analysed state is h, not the cell state c.
 CELLS = {
-    "gru": "GRU (PAPER.md §3)",
+    "gru": "GRU (docs/science.md §3)",
     "lstm": "LSTM; the decoder starts from the encoder's final [h, c]; the analysed state is h",
     "simple": "vanilla (tanh) recurrent cell, keras.layers.SimpleRNN",
 }

@@ -1,4 +1,4 @@
-"""The paper's findings F1–F5 (PAPER.md §1) as checks on the aggregated tables.
+"""The paper's findings F1–F5 (docs/science.md §1) as checks on the aggregated tables.
 
 Each claim is one row: the measured value, the criterion it is held to, and pass/fail.
 The criteria are this project's operationalisation of the paper's words (a documented

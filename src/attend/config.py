@@ -234,7 +234,7 @@ def catalog_markdown(task_modules=()) -> str:
         "it is current). Every key has the default shown; a config file lists only what differs.",
         "`config/config.yaml` is the default replication, `config/smoke.yaml` the tiny CI run",
         "(merged over it). Keys marked (choice) are this project's choices where the paper's text",
-        "was not available (README, \"Choices\").",
+        "was not available (docs/science.md §7).",
         "",
         "| key | type | default | description |",
         "|---|---|---|---|",

@@ -1,4 +1,4 @@
-"""The three architectures of PAPER.md §3, in Keras 3 (backend-neutral ``keras.ops``).
+"""The three architectures of docs/science.md §3, in Keras 3 (backend-neutral ``keras.ops``).
 
 * VED: recurrent encoder; recurrent decoder started from the encoder's final state (at
   </s>); readout from the decoder state.

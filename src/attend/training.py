@@ -1,4 +1,4 @@
-"""Training with teacher forcing, periodic validation and an early stop (PAPER.md §3,
+"""Training with teacher forcing, periodic validation and an early stop (docs/science.md §3,
 Training): at the accuracy target, or once the validation loss has plateaued
 (:func:`plateaued`), or at the step cap, whichever comes first; the metrics say which.
 

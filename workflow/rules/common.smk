@@ -48,7 +48,7 @@ os.environ.update(backend_environment(config["backend"], 1))
 TASKS = config["tasks"]
 ARCHS = config["architectures"]
 SEEDS = config["seeds"]
-# Variants (README, "Variants"): base, then the config's ablations, each a branch of the DAG
+# Variants (docs/variants.md): base, then the config's ablations, each a branch of the DAG
 # whose models, probes, analyses, tables and claims live under results/{branch}, its
 # folder: "" for base (today's paths), "variants/<name>/" for the others.
 VARIANTS = variant_names(config)
@@ -62,7 +62,7 @@ FIGURES = {
 MEASURE_TABLES = list(TABLE_COLUMNS)
 
 # Training jobs ask for one GPU slot when the machine (or ATTEND_FAKE_GPUS) has a GPU; the
-# local profile caps the slots at devices x ATTEND_SLOTS_PER_GPU (README, GPUs).
+# local profile caps the slots at devices x ATTEND_SLOTS_PER_GPU (docs/operations.md, GPUs).
 TRAIN_GPUS = 1 if detect_gpus() else 0
 
 

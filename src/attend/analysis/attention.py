@@ -1,4 +1,4 @@
-"""Attention measurements (PAPER.md §4.2–4.4): the nine-term score breakdown, the
+"""Attention measurements (docs/science.md §4.2–4.4): the nine-term score breakdown, the
 average-attention approximation and temporal-only attention.
 
 The score between decoder step t and encoder step s is q(h^D_t)·k(h^E_s)·scale with
@@ -156,7 +156,7 @@ def by_length(rows: np.ndarray, softmax: bool = False) -> np.ndarray:
 
 def approximation(attention, dec_mask, enc_mask, mu_scores, align=None, attended=None) -> tuple[dict[str, float], dict]:
     """How well the mean attention Ā, and the temporal-only attention softmax(μ·μ), stand
-    in for each example's attention (PAPER.md §4.3–4.4). Each example's row is compared
+    in for each example's attention (docs/science.md §4.3–4.4). Each example's row is compared
     with Ā restricted to its valid encoder positions and renormalised; the temporal-only
     attention is a softmax over the same positions. Both depend on the example only
     through its encoder length ℓ (masks are prefixes), so they are tabulated per ℓ and

@@ -1,4 +1,4 @@
-"""h = μ_t + χ(w) + Δ (PAPER.md §4.1), vectorised over every sequence at once.
+"""h = μ_t + χ(w) + Δ (docs/science.md §4.1), vectorised over every sequence at once.
 
 States are (N, L, n) arrays; ``tokens`` (N, L) says which word sits at each position (for
 the decoder: its *input* token) and ``lengths`` (N,) how many positions are valid (the

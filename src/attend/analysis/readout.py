@@ -1,4 +1,4 @@
-"""Readout alignment and the task's dictionary (PAPER.md §4.5, findings F2 and F3).
+"""Readout alignment and the task's dictionary (docs/science.md §4.5, findings F2 and F3).
 
 Each encoder input component χ^E(w), carried through the value matrix (V χ^E(w)) and the
 context part of the readout W_c, should point at w's translation.

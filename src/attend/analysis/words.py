@@ -1,4 +1,4 @@
-"""Per-word and per-position measurements: word variance (PAPER.md §4.6), teacher-forced
+"""Per-word and per-position measurements: word variance (docs/science.md §4.6), teacher-forced
 accuracy by input length, and the eSCAN offsets and per-word relative attention (§4.7)."""
 
 from __future__ import annotations

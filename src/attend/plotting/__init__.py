@@ -1,4 +1,4 @@
-"""The figures of PAPER.md §5: one module per figure, named ``figNN_<slug>``, each declaring
+"""The figures of docs/science.md §5: one module per figure, named ``figNN_<slug>``, each declaring
 what it draws in a module-level ``FIGURE`` and drawing it with
 ``render(analysis, tables, pdf, png, settings)``:
 

@@ -1,4 +1,4 @@
-"""Figure 1 (PAPER.md §5.1): overview on one_to_one with the recurrent encoder-decoder
+"""Figure 1 (docs/science.md §5.1): overview on one_to_one with the recurrent encoder-decoder
 with attention (AED). (a) the attention matrix of one test sequence, (b, c) encoder and
 decoder hidden states in PCA space: the temporal trajectory μ_t (line) and the input
 components μ̄ + χ(w) (crosses), the two parts of h = μ_t + χ(w) + Δ."""

@@ -1,4 +1,4 @@
-"""Figure 2 (PAPER.md §5.2): how the encoder-decoder with attention (AED) solves
+"""Figure 2 (docs/science.md §5.2): how the encoder-decoder with attention (AED) solves
 one-to-one translation. (a) the encoder's and decoder's temporal trajectories μ_t, made by
 the recurrence; (b) attention built from those alone, softmax(μ^D·μ^E), beside the mean
 attention Ā; (c) the input components through the value matrix cluster by word along the

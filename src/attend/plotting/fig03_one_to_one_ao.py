@@ -1,4 +1,4 @@
-"""Figure 3 (PAPER.md §5.3): the same as figure 2 for the attention-only network (AO),
+"""Figure 3 (docs/science.md §5.3): the same as figure 2 for the attention-only network (AO),
 whose temporal components come from the positional encoding instead of recurrence.
 (a) encoder and decoder temporal trajectories μ_t; (b) softmax(μ^D·μ^E) beside the mean
 attention Ā; (c) V(χ^E + Δ^E) clustered by word with the readout directions; (d) the nine

@@ -1,4 +1,4 @@
-"""Figure 4 (PAPER.md §5.4): the vanilla encoder-decoder (VED), the baseline without
+"""Figure 4 (docs/science.md §5.4): the vanilla encoder-decoder (VED), the baseline without
 attention. What the μ/χ/Δ decomposition shows when a single final state must carry the
 whole input, and how accuracy falls with input length."""
 

@@ -1,4 +1,4 @@
-"""Figure 5 (PAPER.md §5.5): the synthetic tasks side by side, AED and AO. Mean attention
+"""Figure 5 (docs/science.md §5.5): the synthetic tasks side by side, AED and AO. Mean attention
 Ā, one example's attention, and the overall shares of the nine score terms: diagonal
 (one_to_one) and anti-diagonal (reverse) attention built from the temporal terms,
 content-dependent attention (sort) built from the input terms."""

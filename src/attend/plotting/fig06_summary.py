@@ -1,4 +1,4 @@
-"""Figure 6 (PAPER.md §5.6, finding F4): across tasks, the better the average attention
+"""Figure 6 (docs/science.md §5.6, finding F4): across tasks, the better the average attention
 matrix Ā stands in for a single example's attention, the larger the share of the temporal
 (μ·μ) term in the attention scores. A faint point per task × architecture (AED, AO) ×
 seed, and each task × architecture's seed mean with error bars of one standard deviation."""

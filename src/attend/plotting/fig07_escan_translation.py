@@ -1,4 +1,4 @@
-"""Figure 7 (PAPER.md §5.7): eSCAN and natural translation, AED and AO. Per model, one
+"""Figure 7 (docs/science.md §5.7): eSCAN and natural translation, AED and AO. Per model, one
 column: (a) the attention matrix of one test sequence, labelled with its words; (b) the
 overall shares of the nine score terms at the attended position; (c) the within-word
 variance of the encoder states before and after removing the temporal component μ_t;

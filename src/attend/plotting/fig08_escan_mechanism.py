@@ -1,4 +1,4 @@
-"""Figure 8 (PAPER.md §5.8, measurements §4.7): how attention follows eSCAN's alignment,
+"""Figure 8 (docs/science.md §5.8, measurements §4.7): how attention follows eSCAN's alignment,
 AED (top row) and AO (bottom row).
 
 (a) per decoder step t, the mean offset s − t of the position the data aligns the output

@@ -1,4 +1,4 @@
-"""Figure 9 (PAPER.md §3; the paper's appendix figure): the three architectures as
+"""Figure 9 (docs/science.md §3; the paper's appendix figure): the three architectures as
 diagrams, side by side, drawn from scratch (no data).
 
 * VED: GRU encoder, GRU decoder started from the encoder's state at </s>, readout

@@ -1,4 +1,4 @@
-"""Figure 10 (PAPER.md §5.10): training of every task × architecture. Validation
+"""Figure 10 (docs/science.md §5.10): training of every task × architecture. Validation
 sequence (and token) accuracy and training loss against optimiser step, one panel per
 task with a line per architecture and seed (training and validation loss, which the plateau
 stop reads); final greedy (free-running) test accuracy, and translation's BLEU and chrF."""
@@ -75,7 +75,7 @@ def _bars(ax, acc: pd.DataFrame, column: str, label: str) -> None:
     ax.legend(handles=handles, frameon=False, ncols=len(archs), loc="upper left")
 
 
-# Project tokens (tokenize="none"), sacreBLEU's 13a on detokenised text, chrF (README, "Translation").
+# Project tokens (tokenize="none"), sacreBLEU's 13a on detokenised text, chrF (docs/science.md §3, Evaluation).
 BLEU_COLUMNS = {"test_bleu": "BLEU", "test_bleu_detok": "BLEU\n13a detok.", "test_chrf": "chrF"}
 
 

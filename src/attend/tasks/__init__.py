@@ -1,11 +1,11 @@
-"""The task registry: every task of PAPER.md §2 is declared once, by the module that
+"""The task registry: every task of docs/science.md §2 is declared once, by the module that
 generates it, and everything else (the config schema's enums and the task's settings
 block, the workflow's wildcards and targets, plot labels and colours, the claims' task
 families, the tests' parametrisation) is derived from :data:`REGISTRY`.
 
 A task module calls :func:`register` with a :class:`Task`. The built-in tasks live in
 ``synthetic``, ``scan`` and ``translation``; a task of your own is one module of the
-same shape, named in the config's ``task_modules`` (README, "Extending").
+same shape, named in the config's ``task_modules`` (docs/extending.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ SCAN's grammar::
 
 gives 20,910 commands. :func:`interpret` maps a command to its actions and, for each
 action, the index of the word that produced it (the verb for I_WALK etc., the direction
-word for a turn). eSCAN (PAPER.md section 2) concatenates random commands from a word
+word for a turn). eSCAN (docs/science.md §2) concatenates random commands from a word
 subset, each followed by a period, into examples whose output has 10-15 tokens (the
 authors' February-2021 settings; the paper-era 20-25 is a documented alternative).
 """

@@ -1,4 +1,4 @@
-"""The three synthetic tasks: one_to_one, reverse and sort (PAPER.md §2).
+"""The three synthetic tasks: one_to_one, reverse and sort (docs/science.md §2).
 
 Each shares one dictionary: input word ``I_k`` translates to output word ``O_k``.
 

@@ -1,4 +1,4 @@
-"""English -> French translation from the Tatoeba pairs of manythings.org/anki (PAPER.md section 2).
+"""English -> French translation from the Tatoeba pairs of manythings.org/anki (docs/science.md §2).
 
 The corpus, ``fra.txt``, has one pair per line: ``English<TAB>French[<TAB>attribution]``
 (the 2019 release used here has no attribution column). :func:`fetch_corpus` puts a
