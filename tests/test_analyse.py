@@ -2,7 +2,9 @@
 any encoder-decoder model, with one clear line for a bad probe and no TensorFlow, Keras
 or torch imported."""
 
+import concurrent.futures
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,9 +141,12 @@ def check_every_probe_analyses(results: Path, out: Path) -> int:
     this on the smoke run's probes); returns how many probes it analysed."""
     probes = sorted(results.rglob("probe.npz"))
     assert probes, f"no probe under {results}"
-    for path in probes:
-        dest = out / path.parent.relative_to(results)
-        assert analyse.main([str(path), "--out", str(dest)]) == 0, path
+    dests = [out / path.parent.relative_to(results) for path in probes]
+    # One process per core (each probe's figures take seconds of matplotlib).
+    with concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
+        codes = list(pool.map(analyse.main, [[str(p), "--out", str(d)] for p, d in zip(probes, dests)]))
+    for path, dest, code in zip(probes, dests, codes):
+        assert code == 0, path
         several = "unit_layer" in np.load(dest / "analysis.npz")
         figures = {f"{f.name}.{s}" for f in one_model.FIGURES if several or f.name != "units" for s in ("png", "pdf")}
         assert _written(dest) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures, path

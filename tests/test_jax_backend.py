@@ -42,7 +42,9 @@ def scratch_workflow(tmp_path: Path) -> Path:
         (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / item)
     (tmp_path / "src").symlink_to(REPO / "src")
     (tmp_path / "paths.yaml").write_text(f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n")
-    (tmp_path / "jax.yaml").write_text("backend: jax\n")
+    # Every architecture on the JAX backend, on one synthetic task and translation (which
+    # embeds its tokens): what the TensorFlow smoke run covers besides is backend-neutral.
+    (tmp_path / "jax.yaml").write_text("backend: jax\ntasks: [one_to_one, translation]\n")
     return tmp_path
 
 
