@@ -21,8 +21,10 @@ replicate: $(VENV)/.ready
 
 # ATTEND_REQUIRE_JAX, ATTEND_REQUIRE_HF: the JAX and Hugging Face tests fail (not skip)
 # without the environments built here.
-test: $(VENV)/.ready $(VENV_JAX)/.ready $(VENV_HF)/.ready
-	ATTEND_REQUIRE_JAX=1 ATTEND_REQUIRE_HF=1 $(VENV)/bin/python -m pytest
+# The three environments are built side by side (pip spends much of its time unpacking).
+test:
+	$(MAKE) -j3 $(VENV)/.ready $(VENV_JAX)/.ready $(VENV_HF)/.ready
+	ATTEND_REQUIRE_JAX=1 ATTEND_REQUIRE_HF=1 $(VENV)/bin/python -m pytest --durations=20
 
 # The quick tier: every test that neither launches Snakemake nor trains (about two minutes).
 test-quick: $(VENV)/.ready

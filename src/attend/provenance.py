@@ -42,12 +42,18 @@ def _package_of(module: str, path: Path) -> str:
     return module if path.name == "__init__.py" else module.rpartition(".")[0]
 
 
-def _imports(module: str, path: Path) -> set[str]:
+def _imports(module: str, path: Path) -> frozenset[str]:
     """The ``attend`` modules that ``module`` imports (absolutely or relatively), and
     the packages above each, whose ``__init__`` runs first."""
+    return _imports_of_source(module, _package_of(module, path), path.read_text(), str(path))
+
+
+# A workflow asks for many steps' code versions at once: each source text is parsed once
+# (keyed by the text itself, so that a file edited in between is parsed again).
+@cache
+def _imports_of_source(module: str, package: str, text: str, filename: str) -> frozenset[str]:
     found = set()
-    package = _package_of(module, path)
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(text, filename)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -63,7 +69,7 @@ def _imports(module: str, path: Path) -> set[str]:
     for name in found:
         parts = name.split(".")
         closed.update(".".join(parts[:k]) for k in range(1, len(parts) + 1))
-    return {name for name in closed if _path(name) is not None}
+    return frozenset(name for name in closed if _path(name) is not None)
 
 
 def _entry_path(module: str) -> Path:
@@ -96,7 +102,12 @@ def source_files(*modules: str) -> tuple[Path, ...]:
 def _code(path: Path) -> bytes:
     """A module's syntax tree without its docstrings, as text: what the code does, not how
     it is commented or laid out."""
-    tree = ast.parse(path.read_text(), str(path))
+    return _code_of_source(path.read_text(), str(path))
+
+
+@cache
+def _code_of_source(text: str, filename: str) -> bytes:
+    tree = ast.parse(text, filename)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
