@@ -10,6 +10,9 @@ VENV_JAX ?= .venv-jax
 # adapter's tests (tests/test_hf_environment.py runs tests/test_hf_adapter.py there).
 VENV_HF ?= .venv-hf
 CORES ?= all
+# The tests run on every core, the longest first, each worker taking the next test when it is
+# free (pytest-xdist); PYTEST_PARALLEL= runs them one at a time, in file order.
+PYTEST_PARALLEL ?= -n auto --dist worksteal
 SNAKEMAKE_ARGS ?=
 # The local profile detects this machine's GPUs (none: training runs on the CPU).
 SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile workflow/profiles/local --cores $(CORES)
@@ -24,11 +27,11 @@ replicate: $(VENV)/.ready
 # The three environments are built side by side (pip spends much of its time unpacking).
 test:
 	$(MAKE) -j3 $(VENV)/.ready $(VENV_JAX)/.ready $(VENV_HF)/.ready
-	ATTEND_REQUIRE_JAX=1 ATTEND_REQUIRE_HF=1 $(VENV)/bin/python -m pytest --durations=20
+	ATTEND_REQUIRE_JAX=1 ATTEND_REQUIRE_HF=1 $(VENV)/bin/python -m pytest $(PYTEST_PARALLEL) --durations=20
 
 # The quick tier: every test that neither launches Snakemake nor trains (about two minutes).
 test-quick: $(VENV)/.ready
-	$(VENV)/bin/python -m pytest -m "not slow"
+	$(VENV)/bin/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 smoke: $(VENV)/.ready
 	$(SNAKEMAKE) --configfile config/smoke.yaml $(SNAKEMAKE_ARGS)

@@ -82,6 +82,13 @@ def _require_slow(request, what: str) -> None:
         pytest.fail(SLOW.format(what=what), pytrace=False)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The slow tier first (a stable sort): under `pytest -n` (as `make test` runs), the long
+    workflow runs start at once and the quick tests fill the cores around them, instead of
+    one long run going on alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _quick_tests_do_not_train(request, monkeypatch):
     """A test without the ``slow`` marker may build and run models, not train them."""

@@ -135,11 +135,11 @@ def test_the_attend_command(capsys):
     assert done.value.code == 0 and "--dictionary" in capsys.readouterr().out
 
 
-def check_every_probe_analyses(results: Path, out: Path, keep=lambda probe: True) -> int:
-    """`attend analyse` on every probe under a workflow's results (those ``keep`` keeps)
-    writes every table, every figure that applies and the summary (tests/test_workflow.py's
-    smoke test calls this on the smoke run's probes); returns how many probes it analysed."""
-    probes = sorted(p for p in results.rglob("probe.npz") if keep(p.relative_to(results)))
+def check_every_probe_analyses(results: Path, out: Path) -> int:
+    """`attend analyse` on every probe under a workflow's results writes every table,
+    every figure that applies and the summary (tests/test_workflow.py's smoke test calls
+    this on the smoke run's probes); returns how many probes it analysed."""
+    probes = sorted(results.rglob("probe.npz"))
     assert probes, f"no probe under {results}"
     dests = [out / path.parent.relative_to(results) for path in probes]
     # One process per core (each probe's figures take seconds of matplotlib).

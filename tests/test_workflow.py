@@ -317,12 +317,9 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     assert all(f"F{i}" in claims for i in range(1, 6))
     compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
     assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * 5
-    # `attend analyse` on the run's probes: its tables, figures and summary (tests/test_analyse.py).
-    # Every probe form: one_to_one's four architectures and the multihead variant's AED and AO;
-    # every task's vocabulary: AED on the other four tasks.
-    def keep(probe):  # e.g. probes/sort/aed/seed0/probe.npz
-        return "one_to_one" in probe.parts or "aed" in probe.parts
-    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed", keep) == 4 + 2 + 4
+    # `attend analyse` on every probe of the run: its tables, figures and summary (tests/test_analyse.py).
+    # five tasks × four architectures, and the multihead variant's one_to_one AED and AO
+    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") == 5 * 4 + 2
     assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
