@@ -361,6 +361,14 @@ def test_an_architecture_has_settings_of_its_own():
     assert lr("one_to_one", "tfm", "slow") == 0.0001            # so does a variant's
     assert variants.task_settings(resolved, "one_to_one", "base", "tfm")[1]["max_steps"] == 900
     assert variants.model_owner(resolved, "one_to_one", "tfm", "slow") == "slow"
+    # What a config writes merges over the default: one value changed, the others kept.
+    heads = cfg.defaults("arch_overrides")["tfm"]["model"]["heads"]
+    mine, _ = cfg.resolve({"architectures": ["tfm"], "arch_overrides": {"tfm": {"train": {"learning_rate": 0.002}}}})
+    model, train = variants.task_settings(mine, "one_to_one", "base", "tfm")
+    assert (model["heads"], train["learning_rate"]) == (heads, 0.002) and heads != cfg.defaults("model")["heads"]
+    other, _ = cfg.resolve({"arch_overrides": {"aed": {"train": {"clipnorm": 2.0}}}})
+    assert other["arch_overrides"]["tfm"] == cfg.defaults("arch_overrides")["tfm"]
+    assert variants.task_settings(other, "one_to_one", "base", "aed")[1]["clipnorm"] == 2.0
     with pytest.raises(cfg.ConfigError, match="arch_overrides: 'transformer' is not one of"):
         cfg.resolve({"arch_overrides": {"transformer": {"train": {"learning_rate": 0.001}}}})
     with pytest.raises(cfg.ConfigError, match=r"arch_overrides.tfm.train: max_steps \(130\) must be a multiple"):

@@ -62,15 +62,20 @@ def _resolve_ref(node: dict, root: dict) -> dict:
 
 
 def fill_defaults(instance: dict, node: dict, root: dict) -> dict:
-    """``instance`` with every missing key that has a ``default`` filled in, recursing
-    into objects through ``properties`` only (``overrides`` blocks, which hold partial
-    settings through ``additionalProperties``, stay as written)."""
+    """``instance`` with every missing key that has a ``default`` filled in, and a mapping
+    the config writes merged over its mapping default; recursing into objects through
+    ``properties`` only (``overrides`` blocks, which hold partial settings through
+    ``additionalProperties``, stay as written)."""
     node = _resolve_ref(node, root)
     out = dict(instance)
     for key, sub in node.get("properties", {}).items():
         sub = _resolve_ref(sub, root)
         if key not in out and "default" in sub:
             out[key] = copy.deepcopy(sub["default"])
+        elif isinstance(out.get(key), dict) and isinstance(sub.get("default"), dict):
+            # a mapping's default (arch_overrides) lies under what the config writes, key by
+            # key: changing the Transformer's learning rate keeps its four heads
+            out[key] = variants.merged(sub["default"], out[key])
         elif key not in out and sub.get("type") == "object":
             out[key] = {}
         if isinstance(out.get(key), dict) and sub.get("type") == "object":
