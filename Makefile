@@ -47,20 +47,20 @@ env: $(VENV)/.ready
 $(VENV)/.ready: envs/requirements.txt envs/constraints.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -r envs/requirements.txt -c envs/constraints.txt
-	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV)/bin/python -m pip install --quiet --no-compile -r envs/requirements.txt -c envs/constraints.txt
+	$(VENV)/bin/python -m pip install --quiet --no-compile --no-deps -e .
 	touch $@
 
 $(VENV_JAX)/.ready: envs/requirements-jax.txt envs/constraints.txt pyproject.toml
 	python3 -m venv $(VENV_JAX)
 	$(VENV_JAX)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_JAX)/bin/python -m pip install --quiet -r envs/requirements-jax.txt -c envs/constraints.txt
-	$(VENV_JAX)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV_JAX)/bin/python -m pip install --quiet --no-compile -r envs/requirements-jax.txt -c envs/constraints.txt
+	$(VENV_JAX)/bin/python -m pip install --quiet --no-compile --no-deps -e .
 	touch $@
 
 $(VENV_HF)/.ready: envs/requirements-hf.txt envs/constraints-hf.txt pyproject.toml
 	python3 -m venv $(VENV_HF)
 	$(VENV_HF)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV_HF)/bin/python -m pip install --quiet -r envs/requirements-hf.txt -c envs/constraints-hf.txt
-	$(VENV_HF)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV_HF)/bin/python -m pip install --quiet --no-compile -r envs/requirements-hf.txt -c envs/constraints-hf.txt
+	$(VENV_HF)/bin/python -m pip install --quiet --no-compile --no-deps -e .
 	touch $@

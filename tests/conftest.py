@@ -83,10 +83,12 @@ def _require_slow(request, what: str) -> None:
 
 
 def pytest_collection_modifyitems(config, items):
-    """The slow tier first (a stable sort): under `pytest -n` (as `make test` runs), the long
-    workflow runs start at once and the quick tests fill the cores around them, instead of
-    one long run going on alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The smoke workflow runs first (TensorFlow, then JAX: the longest tests, each on two
+    cores), then the rest of the slow tier, then the quick tier (a stable sort). Under
+    `pytest -n` (as `make test` runs) the first worker starts the smoke run at once and the
+    others work through the rest around it, instead of the longest test starting last."""
+    items.sort(key=lambda item: (not item.name.startswith("test_smoke_workflow"), "jax" in item.name,
+                                 item.get_closest_marker("slow") is None))
 
 
 @pytest.fixture(autouse=True)
