@@ -39,6 +39,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 import numpy as np
 
@@ -84,17 +88,18 @@ def matmul_rate(batch: int, k: int, n_out: int, seconds: float = 1.0) -> float:
     return 2 * batch * k * n_out * reps / (time.perf_counter() - start)
 
 
-def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
-                        steps_per_execution: int | None = None) -> dict[str, float]:
+def training_throughput(
+    arch: str, steps: int, threads: int, rounds: int = 4, steps_per_execution: int | None = None
+) -> dict[str, float]:
     import keras
     import yaml
 
     from attend import training
     from attend.config import resolve
-    from attend.variants import task_settings
     from attend.tasks import build_dataset
     from attend.tasks.base import decoder_inputs
     from attend.tokens import PAD
+    from attend.variants import task_settings
 
     config, _ = resolve(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     model_cfg, train_cfg = task_settings(config, "one_to_one")
@@ -108,8 +113,10 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
     src, tgt = arrays["train_src"], arrays["train_tgt"]
     dec = decoder_inputs(tgt)
     if steps * batch > len(src):
-        raise SystemExit(f"--steps {steps} x batch {batch} exceeds the {len(src)} training sequences "
-                         "that the plain fit baseline passes as arrays")
+        raise SystemExit(
+            f"--steps {steps} x batch {batch} exceeds the {len(src)} training sequences "
+            "that the plain fit baseline passes as arrays"
+        )
 
     class EpochTimes(keras.callbacks.Callback):
         def __init__(self):
@@ -134,11 +141,21 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
     # Keras defaults everywhere else.
     def plain(timer):
         model = training.model_for(arch, arrays, vocab, model_cfg)
-        model.compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
         rows = slice(0, steps * batch)
-        model.fit((src[rows], dec[rows]), tgt[rows], sample_weight=(tgt[rows] != PAD).astype("float32"),
-                  batch_size=batch, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer])
+        model.fit(
+            (src[rows], dec[rows]),
+            tgt[rows],
+            sample_weight=(tgt[rows] != PAD).astype("float32"),
+            batch_size=batch,
+            epochs=epochs,
+            shuffle=True,
+            verbose=0,
+            callbacks=[timer],
+        )
 
     # Training runs as one long fit, so what counts is the steady rate: each epoch of
     # `steps` batches is timed and the first (tracing, set-up) is dropped. The two
@@ -169,16 +186,17 @@ def training_throughput(arch: str, steps: int, threads: int, rounds: int = 4,
 
 
 def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
+    from conftest import random_probe  # the tests' realistic probe factory
+
     from attend.analysis import attention, reference
     from attend.analysis.measure import decompose_both
-    from conftest import random_probe  # the tests' realistic probe factory
 
     probe = random_probe(n=n_seq, s=length + 1, t=length + 1, units=units, arch="aed", seed=0)
     probe["align"] = np.minimum(np.arange(length + 1), probe["enc_len"][:, None] - 1).astype(np.int32)
 
     def breakdown():  # decomposition to approximation, the work the loop does
         encoder, decoder = decompose_both(probe)
-        unit, = attention.units(probe, decoder, None)
+        (unit,) = attention.units(probe, decoder, None)
         return attention.unit_breakdown(unit, encoder, float(probe["scale"]), probe["align"])
 
     breakdown()  # warm up (allocator, BLAS threads)
@@ -215,8 +233,14 @@ def escan_generation_s() -> float:
 
 def snakemake(cwd, *args, env=None):
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=cwd,
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - start
 
 
@@ -224,8 +248,13 @@ def benchmark_shares(root: Path) -> dict[str, float]:
     """Seconds per stage summed from the rules' benchmark TSVs."""
     import pandas as pd
 
-    stages = {"data": ["dataset", "corpus"], "training": ["train"], "analysis": ["probe", "measure"],
-              "tables": ["tables"], "figures": ["figures"]}
+    stages = {
+        "data": ["dataset", "corpus"],
+        "training": ["train"],
+        "analysis": ["probe", "measure"],
+        "tables": ["tables"],
+        "figures": ["figures"],
+    }
     out = {}
     for stage, rules in stages.items():
         files = [f for r in rules for f in glob.glob(str(root / "benchmarks" / r / "**" / "*.tsv"), recursive=True)]
@@ -246,15 +275,22 @@ def identical_runs(cores: int) -> bool:
             snakemake(run.root, *args, env=run.env)
 
         def files(root):
-            return {p.relative_to(root): p for d in ("results", "figures") for p in sorted((root / d).rglob("*"))
-                    if p.is_file() and p.name != "timing.json"}
+            return {
+                p.relative_to(root): p
+                for d in ("results", "figures")
+                for p in sorted((root / d).rglob("*"))
+                if p.is_file() and p.name != "timing.json"
+            }
 
         first, second = (files(run.root) for run in runs)
         differ = sorted(str(k) for k in first if k not in second or first[k].read_bytes() != second[k].read_bytes())
         missing = sorted(str(k) for k in second if k not in first)
-        print(f"two smoke runs from nothing: {len(first)} files under results/ and figures/, "
-              f"{len(first) - len(differ)} identical" + (f"; differ: {differ[:20]}" if differ else "")
-              + (f"; only in the second: {missing}" if missing else ""))
+        print(
+            f"two smoke runs from nothing: {len(first)} files under results/ and figures/, "
+            f"{len(first) - len(differ)} identical"
+            + (f"; differ: {differ[:20]}" if differ else "")
+            + (f"; only in the second: {missing}" if missing else "")
+        )
         return not differ and not missing
 
 
@@ -266,21 +302,27 @@ def workflow_times(cores: int) -> None:
         args = ["--cores", str(cores), "--configfile", "config/smoke.yaml", "paths.yaml"]
         wall = snakemake(copy.root, *args, env=copy.env)
         shares = benchmark_shares(copy.root)
-        print(f"smoke workflow from nothing on {cores} cores: {wall:.0f} s wall; job seconds: "
-              + ", ".join(f"{k} {v:.0f}" for k, v in shares.items()))
+        print(
+            f"smoke workflow from nothing on {cores} cores: {wall:.0f} s wall; job seconds: "
+            + ", ".join(f"{k} {v:.0f}" for k, v in shares.items())
+        )
         regen = regenerate_figure(copy.root, *args, env=copy.env)
     row("smoke: one figure regenerated", regen, "s", "target", 10.0, better="lower")
 
     if (REPO / "benchmarks" / "train").exists():
         shares = benchmark_shares(REPO)
-        print("full run in results/ (job seconds, summed over jobs): "
-              + ", ".join(f"{k} {v:.0f}" for k, v in shares.items()))
+        print(
+            "full run in results/ (job seconds, summed over jobs): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in shares.items())
+        )
         wall = last_full_run_wall(REPO)
         if wall:
             jobs = sum(shares.values())
-            print(f"full run wall time {wall / 60:.1f} min on {cores} cores; job time {jobs / 60:.1f} min, "
-                  f"so {100 * (1 - jobs / (cores * wall)):.0f}% of the cores' time went to Snakemake, "
-                  "job start-up and idle cores")
+            print(
+                f"full run wall time {wall / 60:.1f} min on {cores} cores; job time {jobs / 60:.1f} min, "
+                f"so {100 * (1 - jobs / (cores * wall)):.0f}% of the cores' time went to Snakemake, "
+                "job start-up and idle cores"
+            )
             row("full one-seed replication (min)", wall / 60, "min", "target", 45.0, better="lower")
         if (REPO / "figures" / f"{FIGURE}.pdf").exists():
             regen = regenerate_figure(REPO, "--cores", str(cores))
@@ -291,7 +333,7 @@ FIGURE = "fig02_one_to_one_aed"
 MODEL_SECONDS = REPO / "bench" / "model_seconds.json"  # the committed figures of the last measured run
 
 
-def model_seconds(run: Path) -> "pd.DataFrame":
+def model_seconds(run: Path) -> pd.DataFrame:
     """Core-seconds (the benchmark's cpu_time: user + system) and wall seconds of every
     training job of a finished run, with its steps and why it stopped (metrics.json)."""
     import json
@@ -304,9 +346,17 @@ def model_seconds(run: Path) -> "pd.DataFrame":
         bench = pd.read_csv(tsv, sep="\t").iloc[-1]
         metrics_path = run / "results" / "models" / task / arch / seed / "metrics.json"
         metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-        rows.append({"task": task, "arch": arch, "seed": seed, "core_s": float(bench["cpu_time"]),
-                     "wall_s": float(bench["s"]), "steps": metrics.get("steps"),
-                     "stop": metrics.get("stop_reason", "target" if metrics.get("reached_target") else "budget")})
+        rows.append(
+            {
+                "task": task,
+                "arch": arch,
+                "seed": seed,
+                "core_s": float(bench["cpu_time"]),
+                "wall_s": float(bench["s"]),
+                "steps": metrics.get("steps"),
+                "stop": metrics.get("stop_reason", "target" if metrics.get("reached_target") else "budget"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -319,15 +369,23 @@ def model_report(run: Path, save: bool) -> None:
     df = model_seconds(run)
     if df.empty:
         sys.exit(f"{run}: no benchmarks/train/*/*/seed*.tsv; point --run at a finished run")
-    by = df.groupby(["task", "arch"], sort=False).agg(core_s=("core_s", "mean"), wall_s=("wall_s", "mean"),
-                                                      steps=("steps", "mean"), n=("seed", "count"),
-                                                      stops=("stop", lambda x: ",".join(sorted(set(x)))))
+    by = df.groupby(["task", "arch"], sort=False).agg(
+        core_s=("core_s", "mean"),
+        wall_s=("wall_s", "mean"),
+        steps=("steps", "mean"),
+        n=("seed", "count"),
+        stops=("stop", lambda x: ",".join(sorted(set(x)))),
+    )
     before = json.loads(MODEL_SECONDS.read_text()) if MODEL_SECONDS.exists() else {}
-    print(f"{'task/arch':<22} {'seeds':>5} {'core-s':>8} {'wall-s':>8} {'steps':>7}  {'stopped by':<16} previous core-s")
+    print(
+        f"{'task/arch':<22} {'seeds':>5} {'core-s':>8} {'wall-s':>8} {'steps':>7}  {'stopped by':<16} previous core-s"
+    )
     for (task, arch), r in by.iterrows():
         prev = before.get("models", {}).get(f"{task}/{arch}")
         ratio = f"{prev:8.0f}  ratio {prev / r.core_s:5.2f}" if prev else "       -"
-        print(f"{task + '/' + arch:<22} {r.n:>5} {r.core_s:>8.0f} {r.wall_s:>8.0f} {r.steps:>7.0f}  {r.stops:<16} {ratio}")
+        print(
+            f"{task + '/' + arch:<22} {r.n:>5} {r.core_s:>8.0f} {r.wall_s:>8.0f} {r.steps:>7.0f}  {r.stops:<16} {ratio}"
+        )
     total = df["core_s"].sum()
     wall = last_full_run_wall(run)
     seeds = df["seed"].nunique()
@@ -335,9 +393,18 @@ def model_report(run: Path, save: bool) -> None:
     if wall:
         print(f"full run: {wall / 60:.1f} min wall, {seeds} seeds: {wall / 60 / seeds:.1f} min per seed")
     if save:
-        MODEL_SECONDS.write_text(json.dumps({"run": str(run), "wall_s": wall, "seeds": seeds,
-                                             "models": {f"{t}/{a}": round(r.core_s, 1) for (t, a), r in by.iterrows()}},
-                                            indent=1) + "\n")
+        MODEL_SECONDS.write_text(
+            json.dumps(
+                {
+                    "run": str(run),
+                    "wall_s": wall,
+                    "seeds": seeds,
+                    "models": {f"{t}/{a}": round(r.core_s, 1) for (t, a), r in by.iterrows()},
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         print(f"wrote {MODEL_SECONDS}")
 
 
@@ -376,19 +443,25 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--rounds", type=int, default=4, help="timed epochs per fit (after one untimed)")
     parser.add_argument("--steps-per-execution", type=int, help="override execution.steps_per_execution")
-    parser.add_argument("--only", choices=["training", "analysis", "data", "identical", "models"], help="run one measurement")
+    parser.add_argument(
+        "--only", choices=["training", "analysis", "data", "identical", "models"], help="run one measurement"
+    )
     parser.add_argument("--run", type=Path, default=REPO, help="--only models: the folder of a finished run")
     parser.add_argument("--save", action="store_true", help="--only models: make this run the new reference")
     parser.add_argument("--workflow", action="store_true", help="also time the smoke workflow")
     args = parser.parse_args()
-    print(f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}"
-          f"  {os.cpu_count()} cores  python {platform.python_version()}")
+    print(
+        f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}"
+        f"  {os.cpu_count()} cores  python {platform.python_version()}"
+    )
 
     for arch in ("aed", "ao") if args.only in (None, "training") else ():
         r = training_throughput(arch, args.steps, args.threads, args.rounds, args.steps_per_execution)
-        print(f"# training {arch}: best of 2 x {args.rounds} epochs of {args.steps} steps, "
-              f"{args.threads} threads, steps_per_execution {r['steps_per_execution']}; "
-              f"medians: ours {r['ours_median']:.0f}, plain fit {r['plain_fit_median']:.0f} seq/s")
+        print(
+            f"# training {arch}: best of 2 x {args.rounds} epochs of {args.steps} steps, "
+            f"{args.threads} threads, steps_per_execution {r['steps_per_execution']}; "
+            f"medians: ours {r['ours_median']:.0f}, plain fit {r['plain_fit_median']:.0f} seq/s"
+        )
         row(f"training {arch} one_to_one (seq/s)", r["ours"], "seq/s", "plain model.fit", r["plain_fit"])
         row(f"training {arch} one_to_one (seq/s)", r["ours"], "seq/s", "FLOP floor at matmul rate", r["floor"])
 

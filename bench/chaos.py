@@ -52,8 +52,9 @@ ENV = dict(os.environ)  # PYTHONPATH set in main(): a snapshot of the code, safe
 
 
 def start(out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", DRIVER, str(out)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, env=ENV)
+    return subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV
+    )
 
 
 def finish(out: Path) -> float:
@@ -109,10 +110,13 @@ def main() -> None:
             rerun = finish(out)
             ok = all((out / name).read_bytes() == expected[name] for name in OUTPUTS)
             same += ok
-            print(f"kill {k:2d} at {delay:5.1f} s (aimed after {saved:2d} of {periods} checkpoints): "
-                  f"checkpoint after {left:2d} periods"
-                  f"{' (job had finished)' if finished_anyway else ''}; rerun {rerun:5.1f} s; "
-                  f"{'identical' if ok else 'DIFFERENT'}", flush=True)
+            print(
+                f"kill {k:2d} at {delay:5.1f} s (aimed after {saved:2d} of {periods} checkpoints): "
+                f"checkpoint after {left:2d} periods"
+                f"{' (job had finished)' if finished_anyway else ''}; rerun {rerun:5.1f} s; "
+                f"{'identical' if ok else 'DIFFERENT'}",
+                flush=True,
+            )
             shutil.rmtree(out)
         print(f"{same} of {args.kills} reruns ended with the uninterrupted run's model, log and metrics")
         sys.exit(0 if same == args.kills else 1)

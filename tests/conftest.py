@@ -54,12 +54,19 @@ def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=
 
     enc_h = states(enc_tokens, s, enc_mask, n_src)
     dec_h = states(dec_inputs, t, dec_mask, n_tgt)
-    w_q, w_k, w_v = ((rng.normal(size=(units, units)) / np.sqrt(units)).astype(np.float32) for _ in range(3))  # as a probe stores them
+    w_q, w_k, w_v = (
+        (rng.normal(size=(units, units)) / np.sqrt(units)).astype(np.float32) for _ in range(3)
+    )  # as a probe stores them
     scale = np.float32(1 / np.sqrt(units))
     probe = {
-        "enc_states": enc_h, "dec_states": dec_h, "enc_tokens": enc_tokens.astype(np.int32),
-        "dec_inputs": dec_inputs.astype(np.int32), "targets": targets.astype(np.int32),
-        "predictions": targets.astype(np.int32), "enc_len": enc_len.astype(np.int32), "dec_len": dec_len.astype(np.int32),
+        "enc_states": enc_h,
+        "dec_states": dec_h,
+        "enc_tokens": enc_tokens.astype(np.int32),
+        "dec_inputs": dec_inputs.astype(np.int32),
+        "targets": targets.astype(np.int32),
+        "predictions": targets.astype(np.int32),
+        "enc_len": enc_len.astype(np.int32),
+        "dec_len": dec_len.astype(np.int32),
         "arch": np.array(arch),
         "src_vocab": np.array(SPECIALS + [f"I_{i}" for i in range(vocab)]),
         "tgt_vocab": np.array(SPECIALS + [f"O_{i}" for i in range(vocab)]),
@@ -68,13 +75,22 @@ def random_probe(n=64, s=12, t=12, units=16, arch="aed", seed=0, vocab=6, noise=
     if arch != "ved":
         scores = (dec_h @ w_q) @ np.swapaxes(enc_h @ w_k, 1, 2) * scale
         a = _softmax_masked(scores, enc_mask[:, None, :]) if attention is None else attention
-        probe.update(attention=(a * dec_mask[..., None]).astype(np.float32), W_q=w_q, W_k=w_k, W_v=w_v, scale=scale,
-                     attention_kind=np.array("learned"), W_c=rng.normal(size=(units, n_tgt)).astype(np.float32))
+        probe.update(
+            attention=(a * dec_mask[..., None]).astype(np.float32),
+            W_q=w_q,
+            W_k=w_k,
+            W_v=w_v,
+            scale=scale,
+            attention_kind=np.array("learned"),
+            W_c=rng.normal(size=(units, n_tgt)).astype(np.float32),
+        )
     return probe
 
 
-SLOW = ("slow: this test {what}, so it belongs to the slow tier: mark it @pytest.mark.slow "
-        "(pytest -m 'not slow' is the quick tier)")
+SLOW = (
+    "slow: this test {what}, so it belongs to the slow tier: mark it @pytest.mark.slow "
+    "(pytest -m 'not slow' is the quick tier)"
+)
 
 
 def _require_slow(request, what: str) -> None:
@@ -87,8 +103,13 @@ def pytest_collection_modifyitems(config, items):
     cores), then the rest of the slow tier, then the quick tier (a stable sort). Under
     `pytest -n` (as `make test` runs) the first worker starts the smoke run at once and the
     others work through the rest around it, instead of the longest test starting last."""
-    items.sort(key=lambda item: (not item.name.startswith("test_smoke_workflow"), "jax" in item.name,
-                                 item.get_closest_marker("slow") is None))
+    items.sort(
+        key=lambda item: (
+            not item.name.startswith("test_smoke_workflow"),
+            "jax" in item.name,
+            item.get_closest_marker("slow") is None,
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -132,10 +153,14 @@ class Workflow:
             else:
                 shutil.copy(src, root / item)
         (root / "paths.yaml").write_text(f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n")
-        self.env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [str(root / "src"), *map(str, extra_pythonpath), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
+        self.env = dict(
+            os.environ,
+            PYTHONPATH=os.pathsep.join(
+                [str(root / "src"), *map(str, extra_pythonpath), os.environ.get("PYTHONPATH", "")]
+            ).rstrip(os.pathsep),
+        )
 
-    def copy(self, dest: Path) -> "Workflow":
+    def copy(self, dest: Path) -> Workflow:
         """A copy of this scratch workflow, its results and Snakemake's metadata included,
         with every modification time kept (as `cp -a`): seconds, where a run is minutes."""
         shutil.copytree(self.root, dest, symlinks=True)
@@ -145,8 +170,13 @@ class Workflow:
         return clone
 
     def run(self, *args, env=None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=self.root, capture_output=True,
-                              text=True, env={**self.env, **(env or {})})
+        return subprocess.run(
+            [sys.executable, "-m", "snakemake", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env or {})},
+        )
 
     def planned(self, *args) -> dict[str, int]:
         """Rule -> number of jobs a dry run plans (``-n --quiet rules``), leaving out the
@@ -154,7 +184,7 @@ class Workflow:
         options, _, targets = list(args), None, []
         if "--" in options:
             at = options.index("--")
-            options, targets = options[:at], options[at + 1:]
+            options, targets = options[:at], options[at + 1 :]
         result = self.run("-n", "--cores", "1", *options, "--quiet", "rules", "--", *targets)
         out = result.stdout + result.stderr
         assert result.returncode == 0, out[-3000:]

@@ -32,7 +32,7 @@ def test_analyse_writes_the_tables_figures_and_summary(tmp_path, make_probe):
     figures = {f"{f.name}.{suffix}" for f in one_model.FIGURES if f.name != "units" for suffix in ("png", "pdf")}
     assert _written(out) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures
     tables, _, skipped = measure(probe.load(tmp_path / "p.npz"), {}, 2)
-    for name, table in tables.items():   # the pipeline's own measurements, to the digit
+    for name, table in tables.items():  # the pipeline's own measurements, to the digit
         written = read_table(out / f"{name}.csv")
         assert list(written.columns) == TABLE_COLUMNS[name]
         if len(table):
@@ -62,8 +62,16 @@ def test_a_dictionary_gives_the_dictionary_accuracy(tmp_path, make_probe):
     probe.save(tmp_path / "p.npz", arrays)
     words = [str(w) for w in arrays["src_vocab"][3:]]
     (tmp_path / "dict.json").write_text(json.dumps({w: str(arrays["tgt_vocab"][3]) for w in words}))
-    analyse.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--dictionary", str(tmp_path / "dict.json"),
-                  "--no-figures"])
+    analyse.main(
+        [
+            str(tmp_path / "p.npz"),
+            "--out",
+            str(tmp_path / "out"),
+            "--dictionary",
+            str(tmp_path / "dict.json"),
+            "--no-figures",
+        ]
+    )
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "dictionary accuracy:" in summary and "no task dictionary" not in summary
     table = read_table(tmp_path / "out" / "dictionary.csv")
@@ -77,8 +85,15 @@ def test_a_model_of_several_layers_gets_its_units_figure(tmp_path):
     analyse.analyse(tmp_path / "p.npz", tmp_path / "out")
     assert {"units.png", "units.pdf", "mechanism.png"} <= _written(tmp_path / "out")
     shares = read_table(tmp_path / "out" / "term_shares.csv")
-    assert {(l, h) for l, h in zip(shares["layer"], shares["head"])} == {
-        (-1, -1), (0, -1), (1, -1), (0, 0), (0, 1), (1, 0), (1, 1)}
+    assert {(layer, head) for layer, head in zip(shares["layer"], shares["head"])} == {
+        (-1, -1),
+        (0, -1),
+        (1, -1),
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (1, 1),
+    }
     assert "2 layers × 2 heads" in (tmp_path / "out" / "summary.md").read_text()
 
 
@@ -103,8 +118,11 @@ def _bad_probes(tmp_path, make_probe) -> dict[str, tuple[Path, str]]:
 
 def test_bad_probes_fail_in_one_line_without_a_traceback(tmp_path, make_probe):
     for name, (path, expect) in _bad_probes(tmp_path, make_probe).items():
-        run = subprocess.run([sys.executable, "-m", "attend.analyse", str(path), "--out", str(tmp_path / "out")],
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            [sys.executable, "-m", "attend.analyse", str(path), "--out", str(tmp_path / "out")],
+            capture_output=True,
+            text=True,
+        )
         assert run.returncode != 0, name
         assert "Traceback" not in run.stderr, (name, run.stderr)
         lines = run.stderr.strip().splitlines()
@@ -113,11 +131,13 @@ def test_bad_probes_fail_in_one_line_without_a_traceback(tmp_path, make_probe):
 
 def test_analyse_never_imports_tensorflow_keras_or_torch(tmp_path, make_probe):
     probe.save(tmp_path / "p.npz", make_probe(n=8, arch="aed"))
-    code = ("import sys\nfrom attend import cli, api\nimport attend.plotting.one_model\n"
-            f"assert cli.main(['analyse', {str(tmp_path / 'p.npz')!r}, '--out', {str(tmp_path / 'out')!r}, "
-            "'--no-figures']) == 0\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'torch', 'jax', 'transformers')]\n"
-            "assert not bad, bad\n")
+    code = (
+        "import sys\nfrom attend import cli, api\nimport attend.plotting.one_model\n"
+        f"assert cli.main(['analyse', {str(tmp_path / 'p.npz')!r}, '--out', {str(tmp_path / 'out')!r}, "
+        "'--no-figures']) == 0\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'torch', 'jax', 'transformers')]\n"
+        "assert not bad, bad\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     assert (tmp_path / "out" / "summary.md").is_file()
 

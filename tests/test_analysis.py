@@ -5,16 +5,14 @@ import pandas as pd
 import pytest
 
 from attend.analysis import attention as att
-from attend.analysis import reference
 from attend.analysis import decompose as decompose_module
+from attend.analysis import reference
 from attend.analysis.decompose import decompose, group_sums, variance_fractions
 from attend.analysis.measure import TABLE_COLUMNS, measure
-from attend.artifacts import load_analysis, save_analysis
 from attend.analysis.readout import dictionary_table
 from attend.analysis.words import accuracy_by_length, offsets, word_attention, word_variance
+from attend.artifacts import load_analysis, save_analysis
 from attend.tokens import EOS, SPECIALS
-
-
 
 
 def balanced_states(width=6, units=5, pad=2):
@@ -70,14 +68,21 @@ def test_variance_fractions_of_pure_components():
     states, tokens, lengths, known = balanced_states(pad=0)
     only_mu = np.broadcast_to(known["mu"][None], states.shape).copy()
     f = variance_fractions(decompose(only_mu, tokens, lengths, 5))
-    assert f["mu"] == pytest.approx(1) and f["chi"] == pytest.approx(0, abs=1e-9) and f["delta"] == pytest.approx(0, abs=1e-9)
+    assert (
+        f["mu"] == pytest.approx(1)
+        and f["chi"] == pytest.approx(0, abs=1e-9)
+        and f["delta"] == pytest.approx(0, abs=1e-9)
+    )
     f = variance_fractions(decompose(states, tokens, lengths, 5))
     assert 0 < f["mu"] < 1 and 0 < f["chi"] < 1 and 0 < f["delta"] < 1
 
 
 def test_variance_fractions_sum_to_one_on_ragged_data(make_probe):
     p = make_probe(n=80, seed=9)
-    for h, tok, n in ((p["enc_states"], p["enc_tokens"], p["enc_len"]), (p["dec_states"], p["dec_inputs"], p["dec_len"])):
+    for h, tok, n in (
+        (p["enc_states"], p["enc_tokens"], p["enc_len"]),
+        (p["dec_states"], p["dec_inputs"], p["dec_len"]),
+    ):
         f = variance_fractions(decompose(h, tok, n, 9))
         assert f["sum"] == pytest.approx(1.0, abs=1e-6)
         assert min(f["mu"], f["chi"], f["delta"]) > 0.01
@@ -108,7 +113,7 @@ def test_purely_temporal_states_give_mu_mu_share_one(make_probe):
     p["dec_states"] = np.broadcast_to(mu_e[None], p["dec_states"].shape).copy().astype(np.float32)
     tables, _, _ = measure(p, {}, n_samples=4)
     overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
-    assert overall["mu·mu"] == pytest.approx(1.0, abs=1e-4)   # float32 rounding leaves a tiny Δ
+    assert overall["mu·mu"] == pytest.approx(1.0, abs=1e-4)  # float32 rounding leaves a tiny Δ
     assert overall.drop("mu·mu").abs().max() < 1e-4
 
 
@@ -120,7 +125,9 @@ def test_input_only_states_give_chi_chi_the_largest_share(make_probe):
         chi[3:] -= chi[3:].mean(0)
         chi[:3] = 0
     p["enc_states"] = (chi_e[p["enc_tokens"]] * (p["enc_tokens"] > 0)[..., None]).astype(np.float32)
-    p["dec_states"] = (chi_d[p["dec_inputs"]] * (np.arange(12)[None] < p["dec_len"][:, None])[..., None]).astype(np.float32)
+    p["dec_states"] = (chi_d[p["dec_inputs"]] * (np.arange(12)[None] < p["dec_len"][:, None])[..., None]).astype(
+        np.float32
+    )
     tables, _, _ = measure(p, {}, n_samples=4)
     overall = tables["term_shares"].query("step == -1").set_index("term")["share"]
     assert overall.idxmax() == "chi·chi"
@@ -166,7 +173,7 @@ def test_dictionary_read_through_value_and_readout():
     chi[3:] = rng.normal(size=(words, units))
     chi[EOS] = rng.normal(size=units)
     w_v = np.eye(units)
-    perm = [2, 0, 3, 1]                                  # I_i translates to O_perm[i]
+    perm = [2, 0, 3, 1]  # I_i translates to O_perm[i]
     w_c = rng.normal(size=(units, 3 + words)) * 0.01
     for i, j in enumerate(perm):
         w_c[:, 3 + j] = chi[3 + i]
@@ -176,10 +183,10 @@ def test_dictionary_read_through_value_and_readout():
     right = {f"I_{i}": f"O_{j}" for i, j in enumerate(perm)}
     counts = np.array([0, 5, 0] + [3] * words)
     table = dictionary_table(chi, counts, w_v, w_c, src, tgt, right)
-    assert table["word"].tolist() == [f"I_{i}" for i in range(words)]   # words only, no </s>
+    assert table["word"].tolist() == [f"I_{i}" for i in range(words)]  # words only, no </s>
     assert table["correct"].tolist() == [1.0] * 4
     assert table["cosine"].min() > 0.99
-    wrong = {f"I_{i}": f"O_{i}" for i in range(words)}   # identity is the wrong dictionary here
+    wrong = {f"I_{i}": f"O_{i}" for i in range(words)}  # identity is the wrong dictionary here
     assert dictionary_table(chi, counts, w_v, w_c, src, tgt, wrong)["correct"].sum() == 0
 
 
@@ -207,7 +214,7 @@ def test_offsets_follow_the_alignment_when_attention_does():
     align = np.minimum(np.arange(t)[None] + rng.integers(0, 3, size=(n, 1)), s - 1)
     a = np.zeros((n, t, s))
     a[np.arange(n)[:, None], np.arange(t)[None], align] = 1.0
-    mu_scores = -np.abs(np.arange(t)[:, None] + 1 - np.arange(s)[None])   # peaks one step ahead
+    mu_scores = -np.abs(np.arange(t)[:, None] + 1 - np.arange(s)[None])  # peaks one step ahead
     df = offsets(a, align, np.ones((n, t), bool), mu_scores, np.ones(s, bool))
     np.testing.assert_allclose(df["attended_offset"], df["data_offset"])
     assert df["data_offset"].iloc[0] == pytest.approx((align[:, 0]).mean())
@@ -216,8 +223,8 @@ def test_offsets_follow_the_alignment_when_attention_does():
 
 def test_word_attention_around_the_attended_position():
     a = np.zeros((1, 2, 6))
-    a[0, 0, [1, 2, 3]] = [0.2, 0.7, 0.1]                   # attends s=2 (word 5)
-    a[0, 1, [4, 5]] = [0.6, 0.4]                           # attends s=4 (word 6)
+    a[0, 0, [1, 2, 3]] = [0.2, 0.7, 0.1]  # attends s=2 (word 5)
+    a[0, 1, [4, 5]] = [0.6, 0.4]  # attends s=4 (word 6)
     tokens = np.array([[3, 4, 5, 3, 6, 1]])
     df = word_attention(a, tokens, np.ones((1, 2), bool), [str(i) for i in range(7)])
     row = df[df["word"] == "5"].set_index("offset")["attention"]
@@ -298,8 +305,9 @@ def test_two_head_example_has_the_components_it_was_built_with():
 
 def test_nine_terms_of_every_head_sum_to_that_heads_score():
     p, known, enc, dec = _two_head_decompositions()
-    terms = att.score_terms(dec.parts(p["dec_states"]), enc.parts(p["enc_states"]),
-                            p["head_W_q"], p["head_W_k"], p["scale"])
+    terms = att.score_terms(
+        dec.parts(p["dec_states"]), enc.parts(p["enc_states"]), p["head_W_q"], p["head_W_k"], p["scale"]
+    )
     assert terms.shape == (2, 9, 8, 5, 5)
     assert np.allclose(terms.sum(1), np.moveaxis(known["scores"], 1, 0), atol=1e-5)
     # head 0 is μ·μ alone, head 1 χ·χ alone
@@ -316,11 +324,14 @@ def test_per_head_shares_of_a_temporal_and_an_input_driven_head():
     units = att.units(p, dec, None)
     assert [(u.layer, u.head) for u in units] == [(0, 0), (0, 1)] and all(u.queries is dec for u in units)
     heads = [att.unit_breakdown(u, enc, float(p["scale"])) for u in units]
-    out = {"attended": np.stack([h["attended"] for h in heads], 1), "mu_scores": np.stack([h["mu_scores"] for h in heads]),
-           "metrics": [h["metrics"] for h in heads],
-           "shares": {k: np.stack([h["shares"][k] for h in heads]) for k in ("share", "share_by_step")},
-           "mean_attention": np.stack([h["mean_attention"] for h in heads]),
-           "temporal_attention": np.stack([h["temporal_attention"] for h in heads])}
+    out = {
+        "attended": np.stack([h["attended"] for h in heads], 1),
+        "mu_scores": np.stack([h["mu_scores"] for h in heads]),
+        "metrics": [h["metrics"] for h in heads],
+        "shares": {k: np.stack([h["shares"][k] for h in heads]) for k in ("share", "share_by_step")},
+        "mean_attention": np.stack([h["mean_attention"] for h in heads]),
+        "temporal_attention": np.stack([h["temporal_attention"] for h in heads]),
+    }
     assert [h["shares"]["step_count"].tolist() for h in heads] == [[8] * 5] * 2
     assert out["attended"].shape == (8, 2, 5)
     np.testing.assert_array_equal(out["attended"], p["head_attention"].argmax(-1))
@@ -371,8 +382,11 @@ def test_per_head_terms_match_single_head_terms_on_random_states(make_probe):
     for key in ("share", "share_by_step", "signed", "signed_by_step"):
         np.testing.assert_allclose(shares[key][2], single[key])
     np.testing.assert_array_equal(shares["step_count"], single["step_count"])
-    np.testing.assert_allclose(att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)[1],
-                               att.temporal_scores(dec.mu, enc.mu, w_q[1], w_k[1], scale), rtol=1e-5)
+    np.testing.assert_allclose(
+        att.temporal_scores(dec.mu, enc.mu, w_q, w_k, scale)[1],
+        att.temporal_scores(dec.mu, enc.mu, w_q[1], w_k[1], scale),
+        rtol=1e-5,
+    )
     with pytest.raises(ValueError, match=r"4 heads need an attended position per head"):
         att.attended_terms(dec, enc, attended[:, 0], w_q, w_k, scale)
 
@@ -402,7 +416,7 @@ def test_multihead_probe_runs_through_the_single_head_measurements():
     assert sorted(tables["approximation"]["head"].unique()) == [-1, 0, 1]
     for metric in approx.loc[-1].index:
         assert approx.loc[(-1, metric)] == pytest.approx((approx.loc[(0, metric)] + approx.loc[(1, metric)]) / 2)
-    assert approx.loc[(0, "temporal_example_agreement")] == 1.0      # the temporal head: μ·μ alone
+    assert approx.loc[(0, "temporal_example_agreement")] == 1.0  # the temporal head: μ·μ alone
     assert {"max_attention", "near_diagonal"} <= set(approx.loc[0].index)
     assert arrays["mean_attention"].shape == (5, 5)
     assert arrays["unit_layer"].tolist() == [0, 0] and arrays["unit_head"].tolist() == [0, 1]
@@ -422,8 +436,17 @@ def test_seed_summary_keeps_heads_apart():
     head -1 and head 0 rows give one summary row each."""
     from attend.tables import seed_summary
 
-    df = pd.DataFrame({"task": "t", "arch": "aed", "seed": [0, 0, 1, 1], "layer": [-1, 0, -1, 0], "head": [-1, 0, -1, 0],
-                       "metric": "argmax_agreement", "value": [0.5, 0.1, 0.7, 0.3]})
+    df = pd.DataFrame(
+        {
+            "task": "t",
+            "arch": "aed",
+            "seed": [0, 0, 1, 1],
+            "layer": [-1, 0, -1, 0],
+            "head": [-1, 0, -1, 0],
+            "metric": "argmax_agreement",
+            "value": [0.5, 0.1, 0.7, 0.3],
+        }
+    )
     summary = seed_summary(df).set_index("head")
     assert "head_mean" not in summary.columns and "layer_mean" not in summary.columns and len(summary) == 2
     assert summary.loc[-1, "value_mean"] == pytest.approx(0.6) and summary.loc[0, "value_mean"] == pytest.approx(0.2)
@@ -465,20 +488,33 @@ def test_every_layer_and_head_is_analysed_on_its_own_query_states():
 
     tables, arrays, skipped = measure(p, {}, n_samples=2)
     shares = tables["term_shares"].query("step == -1").set_index(["layer", "head", "term"])["share"]
-    assert sorted({(l, h) for l, h, _ in shares.index}) == [(-1, -1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0), (1, 1)]
+    assert sorted({(layer, head) for layer, head, _ in shares.index}) == [
+        (-1, -1),
+        (0, -1),
+        (0, 0),
+        (0, 1),
+        (1, -1),
+        (1, 0),
+        (1, 1),
+    ]
     for layer in (-1, 0, 1):
         head = -1
         assert shares[(layer, head, "mu·mu")] == pytest.approx(0.5, abs=1e-5)
         assert shares[(layer, head, "chi·chi")] == pytest.approx(0.5, abs=1e-5)
-    assert shares[(1, 1, "mu·mu")] == pytest.approx(1, abs=1e-5) and shares[(1, 0, "chi·chi")] == pytest.approx(1, abs=1e-5)
+    assert shares[(1, 1, "mu·mu")] == pytest.approx(1, abs=1e-5) and shares[(1, 0, "chi·chi")] == pytest.approx(
+        1, abs=1e-5
+    )
     approx = tables["approximation"].set_index(["layer", "head", "metric"])["value"]
     assert approx[(0, 0, "temporal_example_agreement")] == 1.0 and approx[(1, 1, "temporal_example_agreement")] == 1.0
     assert approx[(0, -1, "argmax_agreement")] == pytest.approx(
-        (approx[(0, 0, "argmax_agreement")] + approx[(0, 1, "argmax_agreement")]) / 2)
+        (approx[(0, 0, "argmax_agreement")] + approx[(0, 1, "argmax_agreement")]) / 2
+    )
     assert arrays["unit_layer"].tolist() == [0, 0, 1, 1] and arrays["unit_head"].tolist() == [0, 1, 0, 1]
     assert arrays["unit_sample_attention"].shape == (2, 4, 5, 5)
     # the model's μ·μ score is the sum of its units' (the input units contribute nothing)
-    np.testing.assert_allclose(arrays["temporal_scores"], known["scores"][0, 0, 0] + known["scores"][0, 1, 1], atol=1e-4)
+    np.testing.assert_allclose(
+        arrays["temporal_scores"], known["scores"][0, 0, 0] + known["scores"][0, 1, 1], atol=1e-4
+    )
     assert "term_shares" not in skipped
 
 
@@ -487,9 +523,11 @@ def test_measurements_whose_keys_are_absent_are_skipped_saying_why(make_probe):
     for key in ("targets", "predictions", "W_v", "W_c"):
         del p[key]
     tables, arrays, skipped = measure(p, {}, n_samples=3)
-    assert skipped == {"accuracy_by_length": "no targets and predictions in the probe",
-                       "alignment_offsets": "no alignment in the probe (the task does not know one)",
-                       "dictionary": "no value path (W_v, W_c) in the probe"}
+    assert skipped == {
+        "accuracy_by_length": "no targets and predictions in the probe",
+        "alignment_offsets": "no alignment in the probe (the task does not know one)",
+        "dictionary": "no value path (W_v, W_c) in the probe",
+    }
     for name in skipped:
         assert tables[name].empty and list(tables[name].columns) == TABLE_COLUMNS[name]
     assert not tables["term_shares"].empty and arrays["sample_index"].tolist() == [0, 1, 2]

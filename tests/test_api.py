@@ -26,13 +26,23 @@ def test_decompose_splits_the_states_exactly(arrays):
 
 def test_the_functions_give_the_pipelines_numbers(arrays):
     tables, figure_arrays, _ = measure(arrays, {}, 2)
-    args = (arrays["dec_states"], arrays["dec_inputs"], arrays["dec_len"], arrays["enc_states"], arrays["enc_tokens"],
-            arrays["enc_len"], arrays["W_q"], arrays["W_k"], float(arrays["scale"]))
+    args = (
+        arrays["dec_states"],
+        arrays["dec_inputs"],
+        arrays["dec_len"],
+        arrays["enc_states"],
+        arrays["enc_tokens"],
+        arrays["enc_len"],
+        arrays["W_q"],
+        arrays["W_k"],
+        float(arrays["scale"]),
+    )
     shares = api.term_shares(*args, arrays["attention"])
     table = whole_model(tables["term_shares"]).query("step == -1")
     np.testing.assert_allclose(shares["share"], table.set_index("term").loc[list(api.TERMS), "share"], rtol=1e-6)
-    np.testing.assert_allclose(api.mean_attention(arrays["attention"], arrays["dec_len"]),
-                               figure_arrays["mean_attention"], rtol=1e-6)
+    np.testing.assert_allclose(
+        api.mean_attention(arrays["attention"], arrays["dec_len"]), figure_arrays["mean_attention"], rtol=1e-6
+    )
     dec = api.decompose(arrays["dec_states"], arrays["dec_inputs"], arrays["dec_len"], len(arrays["tgt_vocab"]))
     enc = api.decompose(arrays["enc_states"], arrays["enc_tokens"], arrays["enc_len"], len(arrays["src_vocab"]))
     mu_scores = api.temporal_scores(dec.mu, enc.mu, arrays["W_q"], arrays["W_k"], float(arrays["scale"]))
@@ -41,12 +51,16 @@ def test_the_functions_give_the_pipelines_numbers(arrays):
     expected = dict(zip(*whole_model(tables["approximation"])[["metric", "value"]].T.values))
     for name, value in metrics.items():
         assert value == pytest.approx(expected[name], rel=1e-6), name
-    assert "temporal_argmax_agreement" not in api.approximation(arrays["attention"], arrays["dec_len"],
-                                                                 arrays["enc_len"])
+    assert "temporal_argmax_agreement" not in api.approximation(
+        arrays["attention"], arrays["dec_len"], arrays["enc_len"]
+    )
     terms = api.score_terms(*args)
-    valid = (np.arange(8)[None] < arrays["dec_len"][:, None])[:, :, None] & \
-            (np.arange(9)[None] < arrays["enc_len"][:, None])[:, None, :]
-    np.testing.assert_allclose(terms.sum(0)[valid], api.scores(arrays["dec_states"], arrays["enc_states"], *args[6:])[valid], atol=1e-4)
+    valid = (np.arange(8)[None] < arrays["dec_len"][:, None])[:, :, None] & (
+        np.arange(9)[None] < arrays["enc_len"][:, None]
+    )[:, None, :]
+    np.testing.assert_allclose(
+        terms.sum(0)[valid], api.scores(arrays["dec_states"], arrays["enc_states"], *args[6:])[valid], atol=1e-4
+    )
 
 
 def test_fold_bias_keeps_the_product_and_puts_the_bias_in_mu(arrays):
@@ -61,13 +75,37 @@ def test_fold_bias_keeps_the_product_and_puts_the_bias_in_mu(arrays):
 
 
 def test_make_probe_checks_and_masks(arrays):
-    made = api.make_probe(enc_states=arrays["enc_states"] + 1, dec_states=arrays["dec_states"],
-                          enc_tokens=arrays["enc_tokens"], dec_inputs=arrays["dec_inputs"], enc_len=arrays["enc_len"],
-                          dec_len=arrays["dec_len"], src_vocab=arrays["src_vocab"], tgt_vocab=arrays["tgt_vocab"],
-                          attention=arrays["attention"], W_q=arrays["W_q"], W_k=arrays["W_k"],
-                          scale=float(arrays["scale"]), arch="mine")
+    made = api.make_probe(
+        enc_states=arrays["enc_states"] + 1,
+        dec_states=arrays["dec_states"],
+        enc_tokens=arrays["enc_tokens"],
+        dec_inputs=arrays["dec_inputs"],
+        enc_len=arrays["enc_len"],
+        dec_len=arrays["dec_len"],
+        src_vocab=arrays["src_vocab"],
+        tgt_vocab=arrays["tgt_vocab"],
+        attention=arrays["attention"],
+        W_q=arrays["W_q"],
+        W_k=arrays["W_k"],
+        scale=float(arrays["scale"]),
+        arch="mine",
+    )
     assert (made["enc_states"][np.arange(9)[None] >= arrays["enc_len"][:, None]] == 0).all()
     assert str(made["arch"]) == "mine" and made["enc_tokens"].dtype == np.int32
     with pytest.raises(ValueError, match="'heads_of_mine' is not a key"):
-        api.make_probe(**{k: arrays[k] for k in ("enc_states", "dec_states", "enc_tokens", "dec_inputs", "enc_len",
-                                                 "dec_len", "src_vocab", "tgt_vocab")}, heads_of_mine=3)
+        api.make_probe(
+            **{
+                k: arrays[k]
+                for k in (
+                    "enc_states",
+                    "dec_states",
+                    "enc_tokens",
+                    "dec_inputs",
+                    "enc_len",
+                    "dec_len",
+                    "src_vocab",
+                    "tgt_vocab",
+                )
+            },
+            heads_of_mine=3,
+        )

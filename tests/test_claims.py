@@ -23,12 +23,30 @@ def tables(seeds=(0, 1, 2), dictionary_accuracy=None):
                 for metric, value in (("argmax_agreement", mu), ("temporal_argmax_agreement", 0.97)):
                     approx.append({"task": task, "arch": arch, "seed": seed, "metric": metric, "value": value})
                 rest = (1 - mu) / (len(TERMS) - 1)
-                shares += [{"task": task, "arch": arch, "seed": seed, "step": -1, "term": term,
-                            "share": mu if term == "mu·mu" else rest} for term in TERMS]
+                shares += [
+                    {
+                        "task": task,
+                        "arch": arch,
+                        "seed": seed,
+                        "step": -1,
+                        "term": term,
+                        "share": mu if term == "mu·mu" else rest,
+                    }
+                    for term in TERMS
+                ]
                 if task in ("one_to_one", "reverse", "sort"):
                     right = dictionary_accuracy.get(seed, 1.0)
-                    words += [{"task": task, "arch": arch, "seed": seed, "word": f"I_{i}", "cosine": 0.8,
-                               "correct": float(i < 10 * right)} for i in range(10)]
+                    words += [
+                        {
+                            "task": task,
+                            "arch": arch,
+                            "seed": seed,
+                            "word": f"I_{i}",
+                            "cosine": 0.8,
+                            "correct": float(i < 10 * right),
+                        }
+                        for i in range(10)
+                    ]
     return pd.DataFrame(acc), pd.DataFrame(approx), pd.DataFrame(shares), pd.DataFrame(words)
 
 
@@ -57,7 +75,7 @@ def test_one_seed_has_no_spread_to_speak_of():
 
 
 def test_f4_points_are_what_the_claim_and_figure_6_use():
-    acc, approx, shares, _ = tables(seeds=(0,))
+    _acc, approx, shares, _ = tables(seeds=(0,))
     points = f4_points(approx, shares)
     assert len(points) == 10 and set(points["arch"]) == {"aed", "ao"}
     assert points.set_index(["task", "arch"]).loc[("sort", "aed"), "share"] == pytest.approx(0.2)
@@ -81,9 +99,19 @@ def test_claims_read_a_multihead_model_as_a_whole():
     acc, approx, shares, words = tables()
     broken_shares = shares.assign(head=0, share=lambda d: d["share"].where(d["term"] != "mu·mu", 0.0))
     broken_approx = approx.assign(head=0, value=0.0)
-    table = claims(acc, pd.concat([approx.assign(head=-1), broken_approx]),
-                   pd.concat([shares.assign(head=-1), broken_shares]), words).set_index("claim")
+    table = claims(
+        acc,
+        pd.concat([approx.assign(head=-1), broken_approx]),
+        pd.concat([shares.assign(head=-1), broken_shares]),
+        words,
+    ).set_index("claim")
     assert (table["status"] == "pass").all(), table[["status", "detail"]]
     assert table.loc["F1", "value"] == pytest.approx(0.97)
-    assert len(f4_points(pd.concat([approx.assign(head=-1), broken_approx]),
-                         pd.concat([shares.assign(head=-1), broken_shares]))) == 30
+    assert (
+        len(
+            f4_points(
+                pd.concat([approx.assign(head=-1), broken_approx]), pd.concat([shares.assign(head=-1), broken_shares])
+            )
+        )
+        == 30
+    )

@@ -38,8 +38,9 @@ def test_shipped_configs_are_valid():
     # transformer.yaml: the default grid plus tfm, nothing else changed
     transformer, _ = cfg.resolve(variants.merged(load("config.yaml"), load("transformer.yaml")))
     assert transformer["architectures"] == default["architectures"] + ["tfm"]
-    assert {k: v for k, v in transformer.items() if k != "architectures"} == \
-        {k: v for k, v in default.items() if k != "architectures"}
+    assert {k: v for k, v in transformer.items() if k != "architectures"} == {
+        k: v for k, v in default.items() if k != "architectures"
+    }
 
 
 def test_every_schema_key_has_a_description():
@@ -75,9 +76,9 @@ def _schema_defaults():
         node = cfg._resolve_ref(node, full)
         for key, sub in node.get("properties", {}).items():
             sub = cfg._resolve_ref(sub, full)
-            if "default" in sub and not isinstance(sub["default"], (dict, list)) and sub["default"] is not None:
-                if not isinstance(sub["default"], bool):
-                    found.add((key, sub["default"]))
+            default = sub.get("default")
+            if default is not None and not isinstance(default, (dict, list, bool)):
+                found.add((key, default))
             walk(sub)
 
     walk(full)
@@ -99,12 +100,18 @@ def repeated_defaults(module, defaults) -> list[str]:
             if getattr(obj, "__module__", None) != module.__name__:
                 continue
             functions = [m for m in vars(obj).values() if inspect.isfunction(m)] if inspect.isclass(obj) else [obj]
-            clashes += [f"{module.__name__}.{fn.__qualname__}({param.name}={param.default!r})"
-                        for fn in functions for param in inspect.signature(fn).parameters.values()
-                        if repeated(param.name, param.default)]
+            clashes += [
+                f"{module.__name__}.{fn.__qualname__}({param.name}={param.default!r})"
+                for fn in functions
+                for param in inspect.signature(fn).parameters.values()
+                if repeated(param.name, param.default)
+            ]
         elif isinstance(obj, dict) and name.isupper():
-            clashes += [f"{module.__name__}.{name}[{key!r}] = {value!r}"
-                        for key, value in obj.items() if isinstance(key, str) and repeated(key, value)]
+            clashes += [
+                f"{module.__name__}.{name}[{key!r}] = {value!r}"
+                for key, value in obj.items()
+                if isinstance(key, str) and repeated(key, value)
+            ]
     return clashes
 
 
@@ -123,29 +130,46 @@ def test_the_default_check_would_catch_a_copy():
     exec("def build(units=128, depth=3):\n    pass\nDEFAULTS = {'min_count': 5, 'other': 1}\n", module.__dict__)
     module.build.__module__ = "attend.fake"
     assert sorted(repeated_defaults(module, _schema_defaults())) == [
-        "attend.fake.DEFAULTS['min_count'] = 5", "attend.fake.build(units=128)"]
+        "attend.fake.DEFAULTS['min_count'] = 5",
+        "attend.fake.build(units=128)",
+    ]
 
 
-@pytest.mark.parametrize("override, named", [
-    ({"tasks": ["one_to_one", "bogus"]}, "tasks.1: 'bogus' is not one of"),
-    ({"architectures": ["aed", "transformer"]}, "architectures.1: 'transformer' is not one of"),
-    ({"train": {"max_stepz": 5}}, "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
-    ({"train": {"max_steps": -3}}, "train.max_steps: -3 is less than the minimum of 1"),
-    ({"model": {"units": "many"}}, "model.units: 'many' is not of type 'integer'"),
-    ({"model": {"attention": "cosine"}}, "model.attention: 'cosine' is not one of ['learned', 'dot', 'multihead']"),
-    ({"overrides": {"bogus_task": {}}}, "overrides: 'bogus_task' is not one of"),
-    ({"overrides": {"sort": {"train": {"threads": 4}}}}, "'threads' was unexpected"),
-    ({"data": {"escan": {"min_out": "twenty"}}}, "data.escan.min_out: 'twenty' is not of type 'integer'"),
-    ({"data": {"one_to_one": {"min_len": 9, "max_len": 4}}}, "data.one_to_one: min_len (9) must not exceed max_len (4)"),
-    ({"data": {"sort": {"vocab_size": 10}}}, "max_len (15) must not exceed vocab_size (10)"),
-    ({"data": {"escan": {"words": ["run", "fly"]}}}, "data.escan: word 'fly' is not in SCAN's vocabulary"),
-    ({"data": {"translation": {"valid_fraction": 0.5}}}, "data.translation.valid_fraction: 0.5 is greater than or equal"),
-    ({"train": {"max_steps": 150, "eval_every": 100}}, "train: max_steps (150) must be a multiple of eval_every (100)"),
-    ({"overrides": {"sort": {"train": {"max_steps": 130}}}}, "overrides.sort.train: max_steps (130) must be a multiple"),
-    ({"analysis": {"n_sequences": 3000}}, "analysis.n_sequences (3000) exceeds data.sizes.test (2000)"),
-    ({"seeds": ["zero"]}, "seeds.0: 'zero' is not of type 'integer'"),
-    ({"seeds": [0, 2 ** 40]}, "seeds.1: 1099511627776 is greater than the maximum of 4294967295"),
-])
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        ({"tasks": ["one_to_one", "bogus"]}, "tasks.1: 'bogus' is not one of"),
+        ({"architectures": ["aed", "transformer"]}, "architectures.1: 'transformer' is not one of"),
+        ({"train": {"max_stepz": 5}}, "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
+        ({"train": {"max_steps": -3}}, "train.max_steps: -3 is less than the minimum of 1"),
+        ({"model": {"units": "many"}}, "model.units: 'many' is not of type 'integer'"),
+        ({"model": {"attention": "cosine"}}, "model.attention: 'cosine' is not one of ['learned', 'dot', 'multihead']"),
+        ({"overrides": {"bogus_task": {}}}, "overrides: 'bogus_task' is not one of"),
+        ({"overrides": {"sort": {"train": {"threads": 4}}}}, "'threads' was unexpected"),
+        ({"data": {"escan": {"min_out": "twenty"}}}, "data.escan.min_out: 'twenty' is not of type 'integer'"),
+        (
+            {"data": {"one_to_one": {"min_len": 9, "max_len": 4}}},
+            "data.one_to_one: min_len (9) must not exceed max_len (4)",
+        ),
+        ({"data": {"sort": {"vocab_size": 10}}}, "max_len (15) must not exceed vocab_size (10)"),
+        ({"data": {"escan": {"words": ["run", "fly"]}}}, "data.escan: word 'fly' is not in SCAN's vocabulary"),
+        (
+            {"data": {"translation": {"valid_fraction": 0.5}}},
+            "data.translation.valid_fraction: 0.5 is greater than or equal",
+        ),
+        (
+            {"train": {"max_steps": 150, "eval_every": 100}},
+            "train: max_steps (150) must be a multiple of eval_every (100)",
+        ),
+        (
+            {"overrides": {"sort": {"train": {"max_steps": 130}}}},
+            "overrides.sort.train: max_steps (130) must be a multiple",
+        ),
+        ({"analysis": {"n_sequences": 3000}}, "analysis.n_sequences (3000) exceeds data.sizes.test (2000)"),
+        ({"seeds": ["zero"]}, "seeds.0: 'zero' is not of type 'integer'"),
+        ({"seeds": [0, 2**40]}, "seeds.1: 1099511627776 is greater than the maximum of 4294967295"),
+    ],
+)
 def test_bad_config_names_the_key(override, named):
     with pytest.raises(cfg.ConfigError) as err:
         cfg.resolve(override)
@@ -154,8 +178,9 @@ def test_bad_config_names_the_key(override, named):
 
 
 def test_numbers_given_as_strings_or_integral_floats_are_coerced():
-    resolved, notes = cfg.resolve({"seeds": ["0", "1", "2"], "train": {"eval_every": 50.0},
-                                   "model": {"pe_timescale": "100"}})
+    resolved, notes = cfg.resolve(
+        {"seeds": ["0", "1", "2"], "train": {"eval_every": 50.0}, "model": {"pe_timescale": "100"}}
+    )
     assert resolved["seeds"] == [0, 1, 2]
     assert resolved["train"]["eval_every"] == 50 and isinstance(resolved["train"]["eval_every"], int)
     assert resolved["model"]["pe_timescale"] == 100.0
@@ -173,8 +198,11 @@ def test_settings_equal_in_value_resolve_to_one_form():
     plain, _ = cfg.resolve(smoke)
     reordered = dict(reversed(list(smoke.items())))
     reordered["train"] = dict(reversed(list(smoke["train"].items())))
-    restated = {**smoke, "train": {"learning_rate": 0.003, "clipnorm": 1, **smoke["train"]},
-                "data": {**smoke["data"], "translation": {"min_count": 5, **smoke["data"]["translation"]}}}
+    restated = {
+        **smoke,
+        "train": {"learning_rate": 0.003, "clipnorm": 1, **smoke["train"]},
+        "data": {**smoke["data"], "translation": {"min_count": 5, **smoke["data"]["translation"]}},
+    }
     for other in (reordered, restated):
         again, _ = cfg.resolve(other)
         assert repr(again) == repr(plain)
@@ -202,12 +230,16 @@ def test_task_modules_must_import():
 
 def test_a_task_can_run_on_the_first_seeds_only():
     """overrides.<task>.n_seeds: translation on the first seed of whatever `seeds` holds."""
-    resolved, _ = cfg.resolve({"seeds": [5, 7, 9], "overrides": {"translation": {"n_seeds": 1}, "sort": {"n_seeds": 2}}})
+    resolved, _ = cfg.resolve(
+        {"seeds": [5, 7, 9], "overrides": {"translation": {"n_seeds": 1}, "sort": {"n_seeds": 2}}}
+    )
     assert cfg.task_seeds(resolved, "translation") == [5]
     assert cfg.task_seeds(resolved, "sort") == [5, 7]
     assert cfg.task_seeds(resolved, "reverse") == [5, 7, 9]
     # More than there are, or null: every seed; and n_seeds is not a training setting.
-    resolved, _ = cfg.resolve({"seeds": [0, 1], "overrides": {"translation": {"n_seeds": 5}, "sort": {"n_seeds": None}}})
+    resolved, _ = cfg.resolve(
+        {"seeds": [0, 1], "overrides": {"translation": {"n_seeds": 5}, "sort": {"n_seeds": None}}}
+    )
     assert cfg.task_seeds(resolved, "translation") == cfg.task_seeds(resolved, "sort") == [0, 1]
     assert "n_seeds" not in variants.task_settings(resolved, "translation")[1]
     with pytest.raises(cfg.ConfigError, match="n_seeds: 0 is less than the minimum of 1"):
@@ -220,18 +252,25 @@ def test_a_task_can_run_on_the_first_seeds_only():
 def test_a_variants_settings_merge_in_the_documented_order():
     """model/train, then variants.<v>.model/train, then overrides.<task>, then
     variants.<v>.overrides.<task>: each later layer wins over the earlier ones."""
-    resolved, _ = cfg.resolve({
-        "model": {"units": 32},
-        "overrides": {"sort": {"model": {"units": 48}, "train": {"max_steps": 800}}},
-        "variants": {"wide": {"model": {"units": 64, "cell": "lstm"}, "train": {"max_steps": 400},
-                              "overrides": {"sort": {"train": {"max_steps": 1200}}}}},
-    })
+    resolved, _ = cfg.resolve(
+        {
+            "model": {"units": 32},
+            "overrides": {"sort": {"model": {"units": 48}, "train": {"max_steps": 800}}},
+            "variants": {
+                "wide": {
+                    "model": {"units": 64, "cell": "lstm"},
+                    "train": {"max_steps": 400},
+                    "overrides": {"sort": {"train": {"max_steps": 1200}}},
+                }
+            },
+        }
+    )
     assert variants.variant_names(resolved) == ["base", "wide"]
     model, train = variants.task_settings(resolved, "one_to_one", "wide")
     assert (model["units"], model["cell"], train["max_steps"]) == (64, "lstm", 400)  # the variant over the defaults
     model, train = variants.task_settings(resolved, "sort", "wide")
-    assert (model["units"], model["cell"]) == (48, "lstm")      # overrides.sort over the variant's model
-    assert train["max_steps"] == 1200                            # the variant's own sort block last
+    assert (model["units"], model["cell"]) == (48, "lstm")  # overrides.sort over the variant's model
+    assert train["max_steps"] == 1200  # the variant's own sort block last
     assert train["batch_size"] == cfg.defaults("train")["batch_size"]
     assert variants.task_settings(resolved, "sort") == variants.task_settings(resolved, "sort", "base")
     model, train = variants.task_settings(resolved, "sort")
@@ -242,28 +281,51 @@ def test_a_variant_shares_the_models_its_change_does_not_reach():
     """A model is trained once per distinct setting its architecture reads: dot attention
     leaves VED alone, an LSTM leaves AO alone, AO's map leaves VED and AED alone, heads
     matter only for multihead; the first variant (base first) with equal settings owns it."""
-    resolved, _ = cfg.resolve({"variants": {
-        "dot": {"model": {"attention": "dot"}},
-        "lstm": {"model": {"cell": "lstm"}},
-        "ao_gru": {"model": {"ao_ff": "gru"}},
-        "three_heads": {"model": {"heads": 3}},           # heads without multihead: no change
-        "dot_again": {"model": {"attention": "dot"}},
-        "ao_only": {"architectures": ["ao"], "model": {"attention": "dot"}},
-        "slow": {"train": {"learning_rate": 0.001}},
-        "sort_lstm": {"overrides": {"sort": {"model": {"cell": "lstm"}}}},
-    }})
-    owner = {(v, a): variants.model_owner(resolved, "one_to_one", a, v)
-             for v in variants.variant_names(resolved) for a in variants.variant_architectures(resolved, v)}
+    resolved, _ = cfg.resolve(
+        {
+            "variants": {
+                "dot": {"model": {"attention": "dot"}},
+                "lstm": {"model": {"cell": "lstm"}},
+                "ao_gru": {"model": {"ao_ff": "gru"}},
+                "three_heads": {"model": {"heads": 3}},  # heads without multihead: no change
+                "dot_again": {"model": {"attention": "dot"}},
+                "ao_only": {"architectures": ["ao"], "model": {"attention": "dot"}},
+                "slow": {"train": {"learning_rate": 0.001}},
+                "sort_lstm": {"overrides": {"sort": {"model": {"cell": "lstm"}}}},
+            }
+        }
+    )
+    owner = {
+        (v, a): variants.model_owner(resolved, "one_to_one", a, v)
+        for v in variants.variant_names(resolved)
+        for a in variants.variant_architectures(resolved, v)
+    }
     assert owner == {
-        ("base", "ved"): "base", ("base", "aed"): "base", ("base", "ao"): "base",
-        ("dot", "ved"): "base", ("dot", "aed"): "dot", ("dot", "ao"): "dot",
-        ("lstm", "ved"): "lstm", ("lstm", "aed"): "lstm", ("lstm", "ao"): "base",
-        ("ao_gru", "ved"): "base", ("ao_gru", "aed"): "base", ("ao_gru", "ao"): "ao_gru",
-        ("three_heads", "ved"): "base", ("three_heads", "aed"): "base", ("three_heads", "ao"): "base",
-        ("dot_again", "ved"): "base", ("dot_again", "aed"): "dot", ("dot_again", "ao"): "dot",
+        ("base", "ved"): "base",
+        ("base", "aed"): "base",
+        ("base", "ao"): "base",
+        ("dot", "ved"): "base",
+        ("dot", "aed"): "dot",
+        ("dot", "ao"): "dot",
+        ("lstm", "ved"): "lstm",
+        ("lstm", "aed"): "lstm",
+        ("lstm", "ao"): "base",
+        ("ao_gru", "ved"): "base",
+        ("ao_gru", "aed"): "base",
+        ("ao_gru", "ao"): "ao_gru",
+        ("three_heads", "ved"): "base",
+        ("three_heads", "aed"): "base",
+        ("three_heads", "ao"): "base",
+        ("dot_again", "ved"): "base",
+        ("dot_again", "aed"): "dot",
+        ("dot_again", "ao"): "dot",
         ("ao_only", "ao"): "dot",
-        ("slow", "ved"): "slow", ("slow", "aed"): "slow", ("slow", "ao"): "slow",
-        ("sort_lstm", "ved"): "base", ("sort_lstm", "aed"): "base", ("sort_lstm", "ao"): "base",
+        ("slow", "ved"): "slow",
+        ("slow", "aed"): "slow",
+        ("slow", "ao"): "slow",
+        ("sort_lstm", "ved"): "base",
+        ("sort_lstm", "aed"): "base",
+        ("sort_lstm", "ao"): "base",
     }
     # A per-task override reaches that task alone; its sort AED equals lstm's, trained there.
     assert variants.model_owner(resolved, "sort", "aed", "sort_lstm") == "lstm"
@@ -272,7 +334,9 @@ def test_a_variant_shares_the_models_its_change_does_not_reach():
     # settings its architecture reads, equal wherever the model is shared.
     for (v, a), made_on in owner.items():
         assert variants.model_identity(resolved, "one_to_one", a, made_on) == {
-            "variant": made_on, "settings_digest": variants.settings_digest(resolved, "one_to_one", a, v)}
+            "variant": made_on,
+            "settings_digest": variants.settings_digest(resolved, "one_to_one", a, v),
+        }
     digests = {variants.settings_digest(resolved, "one_to_one", "aed", v) for v in ("base", "dot", "lstm", "slow")}
     assert len(digests) == 4, "settings an architecture reads change its digest"
     jax, _ = cfg.resolve({"backend": "jax"})
@@ -280,33 +344,49 @@ def test_a_variant_shares_the_models_its_change_does_not_reach():
 
 
 def test_variants_default_to_the_configs_tasks_and_architectures():
-    resolved, _ = cfg.resolve({"tasks": ["one_to_one", "sort", "escan"],
-                               "variants": {"small": {"tasks": ["escan", "one_to_one"], "architectures": ["ao"]},
-                                            "all": {}}})
+    resolved, _ = cfg.resolve(
+        {
+            "tasks": ["one_to_one", "sort", "escan"],
+            "variants": {"small": {"tasks": ["escan", "one_to_one"], "architectures": ["ao"]}, "all": {}},
+        }
+    )
     assert variants.variant_names(resolved) == ["base", "small", "all"]
-    assert variants.variant_tasks(resolved, "small") == ["one_to_one", "escan"]   # in the config's order
+    assert variants.variant_tasks(resolved, "small") == ["one_to_one", "escan"]  # in the config's order
     assert variants.variant_architectures(resolved, "small") == ["ao"]
     assert variants.variant_tasks(resolved, "all") == variants.variant_tasks(resolved, "base") == resolved["tasks"]
     assert variants.variant_dir("base") == "" and variants.variant_dir("small") == "variants/small/"
 
 
-@pytest.mark.parametrize("variants, named", [
-    ({"Wide": {}}, "variants: 'Wide' does not match"),
-    ({"a/b": {}}, "variants: 'a/b' does not match"),
-    ({"base": {"model": {"units": 64}}}, "variants.base: the base variant is the config itself"),
-    ({"wide": {"modle": {"units": 64}}}, "variants.wide: Additional properties are not allowed ('modle' was unexpected)"),
-    ({"wide": {"model": {"unitz": 64}}}, "variants.wide.model: Additional properties are not allowed ('unitz'"),
-    ({"wide": {"model": {"units": 0}}}, "variants.wide.model.units: 0 is less than the minimum of 1"),
-    ({"wide": {"train": {"max_steps": 150}}}, "variants.wide.train: max_steps (150) must be a multiple of eval_every"),
-    ({"wide": {"overrides": {"bogus": {}}}}, "variants.wide.overrides: 'bogus' is not one of"),
-    ({"wide": {"overrides": {"sort": {"n_seeds": 1}}}}, "variants.wide.overrides.sort: Additional properties"),
-    ({"wide": {"overrides": {"sort": {"train": {"max_steps": 130}}}}},
-     "variants.wide.overrides.sort.train: max_steps (130) must be a multiple"),
-    ({"wide": {"tasks": ["translation"]}}, "variants.wide.tasks: ['translation'] are not among the config's tasks"),
-    ({"wide": {"architectures": ["transformer"]}}, "variants.wide.architectures.0: 'transformer' is not one of"),
-    ({"mh": {"model": {"attention": "multihead", "heads": 3}}},
-     "variants.mh.model: heads (3) must divide units (128)"),
-])
+@pytest.mark.parametrize(
+    "variants, named",
+    [
+        ({"Wide": {}}, "variants: 'Wide' does not match"),
+        ({"a/b": {}}, "variants: 'a/b' does not match"),
+        ({"base": {"model": {"units": 64}}}, "variants.base: the base variant is the config itself"),
+        (
+            {"wide": {"modle": {"units": 64}}},
+            "variants.wide: Additional properties are not allowed ('modle' was unexpected)",
+        ),
+        ({"wide": {"model": {"unitz": 64}}}, "variants.wide.model: Additional properties are not allowed ('unitz'"),
+        ({"wide": {"model": {"units": 0}}}, "variants.wide.model.units: 0 is less than the minimum of 1"),
+        (
+            {"wide": {"train": {"max_steps": 150}}},
+            "variants.wide.train: max_steps (150) must be a multiple of eval_every",
+        ),
+        ({"wide": {"overrides": {"bogus": {}}}}, "variants.wide.overrides: 'bogus' is not one of"),
+        ({"wide": {"overrides": {"sort": {"n_seeds": 1}}}}, "variants.wide.overrides.sort: Additional properties"),
+        (
+            {"wide": {"overrides": {"sort": {"train": {"max_steps": 130}}}}},
+            "variants.wide.overrides.sort.train: max_steps (130) must be a multiple",
+        ),
+        ({"wide": {"tasks": ["translation"]}}, "variants.wide.tasks: ['translation'] are not among the config's tasks"),
+        ({"wide": {"architectures": ["transformer"]}}, "variants.wide.architectures.0: 'transformer' is not one of"),
+        (
+            {"mh": {"model": {"attention": "multihead", "heads": 3}}},
+            "variants.mh.model: heads (3) must divide units (128)",
+        ),
+    ],
+)
 def test_bad_variant_names_the_key(variants, named):
     with pytest.raises(cfg.ConfigError) as err:
         cfg.resolve({"tasks": ["one_to_one", "reverse", "sort", "escan"], "variants": variants})
@@ -337,9 +417,11 @@ def test_the_smoke_config_has_a_small_multihead_variant():
 def test_the_registry_order_does_not_depend_on_what_was_imported_first():
     """Tasks, and so targets, tables and figure panels, keep the built-in order even when a
     caller imported one task module before the others (as a test or a script may)."""
-    script = ("import attend.tasks.translation, attend.tasks.scan\n"
-              "from attend.tasks import load_task_modules\n"
-              "print(list(load_task_modules()))")
+    script = (
+        "import attend.tasks.translation, attend.tasks.scan\n"
+        "from attend.tasks import load_task_modules\n"
+        "print(list(load_task_modules()))"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.strip() == str(["one_to_one", "reverse", "sort", "escan", "translation"])
 
@@ -348,17 +430,22 @@ def test_an_architecture_has_settings_of_its_own():
     """arch_overrides.<arch> comes after model/train and before a variant's and a task's
     settings; the default holds the Transformer's learning rate and nothing for the
     paper's architectures; an unknown architecture is named."""
-    resolved, _ = cfg.resolve({"architectures": ["ved", "aed", "ao", "tfm"], "train": {"max_steps": 900},
-                               "overrides": {"sort": {"train": {"learning_rate": 0.01}}},
-                               "variants": {"slow": {"train": {"learning_rate": 0.0001}}}})
+    resolved, _ = cfg.resolve(
+        {
+            "architectures": ["ved", "aed", "ao", "tfm"],
+            "train": {"max_steps": 900},
+            "overrides": {"sort": {"train": {"learning_rate": 0.01}}},
+            "variants": {"slow": {"train": {"learning_rate": 0.0001}}},
+        }
+    )
     default = cfg.defaults("train")["learning_rate"]
     own = resolved["arch_overrides"]["tfm"]["train"]["learning_rate"]
     assert own != default
     lr = lambda task, arch, variant="base": variants.task_settings(resolved, task, variant, arch)[1]["learning_rate"]  # noqa: E731
     assert [lr("one_to_one", a) for a in ("ved", "aed", "ao", "tfm")] == [default] * 3 + [own]
-    assert lr("one_to_one", None) == default                   # without an architecture: none of theirs
-    assert lr("sort", "tfm") == lr("sort", "aed") == 0.01       # a task's setting wins
-    assert lr("one_to_one", "tfm", "slow") == 0.0001            # so does a variant's
+    assert lr("one_to_one", None) == default  # without an architecture: none of theirs
+    assert lr("sort", "tfm") == lr("sort", "aed") == 0.01  # a task's setting wins
+    assert lr("one_to_one", "tfm", "slow") == 0.0001  # so does a variant's
     assert variants.task_settings(resolved, "one_to_one", "base", "tfm")[1]["max_steps"] == 900
     assert variants.model_owner(resolved, "one_to_one", "tfm", "slow") == "slow"
     # What a config writes merges over the default: one value changed, the others kept.

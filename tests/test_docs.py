@@ -16,8 +16,13 @@ from attend import results_doc
 from attend.architectures import ARCHITECTURES
 
 REPO = Path(__file__).resolve().parents[1]
-DOCUMENTS = [REPO / "README.md", REPO / "CHANGELOG.md", REPO / "config" / "README.md",
-             REPO / "bench" / "RESULTS.md", *sorted((REPO / "docs").glob("*.md"))]
+DOCUMENTS = [
+    REPO / "README.md",
+    REPO / "CHANGELOG.md",
+    REPO / "config" / "README.md",
+    REPO / "bench" / "RESULTS.md",
+    *sorted((REPO / "docs").glob("*.md")),
+]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -52,8 +57,11 @@ def test_nothing_cites_a_document_the_repository_does_not_hold():
     offenders = []
     for root in ("src", "workflow", "docs", "config", "tests", "bench"):
         for path in (REPO / root).rglob("*"):
-            if path.is_file() and path.suffix in (".py", ".smk", ".md", ".yaml", ".rst", ".txt") \
-                    and path != Path(__file__):
+            if (
+                path.is_file()
+                and path.suffix in (".py", ".smk", ".md", ".yaml", ".rst", ".txt")
+                and path != Path(__file__)
+            ):
                 text = path.read_text(errors="replace")
                 if "PAPER.md" in text:
                     offenders.append(str(path.relative_to(REPO)))
@@ -77,7 +85,8 @@ def test_the_readme_claims_are_those_of_the_results_document():
     readme = (REPO / "README.md").read_text()
     block = readme.split(results_doc.README_BEGIN, 1)[1].split(results_doc.README_END, 1)[0].strip()
     assert block == results_doc.claims_block((REPO / "docs" / "results.md").read_text()).strip(), (
-        "run `make docs` (or `python -m attend.results_doc readme`) to copy docs/results.md's claims into the README")
+        "run `make docs` (or `python -m attend.results_doc readme`) to copy docs/results.md's claims into the README"
+    )
 
 
 # ---------------------------------------------------------------------------- the results document
@@ -128,32 +137,66 @@ def assert_document_holds(document: str, tables: dict[str, str], benchmarks: lis
 def test_the_results_document_holds_its_tables(tmp_path):
     """On constructed tables: every number of the document is the tables'."""
     rng = np.random.default_rng(0)
-    rows = [{"task": t, "arch": a, "seed": s, "test_seq_acc": rng.uniform(), "test_token_acc": rng.uniform(),
-             "test_teacher_forced_token_acc": rng.uniform(), "steps": int(rng.integers(1, 60)) * 100,
-             "stop_reason": rng.choice(["target", "plateau", "budget"]),
-             "test_bleu": rng.uniform(0, 40) if t == "translation" else np.nan,
-             "test_chrf": 50.0 if t == "translation" else np.nan, "test_bleu_detok": 30.0 if t == "translation" else np.nan}
-            for t in ("one_to_one", "sort", "translation") for a in ("ved", "aed", "ao")
-            for s in ((0,) if t == "translation" else (0, 1, 2))]
+    rows = [
+        {
+            "task": t,
+            "arch": a,
+            "seed": s,
+            "test_seq_acc": rng.uniform(),
+            "test_token_acc": rng.uniform(),
+            "test_teacher_forced_token_acc": rng.uniform(),
+            "steps": int(rng.integers(1, 60)) * 100,
+            "stop_reason": rng.choice(["target", "plateau", "budget"]),
+            "test_bleu": rng.uniform(0, 40) if t == "translation" else np.nan,
+            "test_chrf": 50.0 if t == "translation" else np.nan,
+            "test_bleu_detok": 30.0 if t == "translation" else np.nan,
+        }
+        for t in ("one_to_one", "sort", "translation")
+        for a in ("ved", "aed", "ao")
+        for s in ((0,) if t == "translation" else (0, 1, 2))
+    ]
     paths = {name: tmp_path / f"{name}.csv" for name in ("accuracy", "approximation", "claims")}
     pd.DataFrame(rows).to_csv(paths["accuracy"], index=False)
-    pd.DataFrame({"task": "translation", "arch": "aed", "seed": 0, "layer": -1, "head": -1,
-                  "metric": ["max_attention", "near_diagonal"], "value": [0.61, 0.83]}).to_csv(paths["approximation"],
-                                                                                               index=False)
+    pd.DataFrame(
+        {
+            "task": "translation",
+            "arch": "aed",
+            "seed": 0,
+            "layer": -1,
+            "head": -1,
+            "metric": ["max_attention", "near_diagonal"],
+            "value": [0.61, 0.83],
+        }
+    ).to_csv(paths["approximation"], index=False)
     # F1 asked twice, of the paper's models and of the Transformer: the claims are keyed by (claim, scope)
-    pd.DataFrame({"scope": ["paper", "paper", "tfm"], "claim": ["F1", "F2", "F1"], "statement": ["a", "b", "a"],
-                  "value": [0.91234, np.nan, 0.41], "criterion": ["x", "y", "x"],
-                  "status": ["pass", "not checked", "fail"], "pooled": "3 seeds", "seeds_passing": ["3/3", "0/0", "0/3"],
-                  "per_seed": ["0: 0.9 pass", "", "0: 0.4 fail"], "spread": "",
-                  "detail": ["d|e", "", ""]}).to_csv(paths["claims"], index=False)
+    pd.DataFrame(
+        {
+            "scope": ["paper", "paper", "tfm"],
+            "claim": ["F1", "F2", "F1"],
+            "statement": ["a", "b", "a"],
+            "value": [0.91234, np.nan, 0.41],
+            "criterion": ["x", "y", "x"],
+            "status": ["pass", "not checked", "fail"],
+            "pooled": "3 seeds",
+            "seeds_passing": ["3/3", "0/0", "0/3"],
+            "per_seed": ["0: 0.9 pass", "", "0: 0.4 fail"],
+            "spread": "",
+            "detail": ["d|e", "", ""],
+        }
+    ).to_csv(paths["claims"], index=False)
     benchmarks = []
     for i, (t, a) in enumerate([("one_to_one", "aed"), ("sort", "ao")]):
         benchmarks.append({"task": t, "arch": a, "seed": 0, "path": str(tmp_path / f"b{i}.tsv")})
         pd.DataFrame({"s": [10.0], "cpu_time": [100.0 + i]}).to_csv(benchmarks[-1]["path"], sep="\t", index=False)
-    about = {"tasks": ["one_to_one", "sort", "translation"], "architectures": ["ved", "aed", "ao"], "seeds": [0, 1, 2],
-             "backend": "tensorflow"}
-    document = results_doc.results_markdown({k: str(v) for k, v in paths.items()}, benchmarks,
-                                            {"fig06_summary": "figures/fig06_summary.png"}, about)
+    about = {
+        "tasks": ["one_to_one", "sort", "translation"],
+        "architectures": ["ved", "aed", "ao"],
+        "seeds": [0, 1, 2],
+        "backend": "tensorflow",
+    }
+    document = results_doc.results_markdown(
+        {k: str(v) for k, v in paths.items()}, benchmarks, {"fig06_summary": "figures/fig06_summary.png"}, about
+    )
     assert_document_holds(document, {k: str(v) for k, v in paths.items()}, benchmarks)
     translation = parse_tables(document)["Translation"]
     assert list(translation["model"]) == ["VED", "AED", "AO"] and translation["near diagonal"].tolist()[1] == "0.83"
@@ -164,8 +207,9 @@ def test_the_results_document_holds_its_tables(tmp_path):
 
 def test_the_layer_by_layer_table_holds_the_layers_rows():
     """A model of several layers gets a row whose per-layer numbers are its (layer, -1) rows'."""
-    from attend.analysis.measure import measure
     from two_heads import two_layer_probe
+
+    from attend.analysis.measure import measure
 
     frames = {"term_shares": [], "approximation": []}
     for seed in (0, 1):
@@ -178,8 +222,9 @@ def test_the_layer_by_layer_table_holds_the_layers_rows():
     for layer, name in ((-1, "whole"), (0, "layer 0"), (1, "layer 1")):
         expected = overall[(overall["layer"] == layer) & (overall["head"] == -1)]["share"].mean()
         assert table.loc["one_to_one", f"μ·μ share, {name}"] == f"{expected:.2f}"
-        agreement = approx[(approx["layer"] == layer) & (approx["head"] == -1)
-                           & (approx["metric"] == "temporal_argmax_agreement")]["value"].mean()
+        agreement = approx[
+            (approx["layer"] == layer) & (approx["head"] == -1) & (approx["metric"] == "temporal_argmax_agreement")
+        ]["value"].mean()
         assert table.loc["one_to_one", f"temporal-only agreement, {name}"] == f"{agreement:.2f}"
     single = shares[shares["layer"] == -1]
     assert results_doc.layers_table(single, approx).empty, "a model of one layer has no such row"

@@ -40,14 +40,21 @@ STARTUP_S = 15  # generous: a cold Python start on a loaded 2-core machine
 
 class Job:
     def __init__(self, lock_dir, n_gpus, gpu=1, slots=1, threads=1, preset=None):
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("CUDA_VISIBLE_DEVICES", "ATTEND_FAKE_GPUS") and not k.endswith("_NUM_THREADS")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("CUDA_VISIBLE_DEVICES", "ATTEND_FAKE_GPUS") and not k.endswith("_NUM_THREADS")
+        }
         env["ATTEND_FAKE_GPUS"] = str(n_gpus)
         if preset is not None:
             env["CUDA_VISIBLE_DEVICES"] = preset
         self.proc = subprocess.Popen(
             [sys.executable, "-c", HOLDER, str(threads), str(slots), str(gpu), str(lock_dir)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         self._report = None
 
@@ -117,7 +124,7 @@ def test_two_slots_per_device_put_at_most_two_jobs_on_one(start):
 
 def test_first_slots_fill_before_sharing(start):
     first = start(2, slots=2)
-    first.device  # claimed before the second starts
+    assert first.device is not None  # claimed before the second starts
     second = start(2, slots=2)
     assert {first.device, second.device} == {"0", "1"}
 
@@ -224,8 +231,7 @@ def test_detect_gpus(monkeypatch):
     # unset or empty: ask nvidia-smi, counting its "GPU i: ..." lines
     listing = "GPU 0: NVIDIA H100 (UUID: GPU-a)\nGPU 1: NVIDIA H100 (UUID: GPU-b)\n"
     monkeypatch.setattr(gpu.shutil, "which", lambda name: "/usr/bin/nvidia-smi")
-    monkeypatch.setattr(gpu.subprocess, "run",
-                        lambda *a, **kw: subprocess.CompletedProcess(a, 0, stdout=listing))
+    monkeypatch.setattr(gpu.subprocess, "run", lambda *a, **kw: subprocess.CompletedProcess(a, 0, stdout=listing))
     for value in (None, ""):
         if value is None:
             monkeypatch.delenv("ATTEND_FAKE_GPUS")
@@ -236,8 +242,15 @@ def test_detect_gpus(monkeypatch):
     assert gpu.detect_gpus() == 0
 
 
-@pytest.mark.parametrize("name, value", [("ATTEND_FAKE_GPUS", "two"), ("ATTEND_FAKE_GPUS", "-1"),
-                                         ("ATTEND_SLOTS_PER_GPU", "0"), ("ATTEND_SLOTS_PER_GPU", "4.5")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("ATTEND_FAKE_GPUS", "two"),
+        ("ATTEND_FAKE_GPUS", "-1"),
+        ("ATTEND_SLOTS_PER_GPU", "0"),
+        ("ATTEND_SLOTS_PER_GPU", "4.5"),
+    ],
+)
 def test_bad_gpu_environment_is_named(monkeypatch, name, value):
     from attend import gpu
 
@@ -269,7 +282,7 @@ def test_a_waiting_job_says_what_it_waits_for(tmp_path, clock, caplog):
     finally:
         held.release()
     waits = [r.getMessage() for r in caplog.records if "waiting for a free GPU slot" in r.getMessage()]
-    assert len(waits) == 6, caplog.text   # at 0, 60, 120, 180, 240 and 300 s
+    assert len(waits) == 6, caplog.text  # at 0, 60, 120, 180, 240 and 300 s
     assert "1 devices x 1 slots" in waits[0] and str(tmp_path) in waits[0] and "waited 0 s" in waits[0]
     assert f"waited {5 * gpu.WAIT_LOG_S:.0f} s" in waits[-1]
 

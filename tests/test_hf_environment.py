@@ -32,8 +32,14 @@ def test_the_hf_adapter_in_its_environment():
     python = hf_python()
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"), HF_HUB_OFFLINE="1")
     env.pop("VIRTUAL_ENV", None)
-    run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_hf_adapter.py"],
-                         cwd=REPO, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    run = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_hf_adapter.py"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-6000:]
     summary = out.strip().splitlines()[-1]

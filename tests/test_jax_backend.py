@@ -62,8 +62,15 @@ def kill_group(proc: subprocess.Popen) -> None:
 
 def run_snakemake(python: Path, args: list[str], cwd: Path, env: dict) -> tuple[int, str, str]:
     """Snakemake in its own process group, so that a timeout also ends the jobs it started."""
-    proc = subprocess.Popen([python, "-m", "snakemake", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [python, "-m", "snakemake", *args],
+        cwd=cwd,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:

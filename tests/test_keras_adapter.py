@@ -42,8 +42,13 @@ def _assert_tables_match(ours: dict, out_dir, tolerance: float = 1e-6) -> None:
         assert list(written.columns) == TABLE_COLUMNS[name] and len(written) == len(table), name
         numeric = table.select_dtypes("number").columns
         if len(table):
-            np.testing.assert_allclose(written[numeric].to_numpy(float), table[numeric].to_numpy(float),
-                                       atol=tolerance, rtol=tolerance, err_msg=name)
+            np.testing.assert_allclose(
+                written[numeric].to_numpy(float),
+                table[numeric].to_numpy(float),
+                atol=tolerance,
+                rtol=tolerance,
+                err_msg=name,
+            )
 
 
 # ---------------------------------------------------------------------------- a pipeline model, from outside
@@ -69,9 +74,16 @@ def _outsider_names(arch: str, settings: dict) -> dict:
         kernel = keras.ops.convert_to_numpy(adapter.find_layer(model, "readout").kernel)
         return kernel[UNITS:] if arch == "aed" else kernel
 
-    return {"enc_states": ("encoder", 0) if arch == "aed" else "encoder", "dec_states": "decoder",
-            "attention": ("attention", 1), "query": "attention/w_q", "key": "attention/w_k",
-            "scale": 1 / math.sqrt(d), "value": value_map, "readout": readout}
+    return {
+        "enc_states": ("encoder", 0) if arch == "aed" else "encoder",
+        "dec_states": "decoder",
+        "attention": ("attention", 1),
+        "query": "attention/w_q",
+        "key": "attention/w_k",
+        "scale": 1 / math.sqrt(d),
+        "value": value_map,
+        "readout": readout,
+    }
 
 
 @pytest.mark.slow
@@ -79,18 +91,34 @@ def _outsider_names(arch: str, settings: dict) -> dict:
 def test_a_pipeline_model_from_outside_gives_the_pipelines_probe_and_tables(name, data, tmp_path):
     arrays, record = data
     arch, settings, extra = PIPELINE[name]
-    model = build_model(arch, len(record["src_vocab"]), len(record["tgt_vocab"]), arrays["train_src"].shape[1],
-                        arrays["train_tgt"].shape[1], {**defaults("model"), "units": UNITS, **settings})
+    model = build_model(
+        arch,
+        len(record["src_vocab"]),
+        len(record["tgt_vocab"]),
+        arrays["train_src"].shape[1],
+        arrays["train_tgt"].shape[1],
+        {**defaults("model"), "units": UNITS, **settings},
+    )
     compile_for_training(model, defaults("train"), {"steps_per_execution": 1, "jit_compile": False})
     _fit(model, arrays)
     model.save(tmp_path / "model.keras")
-    plain = keras.saving.load_model(tmp_path / "model.keras")   # a plain Keras load: no attend.model_files
+    plain = keras.saving.load_model(tmp_path / "model.keras")  # a plain Keras load: no attend.model_files
     src, tgt, align = arrays["test_src"], arrays["test_tgt"], arrays["test_align"]
 
-    ours = probe.record(plain, src, tgt, record, align)                 # the pipeline's own probe
+    ours = probe.record(plain, src, tgt, record, align)  # the pipeline's own probe
     kind = settings.get("attention", "learned")
-    theirs = adapter.record(plain, src, tgt, src_vocab=record["src_vocab"], tgt_vocab=record["tgt_vocab"],
-                            align=align, arch=arch, attention_kind=kind, **_outsider_names(arch, settings), **extra)
+    theirs = adapter.record(
+        plain,
+        src,
+        tgt,
+        src_vocab=record["src_vocab"],
+        tgt_vocab=record["tgt_vocab"],
+        align=align,
+        arch=arch,
+        attention_kind=kind,
+        **_outsider_names(arch, settings),
+        **extra,
+    )
     assert set(theirs) == set(ours) - {"identity"}
     for key in theirs:
         if theirs[key].dtype.kind == "f":
@@ -99,8 +127,19 @@ def test_a_pipeline_model_from_outside_gives_the_pipelines_probe_and_tables(name
             np.testing.assert_array_equal(theirs[key], ours[key], err_msg=key)
 
     probe.save(tmp_path / "theirs.npz", theirs)
-    assert analyse.main([str(tmp_path / "theirs.npz"), "--out", str(tmp_path / "out"), "--no-figures",
-                         "--dictionary", str(_dictionary(tmp_path, record))]) == 0
+    assert (
+        analyse.main(
+            [
+                str(tmp_path / "theirs.npz"),
+                "--out",
+                str(tmp_path / "out"),
+                "--no-figures",
+                "--dictionary",
+                str(_dictionary(tmp_path, record)),
+            ]
+        )
+        == 0
+    )
     tables, _, _ = measure(ours, record["dictionary"], analyse.DEFAULT_SAMPLES)
     _assert_tables_match(tables, tmp_path / "out")
 
@@ -127,16 +166,20 @@ def own_model(n_src: int, n_tgt: int, src_len: int, tgt_len: int, form: str) -> 
     if form == "single":
         queries = keras.layers.Dense(6, name="to_query")(written)
         keys = keras.layers.Dense(6, name="to_key")(read)
-        context, weights = keras.layers.Attention(name="look")([queries, read, keys], mask=[None, keep],
-                                                               return_attention_scores=True)
+        context, _weights = keras.layers.Attention(name="look")(
+            [queries, read, keys], mask=[None, keep], return_attention_scores=True
+        )
     else:
         mask = keras.ops.repeat(keep[:, None, :], tgt_len, axis=1)
-        context, weights = keras.layers.MultiHeadAttention(3, 4, name="look")(
-            written, read, attention_mask=mask, return_attention_scores=True)
+        context, _weights = keras.layers.MultiHeadAttention(3, 4, name="look")(
+            written, read, attention_mask=mask, return_attention_scores=True
+        )
     logits = keras.layers.Dense(n_tgt, name="emit")(keras.layers.Concatenate()([written, context]))
     model = keras.Model([source, previous], logits)
-    model.compile(optimizer=keras.optimizers.Adam(0.01),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0))
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+    )
     return model
 
 
@@ -148,8 +191,13 @@ NAMES = {
 
 def _own(form, data, train: bool):
     arrays, record = data
-    model = own_model(len(record["src_vocab"]), len(record["tgt_vocab"]), arrays["train_src"].shape[1],
-                      arrays["train_tgt"].shape[1], form)
+    model = own_model(
+        len(record["src_vocab"]),
+        len(record["tgt_vocab"]),
+        arrays["train_src"].shape[1],
+        arrays["train_tgt"].shape[1],
+        form,
+    )
     if train:
         _fit(model, arrays)
     return model
@@ -161,9 +209,18 @@ def test_a_model_of_plain_keras_layers(form, data, tmp_path):
     arrays, record = data
     model = _own(form, data, train=True)
     src, tgt = arrays["test_src"], arrays["test_tgt"]
-    rec = adapter.record(model, src, tgt, src_vocab=record["src_vocab"], tgt_vocab=record["tgt_vocab"],
-                         enc_states="reader", dec_states="writer", attention=("look", 1), arch="mine",
-                         **NAMES[form])
+    rec = adapter.record(
+        model,
+        src,
+        tgt,
+        src_vocab=record["src_vocab"],
+        tgt_vocab=record["tgt_vocab"],
+        enc_states="reader",
+        dec_states="writer",
+        attention=("look", 1),
+        arch="mine",
+        **NAMES[form],
+    )
     assert probe.form(rec) == form
     # the biases are folded: one more column of states, a last row of bias in the matrices
     assert rec["enc_states"].shape[-1] == rec["dec_states"].shape[-1] == 13
@@ -171,32 +228,49 @@ def test_a_model_of_plain_keras_layers(form, data, tmp_path):
     assert np.array_equal(rec["enc_states"][..., -1], enc_mask) and np.array_equal(rec["dec_states"][..., -1], dec_mask)
     # The recorded matrices reproduce the model's own weights (which the adapter took from its layer)...
     w_q, w_k = (rec["head_W_q"], rec["head_W_k"]) if form == "heads" else (rec["W_q"][None], rec["W_k"][None])
-    scores = np.stack([api.scores(rec["dec_states"], rec["enc_states"], q, k, float(rec["scale"]))
-                       for q, k in zip(w_q, w_k)], 1)                                   # (N, H, T, S)
+    scores = np.stack(
+        [api.scores(rec["dec_states"], rec["enc_states"], q, k, float(rec["scale"])) for q, k in zip(w_q, w_k)], 1
+    )  # (N, H, T, S)
     z = np.exp(np.where(enc_mask[:, None, None], scores, -np.inf) - scores.max(-1, keepdims=True))
     recomputed = z / z.sum(-1, keepdims=True) * dec_mask[:, None, :, None]
     weights = rec["head_attention"] if form == "heads" else rec["attention"][:, None]
     assert np.abs(recomputed - weights).max() < 1e-5
     # ... and the nine terms of every head sum to its scores.
     for head in range(len(w_q)):
-        terms = api.score_terms(rec["dec_states"], rec["dec_inputs"], rec["dec_len"], rec["enc_states"],
-                                rec["enc_tokens"], rec["enc_len"], w_q[head], w_k[head], float(rec["scale"]))
+        terms = api.score_terms(
+            rec["dec_states"],
+            rec["dec_inputs"],
+            rec["dec_len"],
+            rec["enc_states"],
+            rec["enc_tokens"],
+            rec["enc_len"],
+            w_q[head],
+            w_k[head],
+            float(rec["scale"]),
+        )
         valid = dec_mask[:, :, None] & enc_mask[:, None, :]
         np.testing.assert_allclose(terms.sum(0)[valid], scores[:, head][valid], atol=1e-4)
     probe.save(tmp_path / "p.npz", rec)
     assert analyse.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--no-figures"]) == 0
     shares = read_table(tmp_path / "out" / "term_shares.csv")
     assert set(shares["term"]) == set(api.TERMS)
-    assert set(zip(shares["layer"], shares["head"])) == ({(-1, -1)} if form == "single"
-                                                         else {(-1, -1)} | {(0, h) for h in range(3)})
+    assert set(zip(shares["layer"], shares["head"])) == (
+        {(-1, -1)} if form == "single" else {(-1, -1)} | {(0, h) for h in range(3)}
+    )
 
 
 def test_unknown_names_and_ambiguous_outputs_are_refused(data):
     """Errors that say what to name (no training: the quick tier)."""
     arrays, record = data
     model = _own("single", data, train=False)
-    common = dict(src_vocab=record["src_vocab"], tgt_vocab=record["tgt_vocab"], dec_states="writer",
-                  query="to_query", key="to_key", scale=1.0)
+    common = {
+        "src_vocab": record["src_vocab"],
+        "tgt_vocab": record["tgt_vocab"],
+        "dec_states": "writer",
+        "query": "to_query",
+        "key": "to_key",
+        "scale": 1.0,
+    }
     src, tgt = arrays["test_src"][:4], arrays["test_tgt"][:4]
     with pytest.raises(ValueError, match="no layer named 'encoder'; its layers: .*'reader'"):
         adapter.record(model, src, tgt, enc_states="encoder", **common)
@@ -208,6 +282,11 @@ def test_unknown_names_and_ambiguous_outputs_are_refused(data):
     rec = adapter.record(model, src, tgt, enc_states="reader", **common)
     probe.validate(rec)
     # and a callable names what a layer name cannot
-    rec2 = adapter.record(model, src, tgt, enc_states=lambda m, s, d: np.asarray(
-        keras.Model(m.inputs, adapter.find_layer(m, "reader").output)((s, d))), **common)
+    rec2 = adapter.record(
+        model,
+        src,
+        tgt,
+        enc_states=lambda m, s, d: np.asarray(keras.Model(m.inputs, adapter.find_layer(m, "reader").output)((s, d))),
+        **common,
+    )
     np.testing.assert_allclose(rec2["enc_states"], rec["enc_states"], atol=1e-6)

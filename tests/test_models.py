@@ -7,14 +7,13 @@ keras = pytest.importorskip("keras")
 
 from attend import probe  # noqa: E402
 from attend.config import defaults  # noqa: E402
+from attend.decoding import greedy_accuracy, teacher_forced_accuracy  # noqa: E402
+from attend.model_files import load_model  # noqa: E402
 from attend.models import build_model, rotated_sinusoids  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
 from attend.tasks.base import decoder_inputs  # noqa: E402
-from attend.decoding import greedy_accuracy, teacher_forced_accuracy  # noqa: E402
-from attend.model_files import load_model  # noqa: E402
 
-CFG = {"sizes": {"train": 64, "valid": 16, "test": 16},
-       "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
+CFG = {"sizes": {"train": 64, "valid": 16, "test": 16}, "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +67,7 @@ def test_probe_scores_reproduce_attention(arch, data, tmp_path):
 
 
 def test_dot_attention_uses_identity(data):
-    arrays, record = data
+    _arrays, record = data
     dot, learned = make("aed", record, attention="dot"), make("aed", record)
     dot.build(), learned.build()
     np.testing.assert_array_equal(dot.matrices()["W_q"], np.eye(8))
@@ -92,7 +91,7 @@ class ToyDecoder:
 
     def predict_on_batch(self, inputs):
         src, dec = inputs
-        n, t_len = dec.shape
+        _n, t_len = dec.shape
         causal = np.cumsum(dec * 7 + 3, axis=1)
         token = (src.sum(1, keepdims=True) + causal + np.arange(t_len)) % 3 + 1  # 1 is </s>
         return np.eye(8)[token]
@@ -176,9 +175,9 @@ def test_other_cells_build_train_and_probe(cell, arch, data, tmp_path):
         assert p["attention"].shape == (n, t, s)
     # The encoder's final state is [h, c] for an LSTM, [h] otherwise; the probe records h.
     src_mask = arrays["test_src"] != 0
-    enc, *final = model.encoder(model.src_embed(arrays["test_src"]), mask=src_mask)
+    _enc, *final = model.encoder(model.src_embed(arrays["test_src"]), mask=src_mask)
     assert len(final) == (2 if cell == "lstm" else 1)
-    last = p["enc_states"][np.arange(n), p["enc_len"] - 1]         # the state at </s>
+    last = p["enc_states"][np.arange(n), p["enc_len"] - 1]  # the state at </s>
     np.testing.assert_allclose(last, keras.ops.convert_to_numpy(final[0]), atol=1e-5)
     if cell == "lstm":
         assert np.abs(last - keras.ops.convert_to_numpy(final[1])).max() > 1e-3  # not the cell state
@@ -209,8 +208,16 @@ def test_unknown_cell_is_refused(data):
         make("aed", data[1], cell="transformer")
 
 
-ALTERED = {"attention": "dot", "heads": 2, "ao_ff": "gru", "pe_min_dim": 32, "pe_timescale": 50.0, "cell": "lstm",
-           "layers": 3, "input_encoding": "embedding"}
+ALTERED = {
+    "attention": "dot",
+    "heads": 2,
+    "ao_ff": "gru",
+    "pe_min_dim": 32,
+    "pe_timescale": 50.0,
+    "cell": "lstm",
+    "layers": 3,
+    "input_encoding": "embedding",
+}
 
 
 @pytest.mark.parametrize("arch", ["ved", "aed", "ao", "tfm"])
@@ -233,9 +240,11 @@ def test_an_architecture_never_reads_the_settings_it_declares_ignored(arch, data
     assert set(ignores) <= set(ALTERED)
     for key, value in ALTERED.items():
         other_weights, other_logits = built(**{key: value})
-        same = len(other_weights) == len(weights) and all(
-            a.shape == b.shape and np.array_equal(a, b) for a, b in zip(weights, other_weights)
-        ) and np.array_equal(logits, other_logits)
+        same = (
+            len(other_weights) == len(weights)
+            and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(weights, other_weights))
+            and np.array_equal(logits, other_logits)
+        )
         if key == "heads" and not reads_heads(arch, defaults("model")):  # AED, AO: multihead attention only
             assert same, key
         else:
@@ -264,7 +273,7 @@ def test_multihead_attention_shapes(arch, data):
     np.testing.assert_allclose(heads.sum(-1), 1, atol=1e-5)
     assert np.abs(heads * (src == 0)[:, None, None, :]).max() < 1e-6
     np.testing.assert_allclose(mean, heads.mean(1), atol=1e-6)
-    assert np.abs(heads[:, 0] - heads[:, 1]).max() > 1e-3        # the heads differ
+    assert np.abs(heads[:, 0] - heads[:, 1]).max() > 1e-3  # the heads differ
     single = make(arch, record)
     assert "head_attention" not in single.internals(src[:2], decoder_inputs(tgt[:2]))
 
@@ -299,7 +308,9 @@ def test_multihead_probe_matrices_reproduce_each_head_and_the_context(data, tmp_
     w_o = keras.ops.convert_to_numpy(model.attend.w_o)
     values = np.einsum("nsm,hmd->nhsd", enc, head_w_v)
     context = np.einsum("nhts,nhsd->nthd", p["head_attention"], values).reshape(*dec.shape[:2], 8) @ w_o
-    logits = keras.ops.convert_to_numpy(model.internals(arrays["test_src"], decoder_inputs(arrays["test_tgt"]))["logits"])
+    logits = keras.ops.convert_to_numpy(
+        model.internals(arrays["test_src"], decoder_inputs(arrays["test_tgt"]))["logits"]
+    )
     np.testing.assert_allclose((context @ p["W_c"])[valid], logits[valid], atol=1e-4)
     np.testing.assert_allclose(p["W_v"], head_w_v.transpose(1, 0, 2).reshape(8, 8) @ w_o, atol=1e-6)
 
@@ -328,4 +339,4 @@ def test_multihead_parameters(data):
 def test_heads_must_divide_units(data):
     with pytest.raises(ValueError, match=r"model.units \(8\) into model.heads \(3\).*heads must divide units"):
         make("aed", data[1], attention="multihead", heads=3)
-    make("aed", data[1], attention="learned", heads=3)     # other kinds ignore heads
+    make("aed", data[1], attention="learned", heads=3)  # other kinds ignore heads

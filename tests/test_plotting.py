@@ -38,11 +38,11 @@ from attend.plotting import figures, inputs, style
 from attend.plotting.fig04_ved import PCA_TASK
 from attend.plotting.fig06_summary import X_METRICS
 from attend.plotting.fig07_escan_translation import CORRECT, N_WORDS, NO_DICT, WRONG
-from attend.plotting.panels import NOT_WORDS
 from attend.plotting.fig08_escan_mechanism import MAX_WORDS, MIN_SHARE
 from attend.plotting.fig10_training import BLEU_COLUMNS
 from attend.plotting.fig11_variants import STATUS_COLORS
 from attend.plotting.fig12_transformer import ARCH, SAMPLE_TASKS, row_label
+from attend.plotting.panels import NOT_WORDS
 from attend.plotting.style import TERM_COLORS, TERM_LABELS
 from attend.tokens import SPECIALS
 from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
@@ -52,8 +52,9 @@ FIGURES = list(figures())
 UNITS = 12  # the probes' hidden size, which fig09 shows as model.units
 SETTINGS = {"model.units": UNITS}  # a value for every key a FIGURE's settings may name
 SEEDS = (0, 1)  # seeds of every model; figures draw the first seed's model, as the workflow does
-TOY = dataclasses.replace(tasks.load_task_modules()["one_to_one"], name="toy_copy", label="toy copy",
-                          color="#000000", marker="X")
+TOY = dataclasses.replace(
+    tasks.load_task_modules()["one_to_one"], name="toy_copy", label="toy copy", color="#000000", marker="X"
+)
 KEPT = ("one_to_one", "aed")  # the one model of a config that leaves the others out
 LAYERS, HEADS = 2, 2  # a Transformer's probe (the architecture that reads model.layers): its units
 
@@ -62,6 +63,7 @@ LAYERS, HEADS = 2, 2  # a Transformer's probe (the architecture that reads model
 class Results:
     """What the workflow would hand the figures: each model's analysis.npz (its first
     seed's), the aggregated tables, and the per-model files of every seed behind them."""
+
     analysis: dict[str, str]  # "task/arch" -> analysis.npz
     tables: dict[str, str]  # aggregated table -> CSV
     runs: dict[str, list[dict]]  # table -> [{"task", "arch", "seed", "path"}], one per model
@@ -105,11 +107,17 @@ def _in_layers(probe: dict, rng, layers: int, heads: int = HEADS) -> dict:
     weights = np.exp(scores - scores.max(-1, keepdims=True))
     weights = weights / weights.sum(-1, keepdims=True) * dec_mask[:, None, None, :, None]
     probe = {k: v for k, v in probe.items() if k not in ("W_q", "W_k")}
-    probe.update(layer_states=layer_states.astype(np.float32), layer_W_q=w_q.astype(np.float32),
-                 layer_W_k=w_k.astype(np.float32), layer_attention=weights.astype(np.float32),
-                 attention=weights.mean((1, 2)).astype(np.float32), scale=np.float32(scale),
-                 layers=np.array(layers, dtype=np.int32), heads=np.array(heads, dtype=np.int32),
-                 attention_kind=np.array("multihead"))
+    probe.update(
+        layer_states=layer_states.astype(np.float32),
+        layer_W_q=w_q.astype(np.float32),
+        layer_W_k=w_k.astype(np.float32),
+        layer_attention=weights.astype(np.float32),
+        attention=weights.mean((1, 2)).astype(np.float32),
+        scale=np.float32(scale),
+        layers=np.array(layers, dtype=np.int32),
+        heads=np.array(heads, dtype=np.int32),
+        attention_kind=np.array("multihead"),
+    )
     return probe
 
 
@@ -118,9 +126,18 @@ def _as_recorded(probe: dict, rng, extra: int = 2, wrong: float = 0.2) -> dict:
     longest test sequence on each side (the dataset's width; figures crop to the positions
     reached), and predictions that miss a ``wrong`` share of the target words (so that token
     and sequence accuracy differ)."""
-    position_axes = {"enc_states": (1,), "enc_tokens": (1,), "dec_states": (1,), "dec_inputs": (1,), "targets": (1,),
-                     "predictions": (1,), "align": (1,), "attention": (1, 2), "layer_states": (2,),
-                     "layer_attention": (3, 4)}
+    position_axes = {
+        "enc_states": (1,),
+        "enc_tokens": (1,),
+        "dec_states": (1,),
+        "dec_inputs": (1,),
+        "targets": (1,),
+        "predictions": (1,),
+        "align": (1,),
+        "attention": (1, 2),
+        "layer_states": (2,),
+        "layer_attention": (3, 4),
+    }
     for key, axes in position_axes.items():
         if key in probe:
             probe[key] = np.pad(probe[key], [(0, extra if d in axes else 0) for d in range(probe[key].ndim)])
@@ -139,7 +156,7 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
     models = ((t, a, s) for t in task_names for a in ARCHITECTURES for s in SEEDS)
     for k, (task, arch, seed) in enumerate(models, start=seed0):
         probe = make_probe(n=48, s=10, t=9, units=UNITS, arch=arch, seed=k)
-        if "layers" not in ARCHITECTURES[arch].ignores:   # the Transformer: layers of heads
+        if "layers" not in ARCHITECTURES[arch].ignores:  # the Transformer: layers of heads
             probe = _in_layers(probe, np.random.default_rng(k), _layers(task))
         if specs[task].alignment:
             probe["align"] = np.minimum(np.arange(9)[None], probe["enc_len"][:, None] - 1).astype(np.int32)
@@ -155,13 +172,25 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
         log = d / "train_log.csv"
-        loss = np.linspace(2, 0.1, 5) * (1 + 0.05 * (k % 10))   # every model's curves its own
-        pd.DataFrame({"epoch": range(5), "loss": loss, "step": np.arange(1, 6) * 50, "val_loss": 1.2 * loss,
-                      "val_seq_acc": np.linspace(0, 1 - 0.01 * (k % 20), 5),
-                      "val_token_acc": np.linspace(0.3, 1, 5)}).to_csv(log, index=False)
+        loss = np.linspace(2, 0.1, 5) * (1 + 0.05 * (k % 10))  # every model's curves its own
+        pd.DataFrame(
+            {
+                "epoch": range(5),
+                "loss": loss,
+                "step": np.arange(1, 6) * 50,
+                "val_loss": 1.2 * loss,
+                "val_seq_acc": np.linspace(0, 1 - 0.01 * (k % 20), 5),
+                "val_token_acc": np.linspace(0.3, 1, 5),
+            }
+        ).to_csv(log, index=False)
         runs["training_log"].append(dict(run, path=str(log)))
-        metrics = dict(run, test_seq_acc=0.5 + 0.02 * (k % 20), test_token_acc=0.95 - 0.01 * (k % 10),
-                       steps=100 * (k + 1), train_log_sha256=file_digest(log))
+        metrics = dict(
+            run,
+            test_seq_acc=0.5 + 0.02 * (k % 20),
+            test_token_acc=0.95 - 0.01 * (k % 10),
+            steps=100 * (k + 1),
+            train_log_sha256=file_digest(log),
+        )
         if specs[task].corpus:  # a task with reference texts (translation) is scored by BLEU and chrF
             metrics.update(test_bleu=20.0 + k, test_bleu_detok=18.0 + k, test_chrf=40.0 + k)
         m = d / "metrics.json"
@@ -183,8 +212,12 @@ def _aggregate(root: Path, runs: dict) -> dict[str, str]:
     shares.loc[shares["term"] == "mu·mu", "share"] /= 2
     variants = {"base": frames["term_shares"], "shifted": shares}
     compared = {
-        "variant_claims": variant_claims({v: claims(frames["accuracy"], frames["approximation"], s,
-                                                    frames["dictionary"]) for v, s in variants.items()}),
+        "variant_claims": variant_claims(
+            {
+                v: claims(frames["accuracy"], frames["approximation"], s, frames["dictionary"])
+                for v, s in variants.items()
+            }
+        ),
         "variant_shares": variant_shares(variants, dict.fromkeys(variants, frames["approximation"])),
     }
     for name, df in compared.items():
@@ -239,8 +272,11 @@ def _render(name: str, results: Results, out: Path | None = None):
     pairs = [(t, a) for t, a in figure.pairs() if inputs.key(t, a) in results.analysis]
     tables = {t: results.tables[t] for t in figure.tables}
     for t in figure.seed_tables:
-        tables[t] = {f"{r['task']}/{r['arch']}/{r['seed']}": r["path"] for r in results.runs[t]
-                     if (r["task"], r["arch"]) in pairs}
+        tables[t] = {
+            f"{r['task']}/{r['arch']}/{r['seed']}": r["path"]
+            for r in results.runs[t]
+            if (r["task"], r["arch"]) in pairs
+        }
     pdf, png = (out / f"{name}.pdf", out / f"{name}.png") if out else ("unwritten.pdf", "unwritten.png")
     saved = []
 
@@ -255,8 +291,12 @@ def _render(name: str, results: Results, out: Path | None = None):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(style, "save", keep)
         importlib.import_module(f"attend.plotting.{name}").render(
-            {inputs.key(t, a): results.analysis[inputs.key(t, a)] for t, a in pairs}, tables, str(pdf), str(png),
-            {k: SETTINGS[k] for k in figure.settings})
+            {inputs.key(t, a): results.analysis[inputs.key(t, a)] for t, a in pairs},
+            tables,
+            str(pdf),
+            str(png),
+            {k: SETTINGS[k] for k in figure.settings},
+        )
     [fig] = saved
     return (fig, pdf, png) if out else (fig, None, None)
 
@@ -321,8 +361,9 @@ def _bar_containers(ax) -> list[BarContainer]:
 
 def _error_sizes(errorbar: ErrorbarContainer) -> list[np.ndarray]:
     """Half the length of each error bar (the ± it draws), per direction drawn (x first)."""
-    return [np.array([np.abs(np.diff(s, axis=0)).max() / 2 for s in lines.get_segments()])
-            for lines in errorbar.lines[2]]
+    return [
+        np.array([np.abs(np.diff(s, axis=0)).max() / 2 for s in lines.get_segments()]) for lines in errorbar.lines[2]
+    ]
 
 
 def _error_centres(errorbar: ErrorbarContainer) -> np.ndarray:
@@ -451,7 +492,7 @@ def mechanism_of_its_model_and_seed_mean_shares_by_step(name: str):
             assert to_hex(stack[0].get_facecolor()) == to_hex(TERM_COLORS[term])
             bottom += means[term].to_numpy()
         [spread] = [c for c in shares.containers if isinstance(c, ErrorbarContainer)]
-        _close(_error_centres(spread)[:, 1], means["mu·mu"])   # on top of the μ·μ bar
+        _close(_error_centres(spread)[:, 1], means["mu·mu"])  # on top of the μ·μ bar
         _close(_error_sizes(spread)[0], sds["mu·mu"])
         assert _labels(shares.get_xticklabels()) == [str(s) for s in means.index]
         assert shares.get_ylim() == (0, 1)
@@ -572,7 +613,7 @@ def fig07_columns_show_each_models_attention_shares_word_variance_and_readout(fi
         _assert_share_bars(shares, _seed_shares(results, task, arch), labelled=j == 0)
         words = results.model_table(task, arch, "word_variance")
         words = words[(words["side"] == "encoder") & ~words["word"].astype(str).isin(NOT_WORDS)]
-        assert len(words) <= N_WORDS   # so every word is drawn
+        assert len(words) <= N_WORDS  # so every word is drawn
         words = words.set_index(words["word"].astype(str))
         drawn = _labels(variance.get_xticklabels())
         assert sorted(drawn) == sorted(words.index)
@@ -600,7 +641,8 @@ def fig08_rows_show_each_models_offsets_and_attention_by_word(fig, results: Resu
     pairs = figures()["fig08_escan_mechanism"].pairs()
     grid = np.array(_panels(fig)).reshape(len(pairs), 3)
     assert [t for t in _labels(fig.texts) if t in {style.pair_label(*p) for p in pairs}] == [
-        style.pair_label(*p) for p in pairs]
+        style.pair_label(*p) for p in pairs
+    ]
     for (task, arch), (offsets, heatmap, lines) in zip(pairs, grid):
         if not results.has(task, arch):
             for ax in (offsets, heatmap, lines):
@@ -615,8 +657,8 @@ def fig08_rows_show_each_models_offsets_and_attention_by_word(fig, results: Resu
             _close(line.get_xdata(), df["step"])
             drawn, value = np.asarray(line.get_ydata(), float), df[column].to_numpy(float)
             if column == "data_offset":
-                _close(drawn, value)   # the scale is the data's
-            off = ~np.isclose(drawn, value)   # drawn at the edge of the scale, and printed
+                _close(drawn, value)  # the scale is the data's
+            off = ~np.isclose(drawn, value)  # drawn at the edge of the scale, and printed
             assert ((drawn >= low) & (drawn <= high)).all()
             centre = (low + high) / 2
             assert (np.abs(value[off] - centre) > np.abs(drawn[off] - centre)).all()
@@ -627,7 +669,7 @@ def fig08_rows_show_each_models_offsets_and_attention_by_word(fig, results: Resu
         assert _labels(heatmap.get_xticklabels()) == [f"{o:+d}" if o else "0 (attended)" for o in offsets_drawn]
         labels = _labels(heatmap.get_yticklabels())
         words = [label.split("  (n=")[0] for label in labels]
-        assert table["word"].nunique() <= MAX_WORDS and sorted(words) == sorted(table["word"].unique())   # every word
+        assert table["word"].nunique() <= MAX_WORDS and sorted(words) == sorted(table["word"].unique())  # every word
         assert "</s>" not in words or words[-1] == "</s>"
         matrix = table.pivot_table(index="word", columns="offset", values="attention", aggfunc="first")
         expected = matrix.loc[words, offsets_drawn].to_numpy(float)
@@ -645,20 +687,27 @@ def fig08_rows_show_each_models_offsets_and_attention_by_word(fig, results: Resu
 def fig09_draws_each_architectures_diagram_and_the_configured_units(fig, results: Results) -> None:
     """A diagram per paper's architecture, in declaration order, titled with its label in its
     colour, with an attention block exactly where it attends; n = model.units in the title."""
-    paper = [a for a in ARCHITECTURES.values() if a.paper]   # not the Transformer (docs/transformer.md)
+    paper = [a for a in ARCHITECTURES.values() if a.paper]  # not the Transformer (docs/transformer.md)
     panels = _panels(fig)
     assert len(panels) == len(paper)
     for ax, arch in zip(panels, paper):
         assert ax.get_title().startswith(f"{arch.label} — ")
         assert to_hex(ax.title.get_color()) == to_hex(arch.color)
         assert ("attention (one head)" in _labels(ax.texts)) == arch.attention
-        assert ax.patches   # the blocks
+        assert ax.patches  # the blocks
     assert f"n = {UNITS} units" in fig.get_suptitle()
 
 
 def _lines_of(ax) -> list[tuple]:
-    return sorted((to_hex(line.get_color()), line.get_linestyle(), tuple(np.round(line.get_xdata(), 9)),
-                   tuple(np.round(line.get_ydata(), 9))) for line in ax.lines)
+    return sorted(
+        (
+            to_hex(line.get_color()),
+            line.get_linestyle(),
+            tuple(np.round(line.get_xdata(), 9)),
+            tuple(np.round(line.get_ydata(), 9)),
+        )
+        for line in ax.lines
+    )
 
 
 def _bars_by_group(ax) -> dict[tuple[str, str], tuple[float, float]]:
@@ -688,8 +737,12 @@ def fig10_draws_every_runs_curves_and_the_seed_mean_test_scores(fig, results: Re
         expected_acc, expected_loss = [], []
         for (arch, _), g in log[log["task"] == task].groupby(["arch", "seed"]):
             g, c = g.sort_values("step"), to_hex(style.arch_color(arch))
-            for into, column, ls in ((expected_acc, "val_seq_acc", "-"), (expected_acc, "val_token_acc", "--"),
-                                     (expected_loss, "loss", "-"), (expected_loss, "val_loss", ":")):
+            for into, column, ls in (
+                (expected_acc, "val_seq_acc", "-"),
+                (expected_acc, "val_token_acc", "--"),
+                (expected_loss, "loss", "-"),
+                (expected_loss, "val_loss", ":"),
+            ):
                 into.append((c, ls, tuple(np.round(g["step"], 9)), tuple(np.round(g[column], 9))))
         assert _lines_of(accuracy) == sorted(expected_acc)
         assert _lines_of(loss) == sorted(expected_loss)
@@ -709,8 +762,11 @@ def fig10_draws_every_runs_curves_and_the_seed_mean_test_scores(fig, results: Re
         return
     assert _labels(bleu.get_xticklabels()) == list(BLEU_COLUMNS.values())
     drawn = {key: height for key, (height, _) in _bars_by_group(bleu).items()}
-    expected = {(label, to_hex(style.arch_color(arch))): g[column].mean()
-                for column, label in BLEU_COLUMNS.items() for arch, g in scored.groupby("arch")}
+    expected = {
+        (label, to_hex(style.arch_color(arch))): g[column].mean()
+        for column, label in BLEU_COLUMNS.items()
+        for arch, g in scored.groupby("arch")
+    }
     assert drawn.keys() == expected.keys()
     _close([drawn[k] for k in expected], [expected[k] for k in expected])
 
@@ -737,7 +793,7 @@ def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     for ax, variant in zip(panels, variants):
         rows = shares[shares["variant"] == variant]
         markers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
-        assert len(markers) == len(rows) == len(attending)   # tasks × (AED, AO)
+        assert len(markers) == len(rows) == len(attending)  # tasks × (AED, AO)
         _close([c.lines[0].get_xydata()[0] for c in markers], rows[["argmax_agreement_mean", "mu_mu_share_mean"]])
         _close([np.concatenate(_error_sizes(c)) for c in markers], rows[["argmax_agreement_sd", "mu_mu_share_sd"]])
         assert ax.get_xlim() == ax.get_ylim() == (0, 1.02)
@@ -758,8 +814,13 @@ def _layer_views(a: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
     views = [("whole model", a["sample_attention"][0], a["mean_attention"])]
     for layer in sorted(set(a["unit_layer"].tolist())):
         of_layer = a["unit_layer"] == layer
-        views.append((f"layer {layer}", a["unit_sample_attention"][0][of_layer].mean(0),
-                      a["unit_mean_attention"][of_layer].mean(0)))
+        views.append(
+            (
+                f"layer {layer}",
+                a["unit_sample_attention"][0][of_layer].mean(0),
+                a["unit_mean_attention"][of_layer].mean(0),
+            )
+        )
     return views
 
 
@@ -777,7 +838,7 @@ def fig12_draws_each_transformers_shares_by_unit_and_attention_by_layer(fig, res
     columns = 2 * (1 + max([len(set(results.arrays(*p)["unit_layer"].tolist())) for p in drawn] or [0]))
     panels = _panels(fig)
     assert len(panels) == len(pairs) + columns * len(sample_tasks)
-    top, bottom = panels[:len(pairs)], np.array(panels[len(pairs):]).reshape(len(sample_tasks), columns)
+    top, bottom = panels[: len(pairs)], np.array(panels[len(pairs) :]).reshape(len(sample_tasks), columns)
     shares = results.table("term_shares")
     for ax, (task, arch) in zip(top, pairs):
         assert ax.get_title() == style.task_label(task)
@@ -787,15 +848,15 @@ def fig12_draws_each_transformers_shares_by_unit_and_attention_by_layer(fig, res
         rows = shares[(shares["task"] == task) & (shares["arch"] == arch) & (shares["step"] == -1)]
         assert rows["seed"].nunique() == len(SEEDS)
         order = _unit_order(results.arrays(task, arch))
-        assert set(map(tuple, rows[["layer", "head"]].to_numpy().tolist())) == set(order)   # every row is drawn
+        assert set(map(tuple, rows[["layer", "head"]].to_numpy().tolist())) == set(order)  # every row is drawn
         means = rows.groupby(["layer", "head", "term"])["share"].mean()
         _close(_image(ax), [[means[(layer, head, term)] for term in TERM_COLORS] for layer, head in order])
         labels = _labels(ax.get_yticklabels())
         assert labels == [row_label(*unit) for unit in order] and len(set(labels)) == len(labels)
         assert _labels(ax.get_xticklabels()) == [TERM_LABELS[t] for t in TERM_COLORS]
-        assert len(ax.texts) == len(order) * len(TERM_COLORS)   # every share printed
+        assert len(ax.texts) == len(order) * len(TERM_COLORS)  # every share printed
         [line] = ax.lines
-        _close(line.get_ydata(), [len(order) - 1.5] * 2)   # above the whole model
+        _close(line.get_ydata(), [len(order) - 1.5] * 2)  # above the whole model
         assert f"({len(SEEDS)} seeds)" in ax.get_xlabel()
     for row, task in zip(bottom, sample_tasks):
         label = style.task_label(task)
@@ -814,7 +875,7 @@ def fig12_draws_each_transformers_shares_by_unit_and_attention_by_layer(fig, res
             assert _labels(example.get_xticklabels()) == _tokens(a["src_vocab"], a["sample_enc_tokens"][0], enc_len)
             assert _labels(example.get_yticklabels()) == _tokens(a["tgt_vocab"], a["sample_targets"][0], dec_len)
             _close(_image(average), mean[:T, :S])
-        for ax in row[2 * len(views):]:
+        for ax in row[2 * len(views) :]:
             _assert_placeholder(ax, "no such layer")
 
 
@@ -838,12 +899,25 @@ CHECKS = {
 
 
 def test_every_figure_has_a_module():
-    assert FIGURES == sorted(p.stem for p in (REPO / "src/attend/plotting").glob("fig*.py")) == [
-        "fig01_overview", "fig02_one_to_one_aed", "fig03_one_to_one_ao", "fig04_ved", "fig05_synthetic_tasks",
-        "fig06_summary", "fig07_escan_translation", "fig08_escan_mechanism", "fig09_architectures", "fig10_training",
-        "fig11_variants", "fig12_transformer",
-    ]
-    assert list(CHECKS) == FIGURES   # and a check of what each draws
+    assert (
+        FIGURES
+        == sorted(p.stem for p in (REPO / "src/attend/plotting").glob("fig*.py"))
+        == [
+            "fig01_overview",
+            "fig02_one_to_one_aed",
+            "fig03_one_to_one_ao",
+            "fig04_ved",
+            "fig05_synthetic_tasks",
+            "fig06_summary",
+            "fig07_escan_translation",
+            "fig08_escan_mechanism",
+            "fig09_architectures",
+            "fig10_training",
+            "fig11_variants",
+            "fig12_transformer",
+        ]
+    )
+    assert list(CHECKS) == FIGURES  # and a check of what each draws
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -881,7 +955,7 @@ def test_figure_draws_what_its_inputs_say(name, rendered, results):
     """Panels, titles, heatmaps, bars, lines and points as CHECKS[name] derives them."""
     fig, _, _ = rendered(name)
     CHECKS[name](fig, results)
-    assert not _placeholders(fig)   # every model is in this config
+    assert not _placeholders(fig)  # every model is in this config
 
 
 # What each figure's empty panels say when the config runs the KEPT model alone.
@@ -897,9 +971,11 @@ LEFT_OUT = {
     "fig09_architectures": {},
     "fig10_training": {"no BLEU (no translation in this config)": 1},
     "fig11_variants": {},
-    "fig12_transformer": {"not in this config": len(figures()["fig12_transformer"].pairs()),   # every share panel
-                          # every attention row, two columns (the whole model's; no model has layers)
-                          **{f"{style.task_label(t)}: not in this config": 2 for t in SAMPLE_TASKS}},
+    "fig12_transformer": {
+        "not in this config": len(figures()["fig12_transformer"].pairs()),  # every share panel
+        # every attention row, two columns (the whole model's; no model has layers)
+        **{f"{style.task_label(t)}: not in this config": 2 for t in SAMPLE_TASKS},
+    },
 }
 
 
@@ -925,26 +1001,28 @@ def test_figure_renders_a_registered_sixth_task(name, toy_results, toy_task):
     fig, _, _ = _render(name, toy_results)
     CHECKS[name](fig, toy_results)
     texts = _texts(fig)
-    if name == "fig04_ved":   # every task's VED: six variance groups, six accuracy curves
+    if name == "fig04_ved":  # every task's VED: six variance groups, six accuracy curves
         assert len(figures()[name].pairs()) == 6
         variance, length = fig.axes[0], fig.axes[3]
         assert [t.get_text() for t in variance.get_xticklabels()][-1] == TOY.label
         assert len([t for t in variance.get_xticklabels() if t.get_text()]) == 6
         assert [line.get_color() for line in length.get_lines()][-1] == TOY.color
         assert len(length.get_lines()) == 6
-    if name == "fig05_synthetic_tasks":   # two more columns: toy × AED, AO
+    if name == "fig05_synthetic_tasks":  # two more columns: toy × AED, AO
         assert len(fig.axes) == 3 * 8
         assert f"{TOY.label}, AED" in texts and f"{TOY.label}, AO" in texts
     if name in ("fig06_summary", "fig10_training", "fig11_variants"):
         assert TOY.label in texts
-    if name == "fig12_transformer":   # a share panel of its own; its Transformer's one more layer adds
-        assert len(figures()[name].pairs()) == 6 and TOY.label in texts   # two columns, which the
-        assert _placeholders(fig) == Counter({"no such layer": 2 * len(SAMPLE_TASKS)})   # others leave empty
+    if name == "fig12_transformer":  # a share panel of its own; its Transformer's one more layer adds
+        assert len(figures()[name].pairs()) == 6 and TOY.label in texts  # two columns, which the
+        assert _placeholders(fig) == Counter({"no such layer": 2 * len(SAMPLE_TASKS)})  # others leave empty
 
 
 def test_figures_never_import_tensorflow():
-    code = ("import sys, attend.plotting.style\n"
-            + "".join(f"import attend.plotting.{f}\n" for f in FIGURES)
-            + "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')]\n"
-            + "assert not bad, bad\n")
+    code = (
+        "import sys, attend.plotting.style\n"
+        + "".join(f"import attend.plotting.{f}\n" for f in FIGURES)
+        + "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')]\n"
+        + "assert not bad, bad\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

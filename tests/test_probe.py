@@ -82,6 +82,7 @@ def _multihead(make_probe):
 def _set(key, value):
     def edit(arrays):
         arrays[key] = value(arrays) if callable(value) else value
+
     return edit
 
 
@@ -89,6 +90,7 @@ def _drop(*keys):
     def edit(arrays):
         for key in keys:
             del arrays[key]
+
     return edit
 
 
@@ -96,6 +98,7 @@ def _poke(key, index, value):
     def edit(arrays):
         arrays[key] = arrays[key].copy()
         arrays[key][index] = value
+
     return edit
 
 
@@ -111,29 +114,80 @@ def _beyond(arrays):
 BAD = [
     ("a missing required key", _single, _drop("enc_len"), r"lacks \['enc_len'\]"),
     ("no format_version", _single, _drop("format_version"), r"lacks 'format_version': not a probe of this format"),
-    ("a future format_version", _single, _set("format_version", np.array(2, np.int32)),
-     r"format_version 2 is newer than this attend reads \(1\): upgrade attend"),
-    ("a wrong rank", _single, _set("enc_states", lambda a: a["enc_states"][:, :, 0]),
-     r"'enc_states' has shape \(8, 6\), expected 3 dimensions \(N, S, n_e\)"),
-    ("tokens that are not integers", _single, _set("enc_tokens", lambda a: a["enc_tokens"].astype(np.float32)),
-     r"'enc_tokens' holds float32, expected int values"),
+    (
+        "a future format_version",
+        _single,
+        _set("format_version", np.array(2, np.int32)),
+        r"format_version 2 is newer than this attend reads \(1\): upgrade attend",
+    ),
+    (
+        "a wrong rank",
+        _single,
+        _set("enc_states", lambda a: a["enc_states"][:, :, 0]),
+        r"'enc_states' has shape \(8, 6\), expected 3 dimensions \(N, S, n_e\)",
+    ),
+    (
+        "tokens that are not integers",
+        _single,
+        _set("enc_tokens", lambda a: a["enc_tokens"].astype(np.float32)),
+        r"'enc_tokens' holds float32, expected int values",
+    ),
     ("lengths beyond the arrays", _single, _poke("enc_len", 0, 7), r"'enc_len' must lie in 1\.\.6 .*found \d+\.\.7"),
     ("NaN states", _single, _poke("dec_states", (3, 2, 1), np.nan), r"'dec_states' holds NaN or infinite values"),
-    ("a vocabulary shorter than the largest token id", _single,
-     _set("src_vocab", lambda a: a["src_vocab"][:5]), r"'enc_tokens' holds ids 0\.\.\d+, but 'src_vocab' has only 5 tokens"),
-    ("a vocabulary without the special tokens", _single, _set("tgt_vocab", lambda a: a["tgt_vocab"][::-1]),
-     r"'tgt_vocab' must start with \['<pad>', '</s>', '<s>'\]"),
-    ("heads that disagree across keys", _multihead, _set("heads", np.array(3, np.int32)),
-     r"'heads' says 3, but the per-head arrays hold 2"),
-    ("a dimension that disagrees across keys", _single, _set("W_k", lambda a: a["W_k"][:3]),
-     r"'W_k' has shape \(3, 4\): its n_e .* is 3, but other keys make it 4"),
-    ("attention without its query and key matrices", _single, _drop("W_q"),
-     r"lacks \['W_q'\] \(a probe with attention in the 'single' form needs \['W_q', 'W_k'\]\)"),
-    ("query and key matrices without attention", _single, _drop("attention"), r"has query and key matrices but no 'attention'"),
-    ("attention rows that are not weights", _single, _set("attention", lambda a: a["attention"] * 2),
-     r"'attention' rows must be weights summing to 1"),
-    ("attention beyond the source", _single, lambda a: _beyond(a), r"'attention' puts weight 0\.5 beyond a sequence's enc_len"),
-    ("half of an optional group", _single, _drop("predictions"), r"has \['targets'\] but not \['predictions'\]: these go together"),
+    (
+        "a vocabulary shorter than the largest token id",
+        _single,
+        _set("src_vocab", lambda a: a["src_vocab"][:5]),
+        r"'enc_tokens' holds ids 0\.\.\d+, but 'src_vocab' has only 5 tokens",
+    ),
+    (
+        "a vocabulary without the special tokens",
+        _single,
+        _set("tgt_vocab", lambda a: a["tgt_vocab"][::-1]),
+        r"'tgt_vocab' must start with \['<pad>', '</s>', '<s>'\]",
+    ),
+    (
+        "heads that disagree across keys",
+        _multihead,
+        _set("heads", np.array(3, np.int32)),
+        r"'heads' says 3, but the per-head arrays hold 2",
+    ),
+    (
+        "a dimension that disagrees across keys",
+        _single,
+        _set("W_k", lambda a: a["W_k"][:3]),
+        r"'W_k' has shape \(3, 4\): its n_e .* is 3, but other keys make it 4",
+    ),
+    (
+        "attention without its query and key matrices",
+        _single,
+        _drop("W_q"),
+        r"lacks \['W_q'\] \(a probe with attention in the 'single' form needs \['W_q', 'W_k'\]\)",
+    ),
+    (
+        "query and key matrices without attention",
+        _single,
+        _drop("attention"),
+        r"has query and key matrices but no 'attention'",
+    ),
+    (
+        "attention rows that are not weights",
+        _single,
+        _set("attention", lambda a: a["attention"] * 2),
+        r"'attention' rows must be weights summing to 1",
+    ),
+    (
+        "attention beyond the source",
+        _single,
+        lambda a: _beyond(a),
+        r"'attention' puts weight 0\.5 beyond a sequence's enc_len",
+    ),
+    (
+        "half of an optional group",
+        _single,
+        _drop("predictions"),
+        r"has \['targets'\] but not \['predictions'\]: these go together",
+    ),
     ("an unknown key", _single, _set("W_Q", lambda a: a["W_q"]), r"unknown keys \['W_Q'\]"),
     ("a scale that is not positive", _single, _set("scale", np.float32(-1)), r"'scale' must be positive"),
 ]
@@ -144,7 +198,7 @@ def test_a_bad_probe_is_refused_in_one_line_naming_the_key(tmp_path, make_probe,
     arrays = make(make_probe)
     arrays["enc_len"] = np.minimum(arrays["enc_len"], arrays["enc_states"].shape[1]).astype(np.int32)
     edit(arrays)
-    save_npz(tmp_path / "p.npz", arrays)           # written as is: probe.save would refuse it
+    save_npz(tmp_path / "p.npz", arrays)  # written as is: probe.save would refuse it
     with pytest.raises(DataError) as caught:
         probe.load(tmp_path / "p.npz")
     text = str(caught.value)

@@ -10,13 +10,22 @@ import pandas as pd
 import pytest
 
 from attend import probe, provenance, tables
+from attend.artifacts import (
+    DataError,
+    check_model_file,
+    file_digest,
+    load_dataset,
+    read_model_csv,
+    save_analysis,
+    save_dataset,
+)
 from attend.tasks import build_dataset
-from attend.artifacts import (DataError, check_model_file, file_digest, load_dataset, read_model_csv,
-                              save_analysis, save_dataset)
 
-CFG = {"sizes": {"train": 20, "valid": 5, "test": 5},
-       "one_to_one": {"vocab_size": 5, "min_len": 3, "max_len": 5},
-       "sort": {"vocab_size": 8, "min_len": 3, "max_len": 5}}
+CFG = {
+    "sizes": {"train": 20, "valid": 5, "test": 5},
+    "one_to_one": {"vocab_size": 5, "min_len": 3, "max_len": 5},
+    "sort": {"vocab_size": 8, "min_len": 3, "max_len": 5},
+}
 
 
 @pytest.fixture
@@ -49,12 +58,17 @@ def test_a_probe_of_another_model_is_refused(tmp_path, make_probe):
         probe.load(tmp_path / "probe.npz", expect={"task": "one_to_one", "arch": "aed", "seed": 0})
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{}", r"the metrics JSON lacks \['task', 'arch', 'seed'"),
-    ('{"test_seq', "not a valid metrics JSON"),
-    (json.dumps({"task": "sort", "arch": "aed", "seed": 0, "test_token_acc": 1, "test_seq_acc": 1, "steps": 5}),
-     "task is 'sort', expected 'one_to_one'"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{}", r"the metrics JSON lacks \['task', 'arch', 'seed'"),
+        ('{"test_seq', "not a valid metrics JSON"),
+        (
+            json.dumps({"task": "sort", "arch": "aed", "seed": 0, "test_token_acc": 1, "test_seq_acc": 1, "steps": 5}),
+            "task is 'sort', expected 'one_to_one'",
+        ),
+    ],
+)
 def test_bad_metrics_name_the_file(tmp_path, content, message):
     path = tmp_path / "metrics.json"
     path.write_text(content)
@@ -66,14 +80,17 @@ def test_bad_metrics_name_the_file(tmp_path, content, message):
 LOG = "epoch,loss,step,val_loss,val_seq_acc,val_token_acc\n0,1.5,50,1.4,0.1,0.5\n1,1.2,100,1.1,0.2,0.6\n"
 
 
-@pytest.mark.parametrize("content, message", [
-    ("", "not a readable table"),
-    ("epoch,loss,step,val_seq_acc\n", "empty or lacks columns"),
-    ("epoch,loss,step,val_seq_acc\n0,1.5,50,0.1\n", r"lacks columns \(needs rows with .*'val_loss'"),
-    (LOG[:-4] + "\n", "row 2 has no value of 'val_token_acc'"),   # the last row lacks only its last column
-    (LOG.replace(",1.4,", ",,"), "row 1 has no value of 'val_loss'"),
-    (LOG.replace("0.6", ""), "row 2 has no value of 'val_token_acc'"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("", "not a readable table"),
+        ("epoch,loss,step,val_seq_acc\n", "empty or lacks columns"),
+        ("epoch,loss,step,val_seq_acc\n0,1.5,50,0.1\n", r"lacks columns \(needs rows with .*'val_loss'"),
+        (LOG[:-4] + "\n", "row 2 has no value of 'val_token_acc'"),  # the last row lacks only its last column
+        (LOG.replace(",1.4,", ",,"), "row 1 has no value of 'val_loss'"),
+        (LOG.replace("0.6", ""), "row 2 has no value of 'val_token_acc'"),
+    ],
+)
 def test_an_empty_or_cut_training_log_is_refused(tmp_path, content, message):
     path = tmp_path / "train_log.csv"
     path.write_text(content)
@@ -89,14 +106,21 @@ OTHER = dict(BASE, variant="multihead", settings_digest="m" * 16)
 
 
 def _run(path, identity=BASE):
-    return dict({k: identity[k] for k in ("task", "arch", "seed")}, path=str(path),
-                identity={k: identity[k] for k in ("variant", "settings_digest")})
+    return dict(
+        {k: identity[k] for k in ("task", "arch", "seed")},
+        path=str(path),
+        identity={k: identity[k] for k in ("variant", "settings_digest")},
+    )
 
 
 def _analysis(folder, identity, share=0.5):
     tables = {"variance": pd.DataFrame({"side": ["encoder"], "component": ["mu"], "fraction": [share]})}
-    save_analysis(tables, {"identity": np.array(json.dumps(identity))}, folder / "analysis.npz",
-                  {"variance": folder / "variance.csv"})
+    save_analysis(
+        tables,
+        {"identity": np.array(json.dumps(identity))},
+        folder / "analysis.npz",
+        {"variance": folder / "variance.csv"},
+    )
     return folder / "variance.csv"
 
 
@@ -109,11 +133,11 @@ def test_a_measurement_table_checks_its_analysis(tmp_path):
     _analysis(other, OTHER, share=0.25)
     with pytest.raises(DataError, match="variant is 'base', expected 'multihead'"):
         tables.stack([_run(path, OTHER)])
-    shutil.copy(other / "analysis.npz", base / "analysis.npz")      # the variant's analysis copied into base
+    shutil.copy(other / "analysis.npz", base / "analysis.npz")  # the variant's analysis copied into base
     with pytest.raises(DataError, match=r"variant is 'multihead', expected 'base'.*--force"):
         tables.stack([_run(path)])
     _analysis(base, BASE)
-    shutil.copy(other / "variance.csv", base / "variance.csv")      # only the CSV copied
+    shutil.copy(other / "variance.csv", base / "variance.csv")  # only the CSV copied
     with pytest.raises(DataError, match=r"variance.csv is not the file .*analysis.npz was written with"):
         tables.stack([_run(path)])
     assert check_model_file(other / "analysis.npz", OTHER) is None
@@ -124,11 +148,22 @@ def test_a_measurement_table_checks_its_analysis(tmp_path):
 def test_metrics_and_logs_check_their_model(tmp_path):
     """metrics.json records its model's identity and its log's checksum: a metrics file or a
     log from another variant, or a log copied alone, is refused."""
+
     def model(folder, identity, loss):
         folder.mkdir()
         (folder / "train_log.csv").write_text(LOG.replace("1.5", loss))
-        (folder / "metrics.json").write_text(json.dumps(dict(identity, test_token_acc=1, test_seq_acc=1, steps=100,
-                                                             train_log_sha256=file_digest(folder / "train_log.csv"))))
+        (folder / "metrics.json").write_text(
+            json.dumps(
+                dict(
+                    identity,
+                    test_token_acc=1,
+                    test_seq_acc=1,
+                    steps=100,
+                    train_log_sha256=file_digest(folder / "train_log.csv"),
+                )
+            )
+        )
+
     model(tmp_path / "base", BASE, "1.5")
     model(tmp_path / "other", OTHER, "1.7")
     assert len(tables.stack([_run(tmp_path / "base" / "train_log.csv")])) == 2
@@ -153,8 +188,11 @@ def test_an_aggregated_table_of_another_variant_is_refused(tmp_path):
     assert list(table.columns[:5]) == ["task", "arch", "seed", "variant", "settings_digest"]
     expected = {"one_to_one/aed": {"variant": "base", "settings_digest": "b" * 16}}
     tables.check_rows(table, expected, "term_shares.csv")
-    with pytest.raises(DataError, match=r"term_shares.csv: its rows of one_to_one/aed come from models whose variant "
-                                        r"is 'base', expected 'multihead'"):
+    with pytest.raises(
+        DataError,
+        match=r"term_shares.csv: its rows of one_to_one/aed come from models whose variant "
+        r"is 'base', expected 'multihead'",
+    ):
         tables.check_rows(table, {"one_to_one/aed": {"variant": "multihead"}}, "term_shares.csv")
     with pytest.raises(DataError, match="holds rows of one_to_one/aed, which this run does not make"):
         tables.check_rows(table, {"sort/aed": expected["one_to_one/aed"]}, "term_shares.csv")

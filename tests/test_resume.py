@@ -119,20 +119,40 @@ def tiny():
     from attend.config import defaults
     from attend.tasks import build_dataset
 
-    cfg = {"sizes": {"train": 128, "valid": 16, "test": 16},
-           "one_to_one": {"vocab_size": 5, "min_len": 3, "max_len": 5}}
+    cfg = {
+        "sizes": {"train": 128, "valid": 16, "test": 16},
+        "one_to_one": {"vocab_size": 5, "min_len": 3, "max_len": 5},
+    }
     arrays, vocab = build_dataset("one_to_one", cfg, 0)
     model_cfg = {**defaults("model"), "units": 6}
-    train_cfg = {**defaults("train"), "batch_size": 16, "learning_rate": 1e-2, "eval_every": 5, "n_eval": 16,
-                 "target_accuracy": 2.0, "max_steps": 20}
+    train_cfg = {
+        **defaults("train"),
+        "batch_size": 16,
+        "learning_rate": 1e-2,
+        "eval_every": 5,
+        "n_eval": 16,
+        "target_accuracy": 2.0,
+        "max_steps": 20,
+    }
     execution = {**defaults("execution"), "steps_per_execution": 5}
 
     def run(out, fingerprint="a", callbacks=(), **train_over):
         training.set_determinism(0, 1)
-        return training.train("ao", arrays, vocab, model_cfg, {**train_cfg, **train_over}, execution, 0,
-                              model_path=out / "model.keras", log_path=out / "log.csv",
-                              metrics_path=out / "metrics.json", checkpoint_dir=out / "checkpoint",
-                              fingerprint=fingerprint, extra_callbacks=list(callbacks))
+        return training.train(
+            "ao",
+            arrays,
+            vocab,
+            model_cfg,
+            {**train_cfg, **train_over},
+            execution,
+            0,
+            model_path=out / "model.keras",
+            log_path=out / "log.csv",
+            metrics_path=out / "metrics.json",
+            checkpoint_dir=out / "checkpoint",
+            fingerprint=fingerprint,
+            extra_callbacks=list(callbacks),
+        )
 
     return run
 
@@ -219,10 +239,8 @@ def test_two_trainers_never_share_a_checkpoint(tmp_path):
     from attend.checkpoint import CheckpointInUse, TrainingCheckpoint
 
     first, second = TrainingCheckpoint(tmp_path, "a"), TrainingCheckpoint(tmp_path, "a")
-    with first.held():
-        with pytest.raises(CheckpointInUse, match=f"pid {os.getpid()}"):
-            with second.held():
-                pass
+    with first.held(), pytest.raises(CheckpointInUse, match=f"pid {os.getpid()}"), second.held():
+        pass
     with second.held():  # released: free again
         pass
 
@@ -252,8 +270,7 @@ def test_saved_models_are_the_same_bytes_for_the_same_weights(tmp_path, monkeypa
     model.build()
     model.save(tmp_path / "raw_a.keras")
     model.save(tmp_path / "raw_b.keras")
-    dates = [json.loads(zipfile.ZipFile(tmp_path / f"raw_{x}.keras").read("metadata.json"))["date_saved"]
-             for x in "ab"]
+    dates = [json.loads(zipfile.ZipFile(tmp_path / f"raw_{x}.keras").read("metadata.json"))["date_saved"] for x in "ab"]
     assert dates[0] != dates[1], "the patched clock moves Keras's save date"
     save_model(model, tmp_path / "a.keras")
     save_model(model, tmp_path / "b.keras")

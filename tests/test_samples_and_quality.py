@@ -20,8 +20,8 @@ def test_representative_samples_are_right_and_of_median_length():
     predictions[3, 0] = 99  # sequence 3 is wrong
     # Right: 0 (2), 1 (5), 2 (3), 4 (4), 5 (7), 6 (4): median length 4.
     picked = representative(targets, predictions, 4)
-    assert list(picked[:2]) == [4, 6]         # length 4, by index; 3 is wrong
-    assert set(picked[2:]) == {1, 2}          # one position from the median
+    assert list(picked[:2]) == [4, 6]  # length 4, by index; 3 is wrong
+    assert set(picked[2:]) == {1, 2}  # one position from the median
     assert 3 not in representative(targets, predictions, 6)
     assert representative(targets, predictions, 7)[-1] == 3  # the wrong one comes last
 

@@ -7,16 +7,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attend.config import defaults
 from attend.artifacts import DataError
+from attend.config import defaults
 from attend.tasks.base import encode
-from attend.tasks.scan import (DICTIONARY, PERIOD, interpret, kept_commands, make_escan, read_scan_file,
-                               scan_command_words, scan_commands)
+from attend.tasks.scan import (
+    DICTIONARY,
+    PERIOD,
+    interpret,
+    kept_commands,
+    make_escan,
+    read_scan_file,
+    scan_command_words,
+    scan_commands,
+)
 
 SCAN_FILE = Path(__file__).resolve().parents[2] / "shared/data/scan/tasks.txt"
 SIZES = {"train": 2000, "valid": 300, "test": 300}
-WIDE = {"words": ["walk", "jump", "turn", "left", "right", "opposite", "around", "thrice", "after"],
-        "exclude_together": [["around", "thrice"]], "min_out": 10, "max_out": 30, "max_in": 30}
+WIDE = {
+    "words": ["walk", "jump", "turn", "left", "right", "opposite", "around", "thrice", "after"],
+    "exclude_together": [["around", "thrice"]],
+    "min_out": 10,
+    "max_out": 30,
+    "max_in": 30,
+}
 
 TL, TR, WALK, RUN, JUMP, LOOK = "I_TURN_LEFT", "I_TURN_RIGHT", "I_WALK", "I_RUN", "I_JUMP", "I_LOOK"
 
@@ -38,23 +51,39 @@ def test_scan_count_and_order():
     assert pairs == scan_commands()  # deterministic order
 
 
-@pytest.mark.parametrize("command, actions, sources", [
-    ("walk", [WALK], [0]),
-    ("turn left", [TL], [1]),
-    ("walk left twice", [TL, WALK, TL, WALK], [1, 0, 1, 0]),
-    ("jump opposite right", [TR, TR, JUMP], [2, 2, 0]),
-    ("turn opposite left", [TL, TL], [2, 2]),
-    ("look around left", [TL, LOOK] * 4, [2, 0] * 4),
-    ("turn around right thrice", [TR] * 12, [2] * 12),
-    ("run and walk left", [RUN, TL, WALK], [0, 3, 2]),
-    ("run twice after jump left", [TL, JUMP, RUN, RUN], [4, 3, 0, 0]),
-])
+@pytest.mark.parametrize(
+    "command, actions, sources",
+    [
+        ("walk", [WALK], [0]),
+        ("turn left", [TL], [1]),
+        ("walk left twice", [TL, WALK, TL, WALK], [1, 0, 1, 0]),
+        ("jump opposite right", [TR, TR, JUMP], [2, 2, 0]),
+        ("turn opposite left", [TL, TL], [2, 2]),
+        ("look around left", [TL, LOOK] * 4, [2, 0] * 4),
+        ("turn around right thrice", [TR] * 12, [2] * 12),
+        ("run and walk left", [RUN, TL, WALK], [0, 3, 2]),
+        ("run twice after jump left", [TL, JUMP, RUN, RUN], [4, 3, 0, 0]),
+    ],
+)
 def test_interpret_with_alignment(command, actions, sources):
     assert interpret(command.split()) == (actions, sources)
 
 
-@pytest.mark.parametrize("command", ["", "turn", "turn twice", "left", "walk left left", "walk twice twice",
-                                     "walk and", "walk and run after jump", "walk opposite", "fly"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "",
+        "turn",
+        "turn twice",
+        "left",
+        "walk left left",
+        "walk twice twice",
+        "walk and",
+        "walk and run after jump",
+        "walk opposite",
+        "fly",
+    ],
+)
 def test_interpret_rejects_non_commands(command):
     with pytest.raises(ValueError):
         interpret(command.split())
@@ -111,7 +140,7 @@ def _check_invariants(data, words, groups, min_out, max_out, max_in, phrases=())
             expected = []
             for cmd in _commands(src):
                 assert not any(set(g) <= set(cmd) for g in groups), cmd
-                assert not any(cmd[i:i + len(p)] == list(p) for p in phrases for i in range(len(cmd))), cmd
+                assert not any(cmd[i : i + len(p)] == list(p) for p in phrases for i in range(len(cmd))), cmd
                 expected += interpret(cmd)[0] + [PERIOD]
             assert tgt == expected
             assert len(align) == len(tgt)
@@ -123,8 +152,7 @@ def test_escan_default_invariants(default_escan):
     no command holding the phrase "left twice" (90 base commands); outputs of 10-15 tokens;
     inputs of at most 27."""
     d = default_escan
-    _check_invariants(d, ["run", "walk", "jump", "left", "and", "twice"], [], 10, 15, 27,
-                      phrases=[["left", "twice"]])
+    _check_invariants(d, ["run", "walk", "jump", "left", "and", "twice"], [], 10, 15, 27, phrases=[["left", "twice"]])
     assert d.src_words == ["and", "jump", "left", "run", "twice", "walk", PERIOD]
     assert d.tgt_words == [JUMP, RUN, TL, WALK, PERIOD]
     assert d.dictionary == {"walk": WALK, "run": RUN, "jump": JUMP, "left": TL, PERIOD: PERIOD}
@@ -138,8 +166,14 @@ def test_escan_default_invariants(default_escan):
 
 def test_escan_paper_era_settings_stay_available():
     """The paper-era alternative (docs/science.md §2): look instead of jump, both words never together, 20-25 tokens."""
-    paper_era = {"words": ["run", "walk", "look", "left", "and", "twice"], "exclude_together": [["left", "twice"]],
-                 "exclude_phrases": [], "min_out": 20, "max_out": 25, "max_in": 27}
+    paper_era = {
+        "words": ["run", "walk", "look", "left", "and", "twice"],
+        "exclude_together": [["left", "twice"]],
+        "exclude_phrases": [],
+        "min_out": 20,
+        "max_out": 25,
+        "max_in": 27,
+    }
     data = make_escan(paper_era, seed=0, sizes=SIZES)
     _check_invariants(data, paper_era["words"], [["left", "twice"]], 20, 25, 27)
     assert data.meta["n_commands_kept"] == 72  # 9 one-phrase commands + 63 "S and S" without left+twice
@@ -173,14 +207,17 @@ def test_escan_full_size_gives_every_example_asked_for():
     assert [len(data.splits[s].src) for s in ("train", "valid", "test")] == [20000, 2000, 2000]
 
 
-@pytest.mark.parametrize("cfg, message", [
-    ({"words": ["run", "fly"]}, "'fly'"),
-    ({"exclude_together": [["left", "thrce"]]}, "'thrce'"),
-    ({"words": ["left", "and"]}, "keeps no SCAN command"),
-    ({"min_out": 26}, "min_out <= max_out"),
-    ({"max_in": 8}, "cannot build any example"),
-    ({"words": ["walk"], "min_out": 3, "max_out": 3}, "cannot build any example"),  # only even lengths
-])
+@pytest.mark.parametrize(
+    "cfg, message",
+    [
+        ({"words": ["run", "fly"]}, "'fly'"),
+        ({"exclude_together": [["left", "thrce"]]}, "'thrce'"),
+        ({"words": ["left", "and"]}, "keeps no SCAN command"),
+        ({"min_out": 26}, "min_out <= max_out"),
+        ({"max_in": 8}, "cannot build any example"),
+        ({"words": ["walk"], "min_out": 3, "max_out": 3}, "cannot build any example"),  # only even lengths
+    ],
+)
 def test_escan_rejects_bad_config(cfg, message):
     with pytest.raises(ValueError, match=message):
         make_escan({**defaults("data.escan"), **cfg}, seed=0, sizes=SIZES)
@@ -208,10 +245,19 @@ def test_phrase_exclusion_keeps_the_authors_90_base_commands():
     by_phrase = kept_commands(words, [], [["left", "twice"]])
     assert len(by_phrase) == 90 and len(kept_commands(words, [["left", "twice"]])) == 72
     assert ["walk", "left", "and", "run", "twice"] in by_phrase  # both words, not the phrase
-    assert not any(c[i:i + 2] == ["left", "twice"] for c in by_phrase for i in range(len(c) - 1))
-    data = make_escan({**defaults("data.escan"), "words": words, "exclude_together": [],
-                       "exclude_phrases": [["left", "twice"]], "min_out": 10, "max_out": 15},
-                      seed=0, sizes={"train": 300, "valid": 50, "test": 50})
+    assert not any(c[i : i + 2] == ["left", "twice"] for c in by_phrase for i in range(len(c) - 1))
+    data = make_escan(
+        {
+            **defaults("data.escan"),
+            "words": words,
+            "exclude_together": [],
+            "exclude_phrases": [["left", "twice"]],
+            "min_out": 10,
+            "max_out": 15,
+        },
+        seed=0,
+        sizes={"train": 300, "valid": 50, "test": 50},
+    )
     for src, tgt in zip(data.splits["train"].src, data.splits["train"].tgt):
         assert 10 <= len(tgt) <= 15 and len(src) <= 27 and tgt[-1] == "." and src[-1] == "."
-        assert not any(src[i:i + 2] == ["left", "twice"] for i in range(len(src) - 1))
+        assert not any(src[i : i + 2] == ["left", "twice"] for i in range(len(src) - 1))

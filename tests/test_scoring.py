@@ -35,15 +35,18 @@ def test_a_hypothesis_unk_never_matches():
 
 def test_brevity_penalty():
     # Half the reference, every n-gram right: BLEU = exp(1 - 8/4) = 36.79.
-    assert scores(["a b c d"], ["a b c d e f g h"])["bleu"] == pytest.approx(100 * 2.718281828 ** -1, abs=0.01)
+    assert scores(["a b c d"], ["a b c d e f g h"])["bleu"] == pytest.approx(100 * 2.718281828**-1, abs=0.01)
 
 
-@pytest.mark.parametrize("text", [
-    "l'homme qu'il a vu est là.",
-    "jusqu'à aujourd'hui, (oui) il est 2:30.",
-    "arrête-toi ! est-ce vrai ?",
-    "« oui », dit-il...",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "l'homme qu'il a vu est là.",
+        "jusqu'à aujourd'hui, (oui) il est 2:30.",
+        "arrête-toi ! est-ce vrai ?",
+        "« oui », dit-il...",
+    ],
+)
 def test_detokenize_round_trips_through_the_tokenizer(text):
     tokens = tokenize(text)
     assert tokenize(detokenize(tokens)) == tokens

@@ -96,16 +96,19 @@ def test_resuming_drops_log_rows_beyond_the_checkpoint(tmp_path):
 # ---------------------------------------------------------------------------- stopping
 
 
-@pytest.mark.parametrize("losses, patience, min_delta, expected", [
-    ([3.0, 2.0, 1.0, 0.5], 2, 0.01, False),          # still falling fast
-    ([3.0, 2.0, 1.0, 1.0, 1.0], 2, 0.01, True),      # flat for two checks
-    ([3.0, 2.0, 1.0, 0.995, 0.992], 2, 0.01, True),  # falling by less than 1% of the best
-    ([3.0, 2.0, 1.0, 0.995, 0.985], 2, 0.01, False),  # 1.5% below the best: progress
-    ([3.0, 1.0, 1.2, 1.1, 1.05], 3, 0.01, True),     # noisy, never back below the best
-    ([3.0, 1.0, 1.2, 1.1, 0.9], 3, 0.01, False),     # ...until it is
-    ([1.0, 1.0], 2, 0.01, False),                    # too short to judge
-    ([2.0, 1.0, 1.0], 1, 0.0, True),                 # min_delta 0: any improvement counts
-])
+@pytest.mark.parametrize(
+    "losses, patience, min_delta, expected",
+    [
+        ([3.0, 2.0, 1.0, 0.5], 2, 0.01, False),  # still falling fast
+        ([3.0, 2.0, 1.0, 1.0, 1.0], 2, 0.01, True),  # flat for two checks
+        ([3.0, 2.0, 1.0, 0.995, 0.992], 2, 0.01, True),  # falling by less than 1% of the best
+        ([3.0, 2.0, 1.0, 0.995, 0.985], 2, 0.01, False),  # 1.5% below the best: progress
+        ([3.0, 1.0, 1.2, 1.1, 1.05], 3, 0.01, True),  # noisy, never back below the best
+        ([3.0, 1.0, 1.2, 1.1, 0.9], 3, 0.01, False),  # ...until it is
+        ([1.0, 1.0], 2, 0.01, False),  # too short to judge
+        ([2.0, 1.0, 1.0], 1, 0.0, True),  # min_delta 0: any improvement counts
+    ],
+)
 def test_plateau_on_constructed_validation_curves(losses, patience, min_delta, expected):
     assert training.plateaued(losses, patience, min_delta) is expected
 
@@ -126,12 +129,30 @@ def test_a_model_that_stops_learning_stops_on_the_plateau(tmp_path):
     cfg = {"sizes": {"train": 64, "valid": 16, "test": 16}, "one_to_one": {"vocab_size": 5, "min_len": 3, "max_len": 5}}
     arrays, vocab = build_dataset("one_to_one", cfg, 0)
     # A learning rate too small to move the loss: it is flat from the first validation.
-    train_cfg = {**defaults("train"), "batch_size": 8, "learning_rate": 1e-12, "eval_every": 5, "n_eval": 16,
-                 "max_steps": 100, "plateau_patience": 3, "plateau_min_delta": 0.01}
-    metrics = training.train("ved", arrays, vocab, {**defaults("model"), "units": 4}, train_cfg,
-                             {**defaults("execution"), "steps_per_execution": 5}, 0,
-                             model_path=tmp_path / "m.keras", log_path=tmp_path / "log.csv",
-                             metrics_path=tmp_path / "metrics.json", checkpoint_dir=tmp_path / "ckpt", fingerprint="x")
+    train_cfg = {
+        **defaults("train"),
+        "batch_size": 8,
+        "learning_rate": 1e-12,
+        "eval_every": 5,
+        "n_eval": 16,
+        "max_steps": 100,
+        "plateau_patience": 3,
+        "plateau_min_delta": 0.01,
+    }
+    metrics = training.train(
+        "ved",
+        arrays,
+        vocab,
+        {**defaults("model"), "units": 4},
+        train_cfg,
+        {**defaults("execution"), "steps_per_execution": 5},
+        0,
+        model_path=tmp_path / "m.keras",
+        log_path=tmp_path / "log.csv",
+        metrics_path=tmp_path / "metrics.json",
+        checkpoint_dir=tmp_path / "ckpt",
+        fingerprint="x",
+    )
     assert metrics["stop_reason"] == "plateau" and not metrics["hit_step_cap"]
     assert metrics["steps"] == (3 + 1) * 5  # the first validation, then three without progress
     log = np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)

@@ -20,8 +20,7 @@ from attend.tasks import build_dataset  # noqa: E402
 from attend.tasks.base import decoder_inputs  # noqa: E402
 from attend.tokens import PAD  # noqa: E402
 
-CFG = {"sizes": {"train": 64, "valid": 16, "test": 16},
-       "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
+CFG = {"sizes": {"train": 64, "valid": 16, "test": 16}, "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
 UNITS, LAYERS, HEADS = 8, 2, 2
 
 
@@ -94,8 +93,13 @@ def own_scores(model, src, dec_in) -> np.ndarray:
     """(N, L, H, T, S): the pre-softmax scores of every cross-attention head, by the
     model's own layers on its own states (``Attention.scores``)."""
     out = model.internals(src, dec_in)
-    return np.stack([numpy(layer.cross_attend.scores(out["layer_states"][:, i], out["enc_states"]))
-                     for i, layer in enumerate(model.decoder_layers)], 1)
+    return np.stack(
+        [
+            numpy(layer.cross_attend.scores(out["layer_states"][:, i], out["enc_states"]))
+            for i, layer in enumerate(model.decoder_layers)
+        ],
+        1,
+    )
 
 
 def test_probe_round_trip_with_layers(data, tmp_path):
@@ -111,8 +115,10 @@ def test_probe_round_trip_with_layers(data, tmp_path):
     assert int(p["layers"]) == LAYERS and int(p["heads"]) == HEADS and str(p["arch"]) == "tfm"
     assert p["layer_W_q"].shape == p["layer_W_k"].shape == (LAYERS, HEADS, UNITS, UNITS // HEADS)
     assert p["scale"] == pytest.approx(1 / np.sqrt(UNITS // HEADS))
-    scores = np.einsum("nltm,lhmd,nsk,lhkd->nlhts", p["layer_states"], p["layer_W_q"], p["enc_states"],
-                       p["layer_W_k"]) * p["scale"]
+    scores = (
+        np.einsum("nltm,lhmd,nsk,lhkd->nlhts", p["layer_states"], p["layer_W_q"], p["enc_states"], p["layer_W_k"])
+        * p["scale"]
+    )
     valid_src = (p["enc_tokens"] != PAD)[:, None, None, None, :]
     z = np.where(valid_src, scores, -np.inf)
     weights = np.exp(z - z.max(-1, keepdims=True))
@@ -129,7 +135,7 @@ def test_the_direct_value_path(data):
     """W_v is the sum over layers of each cross-attention's value map through its output
     projection; x @ W_c is the logits of a residual-stream vector x through the final
     LayerNorm and the readout, up to the LayerNorm's 1/σ scale and its β term."""
-    arrays, record = data
+    _arrays, record = data
     model = make(record)
     model.build()
     mats = model.matrices()
@@ -158,8 +164,13 @@ def check_exact(p: dict, model_scores: np.ndarray) -> None:
     valid = decoder.mask[:, :, None] & encoder.mask[:, None, :]
     rows = decoder.mask
     for unit in units:
-        terms = att.score_terms(unit.queries.parts(unit.queries.states), encoder.parts(encoder.states),
-                                unit.w_q, unit.w_k, float(p["scale"]))
+        terms = att.score_terms(
+            unit.queries.parts(unit.queries.states),
+            encoder.parts(encoder.states),
+            unit.w_q,
+            unit.w_k,
+            float(p["scale"]),
+        )
         total = terms.astype(np.float64).sum(0)
         own = model_scores[:, unit.layer, unit.head]
         err = np.abs(total - own)[valid]
@@ -188,11 +199,21 @@ def test_the_breakdown_is_exact_on_a_trained_smoke_model(tmp_path):
     model_cfg = {**defaults("model"), "units": 16, "layers": 2, "heads": 2}
     train_cfg = {**defaults("train"), "eval_every": 50, "n_eval": 200, "max_steps": 150}
     training.set_determinism(0)
-    metrics = training.train("tfm", arrays, record, model_cfg, train_cfg,
-                             {"steps_per_execution": 50, "jit_compile": False}, 0,
-                             model_path=tmp_path / "model.keras", log_path=tmp_path / "log.csv",
-                             metrics_path=tmp_path / "metrics.json", checkpoint_dir=tmp_path / "ckpt",
-                             fingerprint="test", identity={"task": "one_to_one"})
+    metrics = training.train(
+        "tfm",
+        arrays,
+        record,
+        model_cfg,
+        train_cfg,
+        {"steps_per_execution": 50, "jit_compile": False},
+        0,
+        model_path=tmp_path / "model.keras",
+        log_path=tmp_path / "log.csv",
+        metrics_path=tmp_path / "metrics.json",
+        checkpoint_dir=tmp_path / "ckpt",
+        fingerprint="test",
+        identity={"task": "one_to_one"},
+    )
     assert metrics["steps"] > 0
     model = load_model(tmp_path / "model.keras")
     src, tgt = arrays["test_src"], arrays["test_tgt"]
@@ -200,7 +221,7 @@ def test_the_breakdown_is_exact_on_a_trained_smoke_model(tmp_path):
     probe.validate(p)
     assert p["layer_attention"].max() > 0.5  # trained: some heads attend sharply
     check_exact(p, own_scores(model, src, decoder_inputs(tgt)))
-    tables, analysis, skipped = measure(p, {}, n_samples=2)
+    tables, analysis, _skipped = measure(p, {}, n_samples=2)
     units = {(layer, head) for layer, head in tables["term_shares"][["layer", "head"]].itertuples(index=False)}
     assert units == {(-1, -1), (0, -1), (1, -1), (0, 0), (0, 1), (1, 0), (1, 1)}
     assert analysis["unit_sample_attention"].shape[:2] == (2, 4)
@@ -209,8 +230,9 @@ def test_the_breakdown_is_exact_on_a_trained_smoke_model(tmp_path):
 # ------------------------------------------------------------------ the claims' reading
 
 
-def claim_tables(tfm_mu=0.8, tfm_acc=0.99, tfm_tasks=("one_to_one", "reverse", "sort", "escan", "translation"),
-                 with_units=True):
+def claim_tables(
+    tfm_mu=0.8, tfm_acc=0.99, tfm_tasks=("one_to_one", "reverse", "sort", "escan", "translation"), with_units=True
+):
     """The tables of test_claims (every paper claim passes) plus a Transformer on
     ``tfm_tasks`` whose whole-model μ·μ share on one_to_one is ``tfm_mu``; with
     ``with_units``, its layers' and units' rows hold values that would fail every claim,
@@ -223,30 +245,64 @@ def claim_tables(tfm_mu=0.8, tfm_acc=0.99, tfm_tasks=("one_to_one", "reverse", "
         for task in tfm_tasks:
             mu = tfm_mu if task == "one_to_one" else TASKS[task]
             extra_acc.append({"task": task, "arch": "tfm", "seed": seed, "test_seq_acc": tfm_acc})
-            groups = [(-1, -1, mu, 0.95)] + ([(0, -1, 0.0, 0.0), (0, 0, 0.0, 0.0), (1, 0, 0.0, 0.0)]
-                                            if with_units else [])
+            groups = [(-1, -1, mu, 0.95)] + (
+                [(0, -1, 0.0, 0.0), (0, 0, 0.0, 0.0), (1, 0, 0.0, 0.0)] if with_units else []
+            )
             for layer, head, share, agreement in groups:
-                for metric, value in (("argmax_agreement", mu if layer == -1 else 0.0),
-                                      ("temporal_argmax_agreement", agreement)):
-                    extra_approx.append({"task": task, "arch": "tfm", "seed": seed, "layer": layer, "head": head,
-                                         "metric": metric, "value": value})
+                for metric, value in (
+                    ("argmax_agreement", mu if layer == -1 else 0.0),
+                    ("temporal_argmax_agreement", agreement),
+                ):
+                    extra_approx.append(
+                        {
+                            "task": task,
+                            "arch": "tfm",
+                            "seed": seed,
+                            "layer": layer,
+                            "head": head,
+                            "metric": metric,
+                            "value": value,
+                        }
+                    )
                 rest = (1 - share) / (len(att.TERMS) - 1)
-                extra_shares += [{"task": task, "arch": "tfm", "seed": seed, "layer": layer, "head": head,
-                                  "step": -1, "term": term, "share": share if term == "mu·mu" else rest}
-                                 for term in att.TERMS]
+                extra_shares += [
+                    {
+                        "task": task,
+                        "arch": "tfm",
+                        "seed": seed,
+                        "layer": layer,
+                        "head": head,
+                        "step": -1,
+                        "term": term,
+                        "share": share if term == "mu·mu" else rest,
+                    }
+                    for term in att.TERMS
+                ]
             if task in ("one_to_one", "reverse", "sort"):
-                extra_words += [{"task": task, "arch": "tfm", "seed": seed, "word": f"I_{i}", "cosine": 0.1,
-                                 "correct": float(i < 5)} for i in range(10)]
+                extra_words += [
+                    {
+                        "task": task,
+                        "arch": "tfm",
+                        "seed": seed,
+                        "word": f"I_{i}",
+                        "cosine": 0.1,
+                        "correct": float(i < 5),
+                    }
+                    for i in range(10)
+                ]
     whole = {"layer": -1, "head": -1}
-    return (pd.concat([acc, pd.DataFrame(extra_acc)], ignore_index=True),
-            pd.concat([approx.assign(**whole), pd.DataFrame(extra_approx)], ignore_index=True),
-            pd.concat([shares.assign(**whole), pd.DataFrame(extra_shares)], ignore_index=True),
-            pd.concat([words, pd.DataFrame(extra_words)], ignore_index=True))
+    return (
+        pd.concat([acc, pd.DataFrame(extra_acc)], ignore_index=True),
+        pd.concat([approx.assign(**whole), pd.DataFrame(extra_approx)], ignore_index=True),
+        pd.concat([shares.assign(**whole), pd.DataFrame(extra_shares)], ignore_index=True),
+        pd.concat([words, pd.DataFrame(extra_words)], ignore_index=True),
+    )
 
 
 def test_the_paper_rows_are_the_same_with_a_transformer_beside_them():
-    from attend.claims import claims
     from test_claims import tables
+
+    from attend.claims import claims
 
     alone = claims(*tables())
     both = claims(*claim_tables())
@@ -291,8 +347,9 @@ def test_a_transformer_that_fails_a_claim_fails_it_alone():
 def test_transformer_claims_without_the_runs_they_need_are_not_checked():
     """On one_to_one alone, the Transformer's F4 (3 tasks) is not checked; without any
     Transformer there are no Transformer rows."""
-    from attend.claims import claims
     from test_claims import tables
+
+    from attend.claims import claims
 
     table = claims(*claim_tables(tfm_tasks=("one_to_one",), with_units=False)).set_index(["scope", "claim"])
     assert table.loc[("tfm", "F4"), "status"] == "not checked"

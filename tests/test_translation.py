@@ -12,14 +12,15 @@ from pathlib import Path
 import pytest
 
 from attend.artifacts import DataError
-from attend.tasks.base import encode
 from attend.config import defaults
+from attend.tasks.base import encode
 from attend.tasks.translation import UNK, fetch_corpus, make_translation, tokenize
 
 
 def settings(**over) -> dict:
     """data.translation with the schema's defaults (no corpus checksum: these corpora are made up)."""
     return {**{k: v for k, v in defaults("data.translation").items() if k != "corpus"}, **over}
+
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared/data/fra-eng/fra.txt"
 CORPUS_SHA256 = "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104"
@@ -45,26 +46,29 @@ def numbered_corpus(tmp_path: Path, n: int = 200) -> Path:
 # ---------------------------------------------------------------------------- tokeniser
 
 
-@pytest.mark.parametrize("text, tokens", [
-    ("Go.", ["go", "."]),
-    ("Hello, Tom!", ["hello", ",", "tom", "!"]),
-    (f"Qui{NNBSP}?", ["qui", "?"]),
-    (f"Au feu{NNBSP}!", ["au", "feu", "!"]),
-    (f"Ça alors{NBSP}!", ["ça", "alors", "!"]),
-    (f"Attention{NBSP}: chien{NNBSP};", ["attention", ":", "chien", ";"]),
-    ("Va !", ["va", "!"]),
-    ("L'homme qu'il a vu.", ["l'", "homme", "qu'", "il", "a", "vu", "."]),
-    ("J’ai gagné.", ["j'", "ai", "gagné", "."]),  # typographic apostrophe
-    ("Jusqu'à aujourd'hui, quelqu'un", ["jusqu'", "à", "aujourd'hui", ",", "quelqu'un"]),
-    ("I don't know Tom's dog.", ["i", "don't", "know", "tom's", "dog", "."]),
-    ("Arrête-toi ! Est-ce vrai ?", ["arrête-toi", "!", "est-ce", "vrai", "?"]),
-    (f"«{NNBSP}Oui{NNBSP}», dit-il…", ["«", "oui", "»", ",", "dit-il", "…"]),
-    ('He said "no" (twice)...', ["he", "said", '"', "no", '"', "(", "twice", ")", "..."]),
-    ("At 2:30, 10,000 people paid 5%.", ["at", "2:30", ",", "10,000", "people", "paid", "5", "%", "."]),
-    ("ÉTÉ", ["été"]),
-    ("<unk> <s>", ["<", "unk", ">", "<", "s", ">"]),  # can never produce a special token
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("Go.", ["go", "."]),
+        ("Hello, Tom!", ["hello", ",", "tom", "!"]),
+        (f"Qui{NNBSP}?", ["qui", "?"]),
+        (f"Au feu{NNBSP}!", ["au", "feu", "!"]),
+        (f"Ça alors{NBSP}!", ["ça", "alors", "!"]),
+        (f"Attention{NBSP}: chien{NNBSP};", ["attention", ":", "chien", ";"]),
+        ("Va !", ["va", "!"]),
+        ("L'homme qu'il a vu.", ["l'", "homme", "qu'", "il", "a", "vu", "."]),
+        ("J’ai gagné.", ["j'", "ai", "gagné", "."]),  # typographic apostrophe
+        ("Jusqu'à aujourd'hui, quelqu'un", ["jusqu'", "à", "aujourd'hui", ",", "quelqu'un"]),
+        ("I don't know Tom's dog.", ["i", "don't", "know", "tom's", "dog", "."]),
+        ("Arrête-toi ! Est-ce vrai ?", ["arrête-toi", "!", "est-ce", "vrai", "?"]),
+        (f"«{NNBSP}Oui{NNBSP}», dit-il…", ["«", "oui", "»", ",", "dit-il", "…"]),
+        ('He said "no" (twice)...', ["he", "said", '"', "no", '"', "(", "twice", ")", "..."]),
+        ("At 2:30, 10,000 people paid 5%.", ["at", "2:30", ",", "10,000", "people", "paid", "5", "%", "."]),
+        ("ÉTÉ", ["été"]),
+        ("<unk> <s>", ["<", "unk", ">", "<", "s", ">"]),  # can never produce a special token
+        ("", []),
+    ],
+)
 def test_tokenize(text, tokens):
     assert tokenize(text) == tokens
 
@@ -123,8 +127,9 @@ def test_truncated_corpus_fails_checksum_cleanly(tmp_path):
 
 def test_missing_local_path_names_the_config_key(tmp_path):
     with pytest.raises(DataError) as err:
-        fetch_corpus(tmp_path / "dest.txt", local=str(tmp_path / "nowhere.txt"), search=[CORPUS], url=URL,
-                     sha256=CORPUS_SHA256)
+        fetch_corpus(
+            tmp_path / "dest.txt", local=str(tmp_path / "nowhere.txt"), search=[CORPUS], url=URL, sha256=CORPUS_SHA256
+        )
     assert "nowhere.txt" in str(err.value) and "translation: corpus: local:" in str(err.value)
     assert not (tmp_path / "dest.txt").exists()
 
@@ -156,8 +161,12 @@ def test_download_extracts_fra_txt_from_the_zip(tmp_path, monkeypatch):
     fake_download(monkeypatch, buf.getvalue())
     dest = tmp_path / "out" / "fra.txt"
     info = fetch_corpus(dest, local=None, search=[], url=URL, sha256=sha(text))
-    assert dest.read_bytes() == text and info == {"source": URL, "via": "download", "sha256": sha(text),
-                                                  "bytes": len(text)}
+    assert dest.read_bytes() == text and info == {
+        "source": URL,
+        "via": "download",
+        "sha256": sha(text),
+        "bytes": len(text),
+    }
     assert [p.name for p in dest.parent.iterdir()] == ["fra.txt"]
 
 
@@ -269,8 +278,9 @@ def test_bad_inputs_raise(tmp_path):
 def test_real_corpus_counts():
     if not CORPUS.exists():
         pytest.skip(f"the shared translation corpus is not at {CORPUS} (the shared data folder beside the repo)")
-    data = make_translation(CORPUS, settings(max_len=10, min_count=2, tgt_vocab_cap=None,
-                                             corpus={"sha256": CORPUS_SHA256}), seed=0)
+    data = make_translation(
+        CORPUS, settings(max_len=10, min_count=2, tgt_vocab_cap=None, corpus={"sha256": CORPUS_SHA256}), seed=0
+    )
     counts = data.meta["counts"]
     assert counts["lines"] == counts["pairs"] == 167_130 and counts["malformed"] == 0
     assert counts["after_length_filter"] == 134_646
@@ -295,7 +305,7 @@ def test_vocabulary_cap_keeps_the_most_frequent_words_and_maps_the_rest_to_unk(t
     for split in data.splits.values():
         assert all(w in data.tgt_words for t in split.tgt for w in t)
         assert any(UNK in t for t in split.tgt)
-    arrays, record = encode(data, UNK)
+    arrays, _record = encode(data, UNK)
     # The test references keep the corpus's words, in the order of the test arrays.
     refs = [r.split() for r in arrays["test_reference"]]
     assert len(refs) == len(data.splits["test"].tgt) == len(arrays["test_written"])

@@ -4,10 +4,10 @@ and figure 6's points per variant as seed means."""
 import numpy as np
 import pandas as pd
 import pytest
+from test_claims import tables
 
 from attend.claims import claims
 from attend.variants import CLAIM_COLUMNS, SHARE_COLUMNS, variant_claims, variant_shares
-from test_claims import tables
 
 
 def _variant_tables(**kwargs):
@@ -17,7 +17,7 @@ def _variant_tables(**kwargs):
 
 def test_variant_claims_has_one_row_per_variant_and_claim():
     base = claims(*tables())
-    weak = claims(*tables(dictionary_accuracy={1: 0.8}))   # F3 fails on seed 1
+    weak = claims(*tables(dictionary_accuracy={1: 0.8}))  # F3 fails on seed 1
     table = variant_claims({"base": base, "weak": weak})
     assert list(table.columns) == CLAIM_COLUMNS
     assert list(table["variant"]) == ["base"] * 5 + ["weak"] * 5
@@ -41,10 +41,12 @@ def test_variant_shares_are_seed_means_of_figure_6s_points():
     s = shifted["term_shares"]
     mu = s["term"] == "mu·mu"
     s.loc[mu, "share"] = s.loc[mu, "share"] + 0.01 * s.loc[mu, "seed"]
-    table = variant_shares({"base": base["term_shares"], "shifted": s},
-                           {"base": base["approximation"], "shifted": shifted["approximation"]})
+    table = variant_shares(
+        {"base": base["term_shares"], "shifted": s},
+        {"base": base["approximation"], "shifted": shifted["approximation"]},
+    )
     assert list(table.columns) == SHARE_COLUMNS
-    assert len(table) == 2 * 5 * 2                           # variants × tasks × (AED, AO); no VED rows
+    assert len(table) == 2 * 5 * 2  # variants × tasks × (AED, AO); no VED rows
     assert set(table["arch"]) == {"aed", "ao"} and (table["n"] == 3).all()
     row = table.set_index(["variant", "task", "arch"])
     assert row.loc[("base", "sort", "aed"), "mu_mu_share_mean"] == pytest.approx(0.2)
@@ -57,9 +59,13 @@ def test_variant_shares_are_seed_means_of_figure_6s_points():
 def test_variant_shares_read_a_multihead_model_as_a_whole():
     """Where the tables hold a head column, only the model's own rows (head -1) count."""
     base = _variant_tables(seeds=(0,))
-    per_head = {name: pd.concat([df.assign(head=-1), df.assign(head=0, **{col: 0.0})])
-                for name, df, col in (("term_shares", base["term_shares"], "share"),
-                                      ("approximation", base["approximation"], "value"))}
+    per_head = {
+        name: pd.concat([df.assign(head=-1), df.assign(head=0, **{col: 0.0})])
+        for name, df, col in (
+            ("term_shares", base["term_shares"], "share"),
+            ("approximation", base["approximation"], "value"),
+        )
+    }
     table = variant_shares({"mh": per_head["term_shares"]}, {"mh": per_head["approximation"]})
     row = table.set_index(["task", "arch"])
     assert row.loc[("one_to_one", "aed"), "mu_mu_share_mean"] == pytest.approx(0.9)
@@ -69,6 +75,8 @@ def test_variant_shares_read_a_multihead_model_as_a_whole():
 def test_a_variant_without_attention_models_has_no_share_rows():
     base = _variant_tables(seeds=(0,))
     ved_only = {k: df[df["arch"] == "ved"] for k, df in base.items()}
-    table = variant_shares({"base": base["term_shares"], "ved": ved_only["term_shares"]},
-                           {"base": base["approximation"], "ved": ved_only["approximation"]})
+    table = variant_shares(
+        {"base": base["term_shares"], "ved": ved_only["term_shares"]},
+        {"base": base["approximation"], "ved": ved_only["approximation"]},
+    )
     assert set(table["variant"]) == {"base"} and np.isfinite(table["mu_mu_share_mean"]).all()

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from attend.analysis.measure import TABLE_COLUMNS
-from attend.config import defaults
-from attend.plotting import figures
-from attend.artifacts import read_table
 from test_analyse import check_every_probe_analyses
 from test_docs import assert_document_holds
+
+from attend.analysis.measure import TABLE_COLUMNS
+from attend.artifacts import read_table
+from attend.config import defaults
+from attend.plotting import figures
 
 # Every test here launches Snakemake (tests/conftest.py): the slow tier.
 pytestmark = pytest.mark.slow
@@ -29,8 +29,9 @@ SMOKE = ["--configfile", "config/smoke.yaml", "paths.yaml"]
 
 def test_snakemake_lint_is_clean():
     """The ecosystem's own checks: conda directives, logs, no functions among rules..."""
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--cores", "1"], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint", "--cores", "1"], cwd=REPO, capture_output=True, text=True
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0 and "Lints for" not in out, out[-4000:]
 
@@ -38,16 +39,20 @@ def test_snakemake_lint_is_clean():
 def test_snakefmt_check_is_clean():
     """The workflow is formatted as `snakefmt workflow/ Snakefile` would format it."""
     snakefmt = Path(sys.executable).with_name("snakefmt")
-    result = subprocess.run([str(snakefmt), "--check", "workflow/", "Snakefile"], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(snakefmt), "--check", "workflow/", "Snakefile"], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("override, named", [
-    ("tasks: [one_to_one, bogus]", "tasks.1: 'bogus' is not one of"),
-    ("train: {max_stepz: 5}", "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
-    ("data: {one_to_one: {min_len: 30}}", "data.one_to_one: min_len (30) must not exceed max_len (25)"),
-])
+@pytest.mark.parametrize(
+    "override, named",
+    [
+        ("tasks: [one_to_one, bogus]", "tasks.1: 'bogus' is not one of"),
+        ("train: {max_stepz: 5}", "train: Additional properties are not allowed ('max_stepz' was unexpected)"),
+        ("data: {one_to_one: {min_len: 30}}", "data.one_to_one: min_len (30) must not exceed max_len (25)"),
+    ],
+)
 def test_bad_config_fails_before_any_job_naming_the_key(workflow, override, named):
     (workflow.root / "bad.yaml").write_text(override + "\n")
     result = workflow.run("-n", "--cores", "1", "--configfile", "bad.yaml")
@@ -82,7 +87,8 @@ def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
     (copy.root / "toy.yaml").write_text(
         "task_modules: [toy_task]\n"
         "tasks: [one_to_one, reverse, sort, escan, translation, toy]\n"
-        "data: {toy: {vocab_size: 6, min_len: 4, max_len: 8}}\n")
+        "data: {toy: {vocab_size: 6, min_len: 4, max_len: 8}}\n"
+    )
     jobs = copy.planned(*SMOKE, "toy.yaml")
     # base: 6 tasks × 4 archs (the smoke config's three and tfm); its multihead variant: one_to_one × (AED, AO)
     assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == 24 + 2
@@ -101,9 +107,15 @@ def test_without_variants_the_plan_is_todays(workflow):
     with only base written out, and with a variant added (besides that variant's branch
     and the comparison)."""
     jobs = workflow.planned()
-    n_models = (4 * 3 + 1) * 3          # four tasks on three seeds, translation on one; three archs
+    n_models = (4 * 3 + 1) * 3  # four tasks on three seeds, translation on one; three archs
     assert {rule: jobs[rule] for rule in ("dataset", "train", "probe", "measure", "table", "claims")} == {
-        "dataset": 13, "train": n_models, "probe": n_models, "measure": n_models, "table": 10, "claims": 1}
+        "dataset": 13,
+        "train": n_models,
+        "probe": n_models,
+        "measure": n_models,
+        "table": 10,
+        "claims": 1,
+    }
     assert not {"variant_claims", "variant_shares", "fig11_variants"} & set(jobs)
     today = workflow.outputs()
     assert "results/models/sort/ao/seed2/model.keras" in today and "results/claims.md" in today
@@ -114,11 +126,22 @@ def test_without_variants_the_plan_is_todays(workflow):
     with_variant = workflow.outputs("--configfile", "config/config.yaml", "wide.yaml")
     added = {path: rule for path, rule in with_variant.items() if path not in today}
     assert {path: with_variant[path] for path in today} == today
-    assert set(added.values()) == {"train", "probe", "measure", "table", "claims", "variant_claims",
-                                   "variant_shares", "fig11_variants"}
-    assert all(path.startswith("results/variants/wide/") for path, rule in added.items()
-               if rule not in ("variant_claims", "variant_shares", "fig11_variants"))
-    assert sum(rule == "train" for rule in added.values()) == 2 * 3 * 3 * 4   # 2 tasks × 3 archs × 3 seeds × 4 files
+    assert set(added.values()) == {
+        "train",
+        "probe",
+        "measure",
+        "table",
+        "claims",
+        "variant_claims",
+        "variant_shares",
+        "fig11_variants",
+    }
+    assert all(
+        path.startswith("results/variants/wide/")
+        for path, rule in added.items()
+        if rule not in ("variant_claims", "variant_shares", "fig11_variants")
+    )
+    assert sum(rule == "train" for rule in added.values()) == 2 * 3 * 3 * 4  # 2 tasks × 3 archs × 3 seeds × 4 files
 
 
 def test_the_transformer_config_adds_its_models_and_figure(workflow):
@@ -139,10 +162,14 @@ def test_the_ablations_plan(workflow):
     jobs = workflow.planned("--configfile", "config/config.yaml", "config/ablations.yaml")
     assert jobs["dataset"] == 4 * 3
     assert jobs["train"] == jobs["probe"] == jobs["measure"] == (3 + 2 + 2 + 2 + 1 + 3 + 3) * 4 * 3
-    trained = [p for p, rule in workflow.outputs("--configfile", "config/config.yaml", "config/ablations.yaml").items()
-               if rule == "train" and p.endswith("model.keras")]
-    assert not [p for p in trained if p.startswith(("results/variants/dot/", "results/variants/ao_gru/"))
-                and "/ved/" in p], "dot attention and AO's map do not reach VED: base's VED models serve"
+    trained = [
+        p
+        for p, rule in workflow.outputs("--configfile", "config/config.yaml", "config/ablations.yaml").items()
+        if rule == "train" and p.endswith("model.keras")
+    ]
+    assert not [
+        p for p in trained if p.startswith(("results/variants/dot/", "results/variants/ao_gru/")) and "/ved/" in p
+    ], "dot attention and AO's map do not reach VED: base's VED models serve"
     assert len([p for p in trained if p.startswith("results/variants/ao_gru/")]) == 4 * 3
     assert jobs["table"] == 7 * 10 and jobs["claims"] == 7
     assert jobs["variant_claims"] == jobs["variant_shares"] == jobs["fig11_variants"] == 1
@@ -156,21 +183,34 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
     workflow.pretend_run(*config)
     assert workflow.planned(*config) == {}
     (workflow.root / "edit.yaml").write_text(
-        "variants: {multihead: {overrides: {one_to_one: {train: {learning_rate: 0.002}}}}}\n")
+        "variants: {multihead: {overrides: {one_to_one: {train: {learning_rate: 0.002}}}}}\n"
+    )
     jobs = workflow.planned(*config, "edit.yaml")
-    assert jobs == {"train": 2, "probe": 2, "measure": 2, "table": 10, "claims": 1,
-                    "variant_claims": 1, "variant_shares": 1, "fig11_variants": 1}, jobs
+    assert jobs == {
+        "train": 2,
+        "probe": 2,
+        "measure": 2,
+        "table": 10,
+        "claims": 1,
+        "variant_claims": 1,
+        "variant_shares": 1,
+        "fig11_variants": 1,
+    }, jobs
     summary = workflow.run("-n", "--cores", "1", *config, "edit.yaml", "--summary").stdout
     rows = [line.split("\t") for line in summary.splitlines()]
     changed = {row[0] for row in rows if len(row) > 4 and row[4] == "params changed"}
-    assert changed >= {f"results/variants/multihead/models/one_to_one/{arch}/seed0/{name}" for arch in ("aed", "ao")
-                       for name in ("metrics.json", "model.keras", "timing.json", "train_log.csv")}
+    assert changed >= {
+        f"results/variants/multihead/models/one_to_one/{arch}/seed0/{name}"
+        for arch in ("aed", "ao")
+        for name in ("metrics.json", "model.keras", "timing.json", "train_log.csv")
+    }
     # Downstream jobs' params change too (the settings digest they check), all on the variant's branch.
-    assert all(path.startswith("results/variants/multihead/") or path.startswith("results/tables/variant_")
-               for path in changed), sorted(changed)
+    assert all(
+        path.startswith("results/variants/multihead/") or path.startswith("results/tables/variant_") for path in changed
+    ), sorted(changed)
     (workflow.root / "edit.yaml").write_text("variants: {wide: {model: {units: 48}}}\n")
     jobs = workflow.planned(*config, "edit.yaml")
-    assert jobs["train"] == 2 * 4 and jobs["table"] == 10 and jobs["claims"] == 1, jobs   # 2 tasks × 4 archs
+    assert jobs["train"] == 2 * 4 and jobs["table"] == 10 and jobs["claims"] == 1, jobs  # 2 tasks × 4 archs
 
 
 def test_changing_the_backend_retrains(workflow):
@@ -192,13 +232,14 @@ def test_settings_are_compared_by_value(pretended, tmp_path):
     smoke = (workflow.root / "config" / "smoke.yaml").read_text()
     lines = smoke.splitlines()
     at = lines.index("train:")
-    block = lines[at + 1:at + 4]
+    block = lines[at + 1 : at + 4]
     assert all(line.startswith("  ") for line in block), block
-    (workflow.root / "config" / "smoke.yaml").write_text("\n".join(lines[:at + 1] + block[::-1] + lines[at + 4:]) + "\n")
+    (workflow.root / "config" / "smoke.yaml").write_text(
+        "\n".join(lines[: at + 1] + block[::-1] + lines[at + 4 :]) + "\n"
+    )
     (workflow.root / "same.yaml").write_text(
-        "train: {learning_rate: 0.003, clipnorm: 1}\n"
-        "data: {translation: {min_count: 5}}\n"
-        "model: {pe_timescale: 100}\n")
+        "train: {learning_rate: 0.003, clipnorm: 1}\ndata: {translation: {min_count: 5}}\nmodel: {pe_timescale: 100}\n"
+    )
     assert workflow.planned(*SMOKE, "same.yaml") == {}
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {clipnorm: 2}}}\n")
     jobs = workflow.planned(*SMOKE, "same.yaml", "sort.yaml")
@@ -229,8 +270,11 @@ def test_a_damaged_input_costs_no_trained_model(workflow):
     targets = ["--", *(f"{folder}/model.keras" for folder in folders)]
     first = workflow.run(*local, *targets)
     assert first.returncode == 0, first.stderr[-3000:]
-    made = {f"{folder}/{name}": (workflow.root / folder / name).read_bytes()
-            for folder in folders for name in ("model.keras", "train_log.csv", "metrics.json")}
+    made = {
+        f"{folder}/{name}": (workflow.root / folder / name).read_bytes()
+        for folder in folders
+        for name in ("model.keras", "train_log.csv", "metrics.json")
+    }
 
     dataset = "results/data/one_to_one/seed0/dataset.npz"
     intact = (workflow.root / dataset).read_bytes()
@@ -332,8 +376,11 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     tables = {name: str(workflow.root / "results" / "tables" / f"{name}.csv") for name in ("accuracy", "claims")}
     benchmarks = [{"path": str(p)} for p in (workflow.root / "benchmarks" / "train").rglob("*.tsv")]
     assert_document_holds(results, tables, benchmarks)
-    assert all((workflow.root / "docs" / "figures" / f"{name}.png").read_bytes()
-               == (workflow.root / "figures" / f"{name}.png").read_bytes() for name in figures())
+    assert all(
+        (workflow.root / "docs" / "figures" / f"{name}.png").read_bytes()
+        == (workflow.root / "figures" / f"{name}.png").read_bytes()
+        for name in figures()
+    )
     # Every job ran on the config's backend (the default).
     backends = {json.loads(p.read_text())["backend"] for p in (workflow.root / "results").rglob("metrics.json")}
     assert backends == {defaults()["backend"]}, backends
@@ -358,11 +405,23 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     src = workflow.root / "src" / "attend"
     drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
     for module, expect in [
-        ("models.py", lambda j: j["train"] == j["probe"] == j["measure"] == 20 + 2 and "dataset" not in j
-            and {"table", "claims"} <= set(j) and all(name in j for name in drawing_results)),
+        (
+            "models.py",
+            lambda j: (
+                j["train"] == j["probe"] == j["measure"] == 20 + 2
+                and "dataset" not in j
+                and {"table", "claims"} <= set(j)
+                and all(name in j for name in drawing_results)
+            ),
+        ),
         ("plotting/fig05_synthetic_tasks.py", lambda j: j == {"fig05_synthetic_tasks": 1}),
-        ("claims.py", lambda j: set(j) == {"claims", "fig06_summary", "variant_claims", "variant_shares",
-                                           "fig11_variants"} and j["claims"] == 2),
+        (
+            "claims.py",
+            lambda j: (
+                set(j) == {"claims", "fig06_summary", "variant_claims", "variant_shares", "fig11_variants"}
+                and j["claims"] == 2
+            ),
+        ),
         ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == 4),
     ]:
         original = edit(src / module)
@@ -428,8 +487,16 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     dataset = "results/data/one_to_one/seed0/dataset.npz"
     intact = (workflow.root / dataset).read_bytes()
     (workflow.root / dataset).write_bytes(intact[:1000])
-    failed = workflow.run("--cores", "1", "--show-failed-logs", *SMOKE, "--forcerun", "probe", "--",
-                          "results/probes/one_to_one/aed/seed0/probe.npz")
+    failed = workflow.run(
+        "--cores",
+        "1",
+        "--show-failed-logs",
+        *SMOKE,
+        "--forcerun",
+        "probe",
+        "--",
+        "results/probes/one_to_one/aed/seed0/probe.npz",
+    )
     assert failed.returncode != 0
     command = f"snakemake --cores all --force {dataset}"
     assert f"{dataset}: not a readable dataset" in failed.stdout + failed.stderr
@@ -437,4 +504,3 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     again = workflow.run(*command.split()[1:], *SMOKE)
     assert again.returncode == 0, again.stderr[-3000:]
     assert (workflow.root / dataset).read_bytes() == intact
-

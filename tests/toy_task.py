@@ -6,7 +6,8 @@ from attend.tasks import Task, register
 from attend.tasks.synthetic import make_synthetic
 
 SCHEMA = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "description": "one_to_one with the dictionary I_k -> O_(k+1 mod n)",
     "properties": {
         "vocab_size": {"type": "integer", "minimum": 2, "default": 6, "description": "input words"},
@@ -26,7 +27,17 @@ def shifted(cfg, seed, sizes, corpus=None):
     return data
 
 
-TOY = register(Task(
-    name="toy", label="toy (shifted one-to-one)", family="temporal", schema=SCHEMA, color="#a6761d", marker="v",
-    generate=shifted, alignment=True, dictionary=True, synthetic=True,
-))
+TOY = register(
+    Task(
+        name="toy",
+        label="toy (shifted one-to-one)",
+        family="temporal",
+        schema=SCHEMA,
+        color="#a6761d",
+        marker="v",
+        generate=shifted,
+        alignment=True,
+        dictionary=True,
+        synthetic=True,
+    )
+)

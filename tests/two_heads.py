@@ -38,8 +38,8 @@ def two_head_probe(length: int = 5, seed: int = 0) -> tuple[dict, dict]:
     def side(shift):
         tokens = len(SPECIALS) + (np.arange(n)[:, None] + shift * np.arange(length)[None]) % v
         pos, word, resid = rng.normal(size=(length, 2)), rng.normal(size=(n_vocab, 2)), rng.normal(size=(length, 2))
-        word[:len(SPECIALS)] = 0
-        word[len(SPECIALS):] -= word[len(SPECIALS):].mean(0)
+        word[: len(SPECIALS)] = 0
+        word[len(SPECIALS) :] -= word[len(SPECIALS) :].mean(0)
         mu = np.concatenate([pos, np.zeros((length, 4))], 1)
         chi = np.concatenate([np.zeros((n_vocab, 2)), word, np.zeros((n_vocab, 2))], 1)
         delta = np.concatenate([np.zeros((n, length, 4)), sign[:, None, None] * resid[None]], 2)
@@ -64,16 +64,29 @@ def two_head_probe(length: int = 5, seed: int = 0) -> tuple[dict, dict]:
     concat = lambda w: w.transpose(1, 0, 2).reshape(units, -1)  # noqa: E731  heads side by side
     lengths = np.full(n, length, dtype=np.int32)
     probe = {
-        "enc_states": enc_h, "dec_states": dec_h, "enc_tokens": enc_tokens, "dec_inputs": dec_inputs,
-        "targets": dec_inputs, "predictions": dec_inputs, "enc_len": lengths, "dec_len": lengths,
+        "enc_states": enc_h,
+        "dec_states": dec_h,
+        "enc_tokens": enc_tokens,
+        "dec_inputs": dec_inputs,
+        "targets": dec_inputs,
+        "predictions": dec_inputs,
+        "enc_len": lengths,
+        "dec_len": lengths,
         "arch": np.array("aed"),
         "src_vocab": np.array(SPECIALS + [f"I_{i}" for i in range(v)]),
         "tgt_vocab": np.array(SPECIALS + [f"O_{i}" for i in range(v)]),
-        "W_c": rng.normal(size=(units, n_vocab)).astype(np.float32), "format_version": np.array(1, dtype=np.int32),
-        "attention": head_attention.mean(1), "head_attention": head_attention,
-        "W_q": concat(head_w_q), "W_k": concat(head_w_k), "W_v": concat(head_w_v) @ w_o,
-        "head_W_q": head_w_q, "head_W_k": head_w_k, "scale": scale,
-        "heads": np.array(2, dtype=np.int32), "attention_kind": np.array("multihead"),
+        "W_c": rng.normal(size=(units, n_vocab)).astype(np.float32),
+        "format_version": np.array(1, dtype=np.int32),
+        "attention": head_attention.mean(1),
+        "head_attention": head_attention,
+        "W_q": concat(head_w_q),
+        "W_k": concat(head_w_k),
+        "W_v": concat(head_w_v) @ w_o,
+        "head_W_q": head_w_q,
+        "head_W_k": head_w_k,
+        "scale": scale,
+        "heads": np.array(2, dtype=np.int32),
+        "attention_kind": np.array("multihead"),
     }
     known = {"enc": enc_known, "dec": dec_known, "scores": scores}
     return probe, known
@@ -91,10 +104,19 @@ def two_layer_probe(length: int = 5, seed: int = 0) -> tuple[dict, dict]:
     layer_w_q = np.stack([base["head_W_q"], base["head_W_q"][swap]])
     layer_w_k = np.stack([base["head_W_k"], base["head_W_k"][swap]])
     layer_states = np.stack([base["dec_states"], 2 * base["dec_states"]], 1)
-    scores = np.einsum("nltm,lhmd,nsk,lhkd->nlhts", layer_states, layer_w_q, base["enc_states"], layer_w_k) * base["scale"]
+    scores = (
+        np.einsum("nltm,lhmd,nsk,lhkd->nlhts", layer_states, layer_w_q, base["enc_states"], layer_w_k) * base["scale"]
+    )
     layer_attention = _softmax(scores).astype(np.float32)
     probe = {k: v for k, v in base.items() if not k.startswith("head_") and k not in ("W_q", "W_k", "heads")}
-    probe.update(layer_states=layer_states.astype(np.float32), layer_W_q=layer_w_q, layer_W_k=layer_w_k,
-                 layer_attention=layer_attention, attention=layer_attention.mean((1, 2)),
-                 layers=np.array(2, dtype=np.int32), heads=np.array(2, dtype=np.int32), arch=np.array("tfm"))
+    probe.update(
+        layer_states=layer_states.astype(np.float32),
+        layer_W_q=layer_w_q,
+        layer_W_k=layer_w_k,
+        layer_attention=layer_attention,
+        attention=layer_attention.mean((1, 2)),
+        layers=np.array(2, dtype=np.int32),
+        heads=np.array(2, dtype=np.int32),
+        arch=np.array("tfm"),
+    )
     return probe, {**known, "scores": scores}

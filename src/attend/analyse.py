@@ -26,8 +26,8 @@ import pandas as pd
 from . import probe as probe_format
 from .analysis.attention import TERMS
 from .analysis.measure import TABLE_COLUMNS, measure, whole_model
-from .config import defaults
 from .artifacts import DataError, read_json, recorded_identity, save_analysis, write_text
+from .config import defaults
 from .scoring import accuracy
 
 # The nine terms as a reader writes them: "mu·chi" -> "μ·χ".
@@ -45,8 +45,10 @@ def read_dictionary(path: str | Path | None) -> dict[str, str]:
     record = read_json(path, "dictionary")
     record = record.get("dictionary", record) if isinstance(record, dict) else record
     if not isinstance(record, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in record.items()):
-        raise DataError(f"{path}: a dictionary is a JSON object of source word -> target word, "
-                        '{"cat": "chat", ...} (or a dataset\'s vocab.json)')
+        raise DataError(
+            f"{path}: a dictionary is a JSON object of source word -> target word, "
+            '{"cat": "chat", ...} (or a dataset\'s vocab.json)'
+        )
     return record
 
 
@@ -56,8 +58,9 @@ def _pick(df: pd.DataFrame, **where) -> pd.DataFrame:
     return df
 
 
-def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str], source: str,
-            files: list[str], seconds: float) -> str:
+def summary(
+    probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str], source: str, files: list[str], seconds: float
+) -> str:
     """summary.md: what was probed, the headline numbers, what was skipped and why."""
     n, s = probe["enc_tokens"].shape
     t = probe["dec_inputs"].shape[1]
@@ -70,9 +73,13 @@ def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str
         units = f"{int(probe['heads'])} heads"
     else:
         units = f"{int(probe['layers'])} layers × {int(probe['heads'])} heads of cross-attention"
-    lines = [f"# attend analyse: {model_name(probe, source)}", "",
-             f"Probe: `{source}` (format version {int(probe['format_version'])}); "
-             f"{n} sequences, up to {s} source and {t} target positions; {units}.", ""]
+    lines = [
+        f"# attend analyse: {model_name(probe, source)}",
+        "",
+        f"Probe: `{source}` (format version {int(probe['format_version'])}); "
+        f"{n} sequences, up to {s} source and {t} target positions; {units}.",
+        "",
+    ]
     if "identity" in probe:
         lines += [f"Identity: `{probe['identity']}`", ""]
 
@@ -80,38 +87,50 @@ def summary(probe: dict, tables: dict[str, pd.DataFrame], skipped: dict[str, str
     variance = tables["variance"]
     for side in ("encoder", "decoder"):
         rows = dict(zip(*_pick(variance, side=side)[["component", "fraction"]].T.values))
-        lines.append(f"- {side} variance carried by μ (temporal) {rows['mu']:.3f}, χ (input) {rows['chi']:.3f}, "
-                     f"Δ (residual) {rows['delta']:.3f}")
+        lines.append(
+            f"- {side} variance carried by μ (temporal) {rows['mu']:.3f}, χ (input) {rows['chi']:.3f}, "
+            f"Δ (residual) {rows['delta']:.3f}"
+        )
     shares = _pick(whole_model(tables["term_shares"]), step=-1)
     if len(shares):
         share = dict(zip(shares["term"], shares["share"]))
         top = sorted(share, key=share.get, reverse=True)[:3]
-        lines.append(f"- score-term shares at the attended position: μ·μ {share['mu·mu']:.3f}; terms with a μ "
-                     f"{sum(v for k, v in share.items() if 'mu' in k):.3f}; largest: "
-                     + ", ".join(f"{TERM_LABELS[k]} {share[k]:.3f}" for k in top))
+        lines.append(
+            f"- score-term shares at the attended position: μ·μ {share['mu·mu']:.3f}; terms with a μ "
+            f"{sum(v for k, v in share.items() if 'mu' in k):.3f}; largest: "
+            + ", ".join(f"{TERM_LABELS[k]} {share[k]:.3f}" for k in top)
+        )
     approx = whole_model(tables["approximation"])
     if len(approx):
         metric = dict(zip(approx["metric"], approx["value"]))
-        lines.append("- Ā stands in for the examples: their argmax agrees with Ā's at "
-                     f"{metric['argmax_agreement']:.1%} "
-                     f"of steps (total-variation distance {metric['tv_distance']:.3f}); the temporal-only attention's "
-                     f"argmax agrees with Ā's at {metric['temporal_argmax_agreement']:.1%}, with the examples' at "
-                     f"{metric['temporal_example_agreement']:.1%}")
+        lines.append(
+            "- Ā stands in for the examples: their argmax agrees with Ā's at "
+            f"{metric['argmax_agreement']:.1%} "
+            f"of steps (total-variation distance {metric['tv_distance']:.3f}); the temporal-only attention's "
+            f"argmax agrees with Ā's at {metric['temporal_argmax_agreement']:.1%}, with the examples' at "
+            f"{metric['temporal_example_agreement']:.1%}"
+        )
         if "alignment_agreement" in metric:
-            lines.append(f"- the examples attend to the aligned source position at {metric['alignment_agreement']:.1%} "
-                         "of steps")
+            lines.append(
+                f"- the examples attend to the aligned source position at {metric['alignment_agreement']:.1%} of steps"
+            )
     if "targets" in probe:
         scores = accuracy(probe["predictions"], probe["targets"])
-        lines.append(f"- teacher-forced accuracy: tokens {scores['token_acc']:.1%}, "
-                     f"whole sequences {scores['seq_acc']:.1%}")
+        lines.append(
+            f"- teacher-forced accuracy: tokens {scores['token_acc']:.1%}, whole sequences {scores['seq_acc']:.1%}"
+        )
     dictionary = tables["dictionary"]
     if len(dictionary):
         correct = pd.to_numeric(dictionary["correct"], errors="coerce")
         if correct.notna().any():
-            lines.append(f"- dictionary accuracy: argmax W_c V χ^E(w) is w's translation for {correct.mean():.1%} of "
-                         f"{int(correct.notna().sum())} words")
-        lines.append(f"- mean cosine of V χ^E(w) with its target word's readout column: "
-                     f"{pd.to_numeric(dictionary['cosine']).mean():.3f}")
+            lines.append(
+                f"- dictionary accuracy: argmax W_c V χ^E(w) is w's translation for {correct.mean():.1%} of "
+                f"{int(correct.notna().sum())} words"
+            )
+        lines.append(
+            f"- mean cosine of V χ^E(w) with its target word's readout column: "
+            f"{pd.to_numeric(dictionary['cosine']).mean():.3f}"
+        )
     lines.append("")
     lines += ["## Skipped", ""]
     lines += [f"- {what}: {why}" for what, why in skipped.items()] or ["- nothing: the probe allows every measurement"]
@@ -134,8 +153,13 @@ def model_name(probe: dict, path: str | Path) -> str:
     return arch or Path(path).stem
 
 
-def analyse(probe_path: str | Path, out: str | Path, dictionary: dict | None = None,
-            n_samples: int | None = None, figures: bool = True) -> dict:
+def analyse(
+    probe_path: str | Path,
+    out: str | Path,
+    dictionary: dict | None = None,
+    n_samples: int | None = None,
+    figures: bool = True,
+) -> dict:
     """Analyse one probe into ``out``; return (tables, arrays, skipped, files) as a dict."""
     from .plotting import one_model  # matplotlib, only when drawing
 
@@ -155,15 +179,25 @@ def analyse(probe_path: str | Path, out: str | Path, dictionary: dict | None = N
 
 
 def parser(prog: str = "attend analyse") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Measure one probe of an encoder-decoder model (the nine-term "
-                                "decomposition of its attention and the rest of docs/science.md §4): tables, figures and a "
-                                "summary. The probe format: docs/probe-format.md.")
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Measure one probe of an encoder-decoder model (the nine-term "
+        "decomposition of its attention and the rest of docs/science.md §4): tables, figures and a "
+        "summary. The probe format: docs/probe-format.md.",
+    )
     p.add_argument("probe", help="the probe, an .npz of docs/probe-format.md")
     p.add_argument("--out", required=True, help="folder to write the tables, figures and summary.md into")
-    p.add_argument("--dictionary", help="JSON object of source word -> target word, for the dictionary accuracy "
-                   "(a dataset's vocab.json works too)")
-    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
-                   help=f"sample sequences drawn beside the mean attention (default {DEFAULT_SAMPLES})")
+    p.add_argument(
+        "--dictionary",
+        help="JSON object of source word -> target word, for the dictionary accuracy "
+        "(a dataset's vocab.json works too)",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=DEFAULT_SAMPLES,
+        help=f"sample sequences drawn beside the mean attention (default {DEFAULT_SAMPLES})",
+    )
     p.add_argument("--no-figures", action="store_true", help="tables and summary only")
     return p
 

@@ -85,8 +85,10 @@ def _vocab_size(tokens: np.ndarray, vocab_size: int | None) -> int:
 
 def _check(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, what: str) -> None:
     if states.ndim != 3 or tokens.shape != states.shape[:2] or lengths.shape != states.shape[:1]:
-        raise ValueError(f"{what}: states [batch pos d_model], tokens [batch pos] and lengths [batch] must agree; "
-                         f"got {states.shape}, {tokens.shape}, {lengths.shape}")
+        raise ValueError(
+            f"{what}: states [batch pos d_model], tokens [batch pos] and lengths [batch] must agree; "
+            f"got {states.shape}, {tokens.shape}, {lengths.shape}"
+        )
     if lengths.size and (lengths.min() < 1 or lengths.max() > states.shape[1]):
         raise ValueError(f"{what}: lengths must lie in 1..{states.shape[1]}, found {lengths.min()}..{lengths.max()}")
 
@@ -98,8 +100,13 @@ def decompose(states: States, tokens: Tokens, lengths: Lengths, vocab_size: int 
     _check(states, tokens, lengths, "decompose")
     parts = _decompose(states, tokens, lengths, _vocab_size(tokens, vocab_size))
     fractions = variance_fractions(parts)
-    return Components(mu=parts.mu, chi=parts.chi, delta=parts.parts(states)["delta"],
-                      variance={k: fractions[k] for k in ("mu", "chi", "delta")}, decomposition=parts)
+    return Components(
+        mu=parts.mu,
+        chi=parts.chi,
+        delta=parts.parts(states)["delta"],
+        variance={k: fractions[k] for k in ("mu", "chi", "delta")},
+        decomposition=parts,
+    )
 
 
 def _sides(dec_states, dec_tokens, dec_len, enc_states, enc_tokens, enc_len):
@@ -110,8 +117,12 @@ def _sides(dec_states, dec_tokens, dec_len, enc_states, enc_tokens, enc_len):
     return decoder, encoder
 
 
-def fold_bias(states: States, lengths: Lengths, weights: Annotated[np.ndarray, "d_model d_head"],
-              bias: Annotated[np.ndarray, "d_head"]) -> tuple[States, Annotated[np.ndarray, "d_model+1 d_head"]]:
+def fold_bias(
+    states: States,
+    lengths: Lengths,
+    weights: Annotated[np.ndarray, "d_model d_head"],
+    bias: Annotated[np.ndarray, "d_head"],
+) -> tuple[States, Annotated[np.ndarray, "d_model+1 d_head"]]:
     """A projection with a bias, ``states @ weights + bias``, as one without: the states
     with a constant 1 appended at the valid positions (0 at padding) and the bias as the
     last row of the matrix. The product is unchanged at every valid position; the constant
@@ -127,22 +138,40 @@ def scores(dec_states: DecStates, enc_states: EncStates, W_q: QueryMatrix, W_k: 
     return (dec_states @ W_q) @ np.swapaxes(enc_states @ W_k, 1, 2) * scale
 
 
-def score_terms(dec_states: DecStates, dec_tokens: TgtTokens, dec_len: Lengths,
-                enc_states: EncStates, enc_tokens: SrcTokens, enc_len: Lengths,
-                W_q: QueryMatrix, W_k: KeyMatrix, scale: float) -> Terms:
+def score_terms(
+    dec_states: DecStates,
+    dec_tokens: TgtTokens,
+    dec_len: Lengths,
+    enc_states: EncStates,
+    enc_tokens: SrcTokens,
+    enc_len: Lengths,
+    W_q: QueryMatrix,
+    W_k: KeyMatrix,
+    scale: float,
+) -> Terms:
     """The nine terms of every score, in the order of :data:`TERMS`: term (a, b) is
     q(a^D_t)·k(b^E_s)·scale for the decoder's component a and the encoder's b. They sum
     to :func:`scores` at every valid (t, s) (0 elsewhere). Memory grows as 9 × batch ×
     tgt_pos × src_pos; for large sets use :func:`term_shares`, which evaluates the terms
     at the attended positions only."""
     decoder, encoder = _sides(dec_states, dec_tokens, dec_len, enc_states, enc_tokens, enc_len)
-    return _attention.score_terms(decoder.parts(decoder.states), encoder.parts(encoder.states), np.asarray(W_q),
-                                  np.asarray(W_k), scale)
+    return _attention.score_terms(
+        decoder.parts(decoder.states), encoder.parts(encoder.states), np.asarray(W_q), np.asarray(W_k), scale
+    )
 
 
-def term_shares(dec_states: DecStates, dec_tokens: TgtTokens, dec_len: Lengths,
-                enc_states: EncStates, enc_tokens: SrcTokens, enc_len: Lengths,
-                W_q: QueryMatrix, W_k: KeyMatrix, scale: float, attention: Attention) -> dict[str, np.ndarray]:
+def term_shares(
+    dec_states: DecStates,
+    dec_tokens: TgtTokens,
+    dec_len: Lengths,
+    enc_states: EncStates,
+    enc_tokens: SrcTokens,
+    enc_len: Lengths,
+    W_q: QueryMatrix,
+    W_k: KeyMatrix,
+    scale: float,
+    attention: Attention,
+) -> dict[str, np.ndarray]:
     """Each term's share of the score where the model attends (docs/science.md §4.2): at every
     valid decoder step, the nine terms at its attended source position (the argmax of
     ``attention``), |term| / Σ|terms|. Returns ``share`` [term] and ``signed`` [term]
@@ -162,15 +191,25 @@ def mean_attention(attention: Attention, dec_len: Lengths) -> MeanAttention:
     return _attention.mean_attention(attention * mask[..., None], mask)
 
 
-def temporal_scores(dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"], enc_mu: Annotated[np.ndarray, "src_pos d_enc"],
-                    W_q: QueryMatrix, W_k: KeyMatrix, scale: float) -> Annotated[np.ndarray, "tgt_pos src_pos"]:
+def temporal_scores(
+    dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"],
+    enc_mu: Annotated[np.ndarray, "src_pos d_enc"],
+    W_q: QueryMatrix,
+    W_k: KeyMatrix,
+    scale: float,
+) -> Annotated[np.ndarray, "tgt_pos src_pos"]:
     """The μ·μ score alone, q(μ^D_t)·k(μ^E_s)·scale (μ from :func:`decompose`)."""
     return _attention.temporal_scores(np.asarray(dec_mu), np.asarray(enc_mu), np.asarray(W_q), np.asarray(W_k), scale)
 
 
-def temporal_attention(dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"], enc_mu: Annotated[np.ndarray, "src_pos d_enc"],
-                       W_q: QueryMatrix, W_k: KeyMatrix, scale: float,
-                       src_positions: int | None = None) -> MeanAttention:
+def temporal_attention(
+    dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"],
+    enc_mu: Annotated[np.ndarray, "src_pos d_enc"],
+    W_q: QueryMatrix,
+    W_k: KeyMatrix,
+    scale: float,
+    src_positions: int | None = None,
+) -> MeanAttention:
     """softmax_s of the μ·μ score: the attention the temporal components alone would
     give, over the first ``src_positions`` source positions (default: all; pass the
     longest source length, max(enc_len), when μ has rows no sequence reaches)."""
@@ -179,9 +218,13 @@ def temporal_attention(dec_mu: Annotated[np.ndarray, "tgt_pos d_dec"], enc_mu: A
     return _attention.masked_softmax(mu_scores, np.broadcast_to(reached, mu_scores.shape))
 
 
-def approximation(attention: Attention, dec_len: Lengths, enc_len: Lengths,
-                  mu_scores: Annotated[np.ndarray, "tgt_pos src_pos"] | None = None,
-                  align: Annotated[np.ndarray, "batch tgt_pos"] | None = None) -> dict[str, float]:
+def approximation(
+    attention: Attention,
+    dec_len: Lengths,
+    enc_len: Lengths,
+    mu_scores: Annotated[np.ndarray, "tgt_pos src_pos"] | None = None,
+    align: Annotated[np.ndarray, "batch tgt_pos"] | None = None,
+) -> dict[str, float]:
     """How well Ā stands in for each example's attention (docs/science.md §4.3), over the valid
     decoder steps: ``argmax_agreement`` (the example attends where Ā, restricted to its
     source length and renormalised, peaks) and ``tv_distance``. With the μ·μ scores
@@ -189,7 +232,7 @@ def approximation(attention: Attention, dec_len: Lengths, enc_len: Lengths,
     and for the examples (``temporal_*``); with an alignment [batch tgt_pos] (the source
     position behind each target, -1 where none), ``alignment_agreement``."""
     attention = np.asarray(attention)
-    n, width_t, width_s = attention.shape
+    _n, width_t, width_s = attention.shape
     dec_mask = np.arange(width_t)[None] < np.asarray(dec_len)[:, None]
     enc_mask = np.arange(width_s)[None] < np.asarray(enc_len)[:, None]
     attention = attention * dec_mask[..., None]
@@ -202,20 +245,38 @@ def approximation(attention: Attention, dec_len: Lengths, enc_len: Lengths,
 # ---------------------------------------------------------------------------- everything at once
 
 
-def make_probe(*, enc_states: EncStates, dec_states: DecStates, enc_tokens: SrcTokens, dec_inputs: TgtTokens,
-               enc_len: Lengths, dec_len: Lengths, src_vocab: list[str], tgt_vocab: list[str],
-               attention: Attention | None = None, W_q: QueryMatrix | None = None, W_k: KeyMatrix | None = None,
-               scale: float | None = None, **optional) -> dict[str, np.ndarray]:
+def make_probe(
+    *,
+    enc_states: EncStates,
+    dec_states: DecStates,
+    enc_tokens: SrcTokens,
+    dec_inputs: TgtTokens,
+    enc_len: Lengths,
+    dec_len: Lengths,
+    src_vocab: list[str],
+    tgt_vocab: list[str],
+    attention: Attention | None = None,
+    W_q: QueryMatrix | None = None,
+    W_k: KeyMatrix | None = None,
+    scale: float | None = None,
+    **optional,
+) -> dict[str, np.ndarray]:
     """A probe (docs/probe-format.md) of one-head attention from arrays, checked
     (:func:`attend.probe.validate`): padding set to 0, the model-as-a-whole attention
     zeroed at padded steps. Other forms and optional keys (``targets``, ``predictions``,
     ``align``, ``W_v``, ``W_c``, ``head_*``, ``layer_*``, ``arch``...) go in
     ``optional`` by their probe names. Save it with :func:`attend.probe.save`."""
-    arrays = {"format_version": np.array(probe_format.FORMAT_VERSION, np.int32),
-              "enc_states": np.asarray(enc_states, np.float32), "dec_states": np.asarray(dec_states, np.float32),
-              "enc_tokens": np.asarray(enc_tokens, np.int32), "dec_inputs": np.asarray(dec_inputs, np.int32),
-              "enc_len": np.asarray(enc_len, np.int32), "dec_len": np.asarray(dec_len, np.int32),
-              "src_vocab": np.asarray(src_vocab, str), "tgt_vocab": np.asarray(tgt_vocab, str)}
+    arrays = {
+        "format_version": np.array(probe_format.FORMAT_VERSION, np.int32),
+        "enc_states": np.asarray(enc_states, np.float32),
+        "dec_states": np.asarray(dec_states, np.float32),
+        "enc_tokens": np.asarray(enc_tokens, np.int32),
+        "dec_inputs": np.asarray(dec_inputs, np.int32),
+        "enc_len": np.asarray(enc_len, np.int32),
+        "dec_len": np.asarray(dec_len, np.int32),
+        "src_vocab": np.asarray(src_vocab, str),
+        "tgt_vocab": np.asarray(tgt_vocab, str),
+    }
     given = {"attention": attention, "W_q": W_q, "W_k": W_k, "scale": scale, **optional}
     for name, value in given.items():
         if value is None:
@@ -227,8 +288,12 @@ def make_probe(*, enc_states: EncStates, dec_states: DecStates, enc_tokens: SrcT
         arrays[name] = np.asarray(value, dtype)
     enc_mask = np.arange(arrays["enc_tokens"].shape[1])[None] < arrays["enc_len"][:, None]
     dec_mask = np.arange(arrays["dec_inputs"].shape[1])[None] < arrays["dec_len"][:, None]
-    for name, mask in (("enc_tokens", enc_mask), ("dec_inputs", dec_mask), ("targets", dec_mask),
-                       ("predictions", dec_mask)):
+    for name, mask in (
+        ("enc_tokens", enc_mask),
+        ("dec_inputs", dec_mask),
+        ("targets", dec_mask),
+        ("predictions", dec_mask),
+    ):
         if name in arrays:
             arrays[name] = np.where(mask, arrays[name], PAD).astype(np.int32)
     arrays = probe_format.masked(arrays, enc_mask, dec_mask)
@@ -244,8 +309,30 @@ def analyse(probe: dict, dictionary: dict | None = None, n_samples: int | None =
 
 
 __all__ = [
-    "EncStates", "DecStates", "States", "SrcTokens", "TgtTokens", "Tokens", "Lengths", "QueryMatrix", "KeyMatrix",
-    "Attention", "Scores", "Terms", "MeanAttention", "TERMS", "Components", "decompose", "fold_bias", "scores",
-    "score_terms", "term_shares", "mean_attention", "temporal_scores", "temporal_attention", "approximation",
-    "make_probe", "analyse",
+    "TERMS",
+    "Attention",
+    "Components",
+    "DecStates",
+    "EncStates",
+    "KeyMatrix",
+    "Lengths",
+    "MeanAttention",
+    "QueryMatrix",
+    "Scores",
+    "SrcTokens",
+    "States",
+    "Terms",
+    "TgtTokens",
+    "Tokens",
+    "analyse",
+    "approximation",
+    "decompose",
+    "fold_bias",
+    "make_probe",
+    "mean_attention",
+    "score_terms",
+    "scores",
+    "temporal_attention",
+    "temporal_scores",
+    "term_shares",
 ]

@@ -27,24 +27,44 @@ class Architecture:
 ARCHITECTURES = {
     a.name: a
     for a in (
-        Architecture("ved", "VED", "#7f7f7f", False,
-                     "vanilla encoder-decoder: GRU encoder, GRU decoder started from the encoder's state at </s>",
-                     ignores=("attention", "heads", "ao_ff", "pe_min_dim", "pe_timescale", "layers")),
-        Architecture("aed", "AED", "#1f77b4", True,
-                     "VED plus attention over the encoder states; readout from [h^D_t; c_t]",
-                     ignores=("ao_ff", "pe_min_dim", "pe_timescale", "layers")),
-        Architecture("ao", "AO", "#d62728", True,
-                     "attention only: position-wise feed-forward states of token + positional encoding; "
-                     "readout from c_t",
-                     ignores=("cell", "layers")),
+        Architecture(
+            "ved",
+            "VED",
+            "#7f7f7f",
+            False,
+            "vanilla encoder-decoder: GRU encoder, GRU decoder started from the encoder's state at </s>",
+            ignores=("attention", "heads", "ao_ff", "pe_min_dim", "pe_timescale", "layers"),
+        ),
+        Architecture(
+            "aed",
+            "AED",
+            "#1f77b4",
+            True,
+            "VED plus attention over the encoder states; readout from [h^D_t; c_t]",
+            ignores=("ao_ff", "pe_min_dim", "pe_timescale", "layers"),
+        ),
+        Architecture(
+            "ao",
+            "AO",
+            "#d62728",
+            True,
+            "attention only: position-wise feed-forward states of token + positional encoding; readout from c_t",
+            ignores=("cell", "layers"),
+        ),
         # Not one of the paper's three (docs/transformer.md): its own attention (model.heads
         # heads in every layer) and always a learned embedding, so it ignores model.attention
         # and model.input_encoding.
-        Architecture("tfm", "Transformer", "#2ca02c", True,
-                     "encoder-decoder Transformer: model.layers pre-LayerNorm encoder and decoder layers, "
-                     "cross-attention over the encoder's output in every decoder layer; readout from the "
-                     "decoder's final state",
-                     ignores=("attention", "cell", "ao_ff", "pe_min_dim", "input_encoding"), paper=False),
+        Architecture(
+            "tfm",
+            "Transformer",
+            "#2ca02c",
+            True,
+            "encoder-decoder Transformer: model.layers pre-LayerNorm encoder and decoder layers, "
+            "cross-attention over the encoder's output in every decoder layer; readout from the "
+            "decoder's final state",
+            ignores=("attention", "cell", "ao_ff", "pe_min_dim", "input_encoding"),
+            paper=False,
+        ),
     )
 }
 
@@ -53,7 +73,7 @@ ATTENTION_KINDS = {
     "learned": "single head, learned query, key and value matrices (no biases)",
     "dot": "parameter-free dot product: Q = K = V = identity",
     "multihead": "model.heads heads of units / heads dimensions, each with learned query, key and value "
-                 "matrices; the heads' contexts are concatenated and projected back (no biases)",
+    "matrices; the heads' contexts are concatenated and projected back (no biases)",
 }
 
 # model.cell: the recurrent cell of VED's and AED's encoder and decoder (the config

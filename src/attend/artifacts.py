@@ -51,8 +51,10 @@ class DataError(ValueError):
 def regenerate(path) -> str:
     """How to make one file again under Snakemake 9 (a rerun alone does nothing while the
     file exists and looks up to date): force the job that writes it."""
-    return (f"regenerate it with `snakemake --cores all --force {path}` (plus the --configfile options of your "
-            "run); the next run of the workflow then redoes what depends on it")
+    return (
+        f"regenerate it with `snakemake --cores all --force {path}` (plus the --configfile options of your "
+        "run); the next run of the workflow then redoes what depends on it"
+    )
 
 
 # ---------------------------------------------------------------------------- identity
@@ -64,8 +66,10 @@ def check_identity(found: dict, expected: dict, path, what: str) -> None:
     wrong = {k: (found.get(k), v) for k, v in expected.items() if found.get(k) != v}
     if wrong:
         detail = ", ".join(f"{k} is {got!r}, expected {want!r}" for k, (got, want) in wrong.items())
-        raise DataError(f"{path}: this {what} belongs elsewhere ({detail}): it was copied or moved here from "
-                        f"another run; {regenerate(path)}")
+        raise DataError(
+            f"{path}: this {what} belongs elsewhere ({detail}): it was copied or moved here from "
+            f"another run; {regenerate(path)}"
+        )
 
 
 def recorded_identity(arrays: dict) -> dict:
@@ -106,6 +110,7 @@ def write_text(path: str | Path, text: str) -> None:
 
 def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     """Write arrays (no object arrays, so no pickle) atomically; :func:`load_npz` reads them."""
+
     def write(tmp):
         with open(tmp, "wb") as fh:
             np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
@@ -130,8 +135,10 @@ def load_npz(path: str | Path, required: dict[str, int], what: str) -> dict[str,
     except FileNotFoundError:
         raise DataError(f"{path}: {what} file is missing") from None
     except Exception as err:  # zipfile.BadZipFile, ValueError for pickled objects, EOFError...
-        raise DataError(f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
-                        f"it is truncated or foreign: {regenerate(path)}") from None
+        raise DataError(
+            f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
+            f"it is truncated or foreign: {regenerate(path)}"
+        ) from None
     for key, ndim in required.items():
         if key not in arrays:
             raise DataError(f"{path}: {what} lacks the array {key!r} (has {sorted(arrays)})")
@@ -181,12 +188,16 @@ def read_model_csv(path) -> pd.DataFrame:
         raise DataError(f"{path}: not a readable table ({type(err).__name__}: {err}); {regenerate(path)}") from None
     need = NON_EMPTY.get(path.name)
     if need and (df.empty or not set(need) <= set(df.columns)):
-        raise DataError(f"{path}: the training log is empty or lacks columns (needs rows with {need}, has "
-                        f"{list(df.columns)}); {regenerate(path)}")
+        raise DataError(
+            f"{path}: the training log is empty or lacks columns (needs rows with {need}, has "
+            f"{list(df.columns)}); {regenerate(path)}"
+        )
     if need and df.isna().any().any():
         rows, cols = np.nonzero(df.isna().to_numpy())
-        raise DataError(f"{path}: the training log is cut short or damaged: row {rows[0] + 1} has no value of "
-                        f"{df.columns[cols[0]]!r}; {regenerate(path)}")
+        raise DataError(
+            f"{path}: the training log is cut short or damaged: row {rows[0] + 1} has no value of "
+            f"{df.columns[cols[0]]!r}; {regenerate(path)}"
+        )
     return df
 
 
@@ -210,8 +221,9 @@ def load_vocab(json_path: str | Path) -> dict:
     return record
 
 
-def load_dataset(npz_path: str | Path, json_path: str | Path, expect: dict | None = None
-                 ) -> tuple[dict[str, np.ndarray], dict]:
+def load_dataset(
+    npz_path: str | Path, json_path: str | Path, expect: dict | None = None
+) -> tuple[dict[str, np.ndarray], dict]:
     """Load and validate a dataset written by :func:`save_dataset`; ``expect`` (e.g. the
     task and seed of the job reading it) must match what the JSON records, and the npz
     must be the one the JSON was written with."""
@@ -221,16 +233,20 @@ def load_dataset(npz_path: str | Path, json_path: str | Path, expect: dict | Non
     if expect:
         check_identity(record, expect, json_path, "vocabulary")
     if "npz_sha256" in record and record["npz_sha256"] != file_digest(npz_path):
-        raise DataError(f"{npz_path} is not the dataset {json_path} was written with (checksums differ): "
-                        f"one of the two was copied from another run; {regenerate(npz_path)}")
+        raise DataError(
+            f"{npz_path} is not the dataset {json_path} was written with (checksums differ): "
+            f"one of the two was copied from another run; {regenerate(npz_path)}"
+        )
     for s in SPLITS:
         src, tgt = arrays[f"{s}_src"], arrays[f"{s}_tgt"]
         if len(src) != len(tgt) or len(src) == 0:
             raise DataError(f"{npz_path}: split {s!r} has {len(src)} sources and {len(tgt)} targets")
         for part, ids, vocab in (("src", src, record["src_vocab"]), ("tgt", tgt, record["tgt_vocab"])):
             if not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= len(vocab):
-                raise DataError(f"{npz_path}: {s}_{part} holds ids outside the vocabulary of {len(vocab)} tokens "
-                                f"in {json_path}; the two files do not belong together")
+                raise DataError(
+                    f"{npz_path}: {s}_{part} holds ids outside the vocabulary of {len(vocab)} tokens "
+                    f"in {json_path}; the two files do not belong together"
+                )
             if not (ids == EOS).any(axis=1).all():
                 raise DataError(f"{npz_path}: some {s}_{part} rows have no end-of-sequence token")
     return arrays, record
@@ -242,8 +258,9 @@ def load_dataset(npz_path: str | Path, json_path: str | Path, expect: dict | Non
 TABLE_DIGESTS = "table_sha256"  # the analysis.npz member: JSON {table name: sha256 of its CSV's bytes}
 
 
-def save_analysis(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], arrays_path,
-                  table_paths: dict[str, str]) -> None:
+def save_analysis(
+    tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], arrays_path, table_paths: dict[str, str]
+) -> None:
     """One model's measurements: each table to its CSV, then the arrays the figures draw
     (npz, no pickle) with the checksum of every CSV, so that a CSV copied in from another
     model is found out by the npz beside it; all atomically."""
@@ -253,7 +270,7 @@ def save_analysis(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray]
     digests = {}
     for name, path in table_paths.items():
         data = tables[name].to_csv(index=False).encode()
-        atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+        atomic_write(path, lambda tmp, data=data: Path(tmp).write_bytes(data))
         digests[name] = hashlib.sha256(data).hexdigest()
     save_npz(arrays_path, {**arrays, TABLE_DIGESTS: np.array(json.dumps(digests, sort_keys=True))})
 
@@ -276,15 +293,19 @@ def _npz_members(path: Path, names: tuple[str, ...], what: str) -> dict:
     except FileNotFoundError:
         raise DataError(f"{path}: the {what} file is missing; {regenerate(path)}") from None
     except Exception as err:
-        raise DataError(f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
-                        f"it is truncated or foreign: {regenerate(path)}") from None
+        raise DataError(
+            f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
+            f"it is truncated or foreign: {regenerate(path)}"
+        ) from None
 
 
 def _check_digest(path: Path, recorded: str | None, record_path: Path, what: str) -> None:
     if recorded != file_digest(path):
-        raise DataError(f"{path} is not the file {record_path} was written with (its checksum is not the one "
-                        f"{record_path.name} records): it was copied or edited after the {what} job wrote it; "
-                        f"{regenerate(record_path)}")
+        raise DataError(
+            f"{path} is not the file {record_path} was written with (its checksum is not the one "
+            f"{record_path.name} records): it was copied or edited after the {what} job wrote it; "
+            f"{regenerate(record_path)}"
+        )
 
 
 def check_model_file(path, expect: dict) -> None:

@@ -62,7 +62,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         """Hold the folder's lock while the block runs; :class:`CheckpointInUse` if another
         process holds it."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        handle = open(self.folder / "lock", "a+")
+        handle = open(self.folder / "lock", "a+")  # noqa: SIM115  held until the block ends
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -72,7 +72,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             raise CheckpointInUse(
                 f"{self.folder} is in use by another training process (pid {owner}): two trainers must not "
                 "share one checkpoint. If a killed Snakemake left that process running, wait for it or end it "
-                f"(kill {owner}), then rerun.") from None
+                f"(kill {owner}), then rerun."
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -118,8 +119,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.discard(f"its {STATE} is unreadable ({type(err).__name__}: {err})")
             return None
         if fingerprint != self.fingerprint:
-            self.discard(f"it was trained from other settings, inputs or code (fingerprint {fingerprint}, "
-                         f"this job's is {self.fingerprint})")
+            self.discard(
+                f"it was trained from other settings, inputs or code (fingerprint {fingerprint}, "
+                f"this job's is {self.fingerprint})"
+            )
             return None
         try:
             if model.optimizer is not None and not model.optimizer.built:
@@ -142,8 +145,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             os.replace(tmp, weights)
         finally:
             tmp.unlink(missing_ok=True)
-        state = {"epoch": done, "weights": weights.name, "fingerprint": self.fingerprint,
-                 "stopped": bool(self.model.stop_training)}
+        state = {
+            "epoch": done,
+            "weights": weights.name,
+            "fingerprint": self.fingerprint,
+            "stopped": bool(self.model.stop_training),
+        }
         atomic_write(self.folder / STATE, lambda p: p.write_text(json.dumps(state) + "\n"))
         for old in self.folder.glob("epoch*.weights.h5"):
             if old != weights:

@@ -61,8 +61,7 @@ class Scope:
 
 
 PAPER = Scope("paper", tuple(n for n, a in ARCHITECTURES.items() if a.paper and a.attention))
-SCOPES = {PAPER.name: PAPER,
-          **{n: Scope(n, (n,)) for n, a in ARCHITECTURES.items() if a.attention and not a.paper}}
+SCOPES = {PAPER.name: PAPER, **{n: Scope(n, (n,)) for n, a in ARCHITECTURES.items() if a.attention and not a.paper}}
 ATTENTION_ARCHS = PAPER.archs  # the paper's attention architectures, AED and AO (figure 6, the variants)
 
 
@@ -92,8 +91,12 @@ def _by_layer(approx: pd.DataFrame, shares: pd.DataFrame, archs) -> str:
     temporal-only agreement and largest term on one_to_one, or "" without such rows."""
     if "layer" not in approx.columns or "layer" not in shares.columns:
         return ""
-    pick = lambda df: df[(df["task"] == REFERENCE_TASK) & df["arch"].isin(archs) & (df["layer"] >= 0)  # noqa: E731
-                         & (df["head"] == WHOLE_MODEL)]
+
+    def pick(df):
+        return df[
+            (df["task"] == REFERENCE_TASK) & df["arch"].isin(archs) & (df["layer"] >= 0) & (df["head"] == WHOLE_MODEL)
+        ]
+
     agree = pick(approx)
     agree = agree[agree["metric"] == "temporal_argmax_agreement"]
     top = pick(shares)
@@ -103,8 +106,11 @@ def _by_layer(approx: pd.DataFrame, shares: pd.DataFrame, archs) -> str:
     largest = top.loc[top.groupby(["arch", "seed", "layer"])["share"].idxmax()].set_index(["arch", "seed", "layer"])
     parts = []
     for (arch, seed), rows in agree.groupby(["arch", "seed"]):
-        layers = [f"L{int(r.layer)} {r.value:.2f} {largest.loc[(arch, seed, r.layer), 'term']}"
-                  for r in rows.sort_values("layer").itertuples() if (arch, seed, r.layer) in largest.index]
+        layers = [
+            f"L{int(r.layer)} {r.value:.2f} {largest.loc[(arch, seed, r.layer), 'term']}"
+            for r in rows.sort_values("layer").itertuples()
+            if (arch, seed, r.layer) in largest.index
+        ]
         parts.append(f"{arch}/seed{seed}: " + ", ".join(layers))
     return "; by layer (temporal-only agreement, largest term): " + "; ".join(parts)
 
@@ -119,8 +125,14 @@ def spearman(x, y) -> float:
 
 def _row(claim, statement, value, criterion, passed, detail=""):
     status = "not checked" if passed is None else ("pass" if passed else "fail")
-    return {"claim": claim, "statement": statement, "value": value, "criterion": criterion,
-            "status": status, "detail": detail}
+    return {
+        "claim": claim,
+        "statement": statement,
+        "value": value,
+        "criterion": criterion,
+        "status": status,
+        "detail": detail,
+    }
 
 
 def f1(approx: pd.DataFrame, shares: pd.DataFrame, scope: Scope = PAPER) -> dict:
@@ -132,16 +144,27 @@ def f1(approx: pd.DataFrame, shares: pd.DataFrame, scope: Scope = PAPER) -> dict
     top = _overall_shares(shares)
     top = top[(top["task"] == REFERENCE_TASK) & top["arch"].isin(scope.archs)]
     if agree.empty or top.empty:
-        return _row("F1", statement, np.nan, "temporal-only argmax agreement >= 0.9 and mu·mu the largest share", None,
-                    f"needs one_to_one with {' or '.join(scope.archs)}")
+        return _row(
+            "F1",
+            statement,
+            np.nan,
+            "temporal-only argmax agreement >= 0.9 and mu·mu the largest share",
+            None,
+            f"needs one_to_one with {' or '.join(scope.archs)}",
+        )
     largest = top.loc[top.groupby(["arch", "seed"])["share"].idxmax()]
     mu_mu_first = bool((largest["term"] == "mu·mu").all())
     value = float(agree["value"].min())
-    return _row("F1", statement, value,
-                f"min over {'/'.join(scope.labels)} of temporal-only argmax agreement >= 0.9, and mu·mu the largest share",
-                value >= 0.9 and mu_mu_first,
-                "largest terms: " + ", ".join(f"{r.arch}/seed{r.seed}: {r.term} {r.share:.2f}" for r in largest.itertuples())
-                + _by_layer(approx, shares, scope.archs))
+    return _row(
+        "F1",
+        statement,
+        value,
+        f"min over {'/'.join(scope.labels)} of temporal-only argmax agreement >= 0.9, and mu·mu the largest share",
+        value >= 0.9 and mu_mu_first,
+        "largest terms: "
+        + ", ".join(f"{r.arch}/seed{r.seed}: {r.term} {r.share:.2f}" for r in largest.itertuples())
+        + _by_layer(approx, shares, scope.archs),
+    )
 
 
 def f2(dictionary: pd.DataFrame, scope: Scope = PAPER) -> dict:
@@ -149,31 +172,60 @@ def f2(dictionary: pd.DataFrame, scope: Scope = PAPER) -> dict:
     statement = "Input components, multiplied by the value matrix, cluster along the readout vectors"
     d = dictionary[dictionary["task"].isin(dictionary_tasks()) & dictionary["arch"].isin(scope.archs)]
     if d.empty:
-        return _row("F2", statement, np.nan, "mean cosine >= 0.3", None,
-                    f"needs synthetic tasks with {' or '.join(scope.archs)}")
+        return _row(
+            "F2",
+            statement,
+            np.nan,
+            "mean cosine >= 0.3",
+            None,
+            f"needs synthetic tasks with {' or '.join(scope.archs)}",
+        )
     value = float(d["cosine"].mean())
     per = d.groupby(["task", "arch"])["cosine"].mean()
-    return _row("F2", statement, value, "mean cosine(V chi_E(w), readout of w's translation) >= 0.3", value >= 0.3,
-                ", ".join(f"{t}/{a} {v:.2f}" for (t, a), v in per.items()))
+    return _row(
+        "F2",
+        statement,
+        value,
+        "mean cosine(V chi_E(w), readout of w's translation) >= 0.3",
+        value >= 0.3,
+        ", ".join(f"{t}/{a} {v:.2f}" for (t, a), v in per.items()),
+    )
 
 
 def f3(dictionary: pd.DataFrame, scope: Scope = PAPER) -> dict:
     """Reading out each encoder input component through V and the readout recovers the
     task's dictionary."""
-    statement = "The readout of the context vector applied to the encoder input components yields the translation dictionary"
+    statement = (
+        "The readout of the context vector applied to the encoder input components yields the translation dictionary"
+    )
     d = dictionary[dictionary["task"].isin(dictionary_tasks()) & dictionary["arch"].isin(scope.archs)]
     if d.empty:
-        return _row("F3", statement, np.nan, "dictionary accuracy >= 0.9", None,
-                    f"needs synthetic tasks with {' or '.join(scope.archs)}")
+        return _row(
+            "F3",
+            statement,
+            np.nan,
+            "dictionary accuracy >= 0.9",
+            None,
+            f"needs synthetic tasks with {' or '.join(scope.archs)}",
+        )
     per = d.groupby(["task", "arch"])["correct"].mean()
     value = float(per.min())
-    return _row("F3", statement, value,
-                f"dictionary accuracy >= 0.9 for every synthetic task × ({', '.join(scope.labels)})", value >= 0.9,
-                ", ".join(f"{t}/{a} {v:.2f}" for (t, a), v in per.items()))
+    return _row(
+        "F3",
+        statement,
+        value,
+        f"dictionary accuracy >= 0.9 for every synthetic task × ({', '.join(scope.labels)})",
+        value >= 0.9,
+        ", ".join(f"{t}/{a} {v:.2f}" for (t, a), v in per.items()),
+    )
 
 
-def f4_points(approx: pd.DataFrame, shares: pd.DataFrame, metric: str = "argmax_agreement",
-              archs: tuple[str, ...] = ATTENTION_ARCHS) -> pd.DataFrame:
+def f4_points(
+    approx: pd.DataFrame,
+    shares: pd.DataFrame,
+    metric: str = "argmax_agreement",
+    archs: tuple[str, ...] = ATTENTION_ARCHS,
+) -> pd.DataFrame:
     """F4's points, one per task × attention architecture (of ``archs``: the paper's, AED
     and AO, unless told) × seed: an approximation ``metric`` of the mean attention
     (``value``) and the overall μ·μ share (``share``). Figure 6 draws exactly these."""
@@ -193,8 +245,14 @@ def f4(approx: pd.DataFrame, shares: pd.DataFrame, scope: Scope = PAPER) -> dict
     statement = "The closer the average attention matrix is to individual ones, the larger the temporal share; sort is input-driven"
     points = f4_points(approx, shares, archs=scope.archs)
     if points["task"].nunique() < 3:
-        return _row("F4", statement, np.nan, "Spearman rho >= 0.5 over >= 3 tasks", None,
-                    f"needs at least 3 tasks with {' or '.join(scope.archs)}")
+        return _row(
+            "F4",
+            statement,
+            np.nan,
+            "Spearman rho >= 0.5 over >= 3 tasks",
+            None,
+            f"needs at least 3 tasks with {' or '.join(scope.archs)}",
+        )
     rho = spearman(points["value"], points["share"])
     by_task = points.groupby("task")["share"].mean()
     content = [t for t in family("input") if t in by_task]
@@ -203,10 +261,15 @@ def f4(approx: pd.DataFrame, shares: pd.DataFrame, scope: Scope = PAPER) -> dict
     if content and temporal:
         sort_below = bool(max(by_task[t] for t in content) < min(by_task[t] for t in temporal))
     passed = rho >= 0.5 and sort_below is not False
-    return _row("F4", statement, rho,
-                "Spearman rho(argmax agreement with mean attention, mu·mu share) >= 0.5, and the mu·mu share of "
-                "every input-family task (sort) below every temporal-family task's (one_to_one, reverse)",
-                passed, "mean mu·mu share: " + ", ".join(f"{t} {v:.2f}" for t, v in by_task.items()))
+    return _row(
+        "F4",
+        statement,
+        rho,
+        "Spearman rho(argmax agreement with mean attention, mu·mu share) >= 0.5, and the mu·mu share of "
+        "every input-family task (sort) below every temporal-family task's (one_to_one, reverse)",
+        passed,
+        "mean mu·mu share: " + ", ".join(f"{t} {v:.2f}" for t, v in by_task.items()),
+    )
 
 
 def f5(approx: pd.DataFrame, shares: pd.DataFrame, accuracy: pd.DataFrame, scope: Scope = PAPER) -> dict:
@@ -220,26 +283,42 @@ def f5(approx: pd.DataFrame, shares: pd.DataFrame, accuracy: pd.DataFrame, scope
     else:
         statement = f"The {labels[0]} reaches the same picture as AED and AO (mu·mu leads on one_to_one); VED is the weaker baseline"
         who = f"the {labels[0]}"
-    criterion = (f"mu·mu largest for {who} on one_to_one, and mean test sequence accuracy "
-                 f"{labels[0]} - {ARCHITECTURES[scope.baseline].label} > 0")
+    criterion = (
+        f"mu·mu largest for {who} on one_to_one, and mean test sequence accuracy "
+        f"{labels[0]} - {ARCHITECTURES[scope.baseline].label} > 0"
+    )
     top = _overall_shares(shares)
     top = top[(top["task"] == REFERENCE_TASK) & top["arch"].isin(scope.archs)]
     archs = set(top["arch"])
     acc = accuracy.groupby("arch")["test_seq_acc"].mean()
     if not set(scope.archs) <= archs or not {first, scope.baseline} <= set(acc.index):
-        return _row("F5", statement, np.nan,
-                    f"mu·mu largest for {' and '.join(labels)}; {ARCHITECTURES[scope.baseline].label} accuracy < "
-                    f"{labels[0]} accuracy", None,
-                    f"needs one_to_one with {' and '.join(scope.archs)}, and {scope.baseline}")
+        return _row(
+            "F5",
+            statement,
+            np.nan,
+            f"mu·mu largest for {' and '.join(labels)}; {ARCHITECTURES[scope.baseline].label} accuracy < "
+            f"{labels[0]} accuracy",
+            None,
+            f"needs one_to_one with {' and '.join(scope.archs)}, and {scope.baseline}",
+        )
     largest = top.loc[top.groupby(["arch", "seed"])["share"].idxmax()]
     same_picture = bool((largest["term"] == "mu·mu").all())
     gap = float(acc[first] - acc[scope.baseline])
-    return _row("F5", statement, gap, criterion, same_picture and gap > 0,
-                "mean test seq acc: " + ", ".join(f"{a} {v:.3f}" for a, v in acc.items()
-                                                  if a in (*scope.archs, scope.baseline))
-                + ("" if len(scope.archs) > 1 else
-                   "; largest terms: " + ", ".join(f"{r.arch}/seed{r.seed}: {r.term} {r.share:.2f}"
-                                                   for r in largest.itertuples())))
+    return _row(
+        "F5",
+        statement,
+        gap,
+        criterion,
+        same_picture and gap > 0,
+        "mean test seq acc: "
+        + ", ".join(f"{a} {v:.3f}" for a, v in acc.items() if a in (*scope.archs, scope.baseline))
+        + (
+            ""
+            if len(scope.archs) > 1
+            else "; largest terms: "
+            + ", ".join(f"{r.arch}/seed{r.seed}: {r.term} {r.share:.2f}" for r in largest.itertuples())
+        ),
+    )
 
 
 CHECKS = {  # claim -> the check, called on the tables (pooled, or one seed's rows) and a scope
@@ -249,8 +328,19 @@ CHECKS = {  # claim -> the check, called on the tables (pooled, or one seed's ro
     "F4": lambda t, scope: f4(t["approximation"], t["term_shares"], scope),
     "F5": lambda t, scope: f5(t["approximation"], t["term_shares"], t["accuracy"], scope),
 }
-COLUMNS = ["scope", "claim", "statement", "value", "criterion", "status", "pooled", "seeds_passing", "per_seed",
-           "spread", "detail"]
+COLUMNS = [
+    "scope",
+    "claim",
+    "statement",
+    "value",
+    "criterion",
+    "status",
+    "pooled",
+    "seeds_passing",
+    "per_seed",
+    "spread",
+    "detail",
+]
 
 
 def scopes_of(tables: dict) -> list[Scope]:
@@ -260,7 +350,9 @@ def scopes_of(tables: dict) -> list[Scope]:
     return [s for s in SCOPES.values() if s is PAPER or set(s.archs) & present]
 
 
-def claims(accuracy: pd.DataFrame, approx: pd.DataFrame, shares: pd.DataFrame, dictionary: pd.DataFrame) -> pd.DataFrame:
+def claims(
+    accuracy: pd.DataFrame, approx: pd.DataFrame, shares: pd.DataFrame, dictionary: pd.DataFrame
+) -> pd.DataFrame:
     """One row per scope (:func:`scopes_of`) and claim, checked on every seed's models
     alone and on all seeds pooled. A claim passes only when it holds pooled and on every
     seed; ``seeds_passing`` counts the seeds, ``per_seed`` gives each seed's value and
@@ -268,10 +360,11 @@ def claims(accuracy: pd.DataFrame, approx: pd.DataFrame, shares: pd.DataFrame, d
     tables = {"accuracy": accuracy, "approximation": approx, "term_shares": shares, "dictionary": dictionary}
     seeds = sorted({int(s) for df in tables.values() if "seed" in df for s in df["seed"].dropna().unique()})
     rows = []
-    for scope, claim, check in ((scope, c, check) for scope in scopes_of(tables) for c, check in CHECKS.items()):
+    for scope, _claim, check in ((scope, c, check) for scope in scopes_of(tables) for c, check in CHECKS.items()):
         row = {"scope": scope.name, **check(tables, scope)}
-        per_seed = {s: check({k: df[df["seed"] == s] if "seed" in df else df for k, df in tables.items()}, scope)
-                    for s in seeds}
+        per_seed = {
+            s: check({k: df[df["seed"] == s] if "seed" in df else df for k, df in tables.items()}, scope) for s in seeds
+        }
         checked = {s: r for s, r in per_seed.items() if r["status"] != "not checked"}
         values = [r["value"] for r in checked.values() if pd.notna(r["value"])]
         passing = sum(r["status"] == "pass" for r in checked.values())
@@ -305,22 +398,36 @@ def pooled_seeds(accuracy: pd.DataFrame) -> str:
 
 def summary_markdown(table: pd.DataFrame) -> str:
     paper = paper_scope(table)
-    lines = ["# Claims F1–F5, as measured", "",
-             f"{(paper['status'] == 'pass').sum()} of {len(paper)} claims pass "
-             f"({(paper['status'] == 'not checked').sum()} not checked). A claim passes only when it holds "
-             "on every seed's models alone and on all seeds pooled.", ""]
+    lines = [
+        "# Claims F1–F5, as measured",
+        "",
+        f"{(paper['status'] == 'pass').sum()} of {len(paper)} claims pass "
+        f"({(paper['status'] == 'not checked').sum()} not checked). A claim passes only when it holds "
+        "on every seed's models alone and on all seeds pooled.",
+        "",
+    ]
     others = [s for s in table["scope"].unique() if s != PAPER.name] if "scope" in table.columns else []
     if others:
-        lines += ["The same claims asked of " + ", ".join(ARCHITECTURES[s].label for s in others)
-                  + " alone follow the paper's (docs/transformer.md says how each is read).", ""]
+        lines += [
+            "The same claims asked of "
+            + ", ".join(ARCHITECTURES[s].label for s in others)
+            + " alone follow the paper's (docs/transformer.md says how each is read).",
+            "",
+        ]
     for r in table.itertuples():
         value = "n/a" if pd.isna(r.value) else f"{r.value:.3f}"
         scope = getattr(r, "scope", PAPER.name)
         title = "" if scope == PAPER.name else f" ({ARCHITECTURES[scope].label})"
-        lines += [f"## {r.claim}{title}: {r.status}", "", r.statement + ".", "",
-                  f"- measured (pooled over {r.pooled}): **{value}**", f"- criterion: {r.criterion}",
-                  f"- seeds passing: {r.seeds_passing}" + (f" (per seed: {r.per_seed}; range {r.spread})"
-                                                           if r.per_seed else "")]
+        lines += [
+            f"## {r.claim}{title}: {r.status}",
+            "",
+            r.statement + ".",
+            "",
+            f"- measured (pooled over {r.pooled}): **{value}**",
+            f"- criterion: {r.criterion}",
+            f"- seeds passing: {r.seeds_passing}"
+            + (f" (per seed: {r.per_seed}; range {r.spread})" if r.per_seed else ""),
+        ]
         if r.detail:
             lines.append(f"- detail: {r.detail}")
         lines.append("")

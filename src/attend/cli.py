@@ -28,7 +28,8 @@ COMMANDS = {
 def usage() -> str:
     width = max(map(len, COMMANDS))
     return "usage: attend COMMAND [options]   (attend COMMAND --help for its options)\n\ncommands:\n" + "\n".join(
-        f"  {name:<{width}}  {what}" for name, (_, what) in COMMANDS.items())
+        f"  {name:<{width}}  {what}" for name, (_, what) in COMMANDS.items()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -103,8 +103,10 @@ def _coerce(instance, node: dict, root: dict, path: str, notes: list[str]):
     if isinstance(instance, dict):
         props = node.get("properties", {})
         extra = node.get("additionalProperties")
-        return {k: _coerce(v, props.get(k, extra if isinstance(extra, dict) else {}), root, f"{path}.{k}", notes)
-                for k, v in instance.items()}
+        return {
+            k: _coerce(v, props.get(k, extra if isinstance(extra, dict) else {}), root, f"{path}.{k}", notes)
+            for k, v in instance.items()
+        }
     if isinstance(instance, list) and isinstance(node.get("items"), dict):
         return [_coerce(v, node["items"], root, f"{path}.{i}", notes) for i, v in enumerate(instance)]
     kinds = kind if isinstance(kind, list) else [kind]
@@ -115,8 +117,9 @@ def _coerce(instance, node: dict, root: dict, path: str, notes: list[str]):
         if isinstance(instance, float) and instance.is_integer():
             notes.append(f"{path.lstrip('.')}: read {instance!r} as the integer {int(instance)}")
             return int(instance)
-    if kinds == ["number"] and isinstance(instance, int) and not isinstance(instance, bool) \
-            and abs(instance) < 2 ** 53:  # exactly a float (larger ones are left for the validator)
+    if (
+        kinds == ["number"] and isinstance(instance, int) and not isinstance(instance, bool) and abs(instance) < 2**53
+    ):  # exactly a float (larger ones are left for the validator)
         return float(instance)  # 1 and 1.0 are one setting: written alike, compared alike
     if "number" in kinds and isinstance(instance, str):
         try:
@@ -138,8 +141,9 @@ def canonical(instance, node: dict, root: dict):
     if isinstance(instance, dict):
         props = node.get("properties", {})
         extra = node.get("additionalProperties")
-        out = {k: canonical(v, props.get(k, extra if isinstance(extra, dict) else {}), root)
-               for k, v in instance.items()}
+        out = {
+            k: canonical(v, props.get(k, extra if isinstance(extra, dict) else {}), root) for k, v in instance.items()
+        }
         return out if node.get("x-ordered") else dict(sorted(out.items()))
     if isinstance(instance, list) and isinstance(node.get("items"), dict):
         return [canonical(v, node["items"], root) for v in instance]
@@ -169,8 +173,10 @@ def cross_field_errors(config: dict) -> list[str]:
     errors += variants.settings_errors(config)
     test = sizes["test"]
     if test < config["analysis"]["n_sequences"] and any(not tasks.REGISTRY[t].corpus for t in config["tasks"]):
-        errors.append(f"analysis.n_sequences ({config['analysis']['n_sequences']}) exceeds data.sizes.test ({test}): "
-                      "the probe reads the test split")
+        errors.append(
+            f"analysis.n_sequences ({config['analysis']['n_sequences']}) exceeds data.sizes.test ({test}): "
+            "the probe reads the test split"
+        )
     return list(dict.fromkeys(errors))  # a setting shared by several tasks or variants is named once
 
 
@@ -193,9 +199,12 @@ def resolve(config: dict) -> tuple[dict, list[str]]:
     if not errors:
         errors = cross_field_errors(config)
     if errors:
-        raise ConfigError("invalid config:\n  " + "\n  ".join(errors)
-                          + "\nFix these keys in config/config.yaml (or the file given with --configfile); "
-                          "config/README.md describes every key.")
+        raise ConfigError(
+            "invalid config:\n  "
+            + "\n  ".join(errors)
+            + "\nFix these keys in config/config.yaml (or the file given with --configfile); "
+            "config/README.md describes every key."
+        )
     return canonical(config, full, full), notes
 
 
@@ -217,35 +226,43 @@ def _rows(node: dict, root: dict, path: str):
         elif node.get("type") == "array" and "enum" in node.get("items", {}):
             kind = "list of " + ", ".join(f"`{v}`" for v in node["items"]["enum"])
         kind = " or ".join(kind) if isinstance(kind, list) else kind
-        default = f"`{yaml.safe_dump(node['default'], default_flow_style=True, width=1000).strip().removesuffix(chr(10) + '...')}`" \
-            if "default" in node else ""
+        default = (
+            f"`{yaml.safe_dump(node['default'], default_flow_style=True, width=1000).strip().removesuffix(chr(10) + '...')}`"
+            if "default" in node
+            else ""
+        )
         yield f"| `{path}` | {kind} | {default} | {node.get('description', '').strip()} |"
     for key, sub in node.get("properties", {}).items():
         yield from _rows(sub, root, f"{path}.{key}" if path else key)
     entry = node.get("additionalProperties")
     if "x-key" in node and isinstance(entry, dict):  # a map of named blocks: one row per key of a block
         for key, sub in _resolve_ref(entry, root).get("properties", {}).items():
-            yield from _rows({k: v for k, v in _resolve_ref(sub, root).items() if k != "properties"}, root,
-                             f"{path}.<{node['x-key']}>.{key}")
+            yield from _rows(
+                {k: v for k, v in _resolve_ref(sub, root).items() if k != "properties"},
+                root,
+                f"{path}.<{node['x-key']}>.{key}",
+            )
 
 
 def catalog_markdown(task_modules=()) -> str:
     """config/README.md: every key of the schema with its type, default and description."""
     full = schema(task_modules)
-    return "\n".join([
-        "# Configuration",
-        "",
-        "Generated from the schema (`python -m attend.config > config/README.md`; a test checks",
-        "it is current). Every key has the default shown; a config file lists only what differs.",
-        "`config/config.yaml` is the default replication, `config/smoke.yaml` the tiny CI run",
-        "(merged over it). Keys marked (choice) are this project's choices where the paper's text",
-        "was not available (docs/science.md §7).",
-        "",
-        "| key | type | default | description |",
-        "|---|---|---|---|",
-        *_rows(full, full, ""),
-        "",
-    ])
+    return "\n".join(
+        [
+            "# Configuration",
+            "",
+            "Generated from the schema (`python -m attend.config > config/README.md`; a test checks",
+            "it is current). Every key has the default shown; a config file lists only what differs.",
+            "`config/config.yaml` is the default replication, `config/smoke.yaml` the tiny CI run",
+            "(merged over it). Keys marked (choice) are this project's choices where the paper's text",
+            "was not available (docs/science.md §7).",
+            "",
+            "| key | type | default | description |",
+            "|---|---|---|---|",
+            *_rows(full, full, ""),
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,10 @@ def teacher_forced_accuracy(model, src, tgt, batch_size: int = 256) -> dict[str,
     free-running sequence accuracy) and the mean cross-entropy per valid target token."""
     dec_in, argmax, nll, n_tokens = decoder_inputs(tgt), [], 0.0, 0
     for i in range(0, len(src), batch_size):
-        logits = keras.ops.convert_to_numpy(model.predict_on_batch((src[i:i + batch_size], dec_in[i:i + batch_size])))
-        t = tgt[i:i + batch_size]
+        logits = keras.ops.convert_to_numpy(
+            model.predict_on_batch((src[i : i + batch_size], dec_in[i : i + batch_size]))
+        )
+        t = tgt[i : i + batch_size]
         valid = t != PAD
         shifted = logits - logits.max(-1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
@@ -38,14 +40,14 @@ def greedy_decode(model, src, max_len: int, batch_size: int = 1024) -> np.ndarra
     """Free-running greedy decoding: feed back each argmax; stop a row at </s>."""
     out = np.full((len(src), max_len), PAD, dtype=np.int32)
     for i in range(0, len(src), batch_size):
-        s = src[i:i + batch_size]
+        s = src[i : i + batch_size]
         dec = np.zeros((len(s), max_len), np.int32)
         dec[:, 0] = SOS
         done = np.zeros(len(s), bool)
         for t in range(max_len):
             step = np.argmax(model.predict_on_batch((s, dec))[:, t], axis=-1)
             step[done] = PAD
-            out[i:i + len(s), t] = step
+            out[i : i + len(s), t] = step
             done |= step == EOS
             if done.all() or t + 1 == max_len:
                 break

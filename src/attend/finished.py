@@ -58,8 +58,9 @@ def keep(checkpoint_dir: str | Path, fingerprint: str, outputs: dict[str, str | 
     tmp.rename(final)
 
 
-def restore(checkpoint_dir: str | Path, fingerprint: str, outputs: dict[str, str | Path],
-            timing_path: str | Path | None = None) -> bool:
+def restore(
+    checkpoint_dir: str | Path, fingerprint: str, outputs: dict[str, str | Path], timing_path: str | Path | None = None
+) -> bool:
     """Copy the kept files to ``outputs`` ({name in FILES: path}) if they were trained from
     ``fingerprint`` and are intact (and write ``timing_path``: how the job ran); False,
     with nothing written, otherwise."""
@@ -74,8 +75,13 @@ def restore(checkpoint_dir: str | Path, fingerprint: str, outputs: dict[str, str
         log.warning("not restoring from %s: its %s is unreadable (%s); training", kept, MANIFEST, err)
         return False
     if recorded != fingerprint:
-        log.info("the model kept in %s was trained from other settings, inputs or code (fingerprint %s, this job's "
-                 "is %s); training", kept, recorded, fingerprint)
+        log.info(
+            "the model kept in %s was trained from other settings, inputs or code (fingerprint %s, this job's "
+            "is %s); training",
+            kept,
+            recorded,
+            fingerprint,
+        )
         return False
     for name in FILES:
         if not (kept / name).is_file() or file_digest(kept / name) != digests.get(name):
@@ -84,9 +90,22 @@ def restore(checkpoint_dir: str | Path, fingerprint: str, outputs: dict[str, str
     for name in FILES:
         atomic_write(outputs[name], lambda tmp, name=name: shutil.copyfile(kept / name, tmp))
     if timing_path is not None:
-        write_text(timing_path, json.dumps({"wall_s": round(time.perf_counter() - began, 3), "resumed_after_periods": 0,
-                                            "restored": True}, indent=1) + "\n")
-    log.info("restored %s from %s: they were trained from the same settings, inputs and code (fingerprint %s), "
-             "so nothing is retrained. To train again anyway, delete %s and force this job "
-             "(snakemake --force %s)", ", ".join(FILES), kept, fingerprint, kept, outputs["model.keras"])
+        write_text(
+            timing_path,
+            json.dumps(
+                {"wall_s": round(time.perf_counter() - began, 3), "resumed_after_periods": 0, "restored": True},
+                indent=1,
+            )
+            + "\n",
+        )
+    log.info(
+        "restored %s from %s: they were trained from the same settings, inputs and code (fingerprint %s), "
+        "so nothing is retrained. To train again anyway, delete %s and force this job "
+        "(snakemake --force %s)",
+        ", ".join(FILES),
+        kept,
+        fingerprint,
+        kept,
+        outputs["model.keras"],
+    )
     return True

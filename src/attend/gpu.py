@@ -24,6 +24,7 @@ path (the pid is written through the locked descriptor).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -56,8 +57,9 @@ def _count_from_env(name: str, default: int, minimum: int) -> int:
     except ValueError:
         value = None
     if value is None or value < minimum:
-        raise ValueError(f"environment variable {name}={raw!r} must be a whole number >= {minimum} "
-                         f"(unset it for the default)")
+        raise ValueError(
+            f"environment variable {name}={raw!r} must be a whole number >= {minimum} (unset it for the default)"
+        )
     return value
 
 
@@ -141,7 +143,8 @@ def _unsafe(folder: Path, why: str) -> UnsafeLockFolder:
         f"your files, so it is not used. Remove it (rm -r {folder}; its owner or an administrator must, if it is "
         f"not yours), or set {LOCK_DIR_VARIABLE} "
         "to a folder of your own that only you can write (mode 0700), the same for every run that shares "
-        "these GPUs")
+        "these GPUs"
+    )
 
 
 def open_lock_folder(folder: Path) -> int:
@@ -151,10 +154,8 @@ def open_lock_folder(folder: Path) -> int:
     descriptor, so the folder checked is the folder used."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:  # ELOOP: a symbolic link; ENOTDIR: a file
@@ -192,8 +193,14 @@ def _try_lock(folder_fd: int, folder: Path, name: str):
     return os.fdopen(fd, "r+b", buffering=0)
 
 
-def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path | None = None,
-                 timeout_s: float = 24 * 3600, poll_s: float = 0.5, env=os.environ) -> Claim:
+def claim_device(
+    n_devices: int,
+    slots_per_device: int = 1,
+    lock_dir: Path | None = None,
+    timeout_s: float = 24 * 3600,
+    poll_s: float = 0.5,
+    env=os.environ,
+) -> Claim:
     """Lock a free (device, slot) and export its device index; wait while all are taken.
     ``lock_dir`` defaults to :func:`lock_folder`; it must be safe (:func:`open_lock_folder`)."""
     preset = env.get("CUDA_VISIBLE_DEVICES")
@@ -212,8 +219,9 @@ def claim_device(n_devices: int, slots_per_device: int = 1, lock_dir: Path | Non
         os.close(folder_fd)
 
 
-def _claim(folder_fd: int, lock_dir: Path, n_devices: int, slots_per_device: int, timeout_s: float,
-           poll_s: float, env) -> Claim:
+def _claim(
+    folder_fd: int, lock_dir: Path, n_devices: int, slots_per_device: int, timeout_s: float, poll_s: float, env
+) -> Claim:
     start = time.monotonic()
     deadline, next_note = start + timeout_s, start
     while True:
@@ -227,18 +235,26 @@ def _claim(folder_fd: int, lock_dir: Path, n_devices: int, slots_per_device: int
                 return Claim(str(device), handle)
         now = time.monotonic()
         if now > deadline:
-            raise TimeoutError(f"no free GPU slot in {lock_dir} after {timeout_s:.0f} s: "
-                               f"{n_devices} devices x {slots_per_device} slots are all held")
+            raise TimeoutError(
+                f"no free GPU slot in {lock_dir} after {timeout_s:.0f} s: "
+                f"{n_devices} devices x {slots_per_device} slots are all held"
+            )
         if now >= next_note:
-            log.info("waiting for a free GPU slot: all %d devices x %d slots in %s are held by other jobs "
-                     "(waited %.0f s so far; ATTEND_SLOTS_PER_GPU sets the slots)",
-                     n_devices, slots_per_device, lock_dir, now - start)
+            log.info(
+                "waiting for a free GPU slot: all %d devices x %d slots in %s are held by other jobs "
+                "(waited %.0f s so far; ATTEND_SLOTS_PER_GPU sets the slots)",
+                n_devices,
+                slots_per_device,
+                lock_dir,
+                now - start,
+            )
             next_note = now + WAIT_LOG_S
         time.sleep(poll_s)
 
 
-def claim_device_for_job(threads: int, gpu: int, slots_per_device: int | None = None,
-                         lock_dir: Path | None = None) -> Claim:
+def claim_device_for_job(
+    threads: int, gpu: int, slots_per_device: int | None = None, lock_dir: Path | None = None
+) -> Claim:
     """What a training job calls first: threads for the CPU, then a GPU slot if it asked
     for one (``slots_per_device`` defaults to :func:`slots_per_gpu`)."""
     configure_threads(threads)

@@ -56,8 +56,10 @@ def load_model(path, expect: dict | None = None) -> Seq2Seq:
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # a truncated zip makes Keras say "File not found" for a file that exists
-        raise DataError(f"{path}: not a readable Keras model ({type(err).__name__}: {err}); it is truncated "
-                        f"or foreign: {regenerate(path)}") from None
+        raise DataError(
+            f"{path}: not a readable Keras model ({type(err).__name__}: {err}); it is truncated "
+            f"or foreign: {regenerate(path)}"
+        ) from None
     if expect:
         check_identity(model.identity, expect, path, "model")
     return model

@@ -39,7 +39,6 @@ from keras import ops
 from .architectures import ARCHITECTURES, ATTENTION_KINDS, CELLS
 from .tokens import PAD
 
-
 # The Keras recurrent layer of each model.cell.
 RECURRENT_LAYERS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM, "simple": keras.layers.SimpleRNN}
 assert set(RECURRENT_LAYERS) == set(CELLS), "every cell of attend.architectures.CELLS needs its Keras layer"
@@ -88,7 +87,9 @@ class PositionalEncoding(keras.layers.Layer):
     def build(self, input_shape):
         dim = input_shape[-1]
         self.table = self.add_weight(
-            shape=(self.max_len, dim), trainable=False, name="table",
+            shape=(self.max_len, dim),
+            trainable=False,
+            name="table",
             initializer=keras.initializers.Constant(rotated_sinusoids(self.max_len, dim, self.timescale, self.seed)),
         )
 
@@ -147,8 +148,10 @@ class Attention(keras.layers.Layer):
             if not isinstance(heads, (int, np.integer)) or isinstance(heads, bool) or heads < 1:
                 raise ValueError(f"model.heads must be a positive integer, got {heads!r}")
             if key_dim % heads:
-                raise ValueError(f"multihead attention splits model.units ({key_dim}) into model.heads ({heads}) "
-                                 f"heads of equal width, so heads must divide units")
+                raise ValueError(
+                    f"multihead attention splits model.units ({key_dim}) into model.heads ({heads}) "
+                    f"heads of equal width, so heads must divide units"
+                )
         self.kind, self.key_dim, self.heads = kind, key_dim, int(heads)
 
     @property
@@ -186,7 +189,7 @@ class Attention(keras.layers.Layer):
             v = ops.einsum("bsn,nhd->bhsd", enc_states, self._split(self.w_v))
             mask = enc_mask[:, None, None, :] if len(enc_mask.shape) == 2 else enc_mask[:, None]
             scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
-            weights = ops.softmax(scores, axis=-1)                        # (batch, heads, T, S)
+            weights = ops.softmax(scores, axis=-1)  # (batch, heads, T, S)
             heads_out = ops.einsum("bhts,bhsd->bhtd", weights, v)
             w_o = ops.reshape(self.w_o, (self.heads, self.head_dim, self.units))
             return ops.einsum("bhtd,hdn->btn", heads_out, w_o), weights
@@ -215,6 +218,7 @@ class Attention(keras.layers.Layer):
         q·k·scale is the *sum* of the heads' scores, and its ``W_v`` (n, n) is the value
         map through the output projection, concat_h(W_v^h) W_o: the context when every head
         attends to the same position."""
+
         def numpy(w):
             return keras.ops.convert_to_numpy(w)
 
@@ -222,8 +226,14 @@ class Attention(keras.layers.Layer):
             mats = {"W_q": numpy(self.w_q), "W_k": numpy(self.w_k), "W_v": numpy(self.w_v)}
         elif self.kind == "multihead":
             w_q, w_k, w_v, w_o = (numpy(w) for w in (self.w_q, self.w_k, self.w_v, self.w_o))
-            mats = {"W_q": w_q, "W_k": w_k, "W_v": w_v @ w_o, "head_W_q": self.by_head(w_q),
-                    "head_W_k": self.by_head(w_k), "heads": np.array(self.heads, dtype=np.int32)}
+            mats = {
+                "W_q": w_q,
+                "W_k": w_k,
+                "W_v": w_v @ w_o,
+                "head_W_q": self.by_head(w_q),
+                "head_W_k": self.by_head(w_k),
+                "heads": np.array(self.heads, dtype=np.int32),
+            }
         else:
             eye = np.eye(self.units, dtype="float32")
             mats = {"W_q": eye, "W_k": eye, "W_v": eye}
@@ -316,7 +326,7 @@ class DecoderLayer(keras.layers.Layer):
         return {**super().get_config(), "units": self.units, "heads": self.heads}
 
 
-def causal_mask(length) -> "keras.KerasTensor":
+def causal_mask(length) -> keras.KerasTensor:
     """(1, T, T): step t may attend to steps 0..t."""
     steps = ops.arange(length)
     return (steps[:, None] >= steps[None, :])[None]
@@ -332,10 +342,25 @@ class Seq2Seq(keras.Model):
     Transformer's encoder and decoder layers (the others ignore it)."""
 
     def __init__(
-        self, arch: str, n_src: int, n_tgt: int, units: int, *,
-        attention: str, input_encoding: str, ff: str, pe_min_dim: int, pe_timescale: float,
-        max_len: int, src_len: int, tgt_len: int, cell: str, heads: int, n_layers: int,
-        identity: dict | None = None, **kwargs,
+        self,
+        arch: str,
+        n_src: int,
+        n_tgt: int,
+        units: int,
+        *,
+        attention: str,
+        input_encoding: str,
+        ff: str,
+        pe_min_dim: int,
+        pe_timescale: float,
+        max_len: int,
+        src_len: int,
+        tgt_len: int,
+        cell: str,
+        heads: int,
+        n_layers: int,
+        identity: dict | None = None,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         # What the model was trained as and from (task, arch, seed, dataset checksum...),
@@ -365,8 +390,11 @@ class Seq2Seq(keras.Model):
             # Fixed rotations, one per side: part of the architecture, not a setting.
             self.src_pos = PositionalEncoding(max_len, pe_timescale, seed=0, name="src_pos")
             self.tgt_pos = PositionalEncoding(max_len, pe_timescale, seed=1, name="tgt_pos")
-            make_ff = (lambda name: ZeroStateGRU(units, name=name)) if ff == "gru" else \
-                      (lambda name: keras.layers.Dense(units, activation="tanh", name=name))
+            make_ff = (
+                (lambda name: ZeroStateGRU(units, name=name))
+                if ff == "gru"
+                else (lambda name: keras.layers.Dense(units, activation="tanh", name=name))
+            )
             self.encoder, self.decoder = make_ff("encoder"), make_ff("decoder")
         else:
             rnn = RECURRENT_LAYERS[cell]
@@ -379,11 +407,13 @@ class Seq2Seq(keras.Model):
     def _build_transformer(self):
         if not isinstance(self.n_layers, (int, np.integer)) or isinstance(self.n_layers, bool) or self.n_layers < 1:
             raise ValueError(f"model.layers must be a positive integer, got {self.n_layers!r}")
+
         # A learned embedding (one-hot times a matrix) of N(0, 1) entries, so that a token
         # enters at the scale of the positional encoding (each of its coordinates ~ 0.7).
         def embed(n, name):
-            return keras.layers.Embedding(n, self.units, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
-                                          name=name)
+            return keras.layers.Embedding(
+                n, self.units, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0), name=name
+            )
 
         self.src_embed, self.tgt_embed = embed(self.n_src, "src_embed"), embed(self.n_tgt, "tgt_embed")
         self.src_pos = PositionalEncoding(self.max_len, self.pe_timescale, seed=0, name="src_pos")
@@ -446,9 +476,14 @@ class Seq2Seq(keras.Model):
             weights.append(layer_weights)
         dec = self.decoder_norm(dec)
         layer_attention = ops.stack(weights, axis=1)
-        return {"enc_states": enc, "dec_states": dec, "layer_states": ops.stack(queries, axis=1),
-                "layer_attention": layer_attention, "attention": ops.mean(layer_attention, axis=(1, 2)),
-                "logits": self.readout(dec)}
+        return {
+            "enc_states": enc,
+            "dec_states": dec,
+            "layer_states": ops.stack(queries, axis=1),
+            "layer_attention": layer_attention,
+            "attention": ops.mean(layer_attention, axis=(1, 2)),
+            "logits": self.readout(dec),
+        }
 
     def call(self, inputs, training=False):
         src, dec_in = inputs
@@ -456,11 +491,22 @@ class Seq2Seq(keras.Model):
 
     def get_config(self):
         return {
-            "arch": self.arch, "n_src": self.n_src, "n_tgt": self.n_tgt, "units": self.units,
-            "attention": self.attention_kind, "input_encoding": self.input_encoding, "ff": self.ff,
-            "pe_min_dim": self.pe_min_dim, "pe_timescale": self.pe_timescale,
-            "max_len": self.max_len, "src_len": self.src_len, "tgt_len": self.tgt_len, "cell": self.cell,
-            "heads": self.heads, "n_layers": self.n_layers, "identity": self.identity,
+            "arch": self.arch,
+            "n_src": self.n_src,
+            "n_tgt": self.n_tgt,
+            "units": self.units,
+            "attention": self.attention_kind,
+            "input_encoding": self.input_encoding,
+            "ff": self.ff,
+            "pe_min_dim": self.pe_min_dim,
+            "pe_timescale": self.pe_timescale,
+            "max_len": self.max_len,
+            "src_len": self.src_len,
+            "tgt_len": self.tgt_len,
+            "cell": self.cell,
+            "heads": self.heads,
+            "n_layers": self.n_layers,
+            "identity": self.identity,
         }
 
     @classmethod
@@ -478,9 +524,11 @@ class Seq2Seq(keras.Model):
         if self.arch == "tfm":
             return self._transformer_matrices()
         readout = keras.ops.convert_to_numpy(self.readout.kernel)
-        return {**self.attend.matrices(), "attention_kind": np.array(self.attention_kind),
-                "W_c": readout[self.units:] if self.arch == "aed" else readout}
-
+        return {
+            **self.attend.matrices(),
+            "attention_kind": np.array(self.attention_kind),
+            "W_c": readout[self.units :] if self.arch == "aed" else readout,
+        }
 
     def _transformer_matrices(self) -> dict[str, np.ndarray]:
         """The Transformer's probe matrices (``attend.probe``, the ``layers`` form):
@@ -499,6 +547,7 @@ class Seq2Seq(keras.Model):
         With every head of every layer attending to the same position, ``W_v`` then
         ``W_c`` is how that position's encoder state reaches the logits directly (as
         direct logit attribution reads a Transformer); docs/transformer.md."""
+
         def numpy(w):
             return keras.ops.convert_to_numpy(w)
 
@@ -509,8 +558,10 @@ class Seq2Seq(keras.Model):
         return {
             "layer_W_q": np.stack([a.by_head(numpy(a.w_q)) for a in cross]),
             "layer_W_k": np.stack([a.by_head(numpy(a.w_k)) for a in cross]),
-            "layers": np.array(len(cross), dtype=np.int32), "heads": np.array(self.heads, dtype=np.int32),
-            "scale": np.float32(cross[0].scale), "attention_kind": np.array("multihead"),
+            "layers": np.array(len(cross), dtype=np.int32),
+            "heads": np.array(self.heads, dtype=np.int32),
+            "scale": np.float32(cross[0].scale),
+            "attention_kind": np.array("multihead"),
             "W_v": np.sum([numpy(a.w_v) @ numpy(a.w_o) for a in cross], axis=0).astype(np.float32),
             "W_c": ((centre * gain[None, :]) @ numpy(self.readout.kernel)).astype(np.float32),
         }
@@ -520,9 +571,20 @@ def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, m
     """The model of one architecture for a dataset of these vocabulary sizes and padded
     lengths, with the config's ``model`` settings."""
     return Seq2Seq(
-        arch, n_src, n_tgt, model_cfg["units"], attention=model_cfg["attention"],
-        input_encoding=model_cfg["input_encoding"], ff=model_cfg["ao_ff"], cell=model_cfg["cell"],
-        heads=model_cfg["heads"], n_layers=model_cfg["layers"],
-        pe_min_dim=model_cfg["pe_min_dim"], pe_timescale=model_cfg["pe_timescale"],
-        max_len=max(src_len, tgt_len), src_len=src_len, tgt_len=tgt_len, name=arch,
+        arch,
+        n_src,
+        n_tgt,
+        model_cfg["units"],
+        attention=model_cfg["attention"],
+        input_encoding=model_cfg["input_encoding"],
+        ff=model_cfg["ao_ff"],
+        cell=model_cfg["cell"],
+        heads=model_cfg["heads"],
+        n_layers=model_cfg["layers"],
+        pe_min_dim=model_cfg["pe_min_dim"],
+        pe_timescale=model_cfg["pe_timescale"],
+        max_len=max(src_len, tgt_len),
+        src_len=src_len,
+        tgt_len=tgt_len,
+        name=arch,
     )

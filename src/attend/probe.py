@@ -84,43 +84,82 @@ class Key:
 
 KEYS = (
     Key("format_version", (), "int", "required", f"the probe format, {FORMAT_VERSION} (a reader refuses a newer one)"),
-    Key("enc_states", ("N", "S", "n_e"), "float", "required",
-        "encoder states, as the keys read them; 0 at padding"),
-    Key("dec_states", ("N", "T", "n_d"), "float", "required",
-        "decoder states (what the readout reads; h for an LSTM, never its cell state); 0 at padding"),
+    Key("enc_states", ("N", "S", "n_e"), "float", "required", "encoder states, as the keys read them; 0 at padding"),
+    Key(
+        "dec_states",
+        ("N", "T", "n_d"),
+        "float",
+        "required",
+        "decoder states (what the readout reads; h for an LSTM, never its cell state); 0 at padding",
+    ),
     Key("enc_tokens", ("N", "S"), "int", "required", "source ids, </s>-terminated, 0-padded"),
-    Key("dec_inputs", ("N", "T"), "int", "required",
-        "decoder input ids: <s>, then the previous target word; the decoder's χ is keyed by these"),
+    Key(
+        "dec_inputs",
+        ("N", "T"),
+        "int",
+        "required",
+        "decoder input ids: <s>, then the previous target word; the decoder's χ is keyed by these",
+    ),
     Key("enc_len", ("N",), "int", "required", "valid source positions, </s> included"),
     Key("dec_len", ("N",), "int", "required", "valid target positions, </s> included"),
     Key("src_vocab", ("V_src",), "str", "required", "source id -> token, starting <pad>, </s>, <s>"),
     Key("tgt_vocab", ("V_tgt",), "str", "required", "target id -> token, starting <pad>, </s>, <s>"),
-    Key("attention", ("N", "T", "S"), "float", "attention",
+    Key(
+        "attention",
+        ("N", "T", "S"),
+        "float",
+        "attention",
         "attention weights of the model as a whole (the uniform mean over its heads and layers); rows sum "
-        "to 1 over the valid source positions, 0 at padded steps"),
+        "to 1 over the valid source positions, 0 at padded steps",
+    ),
     Key("scale", (), "float", "attention", "score = q·k × scale (1/sqrt(d) or 1/sqrt(d_h))"),
-    Key("W_q", ("n_d", "d"), "float", "single",
-        "q = dec_states @ W_q (of a multi-head model of this project: its heads side by side)"),
+    Key(
+        "W_q",
+        ("n_d", "d"),
+        "float",
+        "single",
+        "q = dec_states @ W_q (of a multi-head model of this project: its heads side by side)",
+    ),
     Key("W_k", ("n_e", "d"), "float", "single", "k = enc_states @ W_k"),
-    Key("head_W_q", ("H", "n_d", "d_h"), "float", "heads",
-        "head h's score: (dec_states @ head_W_q[h])·(enc_states @ head_W_k[h]) × scale"),
+    Key(
+        "head_W_q",
+        ("H", "n_d", "d_h"),
+        "float",
+        "heads",
+        "head h's score: (dec_states @ head_W_q[h])·(enc_states @ head_W_k[h]) × scale",
+    ),
     Key("head_W_k", ("H", "n_e", "d_h"), "float", "heads", "head h's key matrix"),
     Key("head_attention", ("N", "H", "T", "S"), "float", "heads", "each head's weights"),
     Key("heads", (), "int", "heads", "H"),
-    Key("layer_states", ("N", "L", "T", "n_q"), "float", "layers",
-        "the states entering layer l's cross-attention query projection (after its LayerNorm); 0 at padding"),
-    Key("layer_W_q", ("L", "H", "n_q", "d_h"), "float", "layers",
+    Key(
+        "layer_states",
+        ("N", "L", "T", "n_q"),
+        "float",
+        "layers",
+        "the states entering layer l's cross-attention query projection (after its LayerNorm); 0 at padding",
+    ),
+    Key(
+        "layer_W_q",
+        ("L", "H", "n_q", "d_h"),
+        "float",
+        "layers",
         "the score of head h of layer l: (layer_states[:, l] @ layer_W_q[l, h])·(enc_states @ "
-        "layer_W_k[l, h]) × scale; biases folded in, if any"),
+        "layer_W_k[l, h]) × scale; biases folded in, if any",
+    ),
     Key("layer_W_k", ("L", "H", "n_e", "d_h"), "float", "layers", "layer l, head h's key matrix"),
     Key("layer_attention", ("N", "L", "H", "T", "S"), "float", "layers", "each layer's and head's weights"),
     Key("layers", (), "int", "layers", "L"),
     Key("targets", ("N", "T"), "int", "targets", "target ids"),
     Key("predictions", ("N", "T"), "int", "targets", "teacher-forced argmax of the readout"),
     Key("align", ("N", "T"), "int", "alignment", "source position behind each target, -1 where none"),
-    Key("W_v", ("n_e", "dv"), "float", "values",
+    Key(
+        "W_v",
+        ("n_e", "dv"),
+        "float",
+        "values",
         "the value map: a context is Σ_s α_ts (enc_states[s] @ W_v) (of several heads: concatenated and "
-        "projected; of several layers: the sum of the layers' direct paths into the residual stream)"),
+        "projected; of several layers: the sum of the layers' direct paths into the residual stream)",
+    ),
     Key("W_c", ("dv", "V_tgt"), "float", "values", "how a context reaches the logits: logits ∋ context @ W_c"),
     Key("arch", (), "str", "about", "a name for the architecture (ved, aed, ao, tfm, or an outside model's)"),
     Key("attention_kind", (), "str", "about", "the form of attention (learned, dot, multihead)"),
@@ -147,12 +186,15 @@ def form(arrays: dict) -> str | None:
 def validate(arrays: dict, path="probe") -> None:
     """Check a probe against :data:`KEYS`; raise :class:`attend.artifacts.DataError` with
     one line naming the file, the key and what was expected."""
+
     def fail(message):
         raise DataError(f"{path}: {message}")
 
     if "format_version" not in arrays:
-        fail("lacks 'format_version': not a probe of this format (docs/probe-format.md), or one written before "
-             "formats were versioned; write it again")
+        fail(
+            "lacks 'format_version': not a probe of this format (docs/probe-format.md), or one written before "
+            "formats were versioned; write it again"
+        )
     version = arrays["format_version"]
     if version.shape != () or not np.issubdtype(version.dtype, np.integer):
         fail(f"'format_version' must be an integer scalar, got {version!r}")
@@ -167,8 +209,14 @@ def validate(arrays: dict, path="probe") -> None:
         required += group_keys(kind)
     missing = [k for k in required if k not in arrays]
     if missing:
-        fail(f"lacks {missing}" + (f" (a probe with attention in the '{kind}' form needs {group_keys(kind)})"
-                                   if kind and set(missing) & set(group_keys(kind)) else ""))
+        fail(
+            f"lacks {missing}"
+            + (
+                f" (a probe with attention in the '{kind}' form needs {group_keys(kind)})"
+                if kind and set(missing) & set(group_keys(kind))
+                else ""
+            )
+        )
     for group in ("targets", "values"):
         present = [k for k in group_keys(group) if k in arrays]
         if present and len(present) < len(group_keys(group)):
@@ -182,14 +230,18 @@ def validate(arrays: dict, path="probe") -> None:
             continue
         value = arrays[key.name]
         if len(value.shape) != len(key.shape):
-            fail(f"'{key.name}' has shape {value.shape}, expected {len(key.shape)} dimensions "
-                 f"({', '.join(key.shape) or 'a scalar'})")
+            fail(
+                f"'{key.name}' has shape {value.shape}, expected {len(key.shape)} dimensions "
+                f"({', '.join(key.shape) or 'a scalar'})"
+            )
         if not np.issubdtype(value.dtype, KINDS[key.kind]):
             fail(f"'{key.name}' holds {value.dtype}, expected {key.kind} values")
         for dim, size in zip(key.shape, value.shape):
             if sizes.setdefault(dim, size) != size:
-                fail(f"'{key.name}' has shape {value.shape}: its {dim} ({DIMENSIONS[dim]}) is {size}, but other keys "
-                     f"make it {sizes[dim]}")
+                fail(
+                    f"'{key.name}' has shape {value.shape}: its {dim} ({DIMENSIONS[dim]}) is {size}, but other keys "
+                    f"make it {sizes[dim]}"
+                )
     for key, dim in (("heads", "H"), ("layers", "L")):
         if key in arrays and dim in sizes and int(arrays[key]) != sizes[dim]:
             fail(f"'{key}' says {int(arrays[key])}, but the per-{key[:-1]} arrays hold {sizes[dim]}")
@@ -198,8 +250,12 @@ def validate(arrays: dict, path="probe") -> None:
         values = arrays[key]
         if values.size and (values.min() < 1 or values.max() > width):
             fail(f"'{key}' must lie in 1..{width} (the arrays' positions), found {values.min()}..{values.max()}")
-    for key, vocab in (("enc_tokens", "src_vocab"), ("dec_inputs", "tgt_vocab"), ("targets", "tgt_vocab"),
-                       ("predictions", "tgt_vocab")):
+    for key, vocab in (
+        ("enc_tokens", "src_vocab"),
+        ("dec_inputs", "tgt_vocab"),
+        ("targets", "tgt_vocab"),
+        ("predictions", "tgt_vocab"),
+    ):
         if key in arrays and arrays[key].size:
             low, high = int(arrays[key].min()), int(arrays[key].max())
             if low < 0 or high >= len(arrays[vocab]):
@@ -209,8 +265,11 @@ def validate(arrays: dict, path="probe") -> None:
             fail(f"'{vocab}' must start with {SPECIALS}, found {list(arrays[vocab][:3])}")
     for key in KEYS:  # the analysis weights padding by 0: finite values only
         if key.kind == "float" and key.name in arrays and not np.isfinite(arrays[key.name]).all():
-            hint = (": its model diverged; delete the model's folder under results/models and rerun"
-                    if key.name.endswith("states") else "")
+            hint = (
+                ": its model diverged; delete the model's folder under results/models and rerun"
+                if key.name.endswith("states")
+                else ""
+            )
             fail(f"'{key.name}' holds NaN or infinite values{hint}")
     if "attention" in arrays:
         _check_weights(arrays, fail)
@@ -225,8 +284,8 @@ def _check_weights(arrays: dict, fail) -> None:
     for key in ("attention", "head_attention", "layer_attention"):
         if key not in arrays:
             continue
-        a = arrays[key]                                   # (N, [L,] [H,] T, S)
-        lead = (1,) * (a.ndim - 3)                        # the layer and head axes
+        a = arrays[key]  # (N, [L,] [H,] T, S)
+        lead = (1,) * (a.ndim - 3)  # the layer and head axes
         rows = a.sum(-1)
         at_steps = rows[np.broadcast_to(dec_mask.reshape(len(a), *lead, -1), rows.shape)]
         if a.min() < 0 or (at_steps.size and np.abs(at_steps - 1).max() > 1e-3):
@@ -265,8 +324,10 @@ def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, bat
     dec_in = decoder_inputs(tgt)
     parts: dict[str, list] = {}
     for i in range(0, len(src), batch_size):
-        out = model.internals(keras.ops.convert_to_tensor(src[i:i + batch_size]),
-                              keras.ops.convert_to_tensor(dec_in[i:i + batch_size]))
+        out = model.internals(
+            keras.ops.convert_to_tensor(src[i : i + batch_size]),
+            keras.ops.convert_to_tensor(dec_in[i : i + batch_size]),
+        )
         for key, value in out.items():
             parts.setdefault(key, []).append(keras.ops.convert_to_numpy(value))
     arrays = {k: np.concatenate(v).astype(np.float32) for k, v in parts.items()}
@@ -275,10 +336,15 @@ def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, bat
     arrays = masked(arrays, enc_mask, dec_mask)
     arrays.update(
         format_version=np.array(FORMAT_VERSION, dtype=np.int32),
-        enc_tokens=src.astype(np.int32), dec_inputs=dec_in.astype(np.int32), targets=tgt.astype(np.int32),
+        enc_tokens=src.astype(np.int32),
+        dec_inputs=dec_in.astype(np.int32),
+        targets=tgt.astype(np.int32),
         predictions=np.where(dec_mask, logits.argmax(-1), 0).astype(np.int32),
-        enc_len=lengths(src), dec_len=lengths(tgt), arch=np.array(model.arch),
-        src_vocab=np.array(vocab["src_vocab"]), tgt_vocab=np.array(vocab["tgt_vocab"]),
+        enc_len=lengths(src),
+        dec_len=lengths(tgt),
+        arch=np.array(model.arch),
+        src_vocab=np.array(vocab["src_vocab"]),
+        tgt_vocab=np.array(vocab["tgt_vocab"]),
         identity=np.array(json.dumps(model.identity, sort_keys=True)),
         **model.matrices(),
     )
@@ -308,6 +374,7 @@ def load(path: str | Path, expect: dict | None = None) -> dict[str, np.ndarray]:
 
 def format_markdown() -> str:
     """docs/probe-format.md, from :data:`KEYS`."""
+
     def shape(key):
         return "()" if not key.shape else "(" + ", ".join(key.shape) + ")"
 

@@ -110,9 +110,13 @@ def _code_of_source(text: str, filename: str) -> bytes:
     tree = ast.parse(text, filename)
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree).encode()
 
@@ -140,6 +144,9 @@ def fingerprint(settings: dict, files=(), modules=()) -> str:
     input files and the code version of the modules that make it."""
     import json
 
-    record = {"settings": settings, "files": [file_digest(f) for f in files],
-              "code": code_version(*modules) if modules else None}
+    record = {
+        "settings": settings,
+        "files": [file_digest(f) for f in files],
+        "code": code_version(*modules) if modules else None,
+    }
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -33,8 +33,9 @@ README_END = "<!-- /results -->"
 def markdown_table(df: pd.DataFrame) -> list[str]:
     """A DataFrame as markdown table lines (cells as strings, `|` escaped)."""
     cells = df.astype(str).map(lambda x: x.replace("|", "\\|")) if len(df) else df.astype(str)
-    return (["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-            + ["| " + " | ".join(row) + " |" for row in cells.to_numpy().tolist()])
+    return ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)] + [
+        "| " + " | ".join(row) + " |" for row in cells.to_numpy().tolist()
+    ]
 
 
 def number(x, digits: int = 3) -> str:
@@ -42,7 +43,7 @@ def number(x, digits: int = 3) -> str:
 
 
 def spread(values, digits: int = 3) -> str:
-    """"mean ± sd" of several seeds' values, or the one value."""
+    """ "mean ± sd" of several seeds' values, or the one value."""
     values = pd.Series(values, dtype=float).dropna()
     if values.empty:
         return "–"
@@ -57,8 +58,15 @@ def spread(values, digits: int = 3) -> str:
 def claims_table(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per claim (and scope, where the claims have several): the value pooled over
     seeds, the status, the seeds passing and each seed's value."""
-    columns = {"claim": "claim", "scope": "scope", "value": "pooled", "status": "status",
-               "seeds_passing": "seeds passing", "per_seed": "per seed (value, status)", "detail": "detail"}
+    columns = {
+        "claim": "claim",
+        "scope": "scope",
+        "value": "pooled",
+        "status": "status",
+        "seeds_passing": "seeds passing",
+        "per_seed": "per seed (value, status)",
+        "detail": "detail",
+    }
     df = claims[[c for c in columns if c in claims.columns]].copy()
     df["value"] = df["value"].map(number)
     return df.rename(columns=columns).fillna("")
@@ -77,8 +85,9 @@ def accuracy_table(accuracy: pd.DataFrame, archs: list[str]) -> pd.DataFrame:
                 row[ARCHITECTURES[arch].label] = "–"
                 continue
             stops = "/".join(sorted(m["stop_reason"].astype(str).unique()))
-            row[ARCHITECTURES[arch].label] = (f"{spread(m['test_seq_acc'])} / {spread(m['test_token_acc'])} "
-                                              f"({spread(m['steps'], 0)}, {stops})")
+            row[ARCHITECTURES[arch].label] = (
+                f"{spread(m['test_seq_acc'])} / {spread(m['test_token_acc'])} ({spread(m['steps'], 0)}, {stops})"
+            )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -91,17 +100,36 @@ def translation_table(accuracy: pd.DataFrame, approximation: pd.DataFrame) -> pd
     quality = whole_model(approximation) if len(approximation) else approximation
     rows = []
     for r in scored.itertuples():
-        def metric(name):
-            hit = quality[(quality["task"] == r.task) & (quality["arch"] == r.arch) & (quality["seed"] == r.seed)
-                          & (quality["metric"] == name)] if len(quality) else quality
+
+        def metric(name, r=r):
+            hit = (
+                quality[
+                    (quality["task"] == r.task)
+                    & (quality["arch"] == r.arch)
+                    & (quality["seed"] == r.seed)
+                    & (quality["metric"] == name)
+                ]
+                if len(quality)
+                else quality
+            )
             return number(float(hit["value"].iloc[0]), 2) if len(hit) else "–"
 
-        rows.append({"task": r.task, "model": ARCHITECTURES.get(r.arch).label if r.arch in ARCHITECTURES else r.arch,
-                     "seed": r.seed, "steps (stop)": f"{r.steps} ({r.stop_reason})", "BLEU": number(r.test_bleu, 1),
-                     "chrF": number(r.test_chrf, 1), "BLEU 13a, detok.": number(r.test_bleu_detok, 1),
-                     "exact match": number(r.test_seq_acc), "greedy token acc.": number(r.test_token_acc),
-                     "teacher-forced token acc.": number(r.test_teacher_forced_token_acc),
-                     "max attention": metric("max_attention"), "near diagonal": metric("near_diagonal")})
+        rows.append(
+            {
+                "task": r.task,
+                "model": ARCHITECTURES.get(r.arch).label if r.arch in ARCHITECTURES else r.arch,
+                "seed": r.seed,
+                "steps (stop)": f"{r.steps} ({r.stop_reason})",
+                "BLEU": number(r.test_bleu, 1),
+                "chrF": number(r.test_chrf, 1),
+                "BLEU 13a, detok.": number(r.test_bleu_detok, 1),
+                "exact match": number(r.test_seq_acc),
+                "greedy token acc.": number(r.test_token_acc),
+                "teacher-forced token acc.": number(r.test_teacher_forced_token_acc),
+                "max attention": metric("max_attention"),
+                "near diagonal": metric("near_diagonal"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -111,8 +139,15 @@ def core_seconds(benchmarks: list[dict]) -> pd.DataFrame:
     rows = []
     for run in benchmarks:
         bench = pd.read_csv(run["path"], sep="\t")
-        rows.append({"task": run["task"], "arch": run["arch"], "seed": run["seed"],
-                     "core_seconds": float(bench["cpu_time"].iloc[-1]), "wall_seconds": float(bench["s"].iloc[-1])})
+        rows.append(
+            {
+                "task": run["task"],
+                "arch": run["arch"],
+                "seed": run["seed"],
+                "core_seconds": float(bench["cpu_time"].iloc[-1]),
+                "wall_seconds": float(bench["s"].iloc[-1]),
+            }
+        )
     return pd.DataFrame(rows, columns=["task", "arch", "seed", "core_seconds", "wall_seconds"])
 
 
@@ -123,10 +158,24 @@ def cost_table(seconds: pd.DataFrame, archs: list[str]) -> pd.DataFrame:
     labels = {a: ARCHITECTURES[a].label for a in archs}
     pivot = seconds.pivot_table(index="task", columns="arch", values="core_seconds", aggfunc="sum")
     order = [t for t in tasks.load_task_modules() if t in pivot.index]
-    rows = [{"task": t, **{labels[a]: number(pivot.loc[t, a], 0) if a in pivot.columns and pd.notna(pivot.loc[t, a])
-                           else "–" for a in archs}, "all": number(pivot.loc[t].sum(), 0)} for t in order]
-    rows.append({"task": "all", **{labels[a]: number(pivot[a].sum(), 0) if a in pivot.columns else "–" for a in archs},
-                 "all": number(pivot.to_numpy()[~np.isnan(pivot.to_numpy())].sum(), 0)})
+    rows = [
+        {
+            "task": t,
+            **{
+                labels[a]: number(pivot.loc[t, a], 0) if a in pivot.columns and pd.notna(pivot.loc[t, a]) else "–"
+                for a in archs
+            },
+            "all": number(pivot.loc[t].sum(), 0),
+        }
+        for t in order
+    ]
+    rows.append(
+        {
+            "task": "all",
+            **{labels[a]: number(pivot[a].sum(), 0) if a in pivot.columns else "–" for a in archs},
+            "all": number(pivot.to_numpy()[~np.isnan(pivot.to_numpy())].sum(), 0),
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -145,7 +194,7 @@ def layers_table(shares: pd.DataFrame, approximation: pd.DataFrame) -> pd.DataFr
     for (task, arch), _ in layered.groupby(["task", "arch"], sort=False):
         layers = sorted(layered[(layered["task"] == task) & (layered["arch"] == arch)]["layer"].unique())
 
-        def mean(df, layer, metric=None):
+        def mean(df, layer, metric=None, task=task, arch=arch):
             df = df[(df["task"] == task) & (df["arch"] == arch) & (df["layer"] == layer)]
             if metric is not None:
                 df = df[df["metric"] == metric]
@@ -212,27 +261,49 @@ def results_markdown(tables: dict[str, str], benchmarks: list[dict], figures: di
     ]
     translation = translation_table(accuracy, approximation)
     if len(translation):
-        lines += ["## Translation", "",
-                  "BLEU and chrF on the project's tokens against the references' own words; sacreBLEU's standard",
-                  "13a BLEU of detokenised hypotheses against the written French; attention quality from the",
-                  "approximation table.", "", *markdown_table(translation), ""]
+        lines += [
+            "## Translation",
+            "",
+            "BLEU and chrF on the project's tokens against the references' own words; sacreBLEU's standard",
+            "13a BLEU of detokenised hypotheses against the written French; attention quality from the",
+            "approximation table.",
+            "",
+            *markdown_table(translation),
+            "",
+        ]
     if tables.get("term_shares"):
         layers = layers_table(read_table(tables["term_shares"]), approximation)
         if len(layers):
-            lines += ["## Layer by layer", "",
-                      "Models of several layers (the Transformer, [transformer.md](transformer.md)): the μ·μ share at the",
-                      "attended position and the temporal-only argmax agreement with Ā, of the model as a whole (the mean",
-                      "over its layers and heads) and of each layer (the mean over its heads); seed means.", "",
-                      *markdown_table(layers), ""]
+            lines += [
+                "## Layer by layer",
+                "",
+                "Models of several layers (the Transformer, [transformer.md](transformer.md)): the μ·μ share at the",
+                "attended position and the temporal-only argmax agreement with Ā, of the model as a whole (the mean",
+                "over its layers and heads) and of each layer (the mean over its heads); seed means.",
+                "",
+                *markdown_table(layers),
+                "",
+            ]
     seconds = core_seconds(benchmarks)
     if len(seconds):
-        lines += ["## Cost", "",
-                  "Training core-seconds (CPU time, user + system, from each job's Snakemake benchmark), summed",
-                  "over seeds; the machine and its load are the run's own.", "",
-                  *markdown_table(cost_table(seconds, archs)), ""]
+        lines += [
+            "## Cost",
+            "",
+            "Training core-seconds (CPU time, user + system, from each job's Snakemake benchmark), summed",
+            "over seeds; the machine and its load are the run's own.",
+            "",
+            *markdown_table(cost_table(seconds, archs)),
+            "",
+        ]
     if tables.get("variant_claims"):
-        lines += ["## Variants", "", "Each variant's claims, pooled over its seeds ([variants.md](variants.md)).", "",
-                  *markdown_table(variants_table(read_table(tables["variant_claims"]))), ""]
+        lines += [
+            "## Variants",
+            "",
+            "Each variant's claims, pooled over its seeds ([variants.md](variants.md)).",
+            "",
+            *markdown_table(variants_table(read_table(tables["variant_claims"]))),
+            "",
+        ]
     if figures:
         lines += ["## Figures", ""]
         lines += [f"![{name}]({path})" for name, path in figures.items()]
@@ -245,7 +316,7 @@ def claims_block(results_md: str) -> str:
     lines = results_md.splitlines()
     start = lines.index("## Claims")
     table = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("## "):
             break
         if line.startswith("|"):
@@ -266,5 +337,7 @@ def update_readme(readme: Path, results_md: Path) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["readme"]:
-        raise SystemExit("usage: python -m attend.results_doc readme   (copies docs/results.md's claims into README.md)")
+        raise SystemExit(
+            "usage: python -m attend.results_doc readme   (copies docs/results.md's claims into README.md)"
+        )
     update_readme(Path("README.md"), Path("docs/results.md"))

@@ -46,8 +46,9 @@ def detokenize(tokens: list[str]) -> str:
     return text
 
 
-def translation_scores(hypotheses: list[list[str]], references: list[list[str]], raw_references: list[str],
-                       unk: str) -> dict:
+def translation_scores(
+    hypotheses: list[list[str]], references: list[list[str]], raw_references: list[str], unk: str
+) -> dict:
     """Corpus BLEU and chrF of greedy translations (sacreBLEU), two ways:
 
     * ``bleu``, ``chrf``: on the project's own tokens, joined by spaces, with
@@ -92,6 +93,11 @@ def text_scores(predictions: np.ndarray, arrays: dict, vocab: dict) -> dict:
     hyps = [words_of(row, vocab["tgt_vocab"]) for row in predictions]
     refs = [str(r).split() for r in arrays["test_reference"]]
     scores = translation_scores(hyps, refs, [str(r) for r in arrays["test_written"]], UNK)
-    log.info("test BLEU %.2f, chrF %.2f (project tokens); standard BLEU %.2f (%s)", scores["bleu"],
-             scores["chrf"], scores["bleu_detok"], scores["bleu_detok_signature"])
+    log.info(
+        "test BLEU %.2f, chrF %.2f (project tokens); standard BLEU %.2f (%s)",
+        scores["bleu"],
+        scores["chrf"],
+        scores["bleu_detok"],
+        scores["bleu_detok_signature"],
+    )
     return {f"test_{k}": v for k, v in scores.items()}

@@ -61,19 +61,25 @@ def check_rows(df: pd.DataFrame, identities: dict[str, dict], path) -> None:
         return
     missing = [c for c in IDENTITY if c not in df.columns]
     if missing:
-        raise DataError(f"{path}: the table lacks the columns {missing} that say which models its rows come from "
-                        f"(it predates them, or was not made by this workflow); {regenerate(path)}")
+        raise DataError(
+            f"{path}: the table lacks the columns {missing} that say which models its rows come from "
+            f"(it predates them, or was not made by this workflow); {regenerate(path)}"
+        )
     for (task, arch), rows in df.groupby(["task", "arch"], sort=False):
         expected = identities.get(f"{task}/{arch}")
         if expected is None:
-            raise DataError(f"{path}: holds rows of {task}/{arch}, which this run does not make: it was copied here "
-                            f"from another run; {regenerate(path)}")
+            raise DataError(
+                f"{path}: holds rows of {task}/{arch}, which this run does not make: it was copied here "
+                f"from another run; {regenerate(path)}"
+            )
         for key, want in expected.items():
             found = sorted(set(rows[key].astype(str)))
             if found != [str(want)]:
-                raise DataError(f"{path}: its rows of {task}/{arch} come from models whose {key} is "
-                                f"{', '.join(map(repr, found))}, expected {want!r}: the table was copied here from "
-                                f"another variant or run; {regenerate(path)}")
+                raise DataError(
+                    f"{path}: its rows of {task}/{arch} come from models whose {key} is "
+                    f"{', '.join(map(repr, found))}, expected {want!r}: the table was copied here from "
+                    f"another variant or run; {regenerate(path)}"
+                )
 
 
 def seed_summary(df: pd.DataFrame) -> pd.DataFrame:

@@ -82,8 +82,9 @@ class RandomBatches(keras.callbacks.Callback):
 
     def epoch_rows(self, epoch: int) -> np.ndarray:
         """(steps, batch_size) training rows of each batch of ``epoch``."""
-        return np.stack([batch_rows(self.seed, epoch, i, len(self.src), self.batch_size)
-                         for i in range(self.steps)]).astype(np.int32)
+        return np.stack(
+            [batch_rows(self.seed, epoch, i, len(self.src), self.batch_size) for i in range(self.steps)]
+        ).astype(np.int32)
 
     def batch(self, i: int):
         """Batch ``i`` of the current epoch as arrays: ((source, decoder input), target)."""
@@ -149,14 +150,22 @@ class Validation(keras.callbacks.Callback):
         logs["step"] = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
         logs["val_token_acc"], logs["val_seq_acc"], logs["val_loss"] = acc["token_acc"], acc["seq_acc"], acc["loss"]
         self.losses.append(acc["loss"])
-        log.info("step %d  loss %.4f  val loss %.4f  val token %.4f  val seq %.4f  (%.0f s)", logs["step"],
-                 logs.get("loss", float("nan")), acc["loss"], acc["token_acc"], acc["seq_acc"],
-                 time.perf_counter() - self.start)
+        log.info(
+            "step %d  loss %.4f  val loss %.4f  val token %.4f  val seq %.4f  (%.0f s)",
+            logs["step"],
+            logs.get("loss", float("nan")),
+            acc["loss"],
+            acc["token_acc"],
+            acc["seq_acc"],
+            time.perf_counter() - self.start,
+        )
         # The same rule the metrics report afterwards (stop_reason), so the two never disagree.
         reason = stop_reason([acc["seq_acc"]], self.losses, self.train_cfg)
         if reason != "budget":
-            log.info("stopping: %s", "reached the target sequence accuracy" if reason == "target" else
-                     "the validation loss has plateaued")
+            log.info(
+                "stopping: %s",
+                "reached the target sequence accuracy" if reason == "target" else "the validation loss has plateaued",
+            )
             self.model.stop_training = True
 
 
@@ -178,14 +187,33 @@ def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
 def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> Seq2Seq:
     """The model for a loaded dataset: vocabulary sizes from its record, padded lengths
     from its training arrays."""
-    return build_model(arch, len(vocab["src_vocab"]), len(vocab["tgt_vocab"]),
-                       arrays["train_src"].shape[1], arrays["train_tgt"].shape[1], model_cfg)
+    return build_model(
+        arch,
+        len(vocab["src_vocab"]),
+        len(vocab["tgt_vocab"]),
+        arrays["train_src"].shape[1],
+        arrays["train_tgt"].shape[1],
+        model_cfg,
+    )
 
 
 def train(
-    arch: str, arrays: dict, vocab: dict, model_cfg: dict, train_cfg: dict, execution: dict, seed: int, *,
-    model_path: Path, log_path: Path, metrics_path: Path, checkpoint_dir: Path, fingerprint: str,
-    identity: dict | None = None, timing_path: Path | None = None, extra_callbacks: list | None = None,
+    arch: str,
+    arrays: dict,
+    vocab: dict,
+    model_cfg: dict,
+    train_cfg: dict,
+    execution: dict,
+    seed: int,
+    *,
+    model_path: Path,
+    log_path: Path,
+    metrics_path: Path,
+    checkpoint_dir: Path,
+    fingerprint: str,
+    identity: dict | None = None,
+    timing_path: Path | None = None,
+    extra_callbacks: list | None = None,
 ) -> dict:
     """Train one model on a loaded dataset (``arrays``, ``vocab``) and write its .keras
     file, CSV log and metrics JSON (and, if asked, how the job ran: ``timing_path``).
@@ -229,8 +257,12 @@ def train(
             partial_log.unlink(missing_ok=True)
         done = state["epoch"] if state else 0
         keep_log_rows(partial_log, done)
-        validation = Validation(arrays["valid_src"][:n_val], arrays["valid_tgt"][:n_val], train_cfg,
-                                history=logged_column(partial_log, "val_loss"))
+        validation = Validation(
+            arrays["valid_src"][:n_val],
+            arrays["valid_tgt"][:n_val],
+            train_cfg,
+            history=logged_column(partial_log, "val_loss"),
+        )
         callbacks = [
             batches,  # draws each epoch's rows as it begins
             validation,  # must precede CSVLogger so its numbers reach the log
@@ -243,8 +275,14 @@ def train(
         if not (state and state["stopped"]):  # a run that stopped early stays stopped
             # shuffle=False: the batch order is already random, and must not depend on
             # Python's global random state, which a resumed process does not share.
-            model.fit(batches.data, initial_epoch=done, epochs=math.ceil(train_cfg["max_steps"] / every),
-                      callbacks=callbacks, shuffle=False, verbose=0)
+            model.fit(
+                batches.data,
+                initial_epoch=done,
+                epochs=math.ceil(train_cfg["max_steps"] / every),
+                callbacks=callbacks,
+                shuffle=False,
+                verbose=0,
+            )
 
         test_predictions = greedy_decode(model, arrays["test_src"], arrays["test_tgt"].shape[1])
         test = accuracy(test_predictions, arrays["test_tgt"])
@@ -255,13 +293,15 @@ def train(
         # Only what the weights decide: a resumed run writes the same bytes as a straight one.
         metrics = {
             **model.identity,
-            "test_token_acc": test["token_acc"], "test_seq_acc": test["seq_acc"],
+            "test_token_acc": test["token_acc"],
+            "test_seq_acc": test["seq_acc"],
             "test_teacher_forced_token_acc": forced["token_acc"],
             **text_scores(test_predictions, arrays, vocab),
             "steps": steps,
             "reached_target": bool(np.atleast_1d(history["val_seq_acc"])[-1] >= train_cfg["target_accuracy"]),
-            "stop_reason": stop_reason(np.atleast_1d(history["val_seq_acc"]), np.atleast_1d(history["val_loss"]),
-                                       train_cfg),
+            "stop_reason": stop_reason(
+                np.atleast_1d(history["val_seq_acc"]), np.atleast_1d(history["val_loss"]), train_cfg
+            ),
             "hit_step_cap": steps >= train_cfg["max_steps"],
             "n_params": int(model.count_params()),
             "backend": keras.backend.backend(),
@@ -271,14 +311,24 @@ def train(
         save_model(model, model_path)
         write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
         if timing_path is not None:
-            write_text(timing_path, json.dumps({"wall_s": round(time.perf_counter() - start, 3),
-                                                "resumed_after_periods": done, "restored": False}, indent=1) + "\n")
+            write_text(
+                timing_path,
+                json.dumps(
+                    {"wall_s": round(time.perf_counter() - start, 3), "resumed_after_periods": done, "restored": False},
+                    indent=1,
+                )
+                + "\n",
+            )
         # Keep the finished model where Snakemake never deletes it, then drop the
         # resumable state (a kill in between resumes or restores: the same bytes either way).
         finished.keep(checkpoint_dir, fingerprint, outputs)
         checkpoint.clear()
-    log.info("test greedy token acc %.4f, sequence acc %.4f after %d steps",
-             test["token_acc"], test["seq_acc"], metrics["steps"])
+    log.info(
+        "test greedy token acc %.4f, sequence acc %.4f after %d steps",
+        test["token_acc"],
+        test["seq_acc"],
+        metrics["steps"],
+    )
     return metrics
 
 

@@ -77,9 +77,13 @@ def model_owner(config: dict, task: str, arch: str, variant: str) -> str:
     variant that changes only what an architecture ignores (attention for VED, the cell for
     AO) shares those models instead of training copies."""
     mine = model_settings_read(config, task, arch, variant)
-    return next(v for v in variant_names(config)
-                if task in variant_tasks(config, v) and arch in variant_architectures(config, v)
-                and model_settings_read(config, task, arch, v) == mine)
+    return next(
+        v
+        for v in variant_names(config)
+        if task in variant_tasks(config, v)
+        and arch in variant_architectures(config, v)
+        and model_settings_read(config, task, arch, v) == mine
+    )
 
 
 def settings_digest(config: dict, task: str, arch: str, variant: str = BASE) -> str:
@@ -128,14 +132,18 @@ def variant_errors(config: dict) -> list[str]:
     config's tasks and architectures."""
     errors = []
     if config.get("variants", {}).get(BASE):
-        errors.append(f"variants.{BASE}: the base variant is the config itself (its model, train and overrides) "
-                      "and takes no overrides; give the variant another name")
+        errors.append(
+            f"variants.{BASE}: the base variant is the config itself (its model, train and overrides) "
+            "and takes no overrides; give the variant another name"
+        )
     for name, block in config.get("variants", {}).items():
         for key in ("tasks", "architectures"):
             extra = [x for x in block.get(key, []) if x not in config[key]]
             if extra:
-                errors.append(f"variants.{name}.{key}: {extra} are not among the config's {key} {config[key]}; "
-                              f"a variant runs a subset of them")
+                errors.append(
+                    f"variants.{name}.{key}: {extra} are not among the config's {key} {config[key]}; "
+                    f"a variant runs a subset of them"
+                )
     return errors
 
 
@@ -143,10 +151,12 @@ def _where(config: dict, task: str, variant: str, part: str, arch: str | None = 
     """The key path a (task, variant, arch) setting of ``part`` ("model", "train") most
     likely comes from, for error messages: the most specific block that sets it."""
     block = variants(config).get(variant, {})
-    for present, path in ((part in block.get("overrides", {}).get(task, {}), f"variants.{variant}.overrides.{task}"),
-                          (part in config.get("overrides", {}).get(task, {}), f"overrides.{task}"),
-                          (part in block, f"variants.{variant}"),
-                          (part in config.get("arch_overrides", {}).get(arch, {}), f"arch_overrides.{arch}")):
+    for present, path in (
+        (part in block.get("overrides", {}).get(task, {}), f"variants.{variant}.overrides.{task}"),
+        (part in config.get("overrides", {}).get(task, {}), f"overrides.{task}"),
+        (part in block, f"variants.{variant}"),
+        (part in config.get("arch_overrides", {}).get(arch, {}), f"arch_overrides.{arch}"),
+    ):
         if present:
             return f"{path}.{part}"
     return part
@@ -161,13 +171,17 @@ def settings_errors(config: dict) -> list[str]:
             for arch in variant_architectures(config, variant):
                 model, train = task_settings(config, name, variant, arch)
                 if train["max_steps"] % train["eval_every"]:
-                    errors.append(f"{_where(config, name, variant, 'train', arch)}: max_steps ({train['max_steps']}) "
-                                  f"must be a multiple of eval_every ({train['eval_every']}), since training stops "
-                                  "only at a validation")
+                    errors.append(
+                        f"{_where(config, name, variant, 'train', arch)}: max_steps ({train['max_steps']}) "
+                        f"must be a multiple of eval_every ({train['eval_every']}), since training stops "
+                        "only at a validation"
+                    )
                 if architectures.reads_heads(arch, model) and model["units"] % model["heads"]:
-                    errors.append(f"{_where(config, name, variant, 'model', arch)}: heads ({model['heads']}) must "
-                                  f"divide units ({model['units']}): multihead attention (and the Transformer's) "
-                                  "splits the units into heads of equal width")
+                    errors.append(
+                        f"{_where(config, name, variant, 'model', arch)}: heads ({model['heads']}) must "
+                        f"divide units ({model['units']}): multihead attention (and the Transformer's) "
+                        "splits the units into heads of equal width"
+                    )
     return errors
 
 
@@ -176,8 +190,16 @@ def settings_errors(config: dict) -> list[str]:
 # The comparison tables, declared once (the workflow plans them with two variants or more).
 COMPARISON_TABLES = ("variant_claims", "variant_shares")
 CLAIM_COLUMNS = ["variant", "claim", "value", "status", "seeds_passing", "pooled"]
-SHARE_COLUMNS = ["variant", "task", "arch", "n", "mu_mu_share_mean", "mu_mu_share_sd",
-                 "argmax_agreement_mean", "argmax_agreement_sd"]
+SHARE_COLUMNS = [
+    "variant",
+    "task",
+    "arch",
+    "n",
+    "mu_mu_share_mean",
+    "mu_mu_share_sd",
+    "argmax_agreement_mean",
+    "argmax_agreement_sd",
+]
 
 
 def variant_claims(claims: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -202,7 +224,16 @@ def variant_shares(term_shares: dict[str, pd.DataFrame], approximation: dict[str
             continue
         points = f4_points(whole_model(approx), whole_model(shares), "argmax_agreement")
         for (task, arch), g in points.groupby(["task", "arch"], sort=False):
-            rows.append({"variant": name, "task": task, "arch": arch, "n": int(g["seed"].nunique()),
-                         "mu_mu_share_mean": g["share"].mean(), "mu_mu_share_sd": g["share"].std(),
-                         "argmax_agreement_mean": g["value"].mean(), "argmax_agreement_sd": g["value"].std()})
+            rows.append(
+                {
+                    "variant": name,
+                    "task": task,
+                    "arch": arch,
+                    "n": int(g["seed"].nunique()),
+                    "mu_mu_share_mean": g["share"].mean(),
+                    "mu_mu_share_sd": g["share"].std(),
+                    "argmax_agreement_mean": g["value"].mean(),
+                    "argmax_agreement_sd": g["value"].std(),
+                }
+            )
     return pd.DataFrame(rows, columns=SHARE_COLUMNS)

@@ -1,8 +1,8 @@
 from pathlib import Path
 
+from attend.artifacts import read_table
 from attend.claims import claims, summary_markdown
 from attend.logs import log_to
-from attend.artifacts import read_table
 from attend.tables import check_rows
 from attend.tasks import load_task_modules
 

@@ -1,8 +1,8 @@
 import logging
 
+from attend.artifacts import save_dataset
 from attend.logs import log_to
 from attend.tasks import build_dataset, load_task_modules
-from attend.artifacts import save_dataset
 
 log_to(snakemake.log[0])
 load_task_modules(snakemake.params.task_modules)

@@ -14,5 +14,10 @@ for name, path in snakemake.params.tables.items():
     if name in TABLES and isinstance(path, str):  # an aggregated table (not the per-seed CSVs above)
         check_rows(read_table(path), snakemake.params.identities, path)
 module = importlib.import_module(snakemake.params.module)
-module.render(dict(snakemake.params.analysis), dict(snakemake.params.tables),
-              snakemake.output.pdf, snakemake.output.png, dict(snakemake.params.settings))
+module.render(
+    dict(snakemake.params.analysis),
+    dict(snakemake.params.tables),
+    snakemake.output.pdf,
+    snakemake.output.png,
+    dict(snakemake.params.settings),
+)

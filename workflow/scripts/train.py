@@ -12,18 +12,25 @@ params, output = snakemake.params, snakemake.output
 # What the model is made from: its settings, its input files' bytes and the training code
 # (the rule's code param: attend.training and what it imports, and this script).
 made_from = fingerprint(
-    {"arch": arch, "seed": seed, "model": params.model, "train": params.train, "backend": params.backend,
-     "identity": dict(params.identity), "code": params.code},
+    {
+        "arch": arch,
+        "seed": seed,
+        "model": params.model,
+        "train": params.train,
+        "backend": params.backend,
+        "identity": dict(params.identity),
+        "code": params.code,
+    },
     files=[snakemake.input.npz, snakemake.input.vocab],
 )
 outputs = {"model.keras": output.model, "train_log.csv": output.log, "metrics.json": output.metrics}
 if not finished.restore(params.checkpoint, made_from, outputs, output.timing):
-    from attend.gpu import claim_device_for_job  # noqa: E402
+    from attend.gpu import claim_device_for_job
 
     claim = claim_device_for_job(snakemake.threads, snakemake.resources.gpu)
 
-    from attend import training  # noqa: E402
-    from attend.artifacts import load_dataset  # noqa: E402
+    from attend import training
+    from attend.artifacts import load_dataset
 
     arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab, expect={"task": task, "seed": seed})
     execution = {
@@ -32,8 +39,18 @@ if not finished.restore(params.checkpoint, made_from, outputs, output.timing):
     }
     training.set_determinism(seed, snakemake.threads)
     training.train(
-        arch, arrays, vocab, params.model, params.train, execution, seed,
-        model_path=output.model, log_path=output.log, metrics_path=output.metrics, timing_path=output.timing,
-        checkpoint_dir=params.checkpoint, fingerprint=made_from,
+        arch,
+        arrays,
+        vocab,
+        params.model,
+        params.train,
+        execution,
+        seed,
+        model_path=output.model,
+        log_path=output.log,
+        metrics_path=output.metrics,
+        timing_path=output.timing,
+        checkpoint_dir=params.checkpoint,
+        fingerprint=made_from,
         identity={"task": task, "dataset": vocab["npz_sha256"], **params.identity},
     )

@@ -1,7 +1,7 @@
 # The comparison of variants: variant_claims or variant_shares, by the rule's name.
 from attend import variants
-from attend.logs import log_to
 from attend.artifacts import read_table
+from attend.logs import log_to
 from attend.tables import check_rows
 
 log_to(snakemake.log[0])

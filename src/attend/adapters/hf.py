@@ -69,8 +69,10 @@ FAMILIES = {  # config.model_type -> its layout
 def family(model) -> Family:
     kind = getattr(model.config, "model_type", None)
     if kind not in FAMILIES:
-        raise DataError(f"model_type {kind!r} is not one this adapter knows ({', '.join(FAMILIES)}): "
-                        "write its probe with attend.api.make_probe")
+        raise DataError(
+            f"model_type {kind!r} is not one this adapter knows ({', '.join(FAMILIES)}): "
+            "write its probe with attend.api.make_probe"
+        )
     return FAMILIES[kind]
 
 
@@ -103,9 +105,9 @@ def eager_attention(model) -> None:
 def head_matrices(linear, heads: int, head_dim: int, fold: bool) -> np.ndarray:
     """(H, n [+ 1], d_h): head h's columns of a ``torch.nn.Linear`` in kernel orientation
     (x @ W), with the bias as the last row when ``fold`` (a zero row where it has none)."""
-    weight = linear.weight.detach().double().cpu().numpy().T              # (n, H d_h)
+    weight = linear.weight.detach().double().cpu().numpy().T  # (n, H d_h)
     n = weight.shape[0]
-    per_head = weight.reshape(n, heads, head_dim).transpose(1, 0, 2)        # output h d_h + j is head h's j
+    per_head = weight.reshape(n, heads, head_dim).transpose(1, 0, 2)  # output h d_h + j is head h's j
     if not fold:
         return per_head
     bias = np.zeros(heads * head_dim) if linear.bias is None else linear.bias.detach().double().cpu().numpy()
@@ -117,7 +119,7 @@ class Renumbering:
     the model's order (module docstring)."""
 
     def __init__(self, seen: np.ndarray, specials: dict[int, int], name_of):
-        others = sorted(set(int(i) for i in np.unique(seen)) - set(specials))
+        others = sorted({int(i) for i in np.unique(seen)} - set(specials))
         self.ids = {**specials, **{hf: len(SPECIALS) + k for k, hf in enumerate(others)}}
         self.tokens = list(SPECIALS) + [name_of(hf) for hf in others]
         self.lookup = np.zeros(max(self.ids) + 1, dtype=np.int32)
@@ -133,6 +135,7 @@ def _namer(tokenizer):
         if not token or token in SPECIALS:
             return f"{token or ''}[{hf_id}]"
         return str(token)
+
     return name
 
 
@@ -142,12 +145,18 @@ def _padded(rows: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
         raise DataError("every source and target needs at least one token (its </s>)")
     out = np.full((len(rows), lengths.max()), pad, dtype=np.int64)
     for i, row in enumerate(rows):
-        out[i, :len(row)] = row
+        out[i, : len(row)] = row
     return out, lengths
 
 
-def record(model, src_ids: list[list[int]], tgt_ids: list[list[int]], tokenizer=None, batch_size: int = 16,
-           name: str | None = None) -> dict[str, np.ndarray]:
+def record(
+    model,
+    src_ids: list[list[int]],
+    tgt_ids: list[list[int]],
+    tokenizer=None,
+    batch_size: int = 16,
+    name: str | None = None,
+) -> dict[str, np.ndarray]:
     """The probe (layers form) of ``model`` teacher-forced on the references: ``src_ids``
     and ``tgt_ids`` are the model's own token ids, each sequence as its tokenizer writes
     it (``tokenizer(source)["input_ids"]``, ``tokenizer(text_target=target)["input_ids"]``:
@@ -178,27 +187,37 @@ def record(model, src_ids: list[list[int]], tgt_ids: list[list[int]], tokenizer=
     def keep(slot, index):
         def hook(module, args):
             captured[slot][index] = args[0].detach()
+
         return hook
 
     handles = [q.register_forward_pre_hook(keep("queries", i)) for i, q in enumerate(queries)]
     handles += [k.register_forward_pre_hook(keep("keys", i)) for i, k in enumerate(keys)]
     handles.append(model.get_output_embeddings().register_forward_pre_hook(keep("readout", 0)))
-    parts: dict[str, list] = {key: [] for key in ("enc_states", "dec_states", "layer_states", "layer_attention",
-                                                  "predictions")}
+    parts: dict[str, list] = {
+        key: [] for key in ("enc_states", "dec_states", "layer_states", "layer_attention", "predictions")
+    }
     device = next(model.parameters()).device
     try:
         with torch.no_grad():
             for i in range(0, len(src), batch_size):
                 rows = slice(i, i + batch_size)
-                tensor = lambda a: torch.as_tensor(a[rows], device=device)  # noqa: E731
-                out = model(input_ids=tensor(src), attention_mask=tensor(enc_mask.astype(np.int64)),
-                            decoder_input_ids=tensor(dec_in), decoder_attention_mask=tensor(dec_mask.astype(np.int64)),
-                            output_attentions=True, use_cache=False, return_dict=True)
+                tensor = lambda a, rows=rows: torch.as_tensor(a[rows], device=device)  # noqa: E731
+                out = model(
+                    input_ids=tensor(src),
+                    attention_mask=tensor(enc_mask.astype(np.int64)),
+                    decoder_input_ids=tensor(dec_in),
+                    decoder_attention_mask=tensor(dec_mask.astype(np.int64)),
+                    output_attentions=True,
+                    use_cache=False,
+                    return_dict=True,
+                )
                 encoded = out.encoder_last_hidden_state
                 for layer, key_input in enumerate(captured["keys"]):
                     if key_input is None or key_input.shape != encoded.shape or not torch.equal(key_input, encoded):
-                        raise DataError(f"the key projection of decoder layer {layer}'s cross-attention does not read "
-                                        "the encoder's output: this model does not fit the probe's layers form")
+                        raise DataError(
+                            f"the key projection of decoder layer {layer}'s cross-attention does not read "
+                            "the encoder's output: this model does not fit the probe's layers form"
+                        )
                 numpy = lambda t: t.float().cpu().numpy()  # noqa: E731
                 parts["enc_states"].append(numpy(encoded))
                 parts["dec_states"].append(numpy(captured["readout"][0]))
@@ -226,15 +245,21 @@ def record(model, src_ids: list[list[int]], tgt_ids: list[list[int]], tokenizer=
     name_of = _namer(tokenizer)
     source = Renumbering(src[enc_mask], specials, name_of)
     predictions = np.where(dec_mask, arrays.pop("predictions"), pad)
-    target = Renumbering(np.concatenate([tgt[dec_mask], predictions[dec_mask], dec_in[:, 1:][dec_mask[:, 1:]]]),
-                         specials, name_of)
+    target = Renumbering(
+        np.concatenate([tgt[dec_mask], predictions[dec_mask], dec_in[:, 1:][dec_mask[:, 1:]]]), specials, name_of
+    )
     dec_inputs = target(np.where(np.arange(dec_in.shape[1]) == 0, pad, dec_in))
     dec_inputs[:, 0] = SOS  # the decoder's start token, whatever the model's id for it
     import transformers
 
-    identity = {"model": name or getattr(config, "name_or_path", "") or config.model_type,
-                "model_type": config.model_type, "sequences": int(len(src)), "biases_folded": bool(fold),
-                "transformers": transformers.__version__, "torch": torch.__version__}
+    identity = {
+        "model": name or getattr(config, "name_or_path", "") or config.model_type,
+        "model_type": config.model_type,
+        "sequences": len(src),
+        "biases_folded": bool(fold),
+        "transformers": transformers.__version__,
+        "torch": torch.__version__,
+    }
     arrays = probe_format.masked({key: value.astype(np.float32) for key, value in arrays.items()}, enc_mask, dec_mask)
     arrays.update(
         format_version=np.array(probe_format.FORMAT_VERSION, dtype=np.int32),
@@ -242,13 +267,19 @@ def record(model, src_ids: list[list[int]], tgt_ids: list[list[int]], tokenizer=
         dec_inputs=np.where(dec_mask, dec_inputs, PAD).astype(np.int32),
         targets=np.where(dec_mask, target(tgt), PAD).astype(np.int32),
         predictions=np.where(dec_mask, target(predictions), PAD).astype(np.int32),
-        enc_len=enc_len, dec_len=dec_len,
-        src_vocab=np.array(source.tokens), tgt_vocab=np.array(target.tokens),
+        enc_len=enc_len,
+        dec_len=dec_len,
+        src_vocab=np.array(source.tokens),
+        tgt_vocab=np.array(target.tokens),
         attention=arrays["layer_attention"].mean((1, 2)),
-        layer_W_q=layer_w_q.astype(np.float32), layer_W_k=layer_w_k.astype(np.float32),
-        scale=np.float32(scales.pop()), layers=np.array(len(modules), dtype=np.int32),
-        heads=np.array(heads, dtype=np.int32), arch=np.array(identity["model"]),
-        attention_kind=np.array("multihead"), identity=np.array(json.dumps(identity, sort_keys=True)),
+        layer_W_q=layer_w_q.astype(np.float32),
+        layer_W_k=layer_w_k.astype(np.float32),
+        scale=np.float32(scales.pop()),
+        layers=np.array(len(modules), dtype=np.int32),
+        heads=np.array(heads, dtype=np.int32),
+        arch=np.array(identity["model"]),
+        attention_kind=np.array("multihead"),
+        identity=np.array(json.dumps(identity, sort_keys=True)),
     )
     probe_format.validate(arrays, identity["model"])
     return arrays
@@ -291,12 +322,19 @@ def tokenize(tokenizer, pairs: list[tuple[str, str]]) -> tuple[list[list[int]], 
 
 
 def parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Write the probe of a Hugging Face encoder-decoder (Marian, "
-                                "BART, T5 families) teacher-forced on sentence pairs, for `attend analyse`. "
-                                f"Needs the hf extra: {EXTRA}.")
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Write the probe of a Hugging Face encoder-decoder (Marian, "
+        "BART, T5 families) teacher-forced on sentence pairs, for `attend analyse`. "
+        f"Needs the hf extra: {EXTRA}.",
+    )
     p.add_argument("--model", required=True, help="a model name on the Hub or a local folder (from_pretrained)")
-    p.add_argument("--pairs", required=True, help="tab-separated source<TAB>target sentences, one pair a line "
-                   "(fra.txt's layout; `attend test-pairs` writes this project's translation test split)")
+    p.add_argument(
+        "--pairs",
+        required=True,
+        help="tab-separated source<TAB>target sentences, one pair a line "
+        "(fra.txt's layout; `attend test-pairs` writes this project's translation test split)",
+    )
     p.add_argument("--out", required=True, help="the probe to write (.npz)")
     p.add_argument("--limit", type=int, help="probe the first N pairs only")
     p.add_argument("--swap", action="store_true", help="the file is target<TAB>source")
@@ -325,8 +363,10 @@ def main(argv: list[str] | None = None, prog: str = "attend probe-hf") -> int:
     except DataError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {args.out}: {len(pairs)} pairs, {int(arrays['layers'])} layers × {int(arrays['heads'])} heads; "
-          f"next: attend analyse {args.out} --out DIR")
+    print(
+        f"wrote {args.out}: {len(pairs)} pairs, {int(arrays['layers'])} layers × {int(arrays['heads'])} heads; "
+        f"next: attend analyse {args.out} --out DIR"
+    )
     return 0
 
 

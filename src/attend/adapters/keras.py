@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -83,8 +84,9 @@ def projection(model, spec, width: int | None = None) -> tuple[np.ndarray, np.nd
         return _numpy(target.kernel).astype(np.float64), None if bias is None else _numpy(bias).astype(np.float64)
     matrix = _numpy(target).astype(np.float64)
     if matrix.ndim not in (2, 3):
-        raise ValueError(f"projection {spec!r}: expected a kernel (n, d) or (n, heads, d_head), "
-                         f"got shape {matrix.shape}")
+        raise ValueError(
+            f"projection {spec!r}: expected a kernel (n, d) or (n, heads, d_head), got shape {matrix.shape}"
+        )
     return matrix, None
 
 
@@ -114,8 +116,10 @@ def _split(spec: Named) -> tuple[str, int | None]:
 
 def _output(name: str, index: int | None, calls: list):
     if len(calls) != 1:
-        raise ValueError(f"layer {name!r} ran {len(calls)} times in one forward pass; name what you want with a "
-                         "callable f(model, src, dec_in) instead")
+        raise ValueError(
+            f"layer {name!r} ran {len(calls)} times in one forward pass; name what you want with a "
+            "callable f(model, src, dec_in) instead"
+        )
     out = calls[0]
     if isinstance(out, (list, tuple)):
         if index is None:
@@ -150,12 +154,30 @@ def _softmax(scores: np.ndarray, enc_mask: np.ndarray) -> np.ndarray:
     return z / z.sum(-1, keepdims=True)
 
 
-def record(model, src: np.ndarray, tgt: np.ndarray, *, src_vocab: list[str], tgt_vocab: list[str],
-           enc_states: Named, dec_states: Named, query, key, scale: float, attention: Named | None = None,
-           heads: int | None = None, value=None, readout=None, logits: Named | None = None,
-           align: np.ndarray | None = None, call: Callable | None = None, batch_size: int = 500,
-           arch: str | None = None, attention_kind: str | None = None, identity: dict | None = None
-           ) -> dict[str, np.ndarray]:
+def record(
+    model,
+    src: np.ndarray,
+    tgt: np.ndarray,
+    *,
+    src_vocab: list[str],
+    tgt_vocab: list[str],
+    enc_states: Named,
+    dec_states: Named,
+    query,
+    key,
+    scale: float,
+    attention: Named | None = None,
+    heads: int | None = None,
+    value=None,
+    readout=None,
+    logits: Named | None = None,
+    align: np.ndarray | None = None,
+    call: Callable | None = None,
+    batch_size: int = 500,
+    arch: str | None = None,
+    attention_kind: str | None = None,
+    identity: dict | None = None,
+) -> dict[str, np.ndarray]:
     """The probe (docs/probe-format.md) of a Keras seq2seq ``model`` on ``src`` (N, S)
     and ``tgt`` (N, T), checked (:func:`attend.probe.validate`); save it with
     :func:`attend.probe.save`. Names as in the module docstring; ``scale`` is the score's
@@ -169,14 +191,14 @@ def record(model, src: np.ndarray, tgt: np.ndarray, *, src_vocab: list[str], tgt
     call = call or (lambda m, s, d: m((s, d), training=False))
     named = {"enc_states": enc_states, "dec_states": dec_states, "attention": attention, "logits": logits}
     layers = {}
-    for role, spec in named.items():
+    for spec in named.values():
         if spec is not None and not callable(spec):
             layer_name, _ = _split(spec)
             layers[layer_name] = find_layer(model, layer_name)
     parts: dict[str, list] = {role: [] for role, spec in named.items() if spec is not None}
     parts.setdefault("logits", [])
     for i in range(0, len(src), batch_size):
-        s, d = src[i:i + batch_size], dec_in[i:i + batch_size]
+        s, d = src[i : i + batch_size], dec_in[i : i + batch_size]
         with capturing(layers) as outputs:
             out = call(model, s, d)
         for role in parts:
@@ -203,48 +225,68 @@ def record(model, src: np.ndarray, tgt: np.ndarray, *, src_vocab: list[str], tgt
     w_q, w_k = _with_bias_rows(w_q, b_q, fold_dec), _with_bias_rows(w_k, b_k, fold_enc)
     head_w_q, head_w_k = _by_head(w_q, heads), _by_head(w_k, heads)
     if (head_w_q is None) != (head_w_k is None):
-        raise ValueError(f"the query projection has shape {w_q.shape} and the key projection {w_k.shape}: "
-                         "both per head, or neither")
+        raise ValueError(
+            f"the query projection has shape {w_q.shape} and the key projection {w_k.shape}: both per head, or neither"
+        )
     probe: dict[str, np.ndarray] = {}
     if head_w_q is not None:
         scores = np.einsum("ntm,hmd,nsk,hkd->nhts", dec_h, head_w_q, enc_h, head_w_k) * scale
         computed = _softmax(scores, enc_mask[:, None, None, :])
         n_heads = len(head_w_q)
-        probe.update(head_W_q=head_w_q, head_W_k=head_w_k, heads=np.array(n_heads, np.int32),
-                     W_q=w_q.reshape(len(w_q), -1), W_k=w_k.reshape(len(w_k), -1))
+        probe.update(
+            head_W_q=head_w_q,
+            head_W_k=head_w_k,
+            heads=np.array(n_heads, np.int32),
+            W_q=w_q.reshape(len(w_q), -1),
+            W_k=w_k.reshape(len(w_k), -1),
+        )
     else:
         scores = np.einsum("ntm,md,nsk,kd->nts", dec_h, w_q, enc_h, w_k) * scale
         computed = _softmax(scores, enc_mask[:, None, :])
         probe.update(W_q=w_q, W_k=w_k)
     weights = arrays.get("attention", computed.astype(np.float32))
     if weights.shape != computed.shape:
-        raise ValueError(f"the attention named has shape {weights.shape}, but the projections give "
-                         f"{computed.shape} (batch, [heads,] T, S)")
+        raise ValueError(
+            f"the attention named has shape {weights.shape}, but the projections give "
+            f"{computed.shape} (batch, [heads,] T, S)"
+        )
     if head_w_q is not None:
         probe.update(head_attention=weights, attention=weights.mean(1))
     else:
         probe["attention"] = weights
     if value is not None:
         if w_v.ndim == 3:
-            raise ValueError("a per-head value projection has no single value map: pass value as a callable giving "
-                             "the (n_e, dv) map through the output projection")
+            raise ValueError(
+                "a per-head value projection has no single value map: pass value as a callable giving "
+                "the (n_e, dv) map through the output projection"
+            )
         probe["W_v"] = _with_bias_rows(w_v, b_v, fold_enc)
     if readout is not None:
         probe["W_c"] = projection(model, readout)[0]
     probe = {k: np.asarray(v, np.float32) if np.asarray(v).dtype.kind == "f" else v for k, v in probe.items()}
     predictions = np.where(dec_mask, arrays["logits"].argmax(-1), PAD)
-    out = probe_format.masked({"enc_states": enc_h.astype(np.float32), "dec_states": dec_h.astype(np.float32),
-                               **probe}, enc_mask, dec_mask)
+    out = probe_format.masked(
+        {"enc_states": enc_h.astype(np.float32), "dec_states": dec_h.astype(np.float32), **probe}, enc_mask, dec_mask
+    )
     out.update(
-        format_version=np.array(probe_format.FORMAT_VERSION, np.int32), scale=np.float32(scale),
-        enc_tokens=src.astype(np.int32), dec_inputs=dec_in.astype(np.int32), targets=tgt.astype(np.int32),
-        predictions=predictions.astype(np.int32), enc_len=lengths(src), dec_len=lengths(tgt),
-        src_vocab=np.array(src_vocab), tgt_vocab=np.array(tgt_vocab),
+        format_version=np.array(probe_format.FORMAT_VERSION, np.int32),
+        scale=np.float32(scale),
+        enc_tokens=src.astype(np.int32),
+        dec_inputs=dec_in.astype(np.int32),
+        targets=tgt.astype(np.int32),
+        predictions=predictions.astype(np.int32),
+        enc_len=lengths(src),
+        dec_len=lengths(tgt),
+        src_vocab=np.array(src_vocab),
+        tgt_vocab=np.array(tgt_vocab),
     )
     if align is not None:
         out["align"] = np.asarray(align, np.int32)
-    about = {"arch": arch, "attention_kind": attention_kind,
-             "identity": None if identity is None else json.dumps(identity, sort_keys=True)}
+    about = {
+        "arch": arch,
+        "attention_kind": attention_kind,
+        "identity": None if identity is None else json.dumps(identity, sort_keys=True),
+    }
     out.update({k: np.array(v) for k, v in about.items() if v is not None})
     probe_format.validate(out, "keras adapter")
     return out

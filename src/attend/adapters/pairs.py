@@ -29,11 +29,12 @@ def _english_words(ids, vocab: list[str]) -> list[str]:
 
 
 def _matches(words: list[str], tokens: list[str]) -> bool:
-    return len(words) == len(tokens) and all(w == UNK or w == t for w, t in zip(words, tokens))
+    return len(words) == len(tokens) and all(w in (UNK, t) for w, t in zip(words, tokens))
 
 
-def test_pairs(dataset: str | Path, vocab: str | Path, corpus: str | Path, limit: int | None = None
-               ) -> list[tuple[str, str]]:
+def test_pairs(
+    dataset: str | Path, vocab: str | Path, corpus: str | Path, limit: int | None = None
+) -> list[tuple[str, str]]:
     """(English, French) as the corpus writes them, for the test split of a translation
     dataset (its npz and vocab.json), in the split's order; the first ``limit`` only."""
     arrays = load_npz(dataset, {"test_src": 2, "test_written": 1}, "translation dataset")
@@ -54,8 +55,10 @@ def test_pairs(dataset: str | Path, vocab: str | Path, corpus: str | Path, limit
         words = _english_words(arrays["test_src"][i], src_vocab)
         found = [english for english in by_french.get(french, []) if _matches(words, tokenize(english))]
         if not found:
-            raise DataError(f"{corpus}: test pair {i} ({' '.join(words)!r} -> {french!r}) is not in this corpus: "
-                            f"is it the corpus {dataset} was made from?")
+            raise DataError(
+                f"{corpus}: test pair {i} ({' '.join(words)!r} -> {french!r}) is not in this corpus: "
+                f"is it the corpus {dataset} was made from?"
+            )
         pairs.append((found[0], french))
     return pairs
 
@@ -73,8 +76,11 @@ def recorded_corpus(dataset: str | Path, vocab: str | Path) -> Path:
 
 
 def parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Write the English<TAB>French pairs of a translation "
-                                "dataset's test split, as the corpus writes them (for attend probe-hf).")
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="Write the English<TAB>French pairs of a translation "
+        "dataset's test split, as the corpus writes them (for attend probe-hf).",
+    )
     p.add_argument("dataset", help="the translation dataset, e.g. results/data/translation/seed0/dataset.npz")
     p.add_argument("--vocab", help="its vocab.json (default: beside the dataset)")
     p.add_argument("--corpus", help="fra.txt (default: the corpus the dataset records)")

@@ -60,29 +60,31 @@ def attended_terms(decoder, encoder, attended: np.ndarray, w_q, w_k, scale) -> n
     h^D G, and Δ is never formed."""
     if _stacked(w_q):
         if attended.ndim != 3 or attended.shape[1] != len(w_q):
-            raise ValueError(f"{len(w_q)} heads need an attended position per head, (N, heads, T); "
-                             f"got shape {attended.shape}")
-        return np.stack([attended_terms(decoder, encoder, attended[:, h], w_q[h], w_k[h], scale)
-                         for h in range(len(w_q))])
+            raise ValueError(
+                f"{len(w_q)} heads need an attended position per head, (N, heads, T); got shape {attended.shape}"
+            )
+        return np.stack(
+            [attended_terms(decoder, encoder, attended[:, h], w_q[h], w_k[h], scale) for h in range(len(w_q))]
+        )
     seq, pos = decoder.rows
     s_star = attended[decoder.mask]
     g = ((w_q @ w_k.T) * scale).astype(decoder.states.dtype)
-    enc_cells = seq * encoder.mask.shape[1] + s_star             # the attended encoder positions
+    enc_cells = seq * encoder.mask.shape[1] + s_star  # the attended encoder positions
     dec_words, enc_words = decoder.flat_tokens, encoder.tokens.reshape(-1)[enc_cells]
     enc_h = np.take(encoder.states.reshape(-1, encoder.states.shape[-1]), enc_cells, axis=0)
     dec_hg = decoder.flat @ g
     n_pos, n_enc_pos = len(decoder.mu), len(encoder.mu)
-    dec_basis = np.concatenate([decoder.mu, decoder.chi]) @ g       # μ^D G and χ^D G, one row each
+    dec_basis = np.concatenate([decoder.mu, decoder.chi]) @ g  # μ^D G and χ^D G, one row each
     enc_basis = np.concatenate([encoder.mu, encoder.chi])
-    dec_mu, dec_chi = pos, n_pos + dec_words                # rows of dec_basis
-    enc_mu, enc_chi = s_star, n_enc_pos + enc_words         # rows of enc_basis
+    dec_mu, dec_chi = pos, n_pos + dec_words  # rows of dec_basis
+    enc_mu, enc_chi = s_star, n_enc_pos + enc_words  # rows of enc_basis
 
-    small = dec_basis @ enc_basis.T                         # a·b for a, b ∈ {μ, χ}
+    small = dec_basis @ enc_basis.T  # a·b for a, b ∈ {μ, χ}
     mu_mu, mu_chi = small[dec_mu, enc_mu], small[dec_mu, enc_chi]
     chi_mu, chi_chi = small[dec_chi, enc_mu], small[dec_chi, enc_chi]
-    h_mu, h_chi = _row_dots(dec_hg, enc_basis, enc_mu, enc_chi)   # h^D G μ^E, h^D G χ^E
-    mu_h, chi_h = _row_dots(enc_h, dec_basis, dec_mu, dec_chi)    # μ^D G h^E, χ^D G h^E
-    score = np.einsum("md,md->m", dec_hg, enc_h)            # h^D G h^E
+    h_mu, h_chi = _row_dots(dec_hg, enc_basis, enc_mu, enc_chi)  # h^D G μ^E, h^D G χ^E
+    mu_h, chi_h = _row_dots(enc_h, dec_basis, dec_mu, dec_chi)  # μ^D G h^E, χ^D G h^E
+    score = np.einsum("md,md->m", dec_hg, enc_h)  # h^D G h^E
 
     delta_mu, delta_chi = h_mu - mu_mu - chi_mu, h_chi - mu_chi - chi_chi
     mu_delta, chi_delta = mu_h - mu_mu - mu_chi, chi_h - chi_mu - chi_chi
@@ -116,8 +118,11 @@ def term_shares(terms: np.ndarray, pos: np.ndarray, width: int) -> dict[str, np.
     denom = np.maximum(count, 1)[:, None]
     by_step = lambda x: np.stack([np.bincount(pos, weights=row, minlength=width) for row in x], 1) / denom  # noqa: E731
     return {
-        "share_by_step": by_step(share), "signed_by_step": by_step(terms),
-        "share": share.mean(1), "signed": terms.mean(1), "step_count": count,
+        "share_by_step": by_step(share),
+        "signed_by_step": by_step(terms),
+        "share": share.mean(1),
+        "signed": terms.mean(1),
+        "step_count": count,
     }
 
 
@@ -128,7 +133,9 @@ def mean_attention(attention: np.ndarray, dec_mask: np.ndarray) -> np.ndarray:
     return attention.sum(0) / np.maximum(dec_mask.sum(0), 1)[:, None]
 
 
-def temporal_scores(mu_dec: np.ndarray, mu_enc: np.ndarray, w_q: np.ndarray, w_k: np.ndarray, scale: float) -> np.ndarray:
+def temporal_scores(
+    mu_dec: np.ndarray, mu_enc: np.ndarray, w_q: np.ndarray, w_k: np.ndarray, scale: float
+) -> np.ndarray:
     """(T, S): the μ·μ score q(μ^D_t)·k(μ^E_s)·scale alone; (H, T, S) for stacked
     (H, n, d_h) matrices."""
     return (mu_dec @ w_q) @ np.swapaxes(mu_enc @ w_k, -1, -2) * scale
@@ -167,7 +174,7 @@ def approximation(attention, dec_mask, enc_mask, mu_scores, align=None, attended
     a_bar = mean_attention(attention, dec_mask)
     a_bar_by_len, temporal_by_len = by_length(a_bar), by_length(mu_scores, softmax=True)
     t_idx = np.arange(dec_mask.shape[1])[None, :]
-    a_bar_argmax = a_bar_by_len.argmax(-1)[enc_len[:, None], t_idx]           # (N, T)
+    a_bar_argmax = a_bar_by_len.argmax(-1)[enc_len[:, None], t_idx]  # (N, T)
     temporal_argmax = temporal_by_len.argmax(-1)[enc_len[:, None], t_idx]
     tv = 0.5 * np.abs(attention - a_bar_by_len.astype(attention.dtype)[enc_len]).sum(-1)
     temporal_tv = 0.5 * np.abs(temporal_by_len - a_bar_by_len).sum(-1)[enc_len[:, None], t_idx]
@@ -183,8 +190,10 @@ def approximation(attention, dec_mask, enc_mask, mu_scores, align=None, attended
         known = dec_mask & (align >= 0)
         metrics["alignment_agreement"] = float((attended == align)[known].mean())
     occupied = enc_mask.any(0)
-    arrays = {"mean_attention": a_bar,
-              "temporal_attention": masked_softmax(mu_scores, np.broadcast_to(occupied, mu_scores.shape))}
+    arrays = {
+        "mean_attention": a_bar,
+        "temporal_attention": masked_softmax(mu_scores, np.broadcast_to(occupied, mu_scores.shape)),
+    }
     return metrics, arrays
 
 
@@ -214,13 +223,23 @@ def units(probe: dict, decoder: Decomposition, decompose_queries) -> list[Unit]:
         out = []
         for layer in range(probe["layer_attention"].shape[1]):
             queries = decompose_queries(probe["layer_states"][:, layer])
-            out += [Unit(layer, head, queries, probe["layer_W_q"][layer, head], probe["layer_W_k"][layer, head],
-                         probe["layer_attention"][:, layer, head])
-                    for head in range(probe["layer_attention"].shape[2])]
+            out += [
+                Unit(
+                    layer,
+                    head,
+                    queries,
+                    probe["layer_W_q"][layer, head],
+                    probe["layer_W_k"][layer, head],
+                    probe["layer_attention"][:, layer, head],
+                )
+                for head in range(probe["layer_attention"].shape[2])
+            ]
         return out
     if "head_attention" in probe:
-        return [Unit(0, h, decoder, probe["head_W_q"][h], probe["head_W_k"][h], probe["head_attention"][:, h])
-                for h in range(probe["head_attention"].shape[1])]
+        return [
+            Unit(0, h, decoder, probe["head_W_q"][h], probe["head_W_k"][h], probe["head_attention"][:, h])
+            for h in range(probe["head_attention"].shape[1])
+        ]
     return [Unit(0, 0, decoder, probe["W_q"], probe["W_k"], probe["attention"])]
 
 

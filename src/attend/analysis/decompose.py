@@ -27,8 +27,9 @@ def valid_mask(lengths: np.ndarray, width: int) -> np.ndarray:
     return np.arange(width)[None, :] < np.asarray(lengths)[:, None]
 
 
-def group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int,
-               rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def group_sums(
+    values: np.ndarray, groups: np.ndarray, n_groups: int, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-group sums of rows of ``values`` (M, k), and the group sizes: row ``rows[i]``
     (default: i) counts in group ``groups[i]``; rows not listed count nowhere. Few
     groups: one matrix product with the one-hot group matrix; many (a translation
@@ -52,13 +53,13 @@ def group_sums(values: np.ndarray, groups: np.ndarray, n_groups: int,
 class Decomposition:
     """One side (encoder or decoder) of a model over a set of sequences."""
 
-    mu: np.ndarray          # (L, n)  temporal component per position
-    chi: np.ndarray         # (V, n)  input component per token (0 where a token never occurs)
+    mu: np.ndarray  # (L, n)  temporal component per position
+    chi: np.ndarray  # (V, n)  input component per token (0 where a token never occurs)
     step_count: np.ndarray  # (L,)    valid sequences at each position
     word_count: np.ndarray  # (V,)    valid occurrences of each token
-    mask: np.ndarray        # (N, L)  valid positions
-    tokens: np.ndarray      # (N, L)
-    states: np.ndarray      # (N, L, n) the states decomposed (a reference, not a copy)
+    mask: np.ndarray  # (N, L)  valid positions
+    tokens: np.ndarray  # (N, L)
+    states: np.ndarray  # (N, L, n) the states decomposed (a reference, not a copy)
 
     @cached_property
     def rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +103,7 @@ def decompose(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, vocab
     einsum with the mask; per word, one product with the one-hot word matrix (for a
     large vocabulary, sums over the gathered valid states). Then
     Σ_w (h − μ_t) = Σ_w h − Σ_t count(t, w) μ_t, so h − μ is never formed either."""
-    n_seq, width, units = states.shape
+    _n_seq, width, units = states.shape
     mask = valid_mask(lengths, width)
     step_count = mask.sum(0)
     mu = np.einsum("nl,nlk->lk", mask.astype(states.dtype), states) / np.maximum(step_count, 1)[:, None]
@@ -111,8 +112,15 @@ def decompose(states: np.ndarray, tokens: np.ndarray, lengths: np.ndarray, vocab
     word_sums, word_count = group_sums(states.reshape(-1, units), words, vocab_size, rows=cells)
     pairs = np.bincount(cells % width * vocab_size + words, minlength=width * vocab_size).reshape(width, vocab_size)
     chi = (word_sums - pairs.T @ mu) / np.maximum(word_count, 1)[:, None]
-    return Decomposition(mu=mu.astype(np.float32), chi=chi.astype(np.float32), step_count=step_count,
-                         word_count=word_count, mask=mask, tokens=tokens, states=states)
+    return Decomposition(
+        mu=mu.astype(np.float32),
+        chi=chi.astype(np.float32),
+        step_count=step_count,
+        word_count=word_count,
+        mask=mask,
+        tokens=tokens,
+        states=states,
+    )
 
 
 def variance_fractions(parts: Decomposition) -> dict[str, float]:

@@ -96,9 +96,9 @@ def _pca(flat: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
     x = flat.astype(np.float64)
     mean = x.mean(0)
     x -= mean
-    values, vectors = np.linalg.eigh(x.T @ x)
+    _values, vectors = np.linalg.eigh(x.T @ x)
     axes = vectors[:, ::-1][:, :k].T
-    axes *= np.sign(axes.sum(1, keepdims=True) + 1e-12)   # a fixed sign per axis, for stable plots
+    axes *= np.sign(axes.sum(1, keepdims=True) + 1e-12)  # a fixed sign per axis, for stable plots
     return axes.astype(np.float32), mean.astype(np.float32)
 
 
@@ -106,10 +106,15 @@ def _side_arrays(side: str, parts: Decomposition) -> dict[str, np.ndarray]:
     basis, mean = _pca(parts.flat)
     seq, pos = _sample_positions(parts.mask, N_POINTS)
     return {
-        f"{side}_mu": parts.mu, f"{side}_chi": parts.chi, f"{side}_step_count": parts.step_count,
-        f"{side}_word_count": parts.word_count, f"{side}_pca_basis": basis, f"{side}_pca_mean": mean,
+        f"{side}_mu": parts.mu,
+        f"{side}_chi": parts.chi,
+        f"{side}_step_count": parts.step_count,
+        f"{side}_word_count": parts.word_count,
+        f"{side}_pca_basis": basis,
+        f"{side}_pca_mean": mean,
         f"{side}_points": (parts.states[seq, pos] - mean) @ basis.T,
-        f"{side}_point_tokens": parts.tokens[seq, pos], f"{side}_point_steps": pos,
+        f"{side}_point_tokens": parts.tokens[seq, pos],
+        f"{side}_point_steps": pos,
     }
 
 
@@ -122,8 +127,7 @@ def attention_quality(attention: np.ndarray, dec_mask: np.ndarray, enc_mask: np.
     t = np.arange(dec_mask.shape[1])[None, :]
     diagonal = t * (enc_len - 1) / np.maximum(dec_len - 1, 1)
     near = np.abs(attention.argmax(-1) - diagonal) <= 1
-    return {"max_attention": float(attention.max(-1)[dec_mask].mean()),
-            "near_diagonal": float(near[dec_mask].mean())}
+    return {"max_attention": float(attention.max(-1)[dec_mask].mean()), "near_diagonal": float(near[dec_mask].mean())}
 
 
 def representative(targets: np.ndarray, predictions: np.ndarray, k: int) -> np.ndarray:
@@ -149,11 +153,30 @@ def decompose_both(probe: dict) -> tuple[Decomposition, Decomposition]:
 def _share_rows(layer: int, head: int, shares: dict, n: int) -> list[dict]:
     """term_shares rows of one unit, layer or the whole model: overall (step -1), then per step."""
     steps = np.flatnonzero(shares["step_count"])
-    return ([{"layer": layer, "head": head, "step": -1, "term": name, "share": shares["share"][i],
-              "signed_mean": shares["signed"][i], "n": n} for i, name in enumerate(att.TERMS)]
-            + [{"layer": layer, "head": head, "step": int(t), "term": name, "share": shares["share_by_step"][t, i],
-                "signed_mean": shares["signed_by_step"][t, i], "n": int(shares["step_count"][t])}
-               for t in steps for i, name in enumerate(att.TERMS)])
+    return [
+        {
+            "layer": layer,
+            "head": head,
+            "step": -1,
+            "term": name,
+            "share": shares["share"][i],
+            "signed_mean": shares["signed"][i],
+            "n": n,
+        }
+        for i, name in enumerate(att.TERMS)
+    ] + [
+        {
+            "layer": layer,
+            "head": head,
+            "step": int(t),
+            "term": name,
+            "share": shares["share_by_step"][t, i],
+            "signed_mean": shares["signed_by_step"][t, i],
+            "n": int(shares["step_count"][t]),
+        }
+        for t in steps
+        for i, name in enumerate(att.TERMS)
+    ]
 
 
 SHARE_KEYS = ("share", "share_by_step", "signed", "signed_by_step")
@@ -178,8 +201,9 @@ def unit_tables(units: list, results: list[dict], n: int) -> tuple[pd.DataFrame,
     if len(units) > 1:
         layers = sorted({u.layer for u in units})
         if len(layers) > 1:
-            groups += [((layer, WHOLE_MODEL), [r for u, r in zip(units, results) if u.layer == layer])
-                       for layer in layers]
+            groups += [
+                ((layer, WHOLE_MODEL), [r for u, r in zip(units, results) if u.layer == layer]) for layer in layers
+            ]
         groups += [((u.layer, u.head), [r]) for u, r in zip(units, results)]
     share_rows, metric_rows, whole = [], [], None
     for (layer, head), members in groups:
@@ -188,8 +212,11 @@ def unit_tables(units: list, results: list[dict], n: int) -> tuple[pd.DataFrame,
             whole = shares
         share_rows += _share_rows(layer, head, shares, n)
         metric_rows += [{"layer": layer, "head": head, "metric": k, "value": v} for k, v in metrics.items()]
-    return (pd.DataFrame(share_rows, columns=TABLE_COLUMNS["term_shares"]),
-            pd.DataFrame(metric_rows, columns=TABLE_COLUMNS["approximation"]), whole)
+    return (
+        pd.DataFrame(share_rows, columns=TABLE_COLUMNS["term_shares"]),
+        pd.DataFrame(metric_rows, columns=TABLE_COLUMNS["approximation"]),
+        whole,
+    )
 
 
 def attention_measurements(probe: dict, encoder: Decomposition, decoder: Decomposition, samples: np.ndarray):
@@ -214,13 +241,16 @@ def attention_measurements(probe: dict, encoder: Decomposition, decoder: Decompo
     arrays = {
         "mean_attention": att.mean_attention(attention, decoder.mask),
         "temporal_attention": att.masked_softmax(mu_scores, np.broadcast_to(occupied, mu_scores.shape)),
-        "temporal_scores": mu_scores.astype(np.float32), "sample_attention": attention[samples],
+        "temporal_scores": mu_scores.astype(np.float32),
+        "sample_attention": attention[samples],
         "term_share_by_step": whole["share_by_step"].astype(np.float32),
-        "term_signed_by_step": whole["signed_by_step"].astype(np.float32), "term_names": np.array(att.TERMS),
+        "term_signed_by_step": whole["signed_by_step"].astype(np.float32),
+        "term_names": np.array(att.TERMS),
     }
     if len(units) > 1:
         arrays.update(
-            unit_layer=np.array([u.layer for u in units], np.int32), unit_head=np.array([u.head for u in units], np.int32),
+            unit_layer=np.array([u.layer for u in units], np.int32),
+            unit_head=np.array([u.head for u in units], np.int32),
             unit_mean_attention=np.stack([r["mean_attention"] for r in results]).astype(np.float32),
             unit_temporal_attention=np.stack([r["temporal_attention"] for r in results]).astype(np.float32),
             unit_sample_attention=np.stack([u.attention[samples] for u in units], 1).astype(np.float32),
@@ -228,8 +258,9 @@ def attention_measurements(probe: dict, encoder: Decomposition, decoder: Decompo
     return shares_table, approx_table, mu_scores, arrays
 
 
-def measure(probe: dict, dictionary: dict, n_samples: int
-            ) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], dict[str, str]]:
+def measure(
+    probe: dict, dictionary: dict, n_samples: int
+) -> tuple[dict[str, pd.DataFrame], dict[str, np.ndarray], dict[str, str]]:
     """Every measurement the probe's keys allow, for one model: (tables, the figures'
     arrays, skipped), where ``skipped`` says, for each measurement not made, why. A
     table not made is empty (its columns only). ``dictionary`` maps source words to their
@@ -239,17 +270,26 @@ def measure(probe: dict, dictionary: dict, n_samples: int
     encoder, decoder = decompose_both(probe)
     tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
     skipped: dict[str, str] = {}
-    arrays = {"arch": np.asarray(probe.get("arch", np.array(""))), "src_vocab": src_vocab, "tgt_vocab": tgt_vocab,
-              **_side_arrays("enc", encoder), **_side_arrays("dec", decoder)}
+    arrays = {
+        "arch": np.asarray(probe.get("arch", np.array(""))),
+        "src_vocab": src_vocab,
+        "tgt_vocab": tgt_vocab,
+        **_side_arrays("enc", encoder),
+        **_side_arrays("dec", decoder),
+    }
     if "identity" in probe:
         arrays["identity"] = probe["identity"]
 
     tables["variance"] = pd.DataFrame(
-        [{"side": side, "component": c, "fraction": f}
-         for side, parts in (("encoder", encoder), ("decoder", decoder))
-         for c, f in variance_fractions(parts).items()])
-    tables["word_variance"] = pd.concat([word_variance("encoder", encoder, src_vocab),
-                                         word_variance("decoder", decoder, tgt_vocab)], ignore_index=True)
+        [
+            {"side": side, "component": c, "fraction": f}
+            for side, parts in (("encoder", encoder), ("decoder", decoder))
+            for c, f in variance_fractions(parts).items()
+        ]
+    )
+    tables["word_variance"] = pd.concat(
+        [word_variance("encoder", encoder, src_vocab), word_variance("decoder", decoder, tgt_vocab)], ignore_index=True
+    )
     k = min(n_samples, len(enc_h))
     if "targets" in probe:
         tables["accuracy_by_length"] = accuracy_by_length(probe["targets"], probe["predictions"], probe["enc_len"])
@@ -266,7 +306,8 @@ def measure(probe: dict, dictionary: dict, n_samples: int
         return tables, arrays, skipped
 
     tables["term_shares"], tables["approximation"], mu_scores, attention_arrays = attention_measurements(
-        probe, encoder, decoder, samples)
+        probe, encoder, decoder, samples
+    )
     arrays.update(attention_arrays)
     attention, align = probe["attention"], probe.get("align")
     if align is not None:
@@ -276,14 +317,18 @@ def measure(probe: dict, dictionary: dict, n_samples: int
     tables["word_attention"] = word_attention(attention, probe["enc_tokens"], decoder.mask, src_vocab)
     if "W_v" in probe:
         w_v, w_c = probe["W_v"], probe["W_c"]
-        tables["dictionary"] = dictionary_table(encoder.chi, encoder.word_count, w_v, w_c, src_vocab, tgt_vocab,
-                                                dictionary)
+        tables["dictionary"] = dictionary_table(
+            encoder.chi, encoder.word_count, w_v, w_c, src_vocab, tgt_vocab, dictionary
+        )
         if not dictionary:
             skipped["dictionary accuracy"] = "no task dictionary (the table still gives each word's read-out word)"
         seq, pos = _sample_positions(encoder.mask, N_POINTS, seed=1)
-        input_part = (enc_h[seq, pos] - encoder.mu[pos])       # χ + Δ at the sampled positions
-        arrays.update(value_points=(input_part @ w_v).astype(np.float32), value_tokens=encoder.tokens[seq, pos],
-                      readout_context=w_c.astype(np.float32))
+        input_part = enc_h[seq, pos] - encoder.mu[pos]  # χ + Δ at the sampled positions
+        arrays.update(
+            value_points=(input_part @ w_v).astype(np.float32),
+            value_tokens=encoder.tokens[seq, pos],
+            readout_context=w_c.astype(np.float32),
+        )
     else:
         skipped["dictionary"] = "no value path (W_v, W_c) in the probe"
     return tables, arrays, skipped

@@ -30,8 +30,8 @@ def dictionary_table(chi_enc, word_count, w_v, w_c, src_vocab, tgt_vocab, dictio
     tgt_index = {w: i for i, w in enumerate(tgt_vocab)}
     # Words only: </s> always sits last, so its χ is entangled with the final position.
     words = [i for i in range(len(SPECIALS), len(src_vocab)) if word_count[i] > 0]
-    values = chi_enc[words] @ w_v                   # (W, dv)
-    logits = values @ w_c                           # (W, V_tgt)
+    values = chi_enc[words] @ w_v  # (W, dv)
+    logits = values @ w_c  # (W, V_tgt)
     logits[:, [tgt_index["<pad>"], tgt_index["<s>"]]] = -np.inf
     predicted = logits.argmax(-1)
     rows = []
@@ -39,10 +39,14 @@ def dictionary_table(chi_enc, word_count, w_v, w_c, src_vocab, tgt_vocab, dictio
         word = str(src_vocab[i])
         translation = dictionary.get(word)
         target = tgt_index.get(translation, j) if translation is not None else j
-        rows.append({
-            "word": word, "count": int(word_count[i]), "translation": translation,
-            "predicted": str(tgt_vocab[j]),
-            "correct": float(j == tgt_index[translation]) if translation in tgt_index else np.nan,
-            "cosine": float(cosine(values[row], w_c[:, target])),
-        })
+        rows.append(
+            {
+                "word": word,
+                "count": int(word_count[i]),
+                "translation": translation,
+                "predicted": str(tgt_vocab[j]),
+                "correct": float(j == tgt_index[translation]) if translation in tgt_index else np.nan,
+                "cosine": float(cosine(values[row], w_c[:, target])),
+            }
+        )
     return pd.DataFrame(rows)

@@ -43,8 +43,15 @@ def measure_loop(probe: dict) -> dict:
     mu_scores = {t: np.array([(mu_d[t] @ w_q) @ (mu_e[s] @ w_k) * scale for s in sorted(mu_e)]) for t in mu_d}
 
     shares, signed, steps = {}, {}, {}
-    counts = {"argmax": 0, "tv": 0.0, "temporal_argmax": 0, "temporal_tv": 0.0, "temporal_example": 0,
-              "aligned": 0, "known": 0}
+    counts = {
+        "argmax": 0,
+        "tv": 0.0,
+        "temporal_argmax": 0,
+        "temporal_tv": 0.0,
+        "temporal_example": 0,
+        "aligned": 0,
+        "known": 0,
+    }
     for i in range(len(attn)):
         length = enc_len[i]
         for t in range(dec_len[i]):
@@ -78,15 +85,22 @@ def measure_loop(probe: dict) -> dict:
 
     total = sum(steps.values())
     metrics = {
-        "argmax_agreement": counts["argmax"] / total, "tv_distance": counts["tv"] / total,
+        "argmax_agreement": counts["argmax"] / total,
+        "tv_distance": counts["tv"] / total,
         "temporal_argmax_agreement": counts["temporal_argmax"] / total,
         "temporal_tv_distance": counts["temporal_tv"] / total,
         "temporal_example_agreement": counts["temporal_example"] / total,
     }
     if align is not None:
         metrics["alignment_agreement"] = counts["aligned"] / counts["known"]
-    return {"mu_enc": mu_e, "chi_enc": chi_e, "mu_dec": mu_d, "chi_dec": chi_d,
-            "share": sum(shares.values()) / total, "signed": sum(signed.values()) / total,
-            "share_by_step": {t: shares[t] / steps[t] for t in steps},
-            "signed_by_step": {t: signed[t] / steps[t] for t in steps},
-            "metrics": metrics}
+    return {
+        "mu_enc": mu_e,
+        "chi_enc": chi_e,
+        "mu_dec": mu_d,
+        "chi_dec": chi_d,
+        "share": sum(shares.values()) / total,
+        "signed": sum(signed.values()) / total,
+        "share_by_step": {t: shares[t] / steps[t] for t in steps},
+        "signed_by_step": {t: signed[t] / steps[t] for t in steps},
+        "metrics": metrics,
+    }

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .. import architectures, tasks
 
@@ -46,8 +46,13 @@ class Figure:
         registry = tasks.load_task_modules()
         task_names = list(registry) if task_names is None else task_names
         arch_names = list(architectures.ARCHITECTURES) if arch_names is None else arch_names
-        return [(t, a) for t in registry if t in task_names for a in architectures.ARCHITECTURES
-                if a in arch_names and self.models(registry[t], architectures.ARCHITECTURES[a])]
+        return [
+            (t, a)
+            for t in registry
+            if t in task_names
+            for a in architectures.ARCHITECTURES
+            if a in arch_names and self.models(registry[t], architectures.ARCHITECTURES[a])
+        ]
 
 
 def figures() -> dict[str, Figure]:

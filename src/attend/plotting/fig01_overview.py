@@ -24,8 +24,15 @@ def _attention_panel(ax, model: inputs.Model | None, missing: str) -> None:
     enc_len, dec_len = int(a["sample_enc_len"][0]), int(a["sample_dec_len"][0])
     src = [str(a["src_vocab"][w]) for w in a["sample_enc_tokens"][0, :enc_len]]
     tgt = [str(a["tgt_vocab"][w]) for w in a["sample_targets"][0, :dec_len]]
-    panels.attention_matrix(ax, a["sample_attention"][0], dec_len=dec_len, enc_len=enc_len, src=src, tgt=tgt,
-                            title=f"{title}: " + r"$\alpha_{ts}$" + f"\n({enc_len} input tokens, incl. </s>)")
+    panels.attention_matrix(
+        ax,
+        a["sample_attention"][0],
+        dec_len=dec_len,
+        enc_len=enc_len,
+        src=src,
+        tgt=tgt,
+        title=f"{title}: " + r"$\alpha_{ts}$" + f"\n({enc_len} input tokens, incl. </s>)",
+    )
     ax.set_xlabel("encoder position s (input word)")
     ax.set_ylabel("decoder step t (output word)")
     cbar = ax.figure.colorbar(ax.images[0], ax=ax, fraction=0.05, pad=0.02)
@@ -41,8 +48,9 @@ def _pca_panel(ax, model: inputs.Model | None, side: str, missing: str) -> None:
         return
     panels.pca_trajectories(ax, model, side)
     word = "input word" if side == "enc" else "decoder input (previous output) word"
-    ax.set_title(f"{title}\nline: temporal trajectory " + r"$\mu_t$" + "; ×: "
-                 + r"$\bar\mu + \chi(w)$" + f"\nper {word}")
+    ax.set_title(
+        f"{title}\nline: temporal trajectory " + r"$\mu_t$" + "; ×: " + r"$\bar\mu + \chi(w)$" + f"\nper {word}"
+    )
     ax.legend(frameon=False, loc="best", fontsize=6)
     if ax.collections:
         cbar = ax.figure.colorbar(ax.collections[0], ax=ax, fraction=0.05, pad=0.02)
@@ -60,7 +68,11 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     _pca_panel(axes[2], model, "dec", missing)
     for ax, letter in zip(axes, "abc"):
         ax.text(-0.14, 1.0, letter, transform=ax.transAxes, fontsize=12, fontweight="bold", va="bottom")
-    fig.suptitle("Figure 1 — overview, one-to-one with AED: a sample attention matrix, and hidden states "
-                 r"$h = \mu_t + \chi(w) + \Delta$ with the temporal trajectory $\mu_t$ and the input "
-                 r"components $\chi(w)$ drawn", fontsize=10, y=1.04)
+    fig.suptitle(
+        "Figure 1 — overview, one-to-one with AED: a sample attention matrix, and hidden states "
+        r"$h = \mu_t + \chi(w) + \Delta$ with the temporal trajectory $\mu_t$ and the input "
+        r"components $\chi(w)$ drawn",
+        fontsize=10,
+        y=1.04,
+    )
     style.save(fig, pdf, png)

@@ -16,8 +16,10 @@ FIGURE = Figure(
 )
 
 
-TITLE = ("Figure 2 — one-to-one, AED (recurrent encoder-decoder with attention): temporal components align (F1); "
-         "input components line up with the readout (F2, F3)")
+TITLE = (
+    "Figure 2 — one-to-one, AED (recurrent encoder-decoder with attention): temporal components align (F1); "
+    "input components line up with the readout (F2, F3)"
+)
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:

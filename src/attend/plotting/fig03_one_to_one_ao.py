@@ -15,8 +15,10 @@ FIGURE = Figure(
 )
 
 
-TITLE = ("Figure 3 — one-to-one, AO (attention only): temporal components from positional encoding align (F1); "
-         "input components line up with the readout (F2, F3)")
+TITLE = (
+    "Figure 3 — one-to-one, AO (attention only): temporal components from positional encoding align (F1); "
+    "input components line up with the readout (F2, F3)"
+)
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:

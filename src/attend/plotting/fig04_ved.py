@@ -17,8 +17,11 @@ FIGURE = Figure(
 )
 PCA_TASK = "one_to_one"  # the task whose VED states panels (c) and (f) draw
 COMPONENT_LABELS = {"mu": "μ (temporal)", "chi": "χ (input)", "delta": "Δ (residual)"}
-COMPONENT_COLORS = {"mu": style.TERM_COLORS["mu·mu"], "chi": style.TERM_COLORS["chi·chi"],
-                    "delta": style.TERM_COLORS["delta·delta"]}
+COMPONENT_COLORS = {
+    "mu": style.TERM_COLORS["mu·mu"],
+    "chi": style.TERM_COLORS["chi·chi"],
+    "delta": style.TERM_COLORS["delta·delta"],
+}
 
 
 def _variance(models: dict[str, inputs.Model]) -> pd.DataFrame:
@@ -33,7 +36,7 @@ def _variance(models: dict[str, inputs.Model]) -> pd.DataFrame:
 
 
 def _variance_panel(ax, var: pd.DataFrame, side: str) -> None:
-    tasks = list(dict.fromkeys(var["task"]))   # the models' order, which is the registry's
+    tasks = list(dict.fromkeys(var["task"]))  # the models' order, which is the registry's
     if not tasks:
         style.placeholder(ax, "no VED model in this config")
         ax.set_title(f"VED {side}: variance carried by μ, χ, Δ")
@@ -49,8 +52,12 @@ def _variance_panel(ax, var: pd.DataFrame, side: str) -> None:
         for b, v in zip(bars, values):
             if np.isfinite(v):
                 ax.text(b.get_x() + b.get_width() / 2, v + 0.01, f"{v:.2f}", ha="center", va="bottom", fontsize=5)
-    ax.set_xticks(x, [style.task_label(t) for t in tasks], rotation=20 if len(tasks) > 5 else 0,
-                  ha="right" if len(tasks) > 5 else "center")
+    ax.set_xticks(
+        x,
+        [style.task_label(t) for t in tasks],
+        rotation=20 if len(tasks) > 5 else 0,
+        ha="right" if len(tasks) > 5 else "center",
+    )
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("fraction of state variance")
     ax.set_title(f"VED {side}: variance carried by μ, χ, Δ")
@@ -80,8 +87,16 @@ def _length_panel(ax, models: dict[str, inputs.Model], column: str, label: str) 
         if not len(df):
             continue
         df = df.sort_values("length")
-        ax.plot(df["length"], df[column], "-", marker=style.task_marker(m.task), ms=3, lw=1,
-                color=style.task_color(m.task), label=style.task_label(m.task))
+        ax.plot(
+            df["length"],
+            df[column],
+            "-",
+            marker=style.task_marker(m.task),
+            ms=3,
+            lw=1,
+            color=style.task_color(m.task),
+            label=style.task_label(m.task),
+        )
         drawn = True
     if not drawn:
         style.placeholder(ax, "no VED model in this config")
@@ -95,7 +110,7 @@ def _length_panel(ax, models: dict[str, inputs.Model], column: str, label: str) 
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
-    models = inputs.load_models(analysis, FIGURE.pairs())   # every task's VED, in registry order
+    models = inputs.load_models(analysis, FIGURE.pairs())  # every task's VED, in registry order
     var = _variance(models)
     fig, axes = plt.subplots(2, 3, figsize=(12, 7), gridspec_kw={"width_ratios": [1.25, 1.25, 1]})
     _variance_panel(axes[0, 0], var, "encoder")
@@ -107,7 +122,8 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     _pca_panel(axes[1, 2], o2o, "dec")
     for ax, letter in zip(axes.flat, "abcdef"):
         ax.text(-0.12, 1.04, letter, transform=ax.transAxes, fontsize=10, fontweight="bold", va="bottom")
-    fig.suptitle("Figure 4 — vanilla encoder-decoder (VED, no attention): decomposition and accuracy vs length",
-                 fontsize=10)
+    fig.suptitle(
+        "Figure 4 — vanilla encoder-decoder (VED, no attention): decomposition and accuracy vs length", fontsize=10
+    )
     fig.tight_layout()
     style.save(fig, pdf, png)

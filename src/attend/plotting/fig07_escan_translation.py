@@ -16,11 +16,11 @@ from . import Figure, inputs, panels, style
 from .style import plt
 
 FIGURE = Figure(
-    models=lambda task, arch: not task.synthetic and arch.attention and arch.paper,   # eSCAN and translation
+    models=lambda task, arch: not task.synthetic and arch.attention and arch.paper,  # eSCAN and translation
     seed_tables=("term_shares",),
     caption="eSCAN and translation with AED and AO: attention, term shares, word variance, readout alignment",
 )
-N_WORDS = 15          # most frequent words shown in the word-variance and readout panels
+N_WORDS = 15  # most frequent words shown in the word-variance and readout panels
 CORRECT, WRONG, NO_DICT = "#2ca02c", "#d62728", "#9e9e9e"
 ROW_LABELS = ["a  sample attention", "b  score-term shares", "c  word variance (encoder)", "d  readout alignment"]
 
@@ -34,9 +34,16 @@ def _sample(ax, model: inputs.Model) -> None:
     dl, el = int(a["sample_dec_len"][0]), int(a["sample_enc_len"][0])
     src = [str(a["src_vocab"][w]) for w in a["sample_enc_tokens"][0, :el]]
     tgt = [str(a["tgt_vocab"][w]) for w in a["sample_targets"][0, :dl]]
-    panels.attention_matrix(ax, a["sample_attention"][0], dec_len=dl, enc_len=el, src=src, tgt=tgt,
-                            title=r"attention $\alpha_{ts}$, test sequence " + f"{int(a.get('sample_index', [0])[0]) + 1} "
-                                  f"(seed {model.seed})\n{el} in, {dl} out; right, of median length")
+    panels.attention_matrix(
+        ax,
+        a["sample_attention"][0],
+        dec_len=dl,
+        enc_len=el,
+        src=src,
+        tgt=tgt,
+        title=r"attention $\alpha_{ts}$, test sequence " + f"{int(a.get('sample_index', [0])[0]) + 1} "
+        f"(seed {model.seed})\n{el} in, {dl} out; right, of median length",
+    )
     ax.set_xlabel("input word (encoder position s)")
     ax.set_ylabel("output word (decoder step t)")
     ax.tick_params(axis="both", length=1.5, pad=1)
@@ -49,9 +56,12 @@ def _shares(ax, seeds: inputs.SeedShares) -> None:
         return
     temporal = seeds.mean.get("mu·mu", np.nan)
     no_mu = sum(v for k, v in seeds.mean.items() if "mu" not in k)
-    panels.term_shares_overall(ax, seeds.mean, f"nine score-term shares (dec·enc),\n{seeds.label}; "
-                               + f"μ·μ = {temporal:.2f},\nterms without μ = {no_mu:.2f}",
-                               errors=seeds.sd if seeds.n > 1 else None)
+    panels.term_shares_overall(
+        ax,
+        seeds.mean,
+        f"nine score-term shares (dec·enc),\n{seeds.label}; " + f"μ·μ = {temporal:.2f},\nterms without μ = {no_mu:.2f}",
+        errors=seeds.sd if seeds.n > 1 else None,
+    )
 
 
 def _word_variance(ax, model: inputs.Model) -> None:
@@ -88,14 +98,18 @@ def _readout(ax, model: inputs.Model) -> None:
     readout = r"argmax $W_c V\chi^E(w)$"
     if has_dict:
         known = np.isfinite(correct)
-        ax.set_title(f"readout alignment: input word → {readout}\n"
-                     + f"= its translation for {int(correct[known].sum())} of {int(known.sum())} words\n"
-                     + "(green/red: right/wrong; grey: no one-word\n"
-                     + "translation, cosine to the predicted word's column)")
+        ax.set_title(
+            f"readout alignment: input word → {readout}\n"
+            + f"= its translation for {int(correct[known].sum())} of {int(known.sum())} words\n"
+            + "(green/red: right/wrong; grey: no one-word\n"
+            + "translation, cosine to the predicted word's column)"
+        )
     else:
-        ax.set_title(f"readout alignment: input word → {readout}\n"
-                     + f"(no dictionary; {len(df)} most frequent words;\n"
-                     + "grey: cosine to the predicted word's column)")
+        ax.set_title(
+            f"readout alignment: input word → {readout}\n"
+            + f"(no dictionary; {len(df)} most frequent words;\n"
+            + "grey: cosine to the predicted word's column)"
+        )
 
 
 def _column(axes, model: inputs.Model | None, first: bool, seeds: inputs.SeedShares) -> None:
@@ -117,20 +131,40 @@ def _column(axes, model: inputs.Model | None, first: bool, seeds: inputs.SeedSha
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
     pairs = FIGURE.pairs()
     models = inputs.load_models(analysis, pairs)
-    fig, axes = plt.subplots(4, len(pairs), figsize=(3.5 * len(pairs), 15.5),
-                             gridspec_kw={"height_ratios": [1.45, 0.6, 0.8, 0.95]}, squeeze=False)
+    fig, axes = plt.subplots(
+        4,
+        len(pairs),
+        figsize=(3.5 * len(pairs), 15.5),
+        gridspec_kw={"height_ratios": [1.45, 0.6, 0.8, 0.95]},
+        squeeze=False,
+    )
     for j, (task, arch) in enumerate(pairs):
-        _column(axes[:, j], models.get(inputs.key(task, arch)), first=j == 0, seeds=inputs.seed_shares(tables, task, arch))
-        axes[0, j].annotate(style.pair_label(task, arch), (0.5, 1.0),
-                            xycoords="axes fraction", xytext=(0, 32), textcoords="offset points", ha="center",
-                            va="bottom", fontsize=11, fontweight="bold",
-                            color=style.arch_color(arch))
-    fig.suptitle("Figure 7 — eSCAN and English→French translation: attention is near-diagonal with input-dependent "
-                 "deviations;\nscore-term shares, within-word variance before/after removing the temporal component "
-                 r"$\mu_t$, and readout alignment of the input components $\chi^E$", fontsize=11, y=0.995)
+        _column(
+            axes[:, j], models.get(inputs.key(task, arch)), first=j == 0, seeds=inputs.seed_shares(tables, task, arch)
+        )
+        axes[0, j].annotate(
+            style.pair_label(task, arch),
+            (0.5, 1.0),
+            xycoords="axes fraction",
+            xytext=(0, 32),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=11,
+            fontweight="bold",
+            color=style.arch_color(arch),
+        )
+    fig.suptitle(
+        "Figure 7 — eSCAN and English→French translation: attention is near-diagonal with input-dependent "
+        "deviations;\nscore-term shares, within-word variance before/after removing the temporal component "
+        r"$\mu_t$, and readout alignment of the input components $\chi^E$",
+        fontsize=11,
+        y=0.995,
+    )
     fig.subplots_adjust(left=0.1, right=0.99, top=0.9, bottom=0.03, wspace=0.65, hspace=0.6)
     for i, label in enumerate(ROW_LABELS):
         box = axes[i, 0].get_position()
-        fig.text(0.008, (box.y0 + box.y1) / 2, label, rotation=90, ha="left", va="center", fontsize=10,
-                 fontweight="bold")
+        fig.text(
+            0.008, (box.y0 + box.y1) / 2, label, rotation=90, ha="left", va="center", fontsize=10, fontweight="bold"
+        )
     style.save(fig, pdf, png)

@@ -25,9 +25,9 @@ FIGURE = Figure(
 )
 HIGHLIGHT = {"and": "#ff7f0e", "left": "#2ca02c", "twice": "#9467bd", ".": "#8c564b"}
 DATA_COLOR, TEMPORAL_COLOR = "k", "#e377c2"
-MIN_SHARE = 0.05      # steps reached by fewer test sequences than this share are left out of (a)
+MIN_SHARE = 0.05  # steps reached by fewer test sequences than this share are left out of (a)
 MAX_WORDS = 15
-MAX_CLIPPED = 0.1   # share of points (a) may print at its edge instead of widening its range
+MAX_CLIPPED = 0.1  # share of points (a) may print at its edge instead of widening its range
 
 
 def _offsets(ax, model: inputs.Model) -> None:
@@ -42,10 +42,11 @@ def _offsets(ax, model: inputs.Model) -> None:
     df = df[n >= MIN_SHARE * n.max()]
     step = df["step"].to_numpy()
     data = df["data_offset"].to_numpy(float)
-    series = [("data_offset", "data's alignment (input word that\nproduces the output)", DATA_COLOR, "-", "o"),
-              ("attended_offset", r"attended position, argmax$_s\,\alpha_{ts}$", style.arch_color(model.arch),
-               "-", "s"),
-              ("temporal_offset", r"peak of $q(\mu^D_t)\cdot k(\mu^E_s)$ (temporal only)", TEMPORAL_COLOR, "--", "^")]
+    series = [
+        ("data_offset", "data's alignment (input word that\nproduces the output)", DATA_COLOR, "-", "o"),
+        ("attended_offset", r"attended position, argmax$_s\,\alpha_{ts}$", style.arch_color(model.arch), "-", "s"),
+        ("temporal_offset", r"peak of $q(\mu^D_t)\cdot k(\mu^E_s)$ (temporal only)", TEMPORAL_COLOR, "--", "^"),
+    ]
     # Clip to the data's range, unless that would hide many points (an untrained model).
     lo, hi = min(float(np.min(data)), 0.0) - 3, float(np.max(data)) + 5
     values = df[[c for c, *_ in series]].to_numpy(float)
@@ -56,21 +57,40 @@ def _offsets(ax, model: inputs.Model) -> None:
     for k, (column, label, colour, ls, marker) in enumerate(series):
         y = df[column].to_numpy(float)
         inside = (y >= lo) & (y <= hi)
-        ax.plot(step, np.clip(y, lo, hi), ls, color=colour, lw=1.2 if column == "data_offset" else 1.0,
-                marker=marker, ms=3.5, label=label, alpha=0.9)
-        for t, v in zip(step[~inside], y[~inside]):    # off-scale: mark at the edge with the value
+        ax.plot(
+            step,
+            np.clip(y, lo, hi),
+            ls,
+            color=colour,
+            lw=1.2 if column == "data_offset" else 1.0,
+            marker=marker,
+            ms=3.5,
+            label=label,
+            alpha=0.9,
+        )
+        for t, v in zip(step[~inside], y[~inside]):  # off-scale: mark at the edge with the value
             edge = hi if v > hi else lo
-            shift = -10 - 8 * k if v > hi else 4 + 8 * k     # stacked per series
-            ax.annotate(f"{v:.0f}", (t, edge), xytext=(0, shift), textcoords="offset points",
-                        fontsize=6.5, fontweight="bold", color=colour, ha="center")
+            shift = -10 - 8 * k if v > hi else 4 + 8 * k  # stacked per series
+            ax.annotate(
+                f"{v:.0f}",
+                (t, edge),
+                xytext=(0, shift),
+                textcoords="offset points",
+                fontsize=6.5,
+                fontweight="bold",
+                color=colour,
+                ha="center",
+            )
     ax.set_ylim(lo - 0.3, hi + 0.3)
     clipped = bool(((values < lo) | (values > hi)).any())
     ax.set_xlabel("decoder step t")
     ax.set_ylabel("mean offset s − t (input positions)")
     agree = model.metric("alignment_agreement")
-    ax.set_title(f"{title}\n(attended = data's alignment at {style.pct(agree)} of steps);\n"
-                 f"steps reached by ≥{MIN_SHARE:.0%} of sequences"
-                 + ("; off-scale values printed at the edge" if clipped else ""))
+    ax.set_title(
+        f"{title}\n(attended = data's alignment at {style.pct(agree)} of steps);\n"
+        f"steps reached by ≥{MIN_SHARE:.0%} of sequences"
+        + ("; off-scale values printed at the edge" if clipped else "")
+    )
     ax.legend(frameon=False, fontsize=6, loc="upper center")
 
 
@@ -101,13 +121,19 @@ def _heatmap(ax, model: inputs.Model) -> None:
     words, offsets, m, counts = got
     off_centre = m[:, offsets != 0]
     vmax = float(np.nanmax(off_centre)) if off_centre.size and np.isfinite(off_centre).any() else 1.0
-    im = ax.imshow(m, cmap=style.ATTENTION_CMAP, vmin=0, vmax=max(vmax, 1e-6), aspect="auto",
-                   interpolation="nearest")
+    im = ax.imshow(m, cmap=style.ATTENTION_CMAP, vmin=0, vmax=max(vmax, 1e-6), aspect="auto", interpolation="nearest")
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
             if np.isfinite(m[i, j]):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center",
-                        fontsize=5.5, color="k" if m[i, j] > 0.6 * vmax else "w")
+                ax.text(
+                    j,
+                    i,
+                    f"{m[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=5.5,
+                    color="k" if m[i, j] > 0.6 * vmax else "w",
+                )
     ax.set_xticks(range(len(offsets)), [f"{o:+d}" if o else "0 (attended)" for o in offsets])
     ax.set_yticks(range(len(words)), [f"{w}  (n={c})" for w, c in zip(words, counts)])
     for label, w in zip(ax.get_yticklabels(), words):
@@ -133,8 +159,15 @@ def _lines(ax, model: inputs.Model) -> None:
     handles = []
     for w, row in zip(words, m):
         special = w in HIGHLIGHT
-        ax.plot(offsets, np.maximum(row, floor), "-o" if special else "-", color=HIGHLIGHT.get(w, "0.75"),
-                lw=1.5 if special else 0.8, ms=3, zorder=3 if special else 2)
+        ax.plot(
+            offsets,
+            np.maximum(row, floor),
+            "-o" if special else "-",
+            color=HIGHLIGHT.get(w, "0.75"),
+            lw=1.5 if special else 0.8,
+            ms=3,
+            zorder=3 if special else 2,
+        )
         if special:
             handles.append(Line2D([], [], color=HIGHLIGHT[w], marker="o", ms=3, lw=1.5, label=f'"{w}"'))
     handles.append(Line2D([], [], color="0.75", lw=0.8, label="other words"))
@@ -151,8 +184,9 @@ def _lines(ax, model: inputs.Model) -> None:
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
     pairs = FIGURE.pairs()
     models = inputs.load_models(analysis, pairs)
-    fig, axes = plt.subplots(len(pairs), 3, figsize=(15, 4.8 * len(pairs)), squeeze=False,
-                             gridspec_kw={"width_ratios": [1.15, 1.1, 0.85]})
+    fig, axes = plt.subplots(
+        len(pairs), 3, figsize=(15, 4.8 * len(pairs)), squeeze=False, gridspec_kw={"width_ratios": [1.15, 1.1, 0.85]}
+    )
     for i, (task, arch) in enumerate(pairs):
         model = models.get(inputs.key(task, arch))
         if model is None:
@@ -165,9 +199,22 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     fig.subplots_adjust(left=0.07, right=0.99, top=0.86, bottom=0.07, wspace=0.42, hspace=0.62)
     for i, (task, arch) in enumerate(pairs):
         box = axes[i, 0].get_position()
-        fig.text(0.008, (box.y0 + box.y1) / 2, style.pair_label(task, arch), rotation=90, ha="left",
-                 va="center", fontsize=11, fontweight="bold", color=style.arch_color(arch))
-    fig.suptitle("Figure 8 — eSCAN mechanism: the temporal components follow the average drift off the diagonal "
-                 'that "and" and "left" cause;\nthe words at and around the attended position shape the '
-                 "deviations (attention at offsets −3…+3 from the attended position)", fontsize=11, y=0.985)
+        fig.text(
+            0.008,
+            (box.y0 + box.y1) / 2,
+            style.pair_label(task, arch),
+            rotation=90,
+            ha="left",
+            va="center",
+            fontsize=11,
+            fontweight="bold",
+            color=style.arch_color(arch),
+        )
+    fig.suptitle(
+        "Figure 8 — eSCAN mechanism: the temporal components follow the average drift off the diagonal "
+        'that "and" and "left" cause;\nthe words at and around the attended position shape the '
+        "deviations (attention at offsets −3…+3 from the attended position)",
+        fontsize=11,
+        y=0.985,
+    )
     style.save(fig, pdf, png)

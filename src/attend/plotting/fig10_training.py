@@ -27,7 +27,7 @@ def _curves(ax_acc, ax_loss, log: pd.DataFrame, task: str) -> None:
         ax_acc.set_title(name)
         return
     for arch in style.ordered(df["arch"], style.arch_names()):
-        for seed, g in df[df["arch"] == arch].groupby("seed"):
+        for _seed, g in df[df["arch"] == arch].groupby("seed"):
             g = g.sort_values("step")
             c = style.arch_color(arch)
             ax_acc.plot(g["step"], g["val_seq_acc"], "-", color=c, lw=1.2)
@@ -62,8 +62,15 @@ def _bars(ax, acc: pd.DataFrame, column: str, label: str) -> None:
             if not len(vals):
                 continue
             mean = vals.mean()
-            ax.bar(xi, mean, width * 0.92, color=style.arch_color(arch),
-                   yerr=vals.std(ddof=1) if len(vals) > 1 else None, capsize=2, error_kw={"lw": 0.8})
+            ax.bar(
+                xi,
+                mean,
+                width * 0.92,
+                color=style.arch_color(arch),
+                yerr=vals.std(ddof=1) if len(vals) > 1 else None,
+                capsize=2,
+                error_kw={"lw": 0.8},
+            )
             if len(vals) > 1:
                 ax.scatter(np.full(len(vals), xi), vals, s=6, color="k", zorder=3)
             ax.text(xi, mean + 0.015, f"{mean:.2f}", ha="center", va="bottom", fontsize=5.5, rotation=90)
@@ -102,7 +109,9 @@ def _translation_scores(ax, acc: pd.DataFrame) -> None:
     ax.set_xticks(x, [BLEU_COLUMNS[c] for c in have], fontsize=7)
     ax.set_ylim(0, 100)
     n_seeds = rows["seed"].nunique()
-    ax.set_title(f"translation: test BLEU, chrF\n(greedy, whole test split, {n_seeds} seed{'s' if n_seeds > 1 else ''})")
+    ax.set_title(
+        f"translation: test BLEU, chrF\n(greedy, whole test split, {n_seeds} seed{'s' if n_seeds > 1 else ''})"
+    )
     ax.legend(frameon=False, ncols=len(archs), loc="upper left", fontsize=7)
 
 
@@ -110,8 +119,10 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     log, acc = inputs.table_or_empty(tables.get("training_log")), inputs.table_or_empty(tables.get("accuracy"))
     needed = {"task", "arch", "seed", "step", "loss", "val_seq_acc"}
     log = log if needed <= set(log) else pd.DataFrame(columns=sorted(needed))
-    tasks = style.ordered(set(log["task"]) | (set(acc["task"]) if "task" in acc else set()),
-                          style.task_names()) or style.task_names()[:1]
+    tasks = (
+        style.ordered(set(log["task"]) | (set(acc["task"]) if "task" in acc else set()), style.task_names())
+        or style.task_names()[:1]
+    )
     n = len(tasks)
     fig = plt.figure(figsize=(max(2.9 * n, 9), 9.4))
     top = fig.add_gridspec(2, n, top=0.9, bottom=0.4, hspace=0.4, wspace=0.3)
@@ -127,10 +138,16 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     _translation_scores(fig.add_subplot(bottom[0, 2]), acc)
     archs = style.ordered(log["arch"], style.arch_names()) or style.arch_names()
     handles = [Line2D([], [], color=style.arch_color(a), label=style.arch_label(a)) for a in archs]
-    handles += [Line2D([], [], color="0.3", ls="-", label="val. sequence accuracy (= greedy exact match)"),
-                Line2D([], [], color="0.3", ls="--", lw=0.8, label="val. token accuracy (teacher-forced)"),
-                Line2D([], [], color="0.3", ls=":", label="val. loss (the plateau stop reads it)")]
+    handles += [
+        Line2D([], [], color="0.3", ls="-", label="val. sequence accuracy (= greedy exact match)"),
+        Line2D([], [], color="0.3", ls="--", lw=0.8, label="val. token accuracy (teacher-forced)"),
+        Line2D([], [], color="0.3", ls=":", label="val. loss (the plateau stop reads it)"),
+    ]
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.955), ncols=len(handles), frameon=False)
-    fig.suptitle("Figure 10 — training: validation curves (one line per seed) and final test accuracy, "
-                 "every task × architecture", fontsize=10, y=0.995)
+    fig.suptitle(
+        "Figure 10 — training: validation curves (one line per seed) and final test accuracy, "
+        "every task × architecture",
+        fontsize=10,
+        y=0.995,
+    )
     style.save(fig, pdf, png)

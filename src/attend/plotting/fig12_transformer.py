@@ -71,8 +71,15 @@ def _shares_panel(ax, table: pd.DataFrame, task: str) -> None:
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             if np.isfinite(matrix[i, j]):
-                ax.text(j, i, f"{matrix[i, j]:.2f}"[1:] if matrix[i, j] < 1 else "1", ha="center", va="center",
-                        fontsize=5, color="white" if matrix[i, j] > 0.55 else "0.15")
+                ax.text(
+                    j,
+                    i,
+                    f"{matrix[i, j]:.2f}"[1:] if matrix[i, j] < 1 else "1",
+                    ha="center",
+                    va="center",
+                    fontsize=5,
+                    color="white" if matrix[i, j] > 0.55 else "0.15",
+                )
     if len(order) > 1:  # set the model as a whole apart
         ax.axhline(len(order) - 1.5, color="k", lw=1.2)
     ax.set_xticks(range(len(TERM_COLORS)), [TERM_LABELS[t] for t in TERM_COLORS], rotation=90, fontsize=6)
@@ -89,8 +96,10 @@ def layer_views(arrays: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         layer_of = np.asarray(arrays["unit_layer"])
         for layer in sorted(set(layer_of.tolist())):
             units = layer_of == layer
-            views[f"layer {layer}"] = (arrays["unit_sample_attention"][0][units].mean(0),
-                                      arrays["unit_mean_attention"][units].mean(0))
+            views[f"layer {layer}"] = (
+                arrays["unit_sample_attention"][0][units].mean(0),
+                arrays["unit_mean_attention"][units].mean(0),
+            )
     return views
 
 
@@ -117,8 +126,17 @@ def _attention_row(axes, model: inputs.Model | None, task: str) -> None:
             panels.attention_matrix(ax, mean, f"{name}: Ā", dec_len=t_max, enc_len=s_max)
         if i:
             ax.set_ylabel("")
-    axes[0].annotate(label, (-0.62, 0.5), xycoords="axes fraction", rotation=90, ha="center", va="center",
-                     fontsize=9, fontweight="bold", color=style.task_color(task))
+    axes[0].annotate(
+        label,
+        (-0.62, 0.5),
+        xycoords="axes fraction",
+        rotation=90,
+        ha="center",
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        color=style.task_color(task),
+    )
 
 
 def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str, settings: dict) -> None:
@@ -127,8 +145,10 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     shares = inputs.table_or_empty(tables.get("term_shares"))
     share_tasks = [task for task, _ in pairs]
     sample_tasks = [t for t in SAMPLE_TASKS if t in style.task_names()]
-    n_views = 1 + max([len(set(np.asarray(m.arrays["unit_layer"]).tolist())) for m in models.values()
-                       if "unit_layer" in m.arrays] or [0])
+    n_views = 1 + max(
+        [len(set(np.asarray(m.arrays["unit_layer"]).tolist())) for m in models.values() if "unit_layer" in m.arrays]
+        or [0]
+    )
     columns = 2 * n_views
     fig = plt.figure(figsize=(max(2.3 * len(share_tasks), 2.1 * columns), 3.4 + 2.6 * len(sample_tasks)))
     grid = fig.add_gridspec(2, 1, height_ratios=[3.4, 2.6 * max(len(sample_tasks), 1)], hspace=0.35)
@@ -139,12 +159,17 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
         style.placeholder(fig.add_subplot(top[0, 0]), "no task registered")
     bottom = grid[1].subgridspec(max(len(sample_tasks), 1), columns, wspace=0.45, hspace=0.7)
     for i, task in enumerate(sample_tasks):
-        _attention_row([fig.add_subplot(bottom[i, j]) for j in range(columns)],
-                       models.get(inputs.key(task, ARCH)), task)
-    fig.suptitle("Figure 12 — the Transformer's cross-attention: top, the share of each score term "
-                 "(|term| / Σ|terms| at the attended position, all test steps, mean over seeds) per layer and head,\n"
-                 "each layer's mean and the whole model (the uniform mean over units, which the claims read); below, "
-                 "a representative test example's attention beside Ā (one seed's model), whole model and per layer "
-                 "(mean over heads)", fontsize=9, y=0.995)
+        _attention_row(
+            [fig.add_subplot(bottom[i, j]) for j in range(columns)], models.get(inputs.key(task, ARCH)), task
+        )
+    fig.suptitle(
+        "Figure 12 — the Transformer's cross-attention: top, the share of each score term "
+        "(|term| / Σ|terms| at the attended position, all test steps, mean over seeds) per layer and head,\n"
+        "each layer's mean and the whole model (the uniform mean over units, which the claims read); below, "
+        "a representative test example's attention beside Ā (one seed's model), whole model and per layer "
+        "(mean over heads)",
+        fontsize=9,
+        y=0.995,
+    )
     fig.subplots_adjust(left=0.08, right=0.99, top=0.93, bottom=0.04)
     style.save(fig, pdf, png)

@@ -74,7 +74,9 @@ class SeedShares:
         overall = rows[rows["step"] == -1] if len(rows) else rows
         stats = overall.groupby("term")["share"].agg(["mean", "std"]) if len(rows) else pd.DataFrame()
         self.mean = {str(t): float(v) for t, v in stats.get("mean", pd.Series(dtype=float)).items()}
-        self.sd = {str(t): (0.0 if pd.isna(v) else float(v)) for t, v in stats.get("std", pd.Series(dtype=float)).items()}
+        self.sd = {
+            str(t): (0.0 if pd.isna(v) else float(v)) for t, v in stats.get("std", pd.Series(dtype=float)).items()
+        }
         steps = rows[rows["step"] >= 0] if len(rows) else rows
         if len(steps):
             by = steps.groupby(["step", "term"])["share"].agg(["mean", "std"]).fillna(0.0)

@@ -10,9 +10,9 @@ files; ``units`` is drawn only for a model of several heads or layers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -72,13 +72,25 @@ def draw_attention(fig, model: Measured) -> None:
         dl, el = int(a["sample_dec_len"][i]), int(a["sample_enc_len"][i])
         src = [str(src_vocab[w]) for w in a["sample_enc_tokens"][i, :el]]
         tgt = [str(tgt_vocab[w]) for w in a["sample_targets"][i, :dl]] if "sample_targets" in a else None
-        panels.attention_matrix(ax, a["sample_attention"][i], dec_len=dl, enc_len=el, src=src, tgt=tgt,
-                                title=f"sequence {int(a['sample_index'][i])}: {el} in, {dl} out")
+        panels.attention_matrix(
+            ax,
+            a["sample_attention"][i],
+            dec_len=dl,
+            enc_len=el,
+            src=src,
+            tgt=tgt,
+            title=f"sequence {int(a['sample_index'][i])}: {el} in, {dl} out",
+        )
     T, S = _lengths(model)
     n = int(a["dec_step_count"][0])
-    panels.attention_matrix(axes[k], a["mean_attention"], dec_len=T, enc_len=S,
-                            title=r"mean attention $\bar A$" + f" ({n} sequences)\nexamples' argmax = "
-                                  f"$\\bar A$'s at {pct(model.metric('argmax_agreement'))} of steps")
+    panels.attention_matrix(
+        axes[k],
+        a["mean_attention"],
+        dec_len=T,
+        enc_len=S,
+        title=r"mean attention $\bar A$" + f" ({n} sequences)\nexamples' argmax = "
+        f"$\\bar A$'s at {pct(model.metric('argmax_agreement'))} of steps",
+    )
 
 
 def draw_term_shares(fig, model: Measured) -> None:
@@ -88,14 +100,26 @@ def draw_term_shares(fig, model: Measured) -> None:
         return _no_attention(fig, "score-term shares")
     by_step, overall = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
     names = [str(n) for n in a["term_names"]]
-    panels.term_shares_by_step(by_step, a["term_share_by_step"], names, step_count=a["dec_step_count"],
-                               title="shares of the nine score terms at the attended position, by decoder step")
-    by_step.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0),
-                   title="decoder·encoder", title_fontsize=6)
+    panels.term_shares_by_step(
+        by_step,
+        a["term_share_by_step"],
+        names,
+        step_count=a["dec_step_count"],
+        title="shares of the nine score terms at the attended position, by decoder step",
+    )
+    by_step.legend(
+        frameon=False,
+        fontsize=6,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        title="decoder·encoder",
+        title_fontsize=6,
+    )
     shares = model.overall_shares()
     with_mu = sum(v for n, v in shares.items() if "mu" in n)
-    panels.term_shares_overall(overall, shares, f"over every step: μ·μ {shares.get('mu·mu', np.nan):.2f},\n"
-                                                f"terms with a μ {with_mu:.2f}")
+    panels.term_shares_overall(
+        overall, shares, f"over every step: μ·μ {shares.get('mu·mu', np.nan):.2f},\nterms with a μ {with_mu:.2f}"
+    )
     fig.subplots_adjust(wspace=0.75)
 
 
@@ -117,20 +141,33 @@ def draw_approximation(fig, model: Measured) -> None:
     mean_ax, temporal_ax, bars = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.3]})
     T, S = _lengths(model)
     panels.attention_matrix(mean_ax, a["mean_attention"], dec_len=T, enc_len=S, title=r"mean attention $\bar A$")
-    panels.attention_matrix(temporal_ax, a["temporal_attention"], dec_len=T, enc_len=S,
-                            title="temporal-only attention\n" + r"softmax$_s(q(\mu^D_t)\cdot k(\mu^E_s))$")
+    panels.attention_matrix(
+        temporal_ax,
+        a["temporal_attention"],
+        dec_len=T,
+        enc_len=S,
+        title="temporal-only attention\n" + r"softmax$_s(q(\mu^D_t)\cdot k(\mu^E_s))$",
+    )
     names = [m for m in APPROXIMATION_METRICS if np.isfinite(model.metric(m))]
     values = [model.metric(m) for m in names]
     bars.barh(range(len(names)), values, color="#4c72b0")
     for i, v in enumerate(values):
-        bars.text(min(v, 0.98), i, f" {v:.0%}", va="center", ha="right" if v > 0.85 else "left", fontsize=7,
-                  color="w" if v > 0.85 else "k")
+        bars.text(
+            min(v, 0.98),
+            i,
+            f" {v:.0%}",
+            va="center",
+            ha="right" if v > 0.85 else "left",
+            fontsize=7,
+            color="w" if v > 0.85 else "k",
+        )
     bars.set_yticks(range(len(names)), [APPROXIMATION_METRICS[m] for m in names])
     bars.invert_yaxis()
     bars.set_xlim(0, 1)
     bars.set_xlabel("fraction of valid decoder steps")
-    bars.set_title(f"argmax agreement (mean total-variation distance\nexample to $\\bar A$: "
-                   f"{model.metric('tv_distance'):.2f})")
+    bars.set_title(
+        f"argmax agreement (mean total-variation distance\nexample to $\\bar A$: {model.metric('tv_distance'):.2f})"
+    )
     fig.subplots_adjust(wspace=0.95)
 
 
@@ -166,8 +203,9 @@ def draw_units(fig, model: Measured) -> None:
         grid = np.full((len(layers), len(heads)), np.nan)
         for (layer, head), rows in shares.groupby(["layer", "head"]):
             metrics = approx[(approx["layer"] == layer) & (approx["head"] == head)]
-            grid[layers.index(layer), heads.index(head)] = value(dict(zip(rows["term"], rows["share"])),
-                                                                 dict(zip(metrics["metric"], metrics["value"])))
+            grid[layers.index(layer), heads.index(head)] = value(
+                dict(zip(rows["term"], rows["share"])), dict(zip(metrics["metric"], metrics["value"]))
+            )
         image = ax.imshow(grid, vmin=0, vmax=1, cmap="magma", aspect="auto", interpolation="nearest")
         ax.set_xticks(range(len(heads)), heads)
         ax.set_yticks(range(len(layers)), layers)
@@ -189,20 +227,35 @@ class OneModelFigure:
 
 FIGURES = (
     OneModelFigure("attention", "sample sequences' attention beside the mean attention Ā", draw_attention, (14, 3.6)),
-    OneModelFigure("term_shares", "the nine score terms' shares at the attended position, by decoder step",
-                   draw_term_shares, (11, 3.6)),
-    OneModelFigure("approximation", "Ā and the temporal-only attention, and how often their argmax agrees",
-                   draw_approximation, (15, 3.6)),
-    OneModelFigure("word_variance", "within-word variance before and after removing μ_t", draw_word_variance,
-                   (11, 3.6)),
+    OneModelFigure(
+        "term_shares",
+        "the nine score terms' shares at the attended position, by decoder step",
+        draw_term_shares,
+        (11, 3.6),
+    ),
+    OneModelFigure(
+        "approximation",
+        "Ā and the temporal-only attention, and how often their argmax agrees",
+        draw_approximation,
+        (15, 3.6),
+    ),
+    OneModelFigure(
+        "word_variance", "within-word variance before and after removing μ_t", draw_word_variance, (11, 3.6)
+    ),
     OneModelFigure("mechanism", "the paper's Figure 2 layout for this model", draw_mechanism, (15, 8.2)),
-    OneModelFigure("units", "per (layer, head): μ·μ share, share with a μ, argmax agreement", draw_units, (13, 3.4),
-                   applies=lambda model: "unit_layer" in model.arrays),
+    OneModelFigure(
+        "units",
+        "per (layer, head): μ·μ share, share with a μ, argmax agreement",
+        draw_units,
+        (13, 3.4),
+        applies=lambda model: "unit_layer" in model.arrays,
+    ),
 )
 
 
-def render(tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], out: str | Path, name: str = ""
-           ) -> list[Path]:
+def render(
+    tables: dict[str, pd.DataFrame], arrays: dict[str, np.ndarray], out: str | Path, name: str = ""
+) -> list[Path]:
     """Draw every figure of :data:`FIGURES` that applies into ``out`` as PNG and PDF;
     return the files written."""
     model, out, written = Measured(tables, arrays, name), Path(out), []

@@ -8,26 +8,42 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from .. import tasks  # noqa: E402
-from ..architectures import ARCHITECTURES  # noqa: E402
+from .. import tasks
+from ..architectures import ARCHITECTURES
 
 # The nine score terms, decoder·encoder, coloured by family: temporal, input, residual.
 TERM_COLORS = {
-    "mu·mu": "#08519c", "mu·chi": "#6baed6", "mu·delta": "#c6dbef",
-    "chi·mu": "#a1d99b", "chi·chi": "#238b45", "chi·delta": "#c7e9c0",
-    "delta·mu": "#fdd0a2", "delta·chi": "#fd8d3c", "delta·delta": "#a63603",
+    "mu·mu": "#08519c",
+    "mu·chi": "#6baed6",
+    "mu·delta": "#c6dbef",
+    "chi·mu": "#a1d99b",
+    "chi·chi": "#238b45",
+    "chi·delta": "#c7e9c0",
+    "delta·mu": "#fdd0a2",
+    "delta·chi": "#fd8d3c",
+    "delta·delta": "#a63603",
 }
 TERM_LABELS = {t: t.replace("mu", "μ").replace("chi", "χ").replace("delta", "Δ") for t in TERM_COLORS}
 ATTENTION_CMAP = "viridis"
 
-plt.rcParams.update({
-    "figure.dpi": 110, "savefig.dpi": 150, "font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8,
-    "legend.fontsize": 7, "xtick.labelsize": 7, "ytick.labelsize": 7,
-    "axes.spines.top": False, "axes.spines.right": False, "pdf.fonttype": 42,
-})
+plt.rcParams.update(
+    {
+        "figure.dpi": 110,
+        "savefig.dpi": 150,
+        "font.size": 8,
+        "axes.titlesize": 9,
+        "axes.labelsize": 8,
+        "legend.fontsize": 7,
+        "xtick.labelsize": 7,
+        "ytick.labelsize": 7,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "pdf.fonttype": 42,
+    }
+)
 
 
 # How a task or an architecture looks comes from its declaration (attend.tasks,
@@ -69,7 +85,7 @@ def arch_color(name: str) -> str:
 
 
 def pair_label(task: str, arch: str, sep: str = ", ") -> str:
-    """"one-to-one, AED": how a figure names one model."""
+    """ "one-to-one, AED": how a figure names one model."""
     return f"{task_label(task)}{sep}{arch_label(arch)}"
 
 

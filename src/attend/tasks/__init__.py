@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -85,8 +85,10 @@ def load_task_modules(modules=()) -> dict[str, Task]:
         try:
             importlib.import_module(name)
         except ImportError as err:
-            raise ImportError(f"task module {name!r} (config key task_modules) cannot be imported: {err}; "
-                              "it must be importable from the workflow's directory or PYTHONPATH") from err
+            raise ImportError(
+                f"task module {name!r} (config key task_modules) cannot be imported: {err}; "
+                "it must be importable from the workflow's directory or PYTHONPATH"
+            ) from err
     _order_registry((*BUILTIN_MODULES, *modules))
     return REGISTRY
 
@@ -99,8 +101,9 @@ def get(name: str) -> Task:
         raise ValueError(f"unknown task {name!r}; registered: {sorted(REGISTRY)}") from None
 
 
-def build_dataset(task: str, data_cfg: dict, seed: int, corpus: str | Path | None = None
-                  ) -> tuple[dict[str, np.ndarray], dict]:
+def build_dataset(
+    task: str, data_cfg: dict, seed: int, corpus: str | Path | None = None
+) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays for the dataset npz and the record for its JSON: a function of the task's
     settings ``data_cfg[task]``, ``data_cfg["sizes"]`` and ``seed``."""
     spec = get(task)
@@ -108,6 +111,10 @@ def build_dataset(task: str, data_cfg: dict, seed: int, corpus: str | Path | Non
         raise ValueError(f"the {task} task needs its corpus file")
     data = spec.generate(data_cfg[task], seed, data_cfg.get("sizes"), Path(corpus) if corpus else None)
     arrays, record = encode(data, unk=spec.unk)
-    record.update(task=task, seed=seed, config=data_cfg[task],
-                  sizes={s: len(arrays[f"{s}_src"]) for s in ("train", "valid", "test")})
+    record.update(
+        task=task,
+        seed=seed,
+        config=data_cfg[task],
+        sizes={s: len(arrays[f"{s}_src"]) for s in ("train", "valid", "test")},
+    )
     return arrays, record

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import Task, register
 from ..artifacts import SPLITS, DataError
+from . import Task, register
 from .base import Split, TaskData
 
 VERBS = ("walk", "look", "run", "jump")  # U
@@ -138,18 +138,23 @@ def read_scan_file(path: str | Path) -> list[tuple[str, str]]:
 def check(cfg: dict, sizes: dict | None = None) -> list[str]:
     """What the schema cannot say about an eSCAN config: words SCAN knows, an output window
     in order, and at least one example that fits it (before any job runs)."""
-    errors = [f"data.escan: word {word!r} is not in SCAN's vocabulary {sorted(VOCABULARY)}"
-              for word in dict.fromkeys(list(cfg["words"]) + [w for group in cfg["exclude_together"] + cfg["exclude_phrases"]
-                                                              for w in group])
-              if word not in VOCABULARY]
+    errors = [
+        f"data.escan: word {word!r} is not in SCAN's vocabulary {sorted(VOCABULARY)}"
+        for word in dict.fromkeys(
+            list(cfg["words"]) + [w for group in cfg["exclude_together"] + cfg["exclude_phrases"] for w in group]
+        )
+        if word not in VOCABULARY
+    ]
     if cfg["min_out"] > cfg["max_out"]:
         errors.append(f"data.escan: needs min_out <= max_out, got min_out={cfg['min_out']}, max_out={cfg['max_out']}")
     if errors:
         return errors
     cmds = kept_commands(cfg["words"], cfg["exclude_together"], cfg["exclude_phrases"])
     if not cmds:
-        return [f"data.escan: keeps no SCAN command with words {cfg['words']} after excluding "
-                f"{cfg['exclude_together']} and the phrases {cfg['exclude_phrases']}"]
+        return [
+            f"data.escan: keeps no SCAN command with words {cfg['words']} after excluding "
+            f"{cfg['exclude_together']} and the phrases {cfg['exclude_phrases']}"
+        ]
     try:
         _check_reachable([interpret(cmd) for cmd in cmds], [len(cmd) for cmd in cmds], cfg)
     except ValueError as err:
@@ -159,19 +164,23 @@ def check(cfg: dict, sizes: dict | None = None) -> list[str]:
 
 def _holds_phrase(cmd: list[str], phrase: list[str]) -> bool:
     n = len(phrase)
-    return any(cmd[i:i + n] == phrase for i in range(len(cmd) - n + 1))
+    return any(cmd[i : i + n] == phrase for i in range(len(cmd) - n + 1))
 
 
-def kept_commands(words: list[str], exclude_together: list[list[str]],
-                  exclude_phrases: list[list[str]] = ()) -> list[list[str]]:
+def kept_commands(
+    words: list[str], exclude_together: list[list[str]], exclude_phrases: list[list[str]] = ()
+) -> list[list[str]]:
     """SCAN commands using only ``words``, minus those holding every word of an excluded
     group anywhere, and those holding an excluded phrase (consecutive words)."""
     allowed = set(words)
     kept = []
     for cmd in scan_command_words():
         present = set(cmd)
-        if (present <= allowed and not any(set(g) <= present for g in exclude_together)
-                and not any(_holds_phrase(cmd, list(ph)) for ph in exclude_phrases)):
+        if (
+            present <= allowed
+            and not any(set(g) <= present for g in exclude_together)
+            and not any(_holds_phrase(cmd, list(ph)) for ph in exclude_phrases)
+        ):
             kept.append(cmd)
     return kept
 
@@ -196,12 +205,20 @@ def _check_reachable(pieces: list[Actions], src_lens: list[int], c: dict) -> Non
             end = out + len(acts) + 1
             if c["min_out"] <= end <= c["max_out"] and n_in + m + 1 <= c["max_in"]:
                 return
-    raise ValueError(f"eSCAN cannot build any example: no concatenation of the kept commands reaches an output "
-                     f"length in [{c['min_out']}, {c['max_out']}] with at most {c['max_in']} input tokens")
+    raise ValueError(
+        f"eSCAN cannot build any example: no concatenation of the kept commands reaches an output "
+        f"length in [{c['min_out']}, {c['max_out']}] with at most {c['max_in']} input tokens"
+    )
 
 
-def _one_example(rng: np.random.Generator, cmds: list[list[str]], pieces: list[Actions], c: dict,
-                 max_steps: int, max_attempts: int = 10_000) -> tuple[list[str], list[str], list[int]]:
+def _one_example(
+    rng: np.random.Generator,
+    cmds: list[list[str]],
+    pieces: list[Actions],
+    c: dict,
+    max_steps: int,
+    max_attempts: int = 10_000,
+) -> tuple[list[str], list[str], list[int]]:
     """Concatenate random commands until the output reaches the window; retry on overshoot."""
     for _ in range(max_attempts):
         src: list[str] = []
@@ -217,8 +234,10 @@ def _one_example(rng: np.random.Generator, cmds: list[list[str]], pieces: list[A
                 break
         if len(tgt) <= c["max_out"] and len(src) <= c["max_in"]:
             return src, tgt, align
-    raise ValueError(f"eSCAN: {max_attempts} attempts in a row missed the window [{c['min_out']}, {c['max_out']}] "
-                     f"with at most {c['max_in']} input tokens; widen the window or raise max_in")
+    raise ValueError(
+        f"eSCAN: {max_attempts} attempts in a row missed the window [{c['min_out']}, {c['max_out']}] "
+        f"with at most {c['max_in']} input tokens; widen the window or raise max_in"
+    )
 
 
 def make_escan(cfg: dict, seed: int, sizes: dict[str, int]) -> TaskData:
@@ -250,33 +269,65 @@ def make_escan(cfg: dict, seed: int, sizes: dict[str, int]) -> TaskData:
 
 
 SCHEMA = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "description": "(choice) eSCAN: random SCAN commands from a word subset, each followed by a period, "
-                   "concatenated until the output fills a window",
+    "concatenated until the output fills a window",
     "properties": {
-        "words": {"type": "array", "minItems": 1, "items": {"type": "string"},
-                  "default": ["run", "walk", "jump", "left", "and", "twice"],
-                  "description": "the SCAN words a kept command may use (the authors' February-2021 subset)"},
-        "exclude_together": {"type": "array", "items": {"type": "array", "items": {"type": "string"}},
-                             "default": [],
-                             "description": "drop every command that holds all the words of one group, anywhere "
-                                            "(the paper-era setting dropped [left, twice])"},
-        "exclude_phrases": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                            "default": [["left", "twice"]],
-                            "description": "drop every command that holds one of these phrases (consecutive words); "
-                                           "the authors' February-2021 setting drops [left, twice], leaving 90 "
-                                           "base phrases"},
-        "min_out": {"type": "integer", "minimum": 1, "default": 10,
-                    "description": "shortest output, in tokens (periods included)"},
-        "max_out": {"type": "integer", "minimum": 1, "default": 15,
-                    "description": "longest output, in tokens (periods included)"},
-        "max_in": {"type": "integer", "minimum": 1, "default": 27,
-                   "description": "longest input, in tokens; longer concatenations are drawn again"},
+        "words": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string"},
+            "default": ["run", "walk", "jump", "left", "and", "twice"],
+            "description": "the SCAN words a kept command may use (the authors' February-2021 subset)",
+        },
+        "exclude_together": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "string"}},
+            "default": [],
+            "description": "drop every command that holds all the words of one group, anywhere "
+            "(the paper-era setting dropped [left, twice])",
+        },
+        "exclude_phrases": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "default": [["left", "twice"]],
+            "description": "drop every command that holds one of these phrases (consecutive words); "
+            "the authors' February-2021 setting drops [left, twice], leaving 90 "
+            "base phrases",
+        },
+        "min_out": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 10,
+            "description": "shortest output, in tokens (periods included)",
+        },
+        "max_out": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 15,
+            "description": "longest output, in tokens (periods included)",
+        },
+        "max_in": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 27,
+            "description": "longest input, in tokens; longer concatenations are drawn again",
+        },
     },
 }
 
-register(Task(
-    name="escan", label="eSCAN", family="mixed", schema=SCHEMA, color="#e7298a", marker="D",
-    generate=lambda cfg, seed, sizes, corpus=None: make_escan(cfg, seed, sizes),
-    check=lambda cfg, sizes: check(cfg), alignment=True, dictionary=True,
-))
+register(
+    Task(
+        name="escan",
+        label="eSCAN",
+        family="mixed",
+        schema=SCHEMA,
+        color="#e7298a",
+        marker="D",
+        generate=lambda cfg, seed, sizes, corpus=None: make_escan(cfg, seed, sizes),
+        check=lambda cfg, sizes: check(cfg),
+        alignment=True,
+        dictionary=True,
+    )
+)

@@ -27,8 +27,10 @@ def check(task: str, cfg: dict) -> list[str]:
     if cfg["min_len"] > cfg["max_len"]:
         errors.append(f"data.{task}: min_len ({cfg['min_len']}) must not exceed max_len ({cfg['max_len']})")
     if task == "sort" and cfg["max_len"] > cfg["vocab_size"]:
-        errors.append(f"data.sort: sort draws words without repetition, so max_len ({cfg['max_len']}) "
-                      f"must not exceed vocab_size ({cfg['vocab_size']})")
+        errors.append(
+            f"data.sort: sort draws words without repetition, so max_len ({cfg['max_len']}) "
+            f"must not exceed vocab_size ({cfg['vocab_size']})"
+        )
     return errors
 
 
@@ -86,32 +88,77 @@ def make_synthetic(task: str, cfg: dict, seed: int, sizes: dict[str, int]) -> Ta
 
 def _schema(vocab_size: int, min_len: int, max_len: int, what: str) -> dict:
     return {
-        "type": "object", "additionalProperties": False,
+        "type": "object",
+        "additionalProperties": False,
         "description": what,
         "properties": {
-            "vocab_size": {"type": "integer", "minimum": 2, "default": vocab_size,
-                           "description": "number of input words I_k (and output words O_k)"},
-            "min_len": {"type": "integer", "minimum": 1, "default": min_len,
-                        "description": "shortest input, in words (without </s>)"},
-            "max_len": {"type": "integer", "minimum": 1, "default": max_len,
-                        "description": "longest input, in words (without </s>); lengths are uniform in between"},
+            "vocab_size": {
+                "type": "integer",
+                "minimum": 2,
+                "default": vocab_size,
+                "description": "number of input words I_k (and output words O_k)",
+            },
+            "min_len": {
+                "type": "integer",
+                "minimum": 1,
+                "default": min_len,
+                "description": "shortest input, in words (without </s>)",
+            },
+            "max_len": {
+                "type": "integer",
+                "minimum": 1,
+                "default": max_len,
+                "description": "longest input, in words (without </s>); lengths are uniform in between",
+            },
         },
     }
 
 
 def _task(name, label, family, color, marker, schema):
-    return register(Task(
-        name=name, label=label, family=family, schema=schema, color=color, marker=marker,
-        generate=lambda cfg, seed, sizes, corpus=None: make_synthetic(name, cfg, seed, sizes),
-        check=lambda cfg, sizes: check(name, cfg),
-        alignment=True, dictionary=True, synthetic=True,
-    ))
+    return register(
+        Task(
+            name=name,
+            label=label,
+            family=family,
+            schema=schema,
+            color=color,
+            marker=marker,
+            generate=lambda cfg, seed, sizes, corpus=None: make_synthetic(name, cfg, seed, sizes),
+            check=lambda cfg, sizes: check(name, cfg),
+            alignment=True,
+            dictionary=True,
+            synthetic=True,
+        )
+    )
 
 
-_task("one_to_one", "one-to-one", "temporal", "#1b9e77", "o",
-      _schema(10, 15, 25, "(choice) one_to_one: I_k -> O_k word by word, in the same order"))
-_task("reverse", "reverse", "temporal", "#d95f02", "s",
-      _schema(10, 20, 20, "(choice) reverse: the translated words in reverse order; a fixed length, "
-                          "since AO cannot know the input's length"))
-_task("sort", "sort", "input", "#7570b3", "^",
-      _schema(30, 8, 15, "(choice) sort: words drawn without repetition, output in ascending word order"))
+_task(
+    "one_to_one",
+    "one-to-one",
+    "temporal",
+    "#1b9e77",
+    "o",
+    _schema(10, 15, 25, "(choice) one_to_one: I_k -> O_k word by word, in the same order"),
+)
+_task(
+    "reverse",
+    "reverse",
+    "temporal",
+    "#d95f02",
+    "s",
+    _schema(
+        10,
+        20,
+        20,
+        "(choice) reverse: the translated words in reverse order; a fixed length, "
+        "since AO cannot know the input's length",
+    ),
+)
+_task(
+    "sort",
+    "sort",
+    "input",
+    "#7570b3",
+    "^",
+    _schema(30, 8, 15, "(choice) sort: words drawn without repetition, output in ascending word order"),
+)

@@ -50,9 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import Task, register
 from ..artifacts import SPLITS, DataError, atomic_write
 from ..tokens import UNK
+from . import Task, register
 from .base import Split, TaskData
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,10 @@ KNOWN_BYTES = {"0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104
 
 
 def _hint() -> str:
-    return (f"download fra-eng.zip from https://www.manythings.org/anki/ elsewhere, unzip {CORPUS_NAME}, "
-            f"and point the config at it ({CONFIG_HINT})")
+    return (
+        f"download fra-eng.zip from https://www.manythings.org/anki/ elsewhere, unzip {CORPUS_NAME}, "
+        f"and point the config at it ({CONFIG_HINT})"
+    )
 
 
 def _copy_verified(read_into, dest: Path, source: str, sha256: str) -> tuple[str, int]:
@@ -84,9 +86,11 @@ def _copy_verified(read_into, dest: Path, source: str, sha256: str) -> tuple[str
         if actual != expected:
             size = KNOWN_BYTES.get(expected)
             sizes = f"{n:,} bytes" + (f", expected {size:,}" if size is not None else "")
-            raise DataError(f"{source}: sha256 mismatch for the translation corpus {CORPUS_NAME}: expected {expected}, "
-                            f"got {actual} ({sizes}); the file is truncated, corrupted or another release. "
-                            f"Fix it or {_hint()}")
+            raise DataError(
+                f"{source}: sha256 mismatch for the translation corpus {CORPUS_NAME}: expected {expected}, "
+                f"got {actual} ({sizes}); the file is truncated, corrupted or another release. "
+                f"Fix it or {_hint()}"
+            )
         result.update(sha256=actual, bytes=n)
 
     atomic_write(dest, write)
@@ -125,15 +129,19 @@ def _download(url: str, dest: Path, sha256: str) -> tuple[str, int]:
             with urllib.request.urlopen(request, timeout=60) as response, open(archive, "wb") as fh:
                 shutil.copyfileobj(response, fh)
         except Exception as err:  # URLError, timeouts, HTTP errors, a dropped connection...
-            raise DataError(f"could not download the translation corpus from {url} "
-                            f"({type(err).__name__}: {err}); this machine may have no internet access. "
-                            f"Instead, {_hint()}") from None
+            raise DataError(
+                f"could not download the translation corpus from {url} "
+                f"({type(err).__name__}: {err}); this machine may have no internet access. "
+                f"Instead, {_hint()}"
+            ) from None
         try:
             with zipfile.ZipFile(archive) as zf, zf.open(_zip_member(zf)) as member:
                 return _copy_verified(_stream(member), dest, f"{url} ({CORPUS_NAME})", sha256)
         except (zipfile.BadZipFile, zlib.error, EOFError) as err:  # a truncated or foreign download
-            raise DataError(f"the file downloaded from {url} is not a readable zip ({type(err).__name__}: {err}); "
-                            f"retry, or {_hint()}") from None
+            raise DataError(
+                f"the file downloaded from {url} is not a readable zip ({type(err).__name__}: {err}); "
+                f"retry, or {_hint()}"
+            ) from None
 
 
 def fetch_corpus(dest: str | Path, local: str | None, search: list, url: str, sha256: str) -> dict:
@@ -147,8 +155,10 @@ def fetch_corpus(dest: str | Path, local: str | None, search: list, url: str, sh
     if local:
         source = Path(local).expanduser()
         if not source.is_file():
-            raise DataError(f"the configured local copy of the translation corpus, {source}, does not exist; "
-                            f"fix the path in the config ({CONFIG_HINT}) or set it to null to search/download")
+            raise DataError(
+                f"the configured local copy of the translation corpus, {source}, does not exist; "
+                f"fix the path in the config ({CONFIG_HINT}) or set it to null to search/download"
+            )
         via = "local"
     else:
         found = [Path(p).expanduser() for p in search or [] if Path(p).expanduser().is_file()]
@@ -166,9 +176,17 @@ def fetch_corpus(dest: str | Path, local: str | None, search: list, url: str, sh
 # ---------------------------------------------------------------------------- tokenisation
 
 # Characters \s misses that act as spaces, deleted characters, and quote variants.
-_REPLACE = (("\u200b", " "), ("\ufeff", " "), ("\u00ad", ""),
-            ("\u2019", "'"), ("\u2018", "'"), ("`", "'"),
-            ("\u201c", '"'), ("\u201d", '"'), ("\u201e", '"'))
+_REPLACE = (
+    ("\u200b", " "),
+    ("\ufeff", " "),
+    ("\u00ad", ""),
+    ("\u2019", "'"),
+    ("\u2018", "'"),
+    ("`", "'"),
+    ("\u201c", '"'),
+    ("\u201d", '"'),
+    ("\u201e", '"'),
+)
 ELISIONS = ("jusqu", "lorsqu", "puisqu", "quoiqu", "qu", "c", "d", "j", "l", "m", "n", "s", "t")
 _TOKEN = re.compile(
     rf"(?:{'|'.join(ELISIONS)})'(?=[^\W_])"  # a French elided clitic at a word's start: l' qu' jusqu'
@@ -277,8 +295,10 @@ def make_translation(corpus: Path, cfg: dict, seed: int) -> TaskData:
     pairs, counts, digest = read_pairs(corpus)
     expected = (cfg.get("corpus") or {}).get("sha256")
     if expected and digest != expected.lower():
-        raise DataError(f"{corpus}: sha256 {digest} differs from the configured {expected}; "
-                        "delete it and rerun to fetch the corpus again")
+        raise DataError(
+            f"{corpus}: sha256 {digest} differs from the configured {expected}; "
+            "delete it and rerun to fetch the corpus again"
+        )
     counts["pairs"] = len(pairs)
     pairs = _dedupe(pairs)
     counts["after_dedupe"] = len(pairs)
@@ -295,8 +315,11 @@ def make_translation(corpus: Path, cfg: dict, seed: int) -> TaskData:
         order = order[: int(c["sample"])]
     counts["after_sample"] = len(order)
     n = _split_sizes(len(order), float(c["valid_fraction"]), float(c["test_fraction"]))
-    bounds = {"train": (0, n["train"]), "valid": (n["train"], n["train"] + n["valid"]),
-              "test": (n["train"] + n["valid"], len(order))}
+    bounds = {
+        "train": (0, n["train"]),
+        "valid": (n["train"], n["train"] + n["valid"]),
+        "test": (n["train"] + n["valid"], len(order)),
+    }
     raw = {name: [pairs[i] for i in order[a:b]] for name, (a, b) in bounds.items()}
 
     src_words = build_vocab([p[0] for p in raw["train"]], int(c["min_count"]))
@@ -308,8 +331,10 @@ def make_translation(corpus: Path, cfg: dict, seed: int) -> TaskData:
     raw["train"] = [p for p in raw["train"] if covered(p[1], tgt_set) >= float(c["min_coverage"])]
     counts["train_after_coverage"] = len(raw["train"])
     if not raw["train"]:
-        raise DataError(f"translation: no training pair has min_coverage={c['min_coverage']} of its French words "
-                        f"in the vocabulary; lower min_coverage or raise tgt_vocab_cap")
+        raise DataError(
+            f"translation: no training pair has min_coverage={c['min_coverage']} of its French words "
+            f"in the vocabulary; lower min_coverage or raise tgt_vocab_cap"
+        )
     splits, unk_rate = {}, {}
     for name in SPLITS:
         src, src_unk = _apply_vocab([p[0] for p in raw[name]], src_set)
@@ -335,48 +360,101 @@ def make_translation(corpus: Path, cfg: dict, seed: int) -> TaskData:
 
 
 SCHEMA = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "description": "English -> French sentence pairs (Tatoeba, fra.txt)",
     "properties": {
-        "max_len": {"type": "integer", "minimum": 1, "default": 10,
-                    "description": "(choice) keep pairs of at most this many tokens per side"},
-        "min_count": {"type": "integer", "minimum": 1, "default": 5,
-                      "description": "(choice) training words seen fewer times become <unk>"},
-        "tgt_vocab_cap": {"type": ["integer", "null"], "minimum": 1, "default": 3000,
-                          "description": "(choice) keep only this many most frequent French training words "
-                                         "(the output softmax is most of a training step's cost); the rest "
-                                         "become <unk> (null: no cap)"},
-        "min_coverage": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.0,
-                         "description": "(choice) keep a training pair only if at least this fraction of its "
-                                        "French words are in the vocabulary (validation and test keep every "
-                                        "pair, and BLEU scores against the references' own words)"},
-        "sample": {"type": ["integer", "null"], "minimum": 10, "default": None,
-                   "description": "keep a random subset of this many pairs (null: every pair that passes the filter)"},
-        "valid_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5, "default": 0.1,
-                           "description": "share of the pairs held out for validation"},
-        "test_fraction": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 0.5, "default": 0.1,
-                          "description": "share of the pairs held out for the test set"},
+        "max_len": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 10,
+            "description": "(choice) keep pairs of at most this many tokens per side",
+        },
+        "min_count": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 5,
+            "description": "(choice) training words seen fewer times become <unk>",
+        },
+        "tgt_vocab_cap": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "default": 3000,
+            "description": "(choice) keep only this many most frequent French training words "
+            "(the output softmax is most of a training step's cost); the rest "
+            "become <unk> (null: no cap)",
+        },
+        "min_coverage": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.0,
+            "description": "(choice) keep a training pair only if at least this fraction of its "
+            "French words are in the vocabulary (validation and test keep every "
+            "pair, and BLEU scores against the references' own words)",
+        },
+        "sample": {
+            "type": ["integer", "null"],
+            "minimum": 10,
+            "default": None,
+            "description": "keep a random subset of this many pairs (null: every pair that passes the filter)",
+        },
+        "valid_fraction": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": 0.5,
+            "default": 0.1,
+            "description": "share of the pairs held out for validation",
+        },
+        "test_fraction": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": 0.5,
+            "default": 0.1,
+            "description": "share of the pairs held out for the test set",
+        },
         "corpus": {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "description": "where the corpus comes from; every copy is checked against sha256",
             "properties": {
-                "local": {"type": ["string", "null"], "default": None,
-                          "description": "path to your own copy of fra.txt (null: search, then download)"},
-                "search": {"type": "array", "items": {"type": "string"},
-                           "default": ["../shared/data/fra-eng/fra.txt"],
-                           "description": "paths tried in order before downloading"},
-                "url": {"type": "string", "default": "https://www.manythings.org/anki/fra-eng.zip",
-                        "description": "the anki zip holding fra.txt, downloaded when no copy is found"},
-                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$",
-                           "default": "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104",
-                           "description": "checksum of fra.txt (the 2019-04-07 release)"},
+                "local": {
+                    "type": ["string", "null"],
+                    "default": None,
+                    "description": "path to your own copy of fra.txt (null: search, then download)",
+                },
+                "search": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": ["../shared/data/fra-eng/fra.txt"],
+                    "description": "paths tried in order before downloading",
+                },
+                "url": {
+                    "type": "string",
+                    "default": "https://www.manythings.org/anki/fra-eng.zip",
+                    "description": "the anki zip holding fra.txt, downloaded when no copy is found",
+                },
+                "sha256": {
+                    "type": "string",
+                    "pattern": "^[0-9a-f]{64}$",
+                    "default": "0bb85dbaa1c896844649094d7eaf2e34bee34e84fe362b26ce7e8f2e12aae104",
+                    "description": "checksum of fra.txt (the 2019-04-07 release)",
+                },
             },
         },
     },
 }
 
-register(Task(
-    name="translation", label="translation", family="mixed", schema=SCHEMA, color="#66a61e", marker="P",
-    generate=lambda cfg, seed, sizes, corpus: make_translation(corpus, cfg, seed),
-    corpus=True, unk=UNK,
-))
+register(
+    Task(
+        name="translation",
+        label="translation",
+        family="mixed",
+        schema=SCHEMA,
+        color="#66a61e",
+        marker="P",
+        generate=lambda cfg, seed, sizes, corpus: make_translation(corpus, cfg, seed),
+        corpus=True,
+        unk=UNK,
+    )
+)
