@@ -18,7 +18,7 @@ from attend.artifacts import read_table  # noqa: E402
 from attend.config import defaults  # noqa: E402
 from attend.models import build_model  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
-from attend.tasks.base import decoder_inputs  # noqa: E402
+from attend.tokens import decoder_inputs  # noqa: E402
 from attend.training import compile_for_training  # noqa: E402
 
 CFG = {"sizes": {"train": 96, "valid": 16, "test": 24}, "one_to_one": {"vocab_size": 8, "min_len": 3, "max_len": 7}}
