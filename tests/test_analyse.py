@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attend import analyse, cli, probe
-from attend.analysis.measure import TABLE_COLUMNS, measure
+from attend import analyse, cli, probe, provenance
+from attend.analysis.measure import measure
 from attend.artifacts import read_table
 from attend.plotting import one_model
+from attend.table_layout import TABLE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -140,6 +141,12 @@ def test_analyse_never_imports_tensorflow_keras_or_torch(tmp_path, make_probe):
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     assert (tmp_path / "out" / "summary.md").is_file()
+
+
+def test_analyse_imports_nothing_of_the_workflows_config():
+    """`attend analyse` takes its default number of samples from the schema file alone."""
+    files = {path.relative_to(provenance.ROOT).as_posix() for path in provenance.source_files("attend.analyse")}
+    assert "config_schema.py" in files and not {"config.py", "variants.py"} & files, sorted(files)
 
 
 def test_the_attend_command(capsys):

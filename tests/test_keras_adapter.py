@@ -13,10 +13,11 @@ keras = pytest.importorskip("keras")
 
 from attend import analyse, api, probe  # noqa: E402
 from attend.adapters import keras as adapter  # noqa: E402
-from attend.analysis.measure import TABLE_COLUMNS, measure  # noqa: E402
+from attend.analysis.measure import measure  # noqa: E402
 from attend.artifacts import read_table  # noqa: E402
 from attend.config import defaults  # noqa: E402
 from attend.models import build_model  # noqa: E402
+from attend.table_layout import TABLE_COLUMNS  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
 from attend.tokens import decoder_inputs  # noqa: E402
 from attend.training import compile_for_training  # noqa: E402

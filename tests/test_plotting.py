@@ -30,7 +30,7 @@ from matplotlib.image import AxesImage
 from attend import tables as agg
 from attend import tasks
 from attend.analysis.decompose import COMPONENTS
-from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
+from attend.analysis.measure import measure
 from attend.architectures import ARCHITECTURES
 from attend.artifacts import file_digest, load_analysis, read_table, save_analysis
 from attend.claims import ATTENTION_ARCHS, claims, f4_points, spearman
@@ -44,8 +44,9 @@ from attend.plotting.fig11_variants import STATUS_COLORS
 from attend.plotting.fig12_transformer import ARCH, SAMPLE_TASKS, row_label
 from attend.plotting.panels import NOT_WORDS
 from attend.plotting.style import TERM_COLORS, TERM_LABELS
+from attend.table_layout import TABLE_COLUMNS, whole_model
 from attend.tokens import SPECIALS
-from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
+from attend.variant_comparison import COMPARISON_TABLES, variant_claims, variant_shares
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = list(figures())

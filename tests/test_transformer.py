@@ -358,7 +358,7 @@ def test_transformer_claims_without_the_runs_they_need_are_not_checked():
 
 def test_variants_and_the_summary_keep_the_paper_first():
     from attend.claims import claims, summary_markdown
-    from attend.variants import variant_claims
+    from attend.variant_comparison import variant_claims
 
     table = claims(*claim_tables(tfm_mu=0.05))
     compared = variant_claims({"base": table})

@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from . import tasks
-from .analysis.measure import WHOLE_MODEL, whole_model
 from .architectures import ARCHITECTURES
+from .table_layout import WHOLE_MODEL, whole_model
 
 # F1 and F5 are stated on one-to-one attention; the other claims read the task families
 # of the registry (attend.tasks).

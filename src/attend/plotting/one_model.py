@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.measure import WHOLE_MODEL, whole_model
+from ..table_layout import WHOLE_MODEL, whole_model
 from . import inputs, panels, style
 from .style import pct, placeholder, plt
 
