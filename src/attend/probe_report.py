@@ -11,7 +11,7 @@ allow (:func:`attend.analysis.measure.measure`) and writes into DIR
   why, and the files written.
 
 numpy, pandas and matplotlib only: it imports no TensorFlow, Keras or torch, nor the
-workflow's config. Also run as ``python -m attend.analyse``.
+workflow's config. Also run as ``python -m attend.probe_report``.
 """
 
 from __future__ import annotations
@@ -220,4 +220,4 @@ def main(argv: list[str] | None = None, prog: str = "attend analyse") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python -m attend.analyse"))
+    sys.exit(main(prog="python -m attend.probe_report"))
