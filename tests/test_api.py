@@ -4,8 +4,9 @@
 import numpy as np
 import pytest
 
-from attend import api
-from attend.analysis.measure import measure, whole_model
+from attend import api, provenance
+from attend.analysis.measure import measure
+from attend.table_layout import whole_model
 
 
 @pytest.fixture
@@ -61,6 +62,19 @@ def test_the_functions_give_the_pipelines_numbers(arrays):
     np.testing.assert_allclose(
         terms.sum(0)[valid], api.scores(arrays["dec_states"], arrays["enc_states"], *args[6:])[valid], atol=1e-4
     )
+
+
+def _code_files(module: str) -> set[str]:
+    return {path.relative_to(provenance.ROOT).as_posix() for path in provenance.source_files(module)}
+
+
+def test_the_api_imports_nothing_of_the_workflows_config():
+    """attend.api reads its one default (analysis.n_samples) from the schema file alone: the
+    code it runs holds neither the config, nor the task registry, nor the variants."""
+    files = _code_files("attend.api")
+    assert "config_schema.py" in files and "api.py" in files
+    workflow = {"config.py", "variants.py"} | {f for f in files if f.startswith("tasks/")}
+    assert not workflow & files, sorted(workflow & files)
 
 
 def test_fold_bias_keeps_the_product_and_puts_the_bias_in_mu(arrays):

@@ -17,7 +17,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="the hf environment (.venv-hf) runs these: tests/test_hf_environment.py")
 transformers = pytest.importorskip("transformers")
 
-from attend import analyse, probe  # noqa: E402
+from attend import probe, probe_report  # noqa: E402
 from attend.adapters import hf  # noqa: E402
 from attend.analysis.attention import score_terms  # noqa: E402
 from attend.analysis.decompose import decompose  # noqa: E402
@@ -223,7 +223,7 @@ def test_the_probe_speaks_the_probe_format_and_analyses(name, tmp_path):
         assert named == [special.get(w, f"[{w}]") for w in tgt[i]]
     identity = json.loads(str(loaded["identity"]))
     assert identity["model_type"] == name and identity["sequences"] == n
-    result = analyse.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
+    result = probe_report.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
     shares = result["tables"]["term_shares"]
     layers, heads = int(loaded["layers"]), int(loaded["heads"])
     assert len(set(zip(shares["layer"], shares["head"]))) == 1 + layers + layers * heads

@@ -30,10 +30,10 @@ from matplotlib.image import AxesImage
 from attend import tables as agg
 from attend import tasks
 from attend.analysis.decompose import COMPONENTS
-from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
+from attend.analysis.measure import measure
 from attend.architectures import ARCHITECTURES
 from attend.artifacts import file_digest, load_analysis, read_table, save_analysis
-from attend.claims import ATTENTION_ARCHS, claims, f4_points, spearman
+from attend.claims import PAPER_ATTENTION_ARCHS, claims, f4_points, spearman
 from attend.plotting import figures, inputs, style
 from attend.plotting.fig04_ved import PCA_TASK
 from attend.plotting.fig06_summary import X_METRICS
@@ -44,8 +44,9 @@ from attend.plotting.fig11_variants import STATUS_COLORS
 from attend.plotting.fig12_transformer import ARCH, SAMPLE_TASKS, row_label
 from attend.plotting.panels import NOT_WORDS
 from attend.plotting.style import TERM_COLORS, TERM_LABELS
+from attend.table_layout import TABLE_COLUMNS, whole_model
 from attend.tokens import SPECIALS
-from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
+from attend.variant_comparison import COMPARISON_TABLES, variant_claims, variant_shares
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = list(figures())
@@ -568,7 +569,7 @@ def fig06_draws_every_seeds_f4_point_and_each_models_seed_mean(fig, results: Res
     architecture a marker at the seed mean ± sd, in its architecture's colour and its task's
     marker; Spearman ρ and n in the title; shares in [0, 1.02]."""
     approx, shares = results.table("approximation"), results.table("term_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in PAPER_ATTENTION_ARCHS}
     panels = _panels(fig)
     assert len(panels) == len(X_METRICS)
     for ax, metric in zip(panels, X_METRICS):
@@ -789,7 +790,7 @@ def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
     assert [ax.get_title() for ax in panels] == variants
     shares = results.table("variant_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in PAPER_ATTENTION_ARCHS}
     for ax, variant in zip(panels, variants):
         rows = shares[shares["variant"] == variant]
         markers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]

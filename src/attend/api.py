@@ -36,7 +36,7 @@ from .analysis import attention as _attention
 from .analysis.decompose import Decomposition, variance_fractions
 from .analysis.decompose import decompose as _decompose
 from .analysis.measure import measure
-from .config import defaults
+from .config_schema import written_default
 from .tokens import PAD
 
 # ---------------------------------------------------------------------------- the shapes
@@ -305,7 +305,7 @@ def analyse(probe: dict, dictionary: dict | None = None, n_samples: int | None =
     """Every measurement a probe's keys allow (:func:`attend.analysis.measure.measure`):
     (tables, the figures' arrays, skipped), where ``skipped`` says why each measurement
     not made was skipped. ``dictionary`` maps source words to their translations."""
-    return measure(probe, dictionary or {}, defaults("analysis.n_samples") if n_samples is None else n_samples)
+    return measure(probe, dictionary or {}, written_default("analysis.n_samples") if n_samples is None else n_samples)
 
 
 __all__ = [

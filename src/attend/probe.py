@@ -33,8 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .artifacts import DataError, check_identity, load_npz, recorded_identity, save_npz
-from .tasks.base import decoder_inputs, lengths
-from .tokens import PAD, SPECIALS
+from .tokens import PAD, SPECIALS, decoder_inputs, lengths
 
 FORMAT_VERSION = 1  # the format this code writes and reads (format_version); docs/probe-format.md
 

@@ -25,7 +25,7 @@ What can be named:
 
 Ids follow the probe's convention (``attend.tokens``): 0 pads, 1 is ``</s>`` (every source
 and target ends with it), 2 is ``<s>``. The model is called on ``(src, dec_in)`` with
-``dec_in`` = ``<s>`` then the target shifted right (``attend.tasks.base.decoder_inputs``);
+``dec_in`` = ``<s>`` then the target shifted right (``attend.tokens.decoder_inputs``);
 pass ``call`` for another calling convention. The query projection must read the decoder
 states and the key projection the encoder states (the probe's ``single`` and ``heads``
 forms). Works on any Keras backend; imports Keras only when called.
@@ -41,8 +41,7 @@ from typing import Any
 import numpy as np
 
 from .. import probe as probe_format
-from ..tasks.base import decoder_inputs, lengths
-from ..tokens import PAD
+from ..tokens import PAD, decoder_inputs, lengths
 
 Named = Any  # a layer name, (name, output index), or a callable (module docstring)
 
