@@ -24,7 +24,7 @@ from attend.analysis.decompose import decompose  # noqa: E402
 from attend.tokens import EOS, SOS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-VOCAB, WORDS = 40, range(4, 39)  # the model's ids; ids 0-3 and 39 hold each family's specials
+VOCAB, WORDS = 40, range(4, 39)  # the model's ids; ids 0-3 and 39 hold each model's specials
 SMALL = {"d_model": 16, "vocab_size": VOCAB}
 
 
@@ -84,7 +84,7 @@ FAMILIES = {"marian": marian, "bart": bart, "t5": t5}
 
 
 def tiny(name: str, n: int = 10, seed: int = 0):
-    """A tiny random model of one family, with random query and key biases where it has
+    """A tiny random model of one kind, with random query and key biases where it has
     biases (initialisation leaves them 0, which would hide a folding error), and n
     (source, target) id sequences of varied lengths, eos-terminated."""
     torch.manual_seed(seed)
