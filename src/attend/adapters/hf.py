@@ -44,7 +44,7 @@ EXTRA = "pip install 'attend[hf]'"
 
 
 @dataclass(frozen=True)
-class Family:
+class Layout:
     """Where a kind of model (its ``config.model_type``) keeps its cross-attention: the
     name of each decoder layer's cross-attention module, of its query and key projections
     (``torch.nn.Linear``) and of its head count and head width; and the scale of its
@@ -59,25 +59,25 @@ class Family:
     scale: float | None
 
 
-FAMILIES = {  # config.model_type -> its layout
-    "marian": Family("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
-    "bart": Family("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
-    "t5": Family("EncDecAttention", "q", "k", "n_heads", "key_value_proj_dim", 1.0),
+LAYOUTS = {  # config.model_type -> its layout
+    "marian": Layout("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
+    "bart": Layout("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
+    "t5": Layout("EncDecAttention", "q", "k", "n_heads", "key_value_proj_dim", 1.0),
 }
 
 
-def family(model) -> Family:
+def layout_of(model) -> Layout:
     """Where this model keeps its cross-attention (:data:`LAYOUTS`, by its model_type)."""
     kind = getattr(model.config, "model_type", None)
-    if kind not in FAMILIES:
+    if kind not in LAYOUTS:
         raise DataError(
-            f"model_type {kind!r} is not one this adapter knows ({', '.join(FAMILIES)}): "
+            f"model_type {kind!r} is not one this adapter knows ({', '.join(LAYOUTS)}): "
             "write its probe with attend.api.make_probe"
         )
-    return FAMILIES[kind]
+    return LAYOUTS[kind]
 
 
-def cross_attentions(model, layout: Family) -> list:
+def cross_attentions(model, layout: Layout) -> list:
     """Each decoder layer's cross-attention module, in layer order."""
     modules = [m for name, m in model.get_decoder().named_modules() if name.rsplit(".", 1)[-1] == layout.cross]
     if not modules:
@@ -85,7 +85,7 @@ def cross_attentions(model, layout: Family) -> list:
     return modules
 
 
-def scale_of(module, layout: Family) -> float:
+def scale_of(module, layout: Layout) -> float:
     if hasattr(module, "scaling"):
         return float(module.scaling)
     return layout.scale if layout.scale is not None else float(getattr(module, layout.head_dim)) ** -0.5
@@ -165,7 +165,7 @@ def record(
     eval mode and on eager attention (which returns the weights)."""
     import torch
 
-    layout = family(model)
+    layout = layout_of(model)
     config = model.config
     pad, eos, start = config.pad_token_id, config.eos_token_id, config.decoder_start_token_id
     bos = getattr(config, "bos_token_id", None)
