@@ -106,6 +106,11 @@ def test_make_probe_checks_and_masks(arrays):
     )
     assert (made["enc_states"][np.arange(9)[None] >= arrays["enc_len"][:, None]] == 0).all()
     assert str(made["arch"]) == "mine" and made["enc_tokens"].dtype == np.int32
+    # the lengths default to the ids that are not <pad>: the same probe without them
+    counted = api.make_probe(**{k: made[k] for k in made if k not in ("format_version", "enc_len", "dec_len")})
+    assert set(counted) == set(made)
+    for key in made:
+        np.testing.assert_array_equal(counted[key], made[key], err_msg=key)
     with pytest.raises(ValueError, match="'heads_of_mine' is not a key"):
         api.make_probe(
             **{

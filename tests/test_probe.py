@@ -69,6 +69,91 @@ def test_the_format_document_is_current():
     assert printed.stdout == document
 
 
+def test_every_dimension_is_declared_once_and_used():
+    """DIMENSIONS names each dimension of KEYS, one meaning each (L: layers, never lengths)."""
+    used = {dim for key in probe.KEYS for dim in key.shape}
+    assert used == set(probe.DIMENSIONS)
+    assert "layers" in probe.DIMENSIONS["L"] and "L" not in probe.DIMENSIONS["T"] + probe.DIMENSIONS["S"]
+
+
+# ---------------------------------------------------------------------------- assemble
+
+
+def _raw(arrays: dict) -> dict:
+    """The arrays as a framework hands them over: float64 and int64, no format_version,
+    no lengths, something other than 0 in the float padding."""
+    raw = {k: v for k, v in arrays.items() if k not in ("format_version", "enc_len", "dec_len")}
+    for key, value in raw.items():
+        if value.dtype.kind in "fi":
+            raw[key] = value.astype(np.float64 if value.dtype.kind == "f" else np.int64)
+    enc_pad = ~probe.valid_positions(arrays["enc_len"], arrays["enc_tokens"].shape[1])
+    raw["enc_states"][enc_pad] = 7.0
+    raw["dec_states"][~probe.valid_positions(arrays["dec_len"], arrays["dec_inputs"].shape[1])] = -7.0
+    return raw
+
+
+def test_assemble_versions_casts_measures_and_zeroes_the_padding(make_probe):
+    arrays = make_probe(n=8, s=6, t=5, units=4, arch="aed")
+    raw = _raw(arrays)
+    raw["align"] = np.where(arrays["targets"] > 0, 1, -1)  # -1 at padding: kept as given
+    raw["identity"] = {"seed": 0, "arch": "aed"}
+    raw["W_v"] = raw["W_c"] = None  # left out
+    made = probe.assemble(raw, "here")
+    assert list(made) == [k.name for k in probe.KEYS if k.name in made]
+    assert "W_v" not in made and "W_c" not in made and int(made["format_version"]) == probe.FORMAT_VERSION
+    for name, value in made.items():
+        assert value.dtype == np.dtype(probe.DTYPES[probe.SPEC[name].kind]) or value.dtype.kind == "U", name
+    np.testing.assert_array_equal(made["enc_len"], arrays["enc_len"])  # counted from the ids
+    np.testing.assert_array_equal(made["dec_len"], arrays["dec_len"])
+    for name in ("enc_states", "dec_states", "attention"):
+        np.testing.assert_array_equal(made[name], arrays[name], err_msg=name)  # the padding is 0 again
+    np.testing.assert_array_equal(made["align"], raw["align"])
+    assert str(made["identity"]) == '{"arch": "aed", "seed": 0}'
+
+
+def test_assemble_reads_valid_positions_from_the_lengths_given(make_probe):
+    arrays = make_probe(n=8, s=6, t=5, units=4, arch="aed")
+    raw = {**_raw(arrays), "enc_len": arrays["enc_len"], "dec_len": arrays["dec_len"]}
+    ids = ("enc_tokens", "dec_inputs", "targets", "predictions")
+    for name in ids:  # ids past the lengths (not counted: the lengths are given), <pad> after
+        raw[name] = np.where(raw[name] == 0, 3, raw[name])
+    made = probe.assemble(raw)
+    for name in (*ids, "enc_len", "dec_len", "enc_states", "dec_states"):
+        np.testing.assert_array_equal(made[name], arrays[name], err_msg=name)
+
+
+def test_assemble_takes_the_whole_models_attention_as_the_mean_of_its_parts():
+    from two_heads import two_head_probe, two_layer_probe
+
+    heads = two_head_probe()[0]
+    made = probe.assemble({k: v for k, v in heads.items() if k != "attention"})
+    np.testing.assert_array_equal(made["attention"], heads["head_attention"].mean(1))
+    layers = two_layer_probe()[0]
+    made = probe.assemble({k: v for k, v in layers.items() if k != "attention"})
+    np.testing.assert_allclose(made["attention"], layers["layer_attention"].mean((1, 2)), rtol=1e-6)
+    given = probe.assemble(layers)  # a weighting of the caller's own is kept
+    np.testing.assert_array_equal(given["attention"], layers["attention"])
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda a: a.update(W_Q=a["W_q"]), r"^there: 'W_Q' is not a key of the probe format"),
+        (lambda a: a.update(enc_tokens=a["enc_tokens"] + 0.5), r"^there: 'enc_tokens' holds float64, expected int"),
+        (lambda a: a.update(src_vocab=np.arange(9)), r"^there: 'src_vocab' holds int64, expected str"),
+        (lambda a: a["dec_states"].__setitem__((0, 0, 0), np.nan), r"^there: 'dec_states' holds NaN"),
+        (lambda a: a.update(enc_states=a["enc_states"][:, :4]), r"^there: 'enc_tokens' has shape \(8, 6\): its S"),
+    ],
+    ids=["unknown key", "float ids", "a vocabulary of numbers", "NaN", "a dimension that disagrees"],
+)
+def test_assemble_refuses_what_it_cannot_make_a_probe_of_in_one_line(make_probe, edit, message):
+    raw = _raw(make_probe(n=8, s=6, t=5, units=4, arch="aed"))
+    edit(raw)
+    with pytest.raises(DataError, match=message) as caught:
+        probe.assemble(raw, "there")
+    assert "\n" not in str(caught.value)
+
+
 def _single(make_probe):
     return make_probe(n=8, s=6, t=5, units=4, arch="aed")
 
