@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 
@@ -66,6 +67,16 @@ def test_the_shared_copy_is_found_by_the_search_path_and_copied(tmp_path, shared
     assert info["sha256"] == settings["sha256"]
     for name in gold.FILES:
         assert (tmp_path / "out" / name).read_bytes() == (shared_gold / name).read_bytes()
+
+
+def test_the_settings_schema_holds_its_defaults():
+    """SCHEMA is a JSON schema whose defaults satisfy it; a wrong checksum does not."""
+    jsonschema.Draft202012Validator.check_schema(gold.SCHEMA)
+    settings = gold.default_settings()
+    jsonschema.validate(settings, gold.SCHEMA)
+    assert set(settings["sha256"]) == set(gold.FILES)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**settings, "sha256": {**settings["sha256"], gold.LINKS: "abc"}}, gold.SCHEMA)
 
 
 # ---------------------------------------------------------------------------- parsing
