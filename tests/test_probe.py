@@ -20,7 +20,7 @@ def test_probe_round_trips(tmp_path, make_probe):
     back = probe.load(tmp_path / "probe.npz")
     assert set(back) == set(arrays)
     np.testing.assert_array_equal(back["attention"], arrays["attention"])
-    assert str(back["arch"]) == "aed" and int(back["format_version"]) == probe.FORMAT_VERSION
+    assert str(back["arch"]) == "aed" and int(back["format_version"]) == int(arrays["format_version"])
 
 
 def test_multihead_probe_round_trips(tmp_path):
@@ -164,6 +164,46 @@ def _multihead(make_probe):
     return two_head_probe()[0]
 
 
+def _gold(make_probe):
+    """A format-2 probe with gold links: every sequence's first target word to its first
+    source word (sure), and its last to its last (possible)."""
+    arrays = _single(make_probe)
+    n = len(arrays["enc_len"])
+    first = np.stack([np.arange(n), np.zeros(n, int), np.zeros(n, int)], 1)
+    last = np.stack([np.arange(n), arrays["dec_len"] - 2, arrays["enc_len"] - 2], 1)
+    links = np.unique(np.concatenate([first, last]), axis=0).astype(np.int32)
+    arrays.update(format_version=np.array(2, np.int32), gold_links=links, gold_sure=(links[:, 1] == 0).astype(np.int32))
+    return arrays
+
+
+def test_a_format_1_probe_still_reads(tmp_path, make_probe):
+    """Format 2 added the optional gold group; a probe written as format 1 reads as it was."""
+    for name, arrays in (("single", _single(make_probe)), ("heads", _multihead(make_probe))):
+        arrays["format_version"] = np.array(1, np.int32)  # as a probe written before format 2
+        probe.save(tmp_path / f"{name}.npz", arrays)
+        back = probe.load(tmp_path / f"{name}.npz")
+        assert set(back) == set(arrays) and int(back["format_version"]) == 1
+
+
+def test_a_probe_with_gold_links_round_trips(tmp_path, make_probe):
+    arrays = _gold(make_probe)
+    probe.save(tmp_path / "gold.npz", arrays)
+    back = probe.load(tmp_path / "gold.npz")
+    assert int(back["format_version"]) == 2 and set(back) == set(arrays)
+    np.testing.assert_array_equal(back["gold_links"], arrays["gold_links"])
+    np.testing.assert_array_equal(back["gold_sure"], arrays["gold_sure"])
+
+
+def _gold_row(row, value):
+    """Overwrite one gold link; ``value`` may read the probe."""
+
+    def edit(arrays):
+        arrays["gold_links"] = arrays["gold_links"].copy()
+        arrays["gold_links"][row] = value(arrays) if callable(value) else value
+
+    return edit
+
+
 def _set(key, value):
     def edit(arrays):
         arrays[key] = value(arrays) if callable(value) else value
@@ -202,8 +242,9 @@ BAD = [
     (
         "a future format_version",
         _single,
-        _set("format_version", np.array(2, np.int32)),
-        r"format_version 2 is newer than this attend reads \(1\): upgrade attend",
+        _set("format_version", np.array(probe.FORMAT_VERSION + 1, np.int32)),
+        rf"format_version {probe.FORMAT_VERSION + 1} is newer than this attend reads \({probe.FORMAT_VERSION}\): "
+        "upgrade attend",
     ),
     (
         "a wrong rank",
@@ -275,6 +316,44 @@ BAD = [
     ),
     ("an unknown key", _single, _set("W_Q", lambda a: a["W_q"]), r"unknown keys \['W_Q'\]"),
     ("a scale that is not positive", _single, _set("scale", np.float32(-1)), r"'scale' must be positive"),
+    (
+        "gold links in a format-1 probe",
+        _gold,
+        _set("format_version", np.array(1, np.int32)),
+        r"has gold links, which format 2 introduced, but says format_version 1",
+    ),
+    ("gold links without sure", _gold, _drop("gold_sure"), r"has \['gold_links'\] but not \['gold_sure'\]"),
+    (
+        "a gold link of two indices",
+        _gold,
+        _set("gold_links", lambda a: a["gold_links"][:, :2]),
+        r"'gold_links' has shape \(\d+, 2\): each link is 3 indices",
+    ),
+    (
+        "a gold link on the source </s>",
+        _gold,
+        _gold_row(0, lambda a: [0, 0, a["enc_len"][0] - 1]),
+        r"'gold_links' row 0 links source word \d+ of sequence 0, which has \d+ source words before its </s>",
+    ),
+    (
+        "a gold link past the target",
+        _gold,
+        _gold_row(1, lambda a: [0, a["dec_len"][0], 0]),
+        r"'gold_links' row 1 links target word \d+ of sequence 0",
+    ),
+    (
+        "a gold link of a sequence the probe lacks",
+        _gold,
+        _gold_row(0, [8, 0, 0]),
+        r"'gold_links' names sequences \d+\.\.8, but the probe holds 8",
+    ),
+    ("a gold link given twice", _gold, _gold_row(1, [0, 0, 0]), r"'gold_links' gives a link more than once"),
+    (
+        "a gold link neither sure nor possible",
+        _gold,
+        _poke("gold_sure", 0, 2),
+        r"'gold_sure' must hold 0 \(possible\) or 1 \(sure\), found \[2\]",
+    ),
 ]
 
 

@@ -37,7 +37,8 @@ import numpy as np
 from .artifacts import DataError, check_identity, load_npz, recorded_identity, save_npz
 from .tokens import PAD, SPECIALS, decoder_inputs, lengths
 
-FORMAT_VERSION = 1  # the format this code writes and reads (format_version); docs/probe-format.md
+FORMAT_VERSION = 2  # the format this code writes and reads (format_version); docs/probe-format.md
+GOLD_SINCE = 2  # the first format with the gold group; a probe of format 1 still reads
 
 # The named dimensions of the probe's arrays.
 DIMENSIONS = {
@@ -54,6 +55,8 @@ DIMENSIONS = {
     "L": "attention layers (decoder layers with cross-attention)",
     "V_src": "source vocabulary, special tokens included",
     "V_tgt": "target vocabulary, special tokens included",
+    "K": "human word-alignment links, over every sequence",
+    "link": "3: a link's (sequence, target word, source word)",
 }
 
 # What must be there, and what each optional key enables.
@@ -66,6 +69,7 @@ GROUPS = {
     "targets": "optional: teacher-forced accuracy by length, and samples the model got right",
     "alignment": "optional: the alignment measurements (offsets, agreement with the alignment)",
     "values": "optional: the value path, for the dictionary and the readout alignment (F2, F3)",
+    "gold": "optional (format 2): human word alignments, for the alignment error rate (docs/science.md §4.9)",
     "about": "optional: what the model is",
 }
 
@@ -83,7 +87,13 @@ class Key:
 
 
 KEYS = (
-    Key("format_version", (), "int", "required", f"the probe format, {FORMAT_VERSION} (a reader refuses a newer one)"),
+    Key(
+        "format_version",
+        (),
+        "int",
+        "required",
+        f"the probe format, {FORMAT_VERSION} (a reader refuses a newer one; format 1 lacks the gold group)",
+    ),
     Key("enc_states", ("N", "S", "n_e"), "float", "required", "encoder states, as the keys read them; 0 at padding"),
     Key(
         "dec_states",
@@ -161,6 +171,17 @@ KEYS = (
         "projected; of several layers: the sum of the layers' direct paths into the residual stream)",
     ),
     Key("W_c", ("dv", "V_tgt"), "float", "values", "how a context reaches the logits: logits ∋ context @ W_c"),
+    Key(
+        "gold_links",
+        ("K", "link"),
+        "int",
+        "gold",
+        "each link of a human word alignment: (sequence, target word, source word), the words counted from 0 "
+        "(never a </s> position); a link is given once",
+    ),
+    Key(
+        "gold_sure", ("K",), "int", "gold", "1 where the link is sure, 0 where it is possible only (P: all, S: the 1s)"
+    ),
     Key("arch", (), "str", "about", "a name for the architecture (ved, aed, ao, tfm, or an outside model's)"),
     Key("attention_kind", (), "str", "about", "the form of attention (learned, dot, multihead)"),
     Key("identity", (), "str", "about", "JSON: task, architecture, seed, dataset checksum, the model's fingerprint"),
@@ -224,7 +245,7 @@ def validate(arrays: dict, path="probe") -> None:
                 else ""
             )
         )
-    for group in ("targets", "values"):
+    for group in ("targets", "values", "gold"):
         present = [k for k in group_keys(group) if k in arrays]
         if present and len(present) < len(group_keys(group)):
             fail(f"has {present} but not {sorted(set(group_keys(group)) - set(present))}: these go together")
@@ -275,6 +296,8 @@ def validate(arrays: dict, path="probe") -> None:
             fail(f"'{key.name}' holds NaN or infinite values{hint}")
     if "attention" in arrays:
         _check_weights(arrays, fail)
+    if "gold_links" in arrays:
+        _check_gold(arrays, int(version), fail)
     if "scale" in arrays and not float(arrays["scale"]) > 0:
         fail(f"'scale' must be positive, got {float(arrays['scale'])}")
 
@@ -295,6 +318,33 @@ def _check_weights(arrays: dict, fail) -> None:
         outside = np.where(enc_mask.reshape(len(a), *lead, 1, -1), 0, a)
         if outside.size and outside.max() > 1e-4:
             fail(f"'{key}' puts weight {outside.max():.3g} beyond a sequence's enc_len")
+
+
+def _check_gold(arrays: dict, version: int, fail) -> None:
+    """Gold links lie on word positions of their sequences (never </s>), each once; sure is 0 or 1."""
+    if version < GOLD_SINCE:
+        fail(f"has gold links, which format {GOLD_SINCE} introduced, but says format_version {version}")
+    links, sure = arrays["gold_links"], arrays["gold_sure"]
+    if links.shape[1] != 3:
+        fail(f"'gold_links' has shape {links.shape}: each link is 3 indices (sequence, target word, source word)")
+    if sure.size and not np.isin(sure, (0, 1)).all():
+        fail(f"'gold_sure' must hold 0 (possible) or 1 (sure), found {sorted(set(sure.tolist()) - {0, 1})[:5]}")
+    if not links.size:
+        return
+    seq, tgt, src = links.T
+    n = len(arrays["enc_len"])
+    if seq.min() < 0 or seq.max() >= n:
+        fail(f"'gold_links' names sequences {seq.min()}..{seq.max()}, but the probe holds {n} (0..{n - 1})")
+    for name, word, length in (("target", tgt, arrays["dec_len"]), ("source", src, arrays["enc_len"])):
+        bad = (word < 0) | (word >= length[seq] - 1)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            fail(
+                f"'gold_links' row {k} links {name} word {word[k]} of sequence {seq[k]}, which has "
+                f"{length[seq[k]] - 1} {name} words before its </s> (0..{length[seq[k]] - 2})"
+            )
+    if len(np.unique(links, axis=0)) < len(links):
+        fail("'gold_links' gives a link more than once")
 
 
 # ---------------------------------------------------------------------------- writing
