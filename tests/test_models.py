@@ -16,9 +16,10 @@ from attend.config import defaults  # noqa: E402
 from attend.decoding import greedy_accuracy, teacher_forced_accuracy  # noqa: E402
 from attend.model_files import load_model  # noqa: E402
 from attend.models import build_model  # noqa: E402
-from attend.models.layers import rotated_sinusoids  # noqa: E402
+from attend.models.layers import PositionalEncoding, rotated_sinusoids  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
 from attend.tasks.base import decoder_inputs  # noqa: E402
+from attend.tokens import EOS, SPECIALS  # noqa: E402
 
 CFG = {"sizes": {"train": 64, "valid": 16, "test": 16}, "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
 
@@ -448,6 +449,60 @@ def test_a_model_file_saved_before_the_split_loads_as_its_own_class(arch, data, 
     assert type(again) is type(model) and again.width == 8 and again.arch == arch
     x = (arrays["test_src"], decoder_inputs(arrays["test_tgt"]))
     np.testing.assert_array_equal(model.predict_on_batch(x), again.predict_on_batch(x))
+
+
+# ------------------------------------------------------------------ any length
+
+LONG = 20  # 2.5 times the 8 positions the test models are built for
+
+
+@pytest.mark.parametrize("dim", [15, 16])
+def test_positions_inside_the_table_are_the_stored_ones_and_past_it_the_same_sinusoid(dim):
+    """Inside the positions a model was built for, the encoding is its stored table, bit for
+    bit, whether the length is fixed when traced or not; past them, the same rotated
+    sinusoid, computed."""
+    layer = PositionalEncoding(8, 100.0, seed=1)
+    layer.build((None, None, dim))
+    table = numpy(layer.table)
+    np.testing.assert_array_equal(table, rotated_sinusoids(8, dim, 100.0, 1))
+    np.testing.assert_array_equal(numpy(layer(np.zeros((2, 5, dim), "float32")))[1], table[:5])
+    np.testing.assert_array_equal(numpy(layer.encoding(keras.ops.convert_to_tensor(5))), table[:5])
+    longer = numpy(layer(np.zeros((1, 3 * 8, dim), "float32")))[0]
+    np.testing.assert_array_equal(longer[:8], table)
+    np.testing.assert_allclose(longer[8:], rotated_sinusoids(3 * 8, dim, 100.0, 1)[8:], atol=1e-5)
+    np.testing.assert_array_equal(numpy(layer.encoding(keras.ops.convert_to_tensor(3 * 8))), longer)
+
+
+def long_batch(record, n=4, length=LONG):
+    """Random sources and decoder inputs of ``length`` positions, each source ending in </s>."""
+    rng = np.random.default_rng(0)
+    src = rng.integers(len(SPECIALS), len(record["src_vocab"]), (n, length)).astype(np.int32)
+    tgt = rng.integers(len(SPECIALS), len(record["tgt_vocab"]), (n, length)).astype(np.int32)
+    src[:, -1] = tgt[:, -1] = EOS
+    return src, decoder_inputs(tgt)
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_every_architecture_runs_past_the_length_it_was_built_for(arch, data):
+    """Built for 8 positions, run on 20: eagerly, traced with the length fixed (and compiled
+    by XLA), and, on TensorFlow, traced without a fixed length; the same finite outputs."""
+    from attend.training import compile_for_training
+
+    _arrays, record = data
+    model = make(arch, record)
+    src, dec_in = long_batch(record)
+    out = {k: numpy(v) for k, v in model.internals(src, dec_in).items()}
+    assert out["logits"].shape == (len(src), LONG, len(record["tgt_vocab"]))
+    assert out["enc_states"].shape == out["dec_states"].shape == (len(src), LONG, 8)
+    assert all(np.isfinite(v).all() for v in out.values())
+    compile_for_training(model, defaults("train"), {"steps_per_execution": 1, "jit_compile": True})
+    np.testing.assert_allclose(model.predict_on_batch((src, dec_in)), out["logits"], atol=1e-5)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        ids = tf.TensorSpec((None, None), tf.int32)
+        traced = tf.function(lambda s, d: model.internals(s, d)["logits"], input_signature=[ids, ids])
+        np.testing.assert_allclose(traced(src, dec_in), out["logits"], atol=1e-5)
 
 
 # ------------------------------------------------------------------ a fifth architecture

@@ -39,22 +39,37 @@ class OneHot(keras.layers.Layer):
 # ---------------------------------------------------------------------------- positions
 
 
+def sinusoid_frequencies(dim: int, timescale: float) -> np.ndarray:
+    """(ceil(dim / 2),): the angular frequency of each sin/cos pair."""
+    return timescale ** (-np.arange(0, dim, 2) / dim)
+
+
+def fixed_rotation(dim: int, seed: int) -> np.ndarray:
+    """(dim, dim): a Haar-distributed orthogonal matrix drawn from ``seed`` alone."""
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
+    return q * np.sign(np.diag(r))
+
+
 def rotated_sinusoids(length: int, dim: int, timescale: float, seed: int) -> np.ndarray:
     """Sinusoidal positional encoding (length, dim), rotated by a fixed random orthogonal
-    matrix so that its axes do not line up with the one-hot token axes."""
+    matrix so that its axes do not line up with the one-hot token axes: column 2i of the
+    unrotated table is sin(p ω_i), column 2i + 1 is cos(p ω_i)."""
     pos = np.arange(length)[:, None]
-    freq = timescale ** (-np.arange(0, dim, 2) / dim)
+    freq = sinusoid_frequencies(dim, timescale)
     table = np.zeros((length, dim))
     table[:, 0::2] = np.sin(pos * freq)
     table[:, 1::2] = np.cos(pos * freq)[:, : dim // 2]
-    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
-    rotation = q * np.sign(np.diag(r))  # Haar-distributed orthogonal matrix
-    return (table @ rotation).astype("float32")
+    return (table @ fixed_rotation(dim, seed)).astype("float32")
 
 
 @register
 class PositionalEncoding(keras.layers.Layer):
-    """Adds a fixed (non-trainable) rotated sinusoid to each position of (batch, L, dim)."""
+    """Adds a fixed (non-trainable) rotated sinusoid to each position of (batch, L, dim).
+
+    The first ``max_len`` positions (the longest sequence the model was built for) come
+    from a stored table, so they are the same numbers whatever the length; positions past
+    it are computed, the same sinusoid under the same rotation (to float32 rounding), so a
+    model runs on sequences of any length."""
 
     def __init__(self, max_len: int, timescale: float, seed: int, **kwargs):
         super().__init__(**kwargs)
@@ -68,9 +83,27 @@ class PositionalEncoding(keras.layers.Layer):
             name="table",
             initializer=keras.initializers.Constant(rotated_sinusoids(self.max_len, dim, self.timescale, self.seed)),
         )
+        # For positions past the table: angles p ω_i, and the rotation's rows that the sin
+        # columns (even) and the cos columns (odd) of the unrotated table go through.
+        rotation = fixed_rotation(dim, self.seed).astype("float32")
+        self.frequencies = sinusoid_frequencies(dim, self.timescale).astype("float32")
+        self.sin_rows, self.cos_rows = rotation[0::2], rotation[1::2]
 
     def call(self, x):
-        return x + self.table[None, : ops.shape(x)[1]]
+        length = ops.shape(x)[1]
+        if isinstance(length, int) and length <= self.max_len:
+            return x + self.table[None, :length]
+        return x + self.encoding(length)[None]
+
+    def encoding(self, length) -> keras.KerasTensor:
+        """(length, dim): the stored table's rows, then computed rows past them; ``length``
+        may be a tensor (a graph traced without a fixed length)."""
+        end = max(length, self.max_len) if isinstance(length, int) else ops.maximum(length, self.max_len)
+        beyond = ops.arange(self.max_len, end, dtype="float32")
+        angles = beyond[:, None] * self.frequencies[None, :]  # (L - max_len, ceil(dim / 2))
+        n_cos = self.cos_rows.shape[0]
+        computed = ops.sin(angles) @ self.sin_rows + ops.cos(angles[:, :n_cos]) @ self.cos_rows
+        return ops.concatenate([ops.convert_to_tensor(self.table), computed], axis=0)[:length]
 
     def get_config(self):
         return {**super().get_config(), "max_len": self.max_len, "timescale": self.timescale, "seed": self.seed}
