@@ -212,7 +212,7 @@ def test_a_truncated_model_names_the_file(tmp_path):
 
 def test_code_versions_follow_imports_and_bytes(tmp_path, monkeypatch):
     files = {p.name for p in provenance.source_files("attend.training")}
-    assert {"training.py", "models.py", "architectures.py", "scoring.py", "checkpoint.py"} <= files
+    assert {"training.py", "seq2seq.py", "transformer.py", "architectures.py", "scoring.py", "checkpoint.py"} <= files
     assert "plotting" not in " ".join(str(p) for p in provenance.source_files("attend.training"))
     figure = {p.name for p in provenance.source_files("attend.plotting.fig06_summary")}
     assert {"fig06_summary.py", "claims.py", "style.py"} <= figure

@@ -406,7 +406,7 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
     for module, expect in [
         (
-            "models.py",
+            "models/seq2seq.py",
             lambda j: (
                 j["train"] == j["probe"] == j["measure"] == 20 + 2
                 and "dataset" not in j
@@ -431,7 +431,9 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
         finally:
             (src / module).write_text(original)
     assert workflow.planned(*SMOKE) == {}, "the same code again: nothing to do"
-    (src / "models.py").write_text((src / "models.py").read_text() + "\n# a comment changes no result\n")
+    (src / "models" / "layers.py").write_text(
+        (src / "models" / "layers.py").read_text() + "\n# a comment changes no result\n"
+    )
     assert workflow.planned(*SMOKE) == {}
 
     # A file of the multihead variant's branch copied into base's is refused by name by the
