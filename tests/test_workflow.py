@@ -13,7 +13,9 @@ import pytest
 import yaml
 from test_analyse import check_every_probe_analyses
 from test_docs import assert_document_holds
+from test_provenance import imported_directly
 
+from attend import provenance
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.artifacts import read_table
 from attend.config import defaults
@@ -350,6 +352,63 @@ def test_a_copied_results_tree_plans_nothing(pretended, make_workflow):
     edit(script)
     jobs = clone.planned(*SMOKE)
     assert jobs["claims"] == 2 and "table" not in jobs and "train" not in jobs, jobs
+
+
+def changed_params(workflow, *targets) -> set[str]:
+    """The rules whose jobs' params changed since the run (``--summary``, "params changed")."""
+    result = workflow.run("-n", "--cores", "1", *SMOKE, "--summary", "--", *targets)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+    return {row[2] for row in rows if len(row) > 4 and row[4] == "params changed"}
+
+
+def test_every_rule_follows_the_code_its_script_imports(pretended, tmp_path):
+    """Every rule that runs a script (docs too) has a code version of that script and of
+    every attend module it imports, directly or through another module: nothing listed by
+    hand. Which script a rule runs is read from Snakemake's own record of the run."""
+    workflow = pretended.copy(tmp_path / "code")
+    docs = [path for path, rule in workflow.outputs("docs", *SMOKE).items() if rule == "docs"]
+    for path in docs:
+        (workflow.root / path).parent.mkdir(parents=True, exist_ok=True)
+        (workflow.root / path).touch()
+    touched = workflow.run("--cores", "1", *SMOKE, "--touch", "--quiet", "--forcerun", "docs", "--", "docs")
+    assert touched.returncode == 0, (touched.stdout + touched.stderr)[-3000:]
+    targets = ("all", "docs")
+    # rule -> its script, as Snakemake recorded the jobs (the `script:` directive)
+    scripts = {}
+    for record in (workflow.root / ".snakemake" / "metadata").iterdir():
+        meta = json.loads(record.read_text())
+        if "scripts/" in meta["code"]:
+            name = meta["code"].strip().strip('"').rpartition("/")[2]
+            scripts[meta["rule"]] = workflow.root / "workflow" / "scripts" / name
+    assert {"docs", "measure", "claims", "variant_claims", "fig06_summary"} <= set(scripts), scripts
+    src = workflow.root / "src" / "attend"
+
+    def modules(paths):  # as paths under src/attend
+        return {p.relative_to(provenance.ROOT).as_posix() for p in paths if p.is_relative_to(provenance.ROOT)}
+
+    # Read in this checkout (the scratch copy holds the same files).
+    mine = {rule: REPO / "workflow" / "scripts" / script.name for rule, script in scripts.items()}
+    reach = {rule: modules(provenance.source_files(script)) for rule, script in mine.items()}
+    named = {rule: modules(imported_directly(script)) for rule, script in mine.items()}
+    direct = set.intersection(*named.values())  # imported by every script itself
+    through = set.intersection(*reach.values()) - set.union(*named.values())  # by none, reached by all
+    assert direct and through, (direct, through)
+    edits = [
+        ("every script", sorted(set(scripts.values())), set(scripts)),
+        (f"{min(direct)}, which every script imports", [src / min(direct)], set(scripts)),
+        (f"{min(through)}, which every script reaches through others", [src / min(through)], set(scripts)),
+        ("probe.py", [src / "probe.py"], {r for r, files in reach.items() if "probe.py" in files}),
+        ("tables.py", [src / "tables.py"], {r for r, files in reach.items() if "tables.py" in files}),
+    ]
+    assert edits[3][2] >= {"probe", "measure"} and edits[4][2] >= {"claims", "variant_claims", "fig06_summary"}
+    for what, paths, expected in edits:
+        originals = [edit(path) for path in paths]
+        try:
+            assert changed_params(workflow, *targets) == expected, f"after editing {what}"
+        finally:
+            for path, original in zip(paths, originals):
+                path.write_text(original)
 
 
 def test_smoke_workflow_end_to_end(workflow, corpus):

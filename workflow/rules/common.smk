@@ -20,7 +20,7 @@ from attend.variants import (
 )
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
-from attend.provenance import code_version, script_version
+from attend.provenance import code_version
 from attend.tables import MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
 
@@ -137,19 +137,38 @@ def corpus_input(wildcards):
 
 # ---------------------------------------------------------------------------- code
 
-SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+def run_time_modules(step, wildcards):
+    """The modules a rule's script imports by name at run time, declared by the params it
+    reads them from: `module` (a figure's module) and, where it loads the task registry
+    (`task_modules`), the modules that generate the tasks: its job's own task alone (a job
+    of one {task}) or every configured task."""
+    params = dict(step.params.items())
+    modules = [params["module"]] if "module" in params else []
+    if "task_modules" in params:
+        tasks = [wildcards.task] if "task" in step.wildcard_names else TASKS
+        modules += [REGISTRY[t].module for t in tasks]
+    return modules
 
 
-def rule_code(script, *modules):
-    """A rule's `code` param: the code version of the package modules its jobs run, and its
-    own script's content. Content decides, not modification time: the profiles turn
-    Snakemake's `code` rerun trigger (script mtime against outputs) off, so a fresh clone
-    beside a copied results tree reruns nothing while the code is the same."""
-    return f"{code_version(*modules)}+{script_version(SCRIPTS / f'{script}.py')}"
+def add_code_params():
+    """Give every rule that runs a script its `code` param (call it once every rule is
+    defined): the code version of the script and of every attend module it imports,
+    directly or through other modules, and of its run-time modules (attend.provenance).
+    Nothing is listed by hand, so a module a script comes to import counts at once.
+    Content decides, not modification time: the profiles turn Snakemake's `code` rerun
+    trigger (script mtime against outputs) off, so a fresh clone beside a copied results
+    tree reruns nothing while the code is the same."""
 
+    def code_param(step, script):
+        return lambda wildcards: code_version(
+            script, *run_time_modules(step, wildcards)
+        )
 
-def dataset_code(wildcards):
-    return rule_code("dataset", REGISTRY[wildcards.task].module)
+    for step in workflow.rules:
+        if step.is_script:
+            script = step.basedir.join(step.script).get_path_or_uri(secret_free=True)
+            step.set_params(code=code_param(step, Path(script).resolve()))
 
 
 # ---------------------------------------------------------------------------- runs
