@@ -18,8 +18,9 @@ from test_provenance import imported_directly
 from attend import provenance
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.artifacts import read_table
-from attend.config import defaults
+from attend.config import defaults, resolve, task_seeds
 from attend.plotting import figures
+from attend.variants import merged, model_owner, variant_models, variant_names
 
 # Every test here launches Snakemake (tests/conftest.py): the slow tier.
 pytestmark = pytest.mark.slow
@@ -27,6 +28,24 @@ pytestmark = pytest.mark.slow
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 SMOKE = ["--configfile", "config/smoke.yaml", "paths.yaml"]
+
+
+def planned_models(root: Path, *configs: str, task: str | None = None, variant: str | None = None) -> int:
+    """How many models (training jobs) config/config.yaml with ``configs`` merged over it
+    plans, from the config: every variant's tasks × architectures, each architecture on its
+    own tasks (arch_overrides.<arch>.tasks), each task on its seeds, a model shared by two
+    variants once; or those of one task or variant."""
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    for name in configs:
+        config = merged(config, yaml.safe_load((root / name).read_text()) or {})
+    resolved, _ = resolve(config)
+    made = {
+        (model_owner(resolved, t, a, v), t, a)
+        for v in variant_names(resolved)
+        for t, a in variant_models(resolved, v)
+        if task in (None, t)
+    }
+    return sum(len(task_seeds(resolved, t)) for owner, t, _ in made if variant in (None, owner))
 
 
 def test_snakemake_lint_is_clean():
@@ -92,8 +111,9 @@ def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
         "data: {toy: {vocab_size: 6, min_len: 4, max_len: 8}}\n"
     )
     jobs = copy.planned(*SMOKE, "toy.yaml")
-    # base: 6 tasks × 4 archs (the smoke config's three and tfm); its multihead variant: one_to_one × (AED, AO)
-    assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == 24 + 2
+    # base: 6 tasks × the smoke config's three archs, and tfm on one_to_one; its multihead variant: one_to_one × (AED, AO)
+    models = planned_models(copy.root, "config/smoke.yaml", "toy.yaml")
+    assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == models
     assert all(jobs.get(name) == 1 for name in figures()), jobs
     toy = copy.planned(*SMOKE, "toy.yaml", "--", "figures/fig04_ved.pdf")
     assert toy["dataset"] == 6 and toy["train"] == 6, "figure 4 draws the VED of every task, the toy's too"
@@ -212,7 +232,8 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
     ), sorted(changed)
     (workflow.root / "edit.yaml").write_text("variants: {wide: {model: {units: 48}}}\n")
     jobs = workflow.planned(*config, "edit.yaml")
-    assert jobs["train"] == 2 * 4 and jobs["table"] == 10 and jobs["claims"] == 1, jobs  # 2 tasks × 4 archs
+    wide = planned_models(workflow.root, *config[2:], "edit.yaml", variant="wide")  # 2 tasks × the archs on each
+    assert jobs["train"] == wide and jobs["table"] == 10 and jobs["claims"] == 1, jobs
 
 
 def test_changing_the_backend_retrains(workflow):
@@ -245,8 +266,8 @@ def test_settings_are_compared_by_value(pretended, tmp_path):
     assert workflow.planned(*SMOKE, "same.yaml") == {}
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {clipnorm: 2}}}\n")
     jobs = workflow.planned(*SMOKE, "same.yaml", "sort.yaml")
-    archs = len(yaml.safe_load(smoke)["architectures"])  # sort, one seed: one job per architecture
-    assert jobs["train"] == jobs["probe"] == jobs["measure"] == archs and "dataset" not in jobs, jobs
+    sort = planned_models(workflow.root, "config/smoke.yaml", task="sort")  # one seed: one job per architecture on sort
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == sort and "dataset" not in jobs, jobs
 
 
 # One task, two small models: what the local-profile tests train (seconds each).
@@ -421,8 +442,9 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
     assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * 5
     # `attend analyse` on every probe of the run: its tables, figures and summary (tests/test_analyse.py).
-    # five tasks × four architectures, and the multihead variant's one_to_one AED and AO
-    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") == 5 * 4 + 2
+    # five tasks × three architectures, tfm on one_to_one, and the multihead variant's one_to_one AED and AO
+    models = planned_models(workflow.root, "config/smoke.yaml")
+    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") == models
     assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
@@ -451,10 +473,12 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     # every variant that runs it (base's four models and the multihead variant's AED and AO).
     (workflow.root / "oto.yaml").write_text("overrides: {one_to_one: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "oto.yaml")
-    assert jobs["train"] == 4 + 2 and jobs["probe"] == 4 + 2 and "dataset" not in jobs
+    one_to_one = planned_models(workflow.root, "config/smoke.yaml", task="one_to_one")
+    assert jobs["train"] == one_to_one and jobs["probe"] == one_to_one and "dataset" not in jobs
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "sort.yaml")
-    assert jobs["train"] == 4 and jobs["probe"] == 4 and "dataset" not in jobs
+    sort = planned_models(workflow.root, "config/smoke.yaml", task="sort")
+    assert jobs["train"] == sort and jobs["probe"] == sort and "dataset" not in jobs
     # One variant's value reruns that variant's branch alone.
     (workflow.root / "mh.yaml").write_text("variants: {multihead: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "mh.yaml")
@@ -463,11 +487,12 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     # Results follow the code: the steps whose modules reach an edited file rerun.
     src = workflow.root / "src" / "attend"
     drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
+    escan = planned_models(workflow.root, "config/smoke.yaml", task="escan")
     for module, expect in [
         (
             "models.py",
             lambda j: (
-                j["train"] == j["probe"] == j["measure"] == 20 + 2
+                j["train"] == j["probe"] == j["measure"] == models
                 and "dataset" not in j
                 and {"table", "claims"} <= set(j)
                 and all(name in j for name in drawing_results)
@@ -481,7 +506,7 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
                 and j["claims"] == 2
             ),
         ),
-        ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == 4),
+        ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == escan),
     ]:
         original = edit(src / module)
         try:

@@ -13,10 +13,9 @@ from attend.variants import (
     model_identity,
     model_owner,
     task_settings,
-    variant_architectures,
     variant_dir,
+    variant_models,
     variant_names,
-    variant_tasks,
 )
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
@@ -54,6 +53,8 @@ SEEDS = config["seeds"]
 VARIANTS = variant_names(config)
 BRANCHES = {v: variant_dir(v) for v in VARIANTS}
 COMPARED = len(VARIANTS) > 1  # the comparison of variants (tables, figure 11) needs two
+# (task, arch) of every model base runs: each architecture on its own tasks
+BASE_MODELS = variant_models(config, "base")
 FIGURES = {
     name: figure
     for name, figure in figures().items()
@@ -110,8 +111,7 @@ def variant_identities(variant):
     shared with an earlier variant was made on that one's branch)."""
     return {
         f"{t}/{a}": model_identity(config, t, a, model_owner(config, t, a, variant))
-        for t in variant_tasks(config, variant)
-        for a in variant_architectures(config, variant)
+        for t, a in variant_models(config, variant)
     }
 
 
@@ -175,13 +175,12 @@ def add_code_params():
 
 
 def model_runs(tasks=None, archs=None, seeds=None, variant="base"):
-    """Every (task, arch, seed) of a variant (base: the config's), optionally restricted."""
+    """Every (task, arch, seed) of a variant (base: the config's), each architecture on its
+    own tasks (arch_overrides.<arch>.tasks), optionally restricted."""
     return [
         dict(task=t, arch=a, seed=s)
-        for t in variant_tasks(config, variant)
-        if tasks is None or t in tasks
-        for a in variant_architectures(config, variant)
-        if archs is None or a in archs
+        for t, a in variant_models(config, variant)
+        if (tasks is None or t in tasks) and (archs is None or a in archs)
         for s in task_seeds(config, t)
         if seeds is None or s in seeds
     ]
@@ -230,6 +229,12 @@ def variant_tables(table):
 # ---------------------------------------------------------------------------- figures
 
 
+def figure_pairs(name):
+    """The (task, arch) pairs a figure draws that base runs (an architecture on its own
+    tasks only)."""
+    return [p for p in FIGURES[name].pairs(TASKS, ARCHS) if p in BASE_MODELS]
+
+
 def figure_models(name):
     """The configured models a figure draws, as {"task/arch": analysis.npz} of the task's
     first seed (figures that draw one example model say which seed)."""
@@ -237,7 +242,7 @@ def figure_models(name):
         f"{t}/{a}": f"{ANALYSIS}/analysis.npz".format(
             branch="", task=t, arch=a, seed=task_seeds(config, t)[0]
         )
-        for t, a in FIGURES[name].pairs(TASKS, ARCHS)
+        for t, a in figure_pairs(name)
     }
 
 
@@ -245,7 +250,7 @@ def figure_tables(name):
     """The aggregated tables a figure reads, and its per-seed tables: for those, every
     seed's CSV of the figure's own models, by "task/arch/seed"."""
     tables = {table: f"results/tables/{table}.csv" for table in FIGURES[name].tables}
-    pairs = FIGURES[name].pairs(TASKS, ARCHS)
+    pairs = figure_pairs(name)
     for table in FIGURES[name].seed_tables:
         tables[table] = {
             f"{t}/{a}/{s}": f"{ANALYSIS}/{table}.csv".format(
