@@ -347,6 +347,69 @@ def test_missing_intermediates_are_made_again(pretended, tmp_path):
     assert jobs["train"] == jobs["probe"] == jobs["measure"] == 1 and "dataset" not in jobs, jobs
 
 
+# A rule that none of the workflow's code knows of, inserted between measure and table: it
+# reads each model's analysis and the table jobs read what it writes.
+INSERTED_RULE = """
+
+def analysis_digests(wildcards):
+    variant = variant_of(wildcards)
+    return [
+        f"{ANALYSIS}/analysis.sha256".format(
+            branch=BRANCHES[model_owner(config, r["task"], r["arch"], variant)], **r
+        )
+        for r in model_runs(variant=variant)
+    ]
+
+
+rule analysis_digest:
+    input:
+        f"{ANALYSIS}/analysis.npz",
+    output:
+        f"{ANALYSIS}/analysis.sha256",
+    log:
+        "logs/{branch}digest/{task}/{arch}/seed{seed}.log",
+    shell:
+        "sha256sum {input} > {output}"
+"""
+
+
+def test_missing_intermediates_follow_a_rule_added_to_the_graph(pretended, tmp_path):
+    """The check reads the graph from the rules themselves: a rule inserted between measure
+    and table, with no word of it in the check, is walked through (its missing output is
+    made again, and so is a missing input of it)."""
+    workflow = pretended.copy(tmp_path / "inserted")
+    tables = workflow.root / "workflow" / "rules" / "tables.smk"
+    text = tables.read_text()
+    assert text.count("        table_inputs,\n") == 1
+    tables.write_text(
+        text.replace(
+            "        table_inputs,\n", "        table_inputs,\n        digests=lambda wc: analysis_digests(wc),\n"
+        )
+        + INSERTED_RULE
+    )
+    digests = [path for path, rule in workflow.outputs(*SMOKE).items() if rule == "analysis_digest"]
+    assert len(digests) == planned_models(workflow.root, "config/smoke.yaml"), digests
+    for path in digests:
+        (workflow.root / path).touch()
+    touched = workflow.run("--cores", "1", *SMOKE, "--touch", "--quiet")  # the tables made from them
+    assert touched.returncode == 0, (touched.stdout + touched.stderr)[-3000:]
+    assert workflow.planned(*SMOKE) == {}
+
+    digest = "results/analysis/reverse/ao/seed0/analysis.sha256"
+    (workflow.root / digest).unlink()
+    said = workflow.run("-n", "--cores", "1", *SMOKE)
+    out = said.stdout + said.stderr
+    assert "files that are gone while files made from them are still there (1)" in out, out[-3000:]
+    assert f"{digest} (made into results/tables/" in out
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["analysis_digest"] == 1 and "measure" not in jobs and jobs["table"] >= 1, jobs
+
+    (workflow.root / digest).touch()
+    (workflow.root / "results/analysis/reverse/ao/seed0/analysis.npz").unlink()
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["measure"] == 1 and jobs["analysis_digest"] == 1, jobs
+
+
 def edit(path: Path) -> str:
     """Append a statement to a module (a change of its code); return the original text."""
     text = path.read_text()

@@ -4,7 +4,6 @@
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve, task_seeds
@@ -369,11 +368,11 @@ def all_tables():
 def all_targets():
     """Every figure of the config (base), every variant's tables and claims, their
     comparison, and any file that is gone while files made from it are still there."""
-    return (
+    targets = (
         expand("figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"])
         + all_tables()
-        + remade_intermediates()
     )
+    return targets + remade_intermediates(targets)
 
 
 # ---------------------------------------------------------------------------- missing intermediates
@@ -386,51 +385,39 @@ def all_targets():
 # (docs/troubleshooting.md, "Missing intermediates").
 
 
-def _files(patterns, **wildcards):
-    """A rule's input or output patterns (rules.<name>.input) filled in for one job."""
-    return [str(p).format(**wildcards) for p in patterns]
+def _producers(path):
+    """(rule, wildcards) of every rule whose output patterns match a file."""
+    for step in workflow.rules:
+        for pattern in step.output:
+            match = pattern.match(path)
+            if match:
+                yield step, match.groupdict()
+                break
 
 
-def _jobs():
-    """(inputs, outputs) of every job of the plan, as lists of paths: the edges along which
-    one file rests on another, read from the rules themselves (call it once they exist).
-    """
-    seen = set()
-    for variant in VARIANTS:
-        for run in model_runs(variant=variant):
-            owner = model_owner(config, run["task"], run["arch"], variant)
-            at = dict(branch=BRANCHES[owner], **run)
-            if tuple(at.values()) in seen:
+def _jobs(targets):
+    """(inputs, outputs) of every job the targets rest on, as lists of paths: the edges
+    along which one file rests on another, found as Snakemake finds them, from the rules
+    themselves: from a file to the rule whose output pattern matches it, its wildcards,
+    and that job's input (input functions included), back from the targets (call it once
+    the rules exist). A rule added anywhere in the graph is walked through without a word
+    here."""
+    todo, seen, done = list(targets), set(targets), set()
+    while todo:
+        for step, wildcards in _producers(todo.pop()):
+            job = (step.name, tuple(sorted(wildcards.items())))
+            if job in done:
                 continue
-            seen.add(tuple(at.values()))
-            data = _files(rules.dataset.output, **at)
-            yield _files(
-                [corpus_input(SimpleNamespace(**at))]
-                if REGISTRY[run["task"]].corpus
-                else []
-            ), data
-            for step in (rules.train, rules.probe, rules.measure):
-                yield _files(step.input, **at), _files(step.output, **at)
-        branch = BRANCHES[variant]
-        for table in TABLES:
-            wc = SimpleNamespace(table=table, branch=branch)
-            yield table_inputs(wc), _files(
-                rules.table.output, table=table, branch=branch
-            )
-        yield _files(rules.claims.input, branch=branch), _files(
-            rules.claims.output, branch=branch
-        )
-    if COMPARED:
-        for step in (rules.variant_claims, rules.variant_shares):
-            yield _files(step.input), _files(step.output)
-    for name in FIGURES:
-        figure = getattr(rules, name)
-        yield _files(figure.input), _files(figure.output)
+            done.add(job)
+            inputs = [str(f) for f in step.expand_input(wildcards)[0]]
+            yield inputs, [str(f) for f in step.expand_output(wildcards)[0]]
+            todo += [f for f in inputs if f not in seen]
+            seen.update(inputs)
 
 
-def missing_intermediates():
-    """{missing file: an existing file made from it}, for the files of the plan that are gone
-    while something made from them is still there."""
+def missing_intermediates(targets):
+    """{missing file: an existing file made from it}, for the files the targets rest on
+    that are gone while something made from them is still there."""
     exists = {}
 
     def there(path):
@@ -439,7 +426,7 @@ def missing_intermediates():
         return exists[path]
 
     missing = {}
-    for inputs, outputs in _jobs():
+    for inputs, outputs in _jobs(targets):
         made = next((o for o in outputs if there(o)), None)
         if made:
             missing.update(
@@ -448,11 +435,12 @@ def missing_intermediates():
     return missing
 
 
-def remade_intermediates():
-    """The missing intermediates, named in a warning: the default target's extra inputs.
+def remade_intermediates(targets):
+    """The missing intermediates of the targets, named in a warning: the default target's
+    extra inputs.
     (Whether a run names targets of its own is not known while the Snakefile is read, so the
     warning says what each kind of run does.)"""
-    missing = missing_intermediates()
+    missing = missing_intermediates(targets)
     if missing:
         lines = [f"  {path} (made into {made})" for path, made in missing.items()]
         if len(lines) > 12:
