@@ -16,9 +16,6 @@ rule probe:
         "../../envs/attend.yaml"
     params:
         n_sequences=config["analysis"]["n_sequences"],
-        code=rule_code(
-            "probe", "attend.probe", "attend.model_files", "attend.artifacts"
-        ),
         identity=made_by,
     script:
         "../scripts/probe.py"
@@ -41,7 +38,6 @@ rule measure:
         "../../envs/attend.yaml"
     params:
         n_samples=config["analysis"]["n_samples"],
-        code=rule_code("measure", "attend.analysis.measure", "attend.artifacts"),
         identity=made_by,
     script:
         "../scripts/measure.py"
