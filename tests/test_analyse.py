@@ -162,11 +162,30 @@ def test_the_attend_command(capsys):
     assert done.value.code == 0 and "--dictionary" in capsys.readouterr().out
 
 
+def probes_to_analyse(results: Path) -> list[Path]:
+    """The probes of a workflow's results that cover every query-key form (none, one head,
+    several heads, several layers) and every task's vocabulary: the first probe of each
+    form, then the first of each task not yet covered (sorted by path). The smoke run has
+    18 probes; these 5 or 6 take the command through every branch it has (the other forms'
+    and probes' measurements are the workflow's own, checked by its tables and figures)."""
+    chosen, forms, tasks = [], set(), set()
+    for path in sorted(results.rglob("probe.npz")):
+        with np.load(path) as arrays:
+            kind = probe.form({k: None for k in arrays.files})
+        task = path.relative_to(results).parts[-4]
+        if kind not in forms or task not in tasks:
+            chosen.append(path)
+            forms.add(kind)
+            tasks.add(task)
+    return chosen
+
+
 def check_every_probe_analyses(results: Path, out: Path) -> int:
-    """`attend analyse` on every probe under a workflow's results writes every table,
-    every figure that applies and the summary (tests/test_workflow.py's smoke test calls
-    this on the smoke run's probes); returns how many probes it analysed."""
-    probes = sorted(results.rglob("probe.npz"))
+    """`attend analyse` on a probe of every form and every task under a workflow's results
+    (:func:`probes_to_analyse`) writes every table, every figure that applies and the
+    summary (tests/test_workflow.py's smoke test calls this on the smoke run's probes);
+    returns how many probes it analysed."""
+    probes = probes_to_analyse(results)
     assert probes, f"no probe under {results}"
     dests = [out / path.parent.relative_to(results) for path in probes]
     # One process per core (each probe's figures take seconds of matplotlib).

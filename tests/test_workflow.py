@@ -504,10 +504,10 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     assert all(f"F{i}" in claims for i in range(1, 6))
     compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
     assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * 5
-    # `attend analyse` on every probe of the run: its tables, figures and summary (tests/test_analyse.py).
-    # five tasks × three architectures, tfm on one_to_one, and the multihead variant's one_to_one AED and AO
+    # `attend analyse` on a probe of every form (VED's none, one head, several heads: the multihead
+    # variant, several layers: tfm) and of every task: its tables, figures and summary (tests/test_analyse.py)
     models = planned_models(workflow.root, "config/smoke.yaml")
-    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") == models
+    assert 5 <= check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") < models
     assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
