@@ -171,7 +171,7 @@ def probes_to_analyse(results: Path) -> list[Path]:
     chosen, forms, tasks = [], set(), set()
     for path in sorted(results.rglob("probe.npz")):
         with np.load(path) as arrays:
-            kind = probe.form({k: None for k in arrays.files})
+            kind = probe.form(dict.fromkeys(arrays.files))
         task = path.relative_to(results).parts[-4]
         if kind not in forms or task not in tasks:
             chosen.append(path)
