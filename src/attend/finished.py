@@ -38,7 +38,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from .artifacts import atomic_write, file_digest, write_text
+from .artifacts import DataError, atomic_write, file_digest, read_json, regenerate, write_text
 
 log = logging.getLogger(__name__)
 
@@ -176,3 +176,28 @@ def restore(
         outputs["model.keras"],
     )
     return True
+
+
+def check_trained_model(model_path: str | Path, metrics_path: str | Path) -> None:
+    """Refuse (:class:`DataError`) a model file that is not the one its training job saved
+    beside ``metrics_path`` (which records its checksum): weights altered after training."""
+    metrics = read_json(metrics_path, "metrics")
+    if "model_sha256" in metrics and metrics["model_sha256"] != file_digest(model_path):
+        raise DataError(
+            f"{model_path} is not the model {metrics_path} was written with (checksums differ): it was "
+            "altered or replaced after training"
+        )
+
+
+def advice(err: Exception, model_path: str | Path, checkpoint_dir: str | Path) -> str:
+    """A refused model's error, with what to do when a kept copy exists: forcing the training
+    job alone would restore that copy (it is checked, but the copy may be the very one that
+    was placed there), so it must be moved away first."""
+    kept = folder(checkpoint_dir)
+    text = str(err).removesuffix(regenerate(model_path)).rstrip("; ")
+    if not kept.exists():
+        return f"{text}; {regenerate(model_path)}"
+    return (
+        f"{text}. The training job keeps a copy of its model in {kept}, which forcing the job would restore: "
+        f"move it away first (mv {kept} {kept.parent}/set-aside-by-hand), then {regenerate(model_path)}"
+    )

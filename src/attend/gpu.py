@@ -150,7 +150,7 @@ def _unsafe(folder: Path, why: str) -> UnsafeLockFolder:
     fix = (
         f"Remove it (rm -r {folder}: it is this project's own lock folder, and only lock files live there), or set "
         if own_default
-        else f"Do not delete it (it is not a folder this project made for you). Set "
+        else "Do not delete it (it is not a folder this project made for you). Set "
     )
     return UnsafeLockFolder(
         f"GPU lock folder {folder} {why}; another user could use it to redirect this job's lock writes into "
