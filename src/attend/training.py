@@ -351,7 +351,7 @@ def warn_if_below_chance(token_acc: float, train_tgt: np.ndarray, tgt_vocab: lis
     if token_acc > chance:
         return False
     log.warning(
-        "BELOW CHANCE: test token accuracy %.4f is below the %.4f of always writing %r, the most frequent "
+        "BELOW CHANCE: test token accuracy %.4f is at or below the %.4f of always writing %r, the most frequent "
         "target token: training diverged or did not learn (learning_rate %s, clipnorm %s). Lower "
         "train.learning_rate or raise train.max_steps; docs/troubleshooting.md, 'A model below chance'",
         token_acc,
