@@ -47,7 +47,7 @@ def test_analyse_writes_the_tables_figures_and_summary(tmp_path, make_probe):
 
 
 def test_a_probe_without_attention_says_what_it_skipped(tmp_path, make_probe):
-    probe.save(tmp_path / "p.npz", make_probe(n=16, arch="ved"))
+    probe.save(tmp_path / "p.npz", make_probe(n=24, arch="ved"))
     result = analyse.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
     summary = (tmp_path / "out" / "summary.md").read_text()
     for name in ("term_shares", "approximation", "dictionary", "word_attention"):
@@ -58,7 +58,7 @@ def test_a_probe_without_attention_says_what_it_skipped(tmp_path, make_probe):
 
 
 def test_a_dictionary_gives_the_dictionary_accuracy(tmp_path, make_probe):
-    arrays = make_probe(n=16, arch="aed")
+    arrays = make_probe(n=24, arch="aed")
     probe.save(tmp_path / "p.npz", arrays)
     words = [str(w) for w in arrays["src_vocab"][3:]]
     (tmp_path / "dict.json").write_text(json.dumps({w: str(arrays["tgt_vocab"][3]) for w in words}))
@@ -99,7 +99,7 @@ def test_a_model_of_several_layers_gets_its_units_figure(tmp_path):
 
 def _bad_probes(tmp_path, make_probe) -> dict[str, tuple[Path, str]]:
     """name -> (a bad probe file, what its one-line error must say)."""
-    good = make_probe(n=8, arch="aed")
+    good = make_probe(n=24, arch="aed")
     cases = {}
 
     def write(name, arrays, expect):
@@ -130,7 +130,7 @@ def test_bad_probes_fail_in_one_line_without_a_traceback(tmp_path, make_probe):
 
 
 def test_analyse_never_imports_tensorflow_keras_or_torch(tmp_path, make_probe):
-    probe.save(tmp_path / "p.npz", make_probe(n=8, arch="aed"))
+    probe.save(tmp_path / "p.npz", make_probe(n=24, arch="aed"))
     code = (
         "import sys\nfrom attend import cli, api\nimport attend.plotting.one_model\n"
         f"assert cli.main(['analyse', {str(tmp_path / 'p.npz')!r}, '--out', {str(tmp_path / 'out')!r}, "

@@ -224,24 +224,10 @@ def validate(arrays: dict, path="probe") -> None:
     if "W_q" in arrays and "attention" not in arrays:
         fail("has query and key matrices but no 'attention'")
 
-    sizes: dict[str, int] = {}
-    for key in KEYS:
-        if key.name not in arrays:
-            continue
-        value = arrays[key.name]
-        if len(value.shape) != len(key.shape):
-            fail(
-                f"'{key.name}' has shape {value.shape}, expected {len(key.shape)} dimensions "
-                f"({', '.join(key.shape) or 'a scalar'})"
-            )
-        if not np.issubdtype(value.dtype, KINDS[key.kind]):
-            fail(f"'{key.name}' holds {value.dtype}, expected {key.kind} values")
-        for dim, size in zip(key.shape, value.shape):
-            if sizes.setdefault(dim, size) != size:
-                fail(
-                    f"'{key.name}' has shape {value.shape}: its {dim} ({DIMENSIONS[dim]}) is {size}, but other keys "
-                    f"make it {sizes[dim]}"
-                )
+    sizes = check_shapes({name: (value.shape, value.dtype) for name, value in arrays.items()}, fail)
+    for dim, what in (("N", "sequences"), ("H", "heads"), ("L", "layers")):
+        if sizes.get(dim, 1) == 0:
+            fail(f"holds no {what} ({dim} = 0): there is nothing to analyse")
     for key, dim in (("heads", "H"), ("layers", "L")):
         if key in arrays and dim in sizes and int(arrays[key]) != sizes[dim]:
             fail(f"'{key}' says {int(arrays[key])}, but the per-{key[:-1]} arrays hold {sizes[dim]}")
@@ -275,6 +261,125 @@ def validate(arrays: dict, path="probe") -> None:
         _check_weights(arrays, fail)
     if "scale" in arrays and not float(arrays["scale"]) > 0:
         fail(f"'scale' must be positive, got {float(arrays['scale'])}")
+    _check_meaning(arrays, sizes, fail)
+
+
+def check_shapes(shapes: dict[str, tuple[tuple[int, ...], np.dtype]], fail) -> dict[str, int]:
+    """Each key's rank and kind against :data:`KEYS`, and every named dimension the same
+    size in every key that has it; the sizes, by dimension. Needs shapes only, so the loader
+    runs it on the npz's headers before reading any array (:func:`load`)."""
+    sizes: dict[str, int] = {}
+    for key in KEYS:
+        if key.name not in shapes:
+            continue
+        shape, dtype = shapes[key.name]
+        if len(shape) != len(key.shape):
+            fail(
+                f"'{key.name}' has shape {shape}, expected {len(key.shape)} dimensions "
+                f"({', '.join(key.shape) or 'a scalar'})"
+            )
+        if not np.issubdtype(dtype, KINDS[key.kind]):
+            fail(f"'{key.name}' holds {dtype}, expected {key.kind} values")
+        for dim, size in zip(key.shape, shape):
+            if sizes.setdefault(dim, size) != size:
+                fail(
+                    f"'{key.name}' has shape {shape}: its {dim} ({DIMENSIONS[dim]}) is {size}, but other keys "
+                    f"make it {sizes[dim]}"
+                )
+    return sizes
+
+
+# How far recorded attention may be from the softmax of the scores the probe's own states
+# and matrices give (and the model's from the mean of its heads'), per weight. Recomputed in
+# float64 from float32 arrays, this project's models and Hugging Face ones agree to ~1e-6;
+# weights that are not these scores' (another layer's, a bias left out, a different scale)
+# miss by orders of magnitude more.
+ATTENTION_TOLERANCE = 1e-3
+
+
+def _check_meaning(arrays: dict, sizes: dict[str, int], fail) -> None:
+    """What the shapes cannot say: alignment positions on the source, one word per
+    vocabulary entry, and attention that is what the probe's own states and matrices make
+    of it (:func:`_check_scores`)."""
+    if "align" in arrays and arrays["align"].size:
+        low, high = int(arrays["align"].min()), int(arrays["align"].max())
+        if low < -1 or high >= sizes["S"]:
+            fail(
+                f"'align' must lie in -1..{sizes['S'] - 1} (-1: no source position; else a source position), "
+                f"found {low}..{high}"
+            )
+    for vocab in ("src_vocab", "tgt_vocab"):
+        words, counts = np.unique(arrays[vocab], return_counts=True)
+        if (counts > 1).any():
+            twice = [str(w) for w in words[counts > 1][:5]]
+            fail(
+                f"'{vocab}' names {twice} more than once: each id must be its own word (merge the ids, or "
+                "name them apart)"
+            )
+    if "attention" in arrays:
+        _check_scores(arrays, fail)
+
+
+def _softmax_rows(scores: np.ndarray, enc_mask: np.ndarray) -> np.ndarray:
+    z = np.where(enc_mask, scores, -np.inf)
+    z = np.exp(z - z.max(-1, keepdims=True))
+    return z / z.sum(-1, keepdims=True)
+
+
+def _check_scores(arrays: dict, fail) -> None:
+    """Each unit's recorded weights are the softmax of its scores, (x W_q)·(enc_states W_k)
+    × scale over the valid source positions, and ``attention`` is the uniform mean of the
+    units' weights (:data:`ATTENTION_TOLERANCE`), at every valid target step; one unit at a
+    time, so memory stays that of one unit's weights."""
+    enc_mask = (np.arange(arrays["enc_tokens"].shape[1])[None] < arrays["enc_len"][:, None])[:, None, :]
+    dec_mask = np.arange(arrays["dec_inputs"].shape[1])[None] < arrays["dec_len"][:, None]
+    enc = arrays["enc_states"].astype(np.float64)
+    scale = float(arrays["scale"])
+    kind = form(arrays)
+    if kind == "layers":
+        layers, heads = arrays["layer_attention"].shape[1:3]
+        units = [
+            (
+                f"layer_attention[:, {layer}, {h}]",
+                arrays["layer_attention"][:, layer, h],
+                arrays["layer_states"][:, layer],
+                arrays["layer_W_q"][layer, h],
+                arrays["layer_W_k"][layer, h],
+            )
+            for layer in range(layers)
+            for h in range(heads)
+        ]
+    elif kind == "heads":
+        units = [
+            (
+                f"head_attention[:, {h}]",
+                arrays["head_attention"][:, h],
+                arrays["dec_states"],
+                arrays["head_W_q"][h],
+                arrays["head_W_k"][h],
+            )
+            for h in range(arrays["head_attention"].shape[1])
+        ]
+    else:
+        units = [("attention", arrays["attention"], arrays["dec_states"], arrays["W_q"], arrays["W_k"])]
+    total = np.zeros(arrays["attention"].shape)
+    for name, recorded, queries, w_q, w_k in units:
+        scores = (queries.astype(np.float64) @ w_q) @ np.swapaxes(enc @ w_k, 1, 2) * scale
+        off = np.abs(_softmax_rows(scores, enc_mask) - recorded)[dec_mask].max(initial=0.0)
+        if off > ATTENTION_TOLERANCE:
+            fail(
+                f"'{name}' is not the softmax of its scores (the probe's states and query and key matrices, × scale): "
+                f"off by {off:.3g} (tolerance {ATTENTION_TOLERANCE}); record the weights and matrices of the "
+                "same attention"
+            )
+        total += recorded
+    if len(units) > 1:
+        off = np.abs(total / len(units) - arrays["attention"])[dec_mask].max(initial=0.0)
+        if off > ATTENTION_TOLERANCE:
+            fail(
+                f"'attention' is not the uniform mean of its {len(units)} units' weights ({kind} form): off by {off:.3g} "
+                f"(tolerance {ATTENTION_TOLERANCE})"
+            )
 
 
 def _check_weights(arrays: dict, fail) -> None:

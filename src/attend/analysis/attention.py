@@ -276,4 +276,25 @@ def unit_breakdown(unit: Unit, encoder: Decomposition, scale: float, align=None)
     shares = term_shares(terms, queries.rows[1], queries.mask.shape[1])
     mu_scores = temporal_scores(queries.mu, encoder.mu, unit.w_q, unit.w_k, scale)
     metrics, arrays = approximation(unit.attention, queries.mask, encoder.mask, mu_scores, align, attended)
-    return {"shares": shares, "mu_scores": mu_scores, "metrics": metrics, "attended": attended, **arrays}
+    return {
+        "shares": shares,
+        "mu_scores": mu_scores,
+        "metrics": metrics,
+        "attended": attended,
+        "terms_error": terms_error(terms, unit, encoder, attended, scale),
+        **arrays,
+    }
+
+
+def terms_error(terms: np.ndarray, unit: Unit, encoder: Decomposition, attended: np.ndarray, scale: float) -> float:
+    """How far the nine terms (9, M) are from adding up to the unit's own score at its
+    attended positions, computed directly in float64, relative to the largest score: ~1e-6
+    for a model's states, but 1 when the states' scale takes the float32 products out of
+    range (states x1e30 with W_q, W_k /1e30 make W_q W_kᵀ underflow to 0)."""
+    seq = unit.queries.rows[0]
+    keys = encoder.states[seq, attended[unit.queries.mask]].astype(np.float64) @ unit.w_k
+    exact = np.einsum("md,md->m", unit.queries.flat.astype(np.float64) @ unit.w_q, keys) * scale
+    largest = np.abs(exact).max(initial=0.0)
+    if not np.isfinite(largest) or not np.isfinite(terms).all():
+        return float("inf")
+    return float(np.abs(terms.sum(0) - exact).max(initial=0.0) / largest) if largest > 0 else 0.0
