@@ -306,3 +306,29 @@ def test_a_bad_probe_is_refused_in_one_line_naming_the_key(tmp_path, make_probe,
     with pytest.raises(DataError):
         probe.save(tmp_path / "again.npz", arrays)  # and nobody writes one
     assert not (tmp_path / "again.npz").exists()
+
+
+def test_a_member_declaring_an_absurd_shape_is_refused_before_it_is_read(tmp_path, make_probe, monkeypatch):
+    """A few MB of compressed zeros declaring a 2.5 GB array: refused from the headers, and
+    nothing read (np.load's member reader is never called)."""
+    import zipfile
+
+    arrays = make_probe(n=24)
+    del arrays["enc_states"]
+    save_npz(tmp_path / "p.npz", arrays)
+    big = np.lib.format.header_data_from_array_1_0(np.zeros((1,), np.float32))
+    big["shape"] = (24, 12, 2_000_000)  # 2.3 GB of float32, n_e disagreeing with W_k
+    with zipfile.ZipFile(tmp_path / "p.npz", "a") as archive, archive.open("enc_states.npy", "w") as fh:
+        np.lib.format.write_array_header_1_0(fh, big)
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__", lambda *a: pytest.fail("an array was read"))
+    with pytest.raises(
+        DataError, match=r"'W_k' has shape \(16, 16\): its n_e .* is 16, but other keys make it 2000000"
+    ):
+        probe.load(tmp_path / "p.npz")
+
+
+def test_arrays_larger_than_the_memory_available_are_refused_up_front(tmp_path, make_probe, monkeypatch):
+    save_npz(tmp_path / "p.npz", make_probe(n=24))
+    monkeypatch.setattr(probe, "available_memory", lambda: 1000)
+    with pytest.raises(DataError, match="its arrays declare .* GiB, more than the 0.0 GiB of memory available"):
+        probe.load(tmp_path / "p.npz")

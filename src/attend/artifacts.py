@@ -39,6 +39,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -183,6 +184,50 @@ def load_npz(path: str | Path, required: dict[str, int], what: str) -> dict[str,
         if arrays[key].ndim != ndim:
             raise DataError(f"{path}: {what} array {key!r} has shape {arrays[key].shape}, expected {ndim} dimensions")
     return arrays
+
+
+def npz_shapes(path: str | Path, what: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each member's shape and dtype, read from its .npy header alone (the data are not
+    decompressed): what a reader checks before it allocates anything."""
+    path = Path(path)
+    shapes = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    read = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read(fh)
+                shapes[info.filename.removesuffix(".npy")] = (tuple(shape), dtype)
+    except FileNotFoundError:
+        raise DataError(f"{path}: {what} file is missing") from None
+    except Exception as err:  # zipfile.BadZipFile, a header that is not numpy's...
+        raise DataError(
+            f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
+            f"it is truncated or foreign: {regenerate(path)}"
+        ) from None
+    return shapes
+
+
+def available_memory() -> int:
+    """Bytes of memory this machine can give a process now (MemAvailable), or its total."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB"
 
 
 def read_json(path: str | Path, what: str, required=()) -> dict:

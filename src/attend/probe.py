@@ -32,7 +32,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import DataError, check_identity, load_npz, recorded_identity, save_npz
+from .artifacts import (
+    DataError,
+    available_memory,
+    check_identity,
+    gib,
+    load_npz,
+    npz_shapes,
+    recorded_identity,
+    save_npz,
+)
 from .tasks.base import decoder_inputs, lengths
 from .tokens import PAD, SPECIALS
 
@@ -466,7 +475,22 @@ def save(path: str | Path, arrays: dict) -> None:
 
 def load(path: str | Path, expect: dict | None = None) -> dict[str, np.ndarray]:
     """Load a probe without pickle, check it against :data:`KEYS` (:func:`validate`) and
-    that it is the probe of the model ``expect`` names (task, arch, seed...)."""
+    that it is the probe of the model ``expect`` names (task, arch, seed...). The shapes
+    are checked from the file's headers first, and the arrays must fit in the memory
+    available, before any array is read: a small compressed file cannot make the loader
+    allocate gigabytes for a shape it then refuses."""
+    shapes = npz_shapes(path, "probe")
+
+    def fail(message):
+        raise DataError(f"{path}: {message}")
+
+    check_shapes(shapes, fail)
+    needed = sum(int(np.prod(shape)) * dtype.itemsize for shape, dtype in shapes.values())
+    if needed > available_memory():
+        fail(
+            f"its arrays declare {gib(needed)}, more than the {gib(available_memory())} of memory available: "
+            "probe fewer or shorter sequences"
+        )
     arrays = load_npz(path, {}, "probe")
     if expect:
         check_identity(recorded_identity(arrays), expect, path, "probe")
