@@ -97,8 +97,7 @@ def training_throughput(
     from attend import training
     from attend.config import resolve
     from attend.tasks import build_dataset
-    from attend.tasks.base import decoder_inputs
-    from attend.tokens import PAD
+    from attend.tokens import PAD, decoder_inputs
     from attend.variants import task_settings
 
     config, _ = resolve(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attend import analyse, cli, probe
-from attend.analysis.measure import TABLE_COLUMNS, measure
+from attend import cli, probe, probe_report, provenance
+from attend.analysis.measure import measure
 from attend.artifacts import read_table
 from attend.plotting import one_model
+from attend.table_layout import TABLE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,7 +28,7 @@ def _written(out: Path) -> set[str]:
 def test_analyse_writes_the_tables_figures_and_summary(tmp_path, make_probe):
     arrays = make_probe(n=32, arch="aed")
     probe.save(tmp_path / "p.npz", arrays)
-    assert analyse.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--samples", "2"]) == 0
+    assert probe_report.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--samples", "2"]) == 0
     out = tmp_path / "out"
     figures = {f"{f.name}.{suffix}" for f in one_model.FIGURES if f.name != "units" for suffix in ("png", "pdf")}
     assert _written(out) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures
@@ -48,7 +49,7 @@ def test_analyse_writes_the_tables_figures_and_summary(tmp_path, make_probe):
 
 def test_a_probe_without_attention_says_what_it_skipped(tmp_path, make_probe):
     probe.save(tmp_path / "p.npz", make_probe(n=24, arch="ved"))
-    result = analyse.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
+    result = probe_report.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
     summary = (tmp_path / "out" / "summary.md").read_text()
     for name in ("term_shares", "approximation", "dictionary", "word_attention"):
         assert f"- {name}: the model has no attention" in summary
@@ -62,7 +63,7 @@ def test_a_dictionary_gives_the_dictionary_accuracy(tmp_path, make_probe):
     probe.save(tmp_path / "p.npz", arrays)
     words = [str(w) for w in arrays["src_vocab"][3:]]
     (tmp_path / "dict.json").write_text(json.dumps({w: str(arrays["tgt_vocab"][3]) for w in words}))
-    analyse.main(
+    probe_report.main(
         [
             str(tmp_path / "p.npz"),
             "--out",
@@ -82,7 +83,7 @@ def test_a_model_of_several_layers_gets_its_units_figure(tmp_path):
     from two_heads import two_layer_probe
 
     probe.save(tmp_path / "p.npz", two_layer_probe()[0])
-    analyse.analyse(tmp_path / "p.npz", tmp_path / "out")
+    probe_report.analyse(tmp_path / "p.npz", tmp_path / "out")
     assert {"units.png", "units.pdf", "mechanism.png"} <= _written(tmp_path / "out")
     shares = read_table(tmp_path / "out" / "term_shares.csv")
     assert {(layer, head) for layer, head in zip(shares["layer"], shares["head"])} == {
@@ -119,7 +120,7 @@ def _bad_probes(tmp_path, make_probe) -> dict[str, tuple[Path, str]]:
 def test_bad_probes_fail_in_one_line_without_a_traceback(tmp_path, make_probe):
     for name, (path, expect) in _bad_probes(tmp_path, make_probe).items():
         run = subprocess.run(
-            [sys.executable, "-m", "attend.analyse", str(path), "--out", str(tmp_path / "out")],
+            [sys.executable, "-m", "attend.probe_report", str(path), "--out", str(tmp_path / "out")],
             capture_output=True,
             text=True,
         )
@@ -140,6 +141,12 @@ def test_analyse_never_imports_tensorflow_keras_or_torch(tmp_path, make_probe):
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
     assert (tmp_path / "out" / "summary.md").is_file()
+
+
+def test_analyse_imports_nothing_of_the_workflows_config():
+    """`attend analyse` takes its default number of samples from the schema file alone."""
+    files = {path.relative_to(provenance.ROOT).as_posix() for path in provenance.source_files("attend.probe_report")}
+    assert "config_schema.py" in files and not {"config.py", "variants.py"} & files, sorted(files)
 
 
 def test_the_attend_command(capsys):
@@ -164,7 +171,7 @@ def check_every_probe_analyses(results: Path, out: Path) -> int:
     dests = [out / path.parent.relative_to(results) for path in probes]
     # One process per core (each probe's figures take seconds of matplotlib).
     with concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
-        codes = list(pool.map(analyse.main, [[str(p), "--out", str(d)] for p, d in zip(probes, dests)]))
+        codes = list(pool.map(probe_report.main, [[str(p), "--out", str(d)] for p, d in zip(probes, dests)]))
     for path, dest, code in zip(probes, dests, codes):
         assert code == 0, path
         several = "unit_layer" in np.load(dest / "analysis.npz")

@@ -8,10 +8,11 @@ from attend.analysis import attention as att
 from attend.analysis import decompose as decompose_module
 from attend.analysis import reference
 from attend.analysis.decompose import decompose, group_sums, variance_fractions
-from attend.analysis.measure import TABLE_COLUMNS, measure
+from attend.analysis.measure import measure
 from attend.analysis.readout import dictionary_table
 from attend.analysis.words import accuracy_by_length, offsets, word_attention, word_variance
 from attend.artifacts import load_analysis, save_analysis
+from attend.table_layout import TABLE_COLUMNS
 from attend.tokens import EOS, SPECIALS
 
 

@@ -4,8 +4,9 @@
 import numpy as np
 import pytest
 
-from attend import api
-from attend.analysis.measure import measure, whole_model
+from attend import api, provenance
+from attend.analysis.measure import measure
+from attend.table_layout import whole_model
 
 
 @pytest.fixture
@@ -63,6 +64,19 @@ def test_the_functions_give_the_pipelines_numbers(arrays):
     )
 
 
+def _code_files(module: str) -> set[str]:
+    return {path.relative_to(provenance.ROOT).as_posix() for path in provenance.source_files(module)}
+
+
+def test_the_api_imports_nothing_of_the_workflows_config():
+    """attend.api reads its one default (analysis.n_samples) from the schema file alone: the
+    code it runs holds neither the config, nor the task registry, nor the variants."""
+    files = _code_files("attend.api")
+    assert "config_schema.py" in files and "api.py" in files
+    workflow = {"config.py", "variants.py"} | {f for f in files if f.startswith("tasks/")}
+    assert not workflow & files, sorted(workflow & files)
+
+
 def test_fold_bias_keeps_the_product_and_puts_the_bias_in_mu(arrays):
     rng = np.random.default_rng(0)
     w, b = rng.normal(size=(10, 4)), rng.normal(size=4)
@@ -92,6 +106,11 @@ def test_make_probe_checks_and_masks(arrays):
     )
     assert (made["enc_states"][np.arange(9)[None] >= arrays["enc_len"][:, None]] == 0).all()
     assert str(made["arch"]) == "mine" and made["enc_tokens"].dtype == np.int32
+    # the lengths default to the ids that are not <pad>: the same probe without them
+    counted = api.make_probe(**{k: made[k] for k in made if k not in ("format_version", "enc_len", "dec_len")})
+    assert set(counted) == set(made)
+    for key in made:
+        np.testing.assert_array_equal(counted[key], made[key], err_msg=key)
     with pytest.raises(ValueError, match="'heads_of_mine' is not a key"):
         api.make_probe(
             **{

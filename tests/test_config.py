@@ -14,7 +14,7 @@ import yaml
 
 import attend
 from attend import config as cfg
-from attend import variants
+from attend import config_schema, provenance, variants
 from attend.tasks import REGISTRY, load_task_modules
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def test_every_schema_key_has_a_description():
     full = cfg.schema()
 
     def walk(node, path):
-        node = cfg._resolve_ref(node, full)
+        node = config_schema.resolve_ref(node, full)
         if path:
             assert node.get("description", "").strip(), f"{path} has no description"
         for key, sub in node.get("properties", {}).items():
@@ -67,15 +67,46 @@ def test_defaults_fill_every_setting_and_overrides_stay_partial():
     assert variants.task_settings(resolved, "one_to_one")[1]["max_steps"] == cfg.defaults("train")["max_steps"]
 
 
+def test_the_schema_as_written_gives_the_configs_defaults():
+    """attend.config_schema reads the schema file without the registries: each default it
+    writes is the one the config fills in; a key without one is refused by name."""
+    written = config_schema.schema_as_written()
+
+    def keys(node, path):
+        node = config_schema.resolve_ref(node, written)
+        if "default" in node:
+            yield path
+        for key, sub in node.get("properties", {}).items():
+            yield from keys(sub, f"{path}.{key}" if path else key)
+
+    paths = list(keys(written, ""))
+    assert {"analysis.n_samples", "model.units", "arch_overrides"} <= set(paths)
+    for path in paths:
+        assert config_schema.written_default(path) == cfg.defaults(path), path
+    with pytest.raises(KeyError, match=r"analysis\.no_such_key: no key 'no_such_key'"):
+        config_schema.written_default("analysis.no_such_key")
+    with pytest.raises(KeyError, match="writes no default for this key itself"):
+        config_schema.written_default("analysis")
+
+
+def test_the_config_and_the_variants_import_no_claims_nor_measurements():
+    """What a config and a variant are sits below what is measured and claimed."""
+    for module in ("attend.config", "attend.variants"):
+        files = {path.relative_to(provenance.ROOT).as_posix() for path in provenance.source_files(module)}
+        above = {f for f in files if f in ("claims.py", "variant_comparison.py", "table_layout.py")}
+        above |= {f for f in files if f.startswith(("analysis/", "plotting/"))}
+        assert not above, (module, sorted(above))
+
+
 def _schema_defaults():
     """(key, default) of every leaf default in the schema."""
     full = cfg.schema()
     found = set()
 
     def walk(node):
-        node = cfg._resolve_ref(node, full)
+        node = config_schema.resolve_ref(node, full)
         for key, sub in node.get("properties", {}).items():
-            sub = cfg._resolve_ref(sub, full)
+            sub = config_schema.resolve_ref(sub, full)
             default = sub.get("default")
             if default is not None and not isinstance(default, (dict, list, bool)):
                 found.add((key, default))

@@ -1,19 +1,24 @@
 """The repository stands on its own: every link resolves inside it, nothing cites a document
-it does not hold, the README stays short and maps every module, and the results document
-holds the numbers of the tables it was made from."""
+it does not hold, the README stays short and maps every module, the generated parts of the
+docs are current, the citation file is well formed, and the results document holds the
+numbers of the tables it was made from."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import tomllib
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from attend import results_doc
 from attend.architectures import ARCHITECTURES
+from attend.plotting import captions, figures
 
 REPO = Path(__file__).resolve().parents[1]
 DOCUMENTS = [
@@ -87,6 +92,50 @@ def test_the_readme_claims_are_those_of_the_results_document():
     assert block == results_doc.claims_block((REPO / "docs" / "results.md").read_text()).strip(), (
         "run `make docs` (or `python -m attend.results_doc readme`) to copy docs/results.md's claims into the README"
     )
+
+
+def test_the_figure_list_of_science_md_is_current():
+    science = (REPO / "docs" / "science.md").read_text()
+    assert science.count(captions.BEGIN) == 1 and science.count(captions.END) == 1
+    block = science.split(captions.BEGIN, 1)[1].split(captions.END, 1)[0].strip()
+    assert block == captions.figure_list(), (
+        "run `python -m attend.plotting.captions` to write the figures' declarations into docs/science.md"
+    )
+
+
+def test_the_figure_list_has_a_row_per_declared_figure(tmp_path):
+    """One row per figure, in order, each cell from its declaration (a `|` in a caption
+    escaped); and rewriting a document keeps what lies around the markers."""
+    declared = dict(figures())
+    declared["fig13_pipes"] = dataclasses.replace(declared["fig12_transformer"], caption="a | b", paper="")
+    rows = [row.strip("|").split(" | ") for row in captions.figure_list(declared).splitlines()[2:]]
+    assert [row[1].strip() for row in rows] == [f"`{name}`" for name in declared]
+    assert [int(row[0]) for row in rows] == [captions.number(name) for name in declared]
+    assert rows[-1][-1].strip() == "a \\| b" and rows[-1][2] == "–"
+    document = tmp_path / "science.md"
+    document.write_text(f"before\n{captions.BEGIN}\nstale\n{captions.END}\nafter\n")
+    captions.update(document)
+    assert document.read_text() == f"before\n{captions.BEGIN}\n{captions.figure_list()}\n{captions.END}\nafter\n"
+
+
+def test_the_citation_file_is_cff_and_agrees_with_pyproject():
+    """CITATION.cff has the keys CFF 1.2.0 requires (of the file and of the reference it
+    prefers), the package's version and license, and cites the paper replicated."""
+    citation = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert citation["cff-version"] == "1.2.0"
+    assert {"cff-version", "message", "title", "authors"} <= set(citation)
+    assert citation["message"].strip() and citation["title"].strip()
+    for person in citation["authors"] + citation["preferred-citation"]["authors"]:
+        assert person.get("name") or person.get("family-names"), person  # an entity, or a person
+    assert citation["version"] == project["version"], "CITATION.cff's version is not pyproject.toml's"
+    assert citation["license"] == project["license"], "CITATION.cff's license is not pyproject.toml's"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(citation["date-released"]))
+    paper = citation["preferred-citation"]
+    assert {"type", "title", "authors"} <= set(paper)
+    assert paper["title"] == "Understanding How Encoder-Decoder Architectures Attend" and paper["year"] == 2021
+    assert [a["family-names"] for a in paper["authors"]] == ["Aitken", "Ramasesh", "Cao", "Maheswaranathan"]
+    assert "2110.15253" in paper["url"]
 
 
 # ---------------------------------------------------------------------------- the results document

@@ -17,14 +17,14 @@ import pytest
 torch = pytest.importorskip("torch", reason="the hf environment (.venv-hf) runs these: tests/test_hf_environment.py")
 transformers = pytest.importorskip("transformers")
 
-from attend import analyse, probe  # noqa: E402
+from attend import probe, probe_report  # noqa: E402
 from attend.adapters import hf  # noqa: E402
 from attend.analysis.attention import score_terms  # noqa: E402
 from attend.analysis.decompose import decompose  # noqa: E402
 from attend.tokens import EOS, SOS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-VOCAB, WORDS = 40, range(4, 39)  # the model's ids; ids 0-3 and 39 hold each family's specials
+VOCAB, WORDS = 40, range(4, 39)  # the model's ids; ids 0-3 and 39 hold each model's specials
 SMALL = {"d_model": 16, "vocab_size": VOCAB}
 
 
@@ -80,16 +80,16 @@ def t5():
     return transformers.T5ForConditionalGeneration(config), (), ()
 
 
-FAMILIES = {"marian": marian, "bart": bart, "t5": t5}
+MODELS = {"marian": marian, "bart": bart, "t5": t5}
 
 
 def tiny(name: str, n: int = 10, seed: int = 0):
-    """A tiny random model of one family, with random query and key biases where it has
+    """A tiny random model of one kind, with random query and key biases where it has
     biases (initialisation leaves them 0, which would hide a folding error), and n
     (source, target) id sequences of varied lengths, eos-terminated."""
     torch.manual_seed(seed)
-    model, src_prefix, tgt_prefix = FAMILIES[name]()
-    layout = hf.family(model)
+    model, src_prefix, tgt_prefix = MODELS[name]()
+    layout = hf.layout_of(model)
     for module in hf.cross_attentions(model, layout):
         for linear in (getattr(module, layout.query), getattr(module, layout.key)):
             if linear.bias is not None:
@@ -106,7 +106,7 @@ def tiny(name: str, n: int = 10, seed: int = 0):
 def own_run(model, arrays, src, tgt):
     """The model run on its own (no adapter): its cross_attentions (N, L, H, T, S) and
     its pre-softmax cross-attention scores, from its own projections' outputs."""
-    layout = hf.family(model)
+    layout = hf.layout_of(model)
     modules = hf.cross_attentions(model, layout)
     outputs = {}
     hooks = [
@@ -146,7 +146,7 @@ def own_run(model, arrays, src, tgt):
     return weights * dec_mask[:, None, None, :, None], torch.stack(scores, 1).double().numpy(), enc_mask, dec_mask
 
 
-@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("name", MODELS)
 def test_the_recorded_weights_reproduce_the_models_cross_attention(name):
     model, src, tgt = tiny(name)
     arrays = hf.record(model, src, tgt, batch_size=4)
@@ -161,7 +161,7 @@ def test_the_recorded_weights_reproduce_the_models_cross_attention(name):
     recomputed = recomputed / recomputed.sum(-1, keepdims=True) * dec_mask[:, None, None, :, None]
     assert np.abs(recomputed - weights).max() < 1e-5
     assert arrays["layer_attention"].shape[1:3] == (
-        len(hf.cross_attentions(model, hf.family(model))),
+        len(hf.cross_attentions(model, hf.layout_of(model))),
         int(arrays["heads"]),
     )
     folded = name != "t5"  # T5's projections have no biases, and its scores no scale
@@ -171,7 +171,7 @@ def test_the_recorded_weights_reproduce_the_models_cross_attention(name):
     )
 
 
-@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("name", MODELS)
 def test_the_nine_terms_of_every_layer_and_head_sum_to_the_models_scores(name):
     model, src, tgt = tiny(name)
     arrays = hf.record(model, src, tgt)
@@ -196,7 +196,7 @@ def test_the_nine_terms_of_every_layer_and_head_sum_to_the_models_scores(name):
             assert np.abs(terms[head]).sum(0)[valid].min() > 0
 
 
-@pytest.mark.parametrize("name", FAMILIES)
+@pytest.mark.parametrize("name", MODELS)
 def test_the_probe_speaks_the_probe_format_and_analyses(name, tmp_path):
     model, src, tgt = tiny(name)
     arrays = hf.record(model, src, tgt)
@@ -223,7 +223,7 @@ def test_the_probe_speaks_the_probe_format_and_analyses(name, tmp_path):
         assert named == [special.get(w, f"[{w}]") for w in tgt[i]]
     identity = json.loads(str(loaded["identity"]))
     assert identity["model_type"] == name and identity["sequences"] == n
-    result = analyse.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
+    result = probe_report.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
     shares = result["tables"]["term_shares"]
     layers, heads = int(loaded["layers"]), int(loaded["heads"])
     assert len(set(zip(shares["layer"], shares["head"]))) == 1 + layers + layers * heads

@@ -11,14 +11,15 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from attend import analyse, api, probe  # noqa: E402
+from attend import api, probe, probe_report  # noqa: E402
 from attend.adapters import keras as adapter  # noqa: E402
-from attend.analysis.measure import TABLE_COLUMNS, measure  # noqa: E402
+from attend.analysis.measure import measure  # noqa: E402
 from attend.artifacts import read_table  # noqa: E402
 from attend.config import defaults  # noqa: E402
 from attend.models import build_model  # noqa: E402
+from attend.table_layout import TABLE_COLUMNS  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
-from attend.tasks.base import decoder_inputs  # noqa: E402
+from attend.tokens import decoder_inputs  # noqa: E402
 from attend.training import compile_for_training  # noqa: E402
 
 CFG = {"sizes": {"train": 96, "valid": 16, "test": 24}, "one_to_one": {"vocab_size": 8, "min_len": 3, "max_len": 7}}
@@ -128,7 +129,7 @@ def test_a_pipeline_model_from_outside_gives_the_pipelines_probe_and_tables(name
 
     probe.save(tmp_path / "theirs.npz", theirs)
     assert (
-        analyse.main(
+        probe_report.main(
             [
                 str(tmp_path / "theirs.npz"),
                 "--out",
@@ -140,7 +141,7 @@ def test_a_pipeline_model_from_outside_gives_the_pipelines_probe_and_tables(name
         )
         == 0
     )
-    tables, _, _ = measure(ours, record["dictionary"], analyse.DEFAULT_SAMPLES)
+    tables, _, _ = measure(ours, record["dictionary"], probe_report.DEFAULT_SAMPLES)
     _assert_tables_match(tables, tmp_path / "out")
 
 
@@ -251,7 +252,7 @@ def test_a_model_of_plain_keras_layers(form, data, tmp_path):
         valid = dec_mask[:, :, None] & enc_mask[:, None, :]
         np.testing.assert_allclose(terms.sum(0)[valid], scores[:, head][valid], atol=1e-4)
     probe.save(tmp_path / "p.npz", rec)
-    assert analyse.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--no-figures"]) == 0
+    assert probe_report.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--no-figures"]) == 0
     shares = read_table(tmp_path / "out" / "term_shares.csv")
     assert set(shares["term"]) == set(api.TERMS)
     assert set(zip(shares["layer"], shares["head"])) == (

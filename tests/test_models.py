@@ -11,7 +11,7 @@ from attend.decoding import greedy_accuracy, teacher_forced_accuracy  # noqa: E4
 from attend.model_files import load_model  # noqa: E402
 from attend.models import build_model, rotated_sinusoids  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
-from attend.tasks.base import decoder_inputs  # noqa: E402
+from attend.tokens import decoder_inputs  # noqa: E402
 
 CFG = {"sizes": {"train": 64, "valid": 16, "test": 16}, "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
 

@@ -14,10 +14,13 @@ declarations, and expects a placeholder panel, saying why, wherever the config h
 import dataclasses
 import importlib
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
+from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -30,11 +33,12 @@ from matplotlib.image import AxesImage
 from attend import tables as agg
 from attend import tasks
 from attend.analysis.decompose import COMPONENTS
-from attend.analysis.measure import TABLE_COLUMNS, measure, whole_model
+from attend.analysis.measure import measure
 from attend.architectures import ARCHITECTURES
 from attend.artifacts import file_digest, load_analysis, read_table, save_analysis
-from attend.claims import ATTENTION_ARCHS, claims, f4_points, spearman
-from attend.plotting import figures, inputs, style
+from attend.claims import CHECKS as CLAIM_CHECKS
+from attend.claims import PAPER_ATTENTION_ARCHS, claims, f4_points, spearman
+from attend.plotting import captions, figures, inputs, style
 from attend.plotting.fig04_ved import PCA_TASK
 from attend.plotting.fig06_summary import X_METRICS
 from attend.plotting.fig07_escan_translation import CORRECT, N_WORDS, NO_DICT, WRONG
@@ -44,8 +48,9 @@ from attend.plotting.fig11_variants import STATUS_COLORS
 from attend.plotting.fig12_transformer import ARCH, SAMPLE_TASKS, row_label
 from attend.plotting.panels import NOT_WORDS
 from attend.plotting.style import TERM_COLORS, TERM_LABELS
+from attend.table_layout import TABLE_COLUMNS, whole_model
 from attend.tokens import SPECIALS
-from attend.variants import COMPARISON_TABLES, variant_claims, variant_shares
+from attend.variant_comparison import COMPARISON_TABLES, variant_claims, variant_shares
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = list(figures())
@@ -568,7 +573,7 @@ def fig06_draws_every_seeds_f4_point_and_each_models_seed_mean(fig, results: Res
     architecture a marker at the seed mean ± sd, in its architecture's colour and its task's
     marker; Spearman ρ and n in the title; shares in [0, 1.02]."""
     approx, shares = results.table("approximation"), results.table("term_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in PAPER_ATTENTION_ARCHS}
     panels = _panels(fig)
     assert len(panels) == len(X_METRICS)
     for ax, metric in zip(panels, X_METRICS):
@@ -789,7 +794,7 @@ def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     assert any(t.startswith(f"{value:.2f}") for t in _texts(grid))
     assert [ax.get_title() for ax in panels] == variants
     shares = results.table("variant_shares")
-    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in ATTENTION_ARCHS}
+    attending = {(r["task"], r["arch"]) for r in results.runs["term_shares"] if r["arch"] in PAPER_ATTENTION_ARCHS}
     for ax, variant in zip(panels, variants):
         rows = shares[shares["variant"] == variant]
         markers = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
@@ -921,13 +926,88 @@ def test_every_figure_has_a_module():
 
 
 @pytest.mark.parametrize("name", FIGURES)
-def test_every_figure_is_declared_with_a_caption(name):
+def test_every_figure_is_declared_with_its_captions(name):
     figure = figures()[name]
     module = importlib.import_module(f"attend.plotting.{name}")
     assert module.FIGURE is figure
-    assert figure.caption and "\n" not in figure.caption
+    assert figure.title and figure.description, f"{name}: its FIGURE declares no title or description"
+    assert figure.caption and "\n" not in figure.caption and "\n" not in figure.title
+    assert set(figure.findings) <= set(CLAIM_CHECKS), f"{name}: findings {figure.findings} are not all claims"
     assert set(figure.tables) <= {*TABLE_COLUMNS, "accuracy", "training_log", *COMPARISON_TABLES}
-    assert (REPO / "workflow" / "report" / f"{name}.rst").read_text().strip()
+
+
+def test_figure_numbers_come_from_the_module_names():
+    assert [captions.number(name) for name in FIGURES] == list(range(1, len(FIGURES) + 1))
+    with pytest.raises(ValueError, match="figNN_<slug>"):
+        captions.number("figure_summary")
+
+
+def snakemake_report_caption(template: Path, params: dict) -> str:
+    """The HTML Snakemake's report makes of the caption file ``template`` for an output of a
+    rule with ``params``: its own FileRecord.render, on a stand-in for the job's record (the
+    Jinja environment as snakemake.report.auto_report makes it)."""
+    from jinja2 import Environment
+    from snakemake.iocontainers import InputFiles, Log, OutputFiles, Params, ResourceList, Wildcards
+    from snakemake.report import FileRecord
+
+    rule = SimpleNamespace(name="figure", module_globals={"config": {}})
+    job = SimpleNamespace(
+        input=InputFiles(),
+        output=OutputFiles(),
+        params=Params(fromdict=params),
+        threads=1,
+        resources=ResourceList(),
+        log=Log(),
+        rule=rule,
+    )
+    record = SimpleNamespace(
+        raw_caption=template,
+        job=job,
+        raw_wildcards=Wildcards(),
+        workflow=SimpleNamespace(sourcecache=SimpleNamespace(open=open)),
+    )
+    FileRecord.render(record, Environment(trim_blocks=True, lstrip_blocks=True), "", {}, {})
+    return record.caption
+
+
+@pytest.mark.parametrize("name", FIGURES)
+@pytest.mark.filterwarnings('ignore:Argument "writer_name":PendingDeprecationWarning')  # Snakemake's own call
+def test_the_report_caption_is_the_declarations(name):
+    """workflow/report/figure.rst, rendered as Snakemake renders it for a figure rule (whose
+    `caption` param is report_caption), shows the declaration's title and description, and
+    the reStructuredText is clean (no docutils warnings or errors in the page)."""
+    figure = figures()[name]
+    html = snakemake_report_caption(REPO / "workflow/report/figure.rst", {"caption": captions.report_caption(name)})
+    assert "system-message" not in html, html
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+    assert text.startswith(f"Figure {captions.number(name)} — {figure.title} ({captions.origin(figure)}).")
+    assert " ".join(figure.description.replace("``", "").split()) in text
+
+
+@pytest.mark.slow
+def test_the_workflow_report_shows_each_declared_caption(workflow):
+    """`snakemake --report` of the smoke workflow (its jobs pretend-run) captions each
+    figure with exactly its declaration's report caption, as docutils renders it."""
+    from docutils.core import publish_parts
+
+    workflow.pretend_run("--configfile", "config/smoke.yaml", "paths.yaml")
+    result = workflow.run("--cores", "1", "--configfile", "config/smoke.yaml", "paths.yaml", "--report", "report.html")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    page = (workflow.root / "report.html").read_text()
+    shown = {
+        path: json.loads(f'"{caption}"')
+        for path, caption in re.findall(r'"(figures/fig\w+\.png)": \{.*?"caption": "((?:[^"\\]|\\.)*)"', page)
+    }
+    assert set(shown) == {f"figures/{name}.png" for name in FIGURES}
+    for name in FIGURES:
+        assert shown[f"figures/{name}.png"] == publish_parts(captions.report_caption(name), writer="html")["body"]
+
+
+def test_the_drawn_title_is_numbered_as_declared(rendered):
+    """The figure's own title keeps its drawn words; its number is the module's."""
+    for name in FIGURES:
+        fig, _, _ = rendered(name)
+        assert fig.get_suptitle().startswith(f"Figure {captions.number(name)} — "), name
 
 
 def test_figures_select_todays_models():

@@ -20,7 +20,7 @@ def test_probe_round_trips(tmp_path, make_probe):
     back = probe.load(tmp_path / "probe.npz")
     assert set(back) == set(arrays)
     np.testing.assert_array_equal(back["attention"], arrays["attention"])
-    assert str(back["arch"]) == "aed" and int(back["format_version"]) == probe.FORMAT_VERSION
+    assert str(back["arch"]) == "aed" and int(back["format_version"]) == int(arrays["format_version"])
 
 
 def test_multihead_probe_round_trips(tmp_path):
@@ -69,6 +69,91 @@ def test_the_format_document_is_current():
     assert printed.stdout == document
 
 
+def test_every_dimension_is_declared_once_and_used():
+    """DIMENSIONS names each dimension of KEYS, one meaning each (L: layers, never lengths)."""
+    used = {dim for key in probe.KEYS for dim in key.shape}
+    assert used == set(probe.DIMENSIONS)
+    assert "layers" in probe.DIMENSIONS["L"] and "L" not in probe.DIMENSIONS["T"] + probe.DIMENSIONS["S"]
+
+
+# ---------------------------------------------------------------------------- assemble
+
+
+def _raw(arrays: dict) -> dict:
+    """The arrays as a framework hands them over: float64 and int64, no format_version,
+    no lengths, something other than 0 in the float padding."""
+    raw = {k: v for k, v in arrays.items() if k not in ("format_version", "enc_len", "dec_len")}
+    for key, value in raw.items():
+        if value.dtype.kind in "fi":
+            raw[key] = value.astype(np.float64 if value.dtype.kind == "f" else np.int64)
+    enc_pad = ~probe.valid_positions(arrays["enc_len"], arrays["enc_tokens"].shape[1])
+    raw["enc_states"][enc_pad] = 7.0
+    raw["dec_states"][~probe.valid_positions(arrays["dec_len"], arrays["dec_inputs"].shape[1])] = -7.0
+    return raw
+
+
+def test_assemble_versions_casts_measures_and_zeroes_the_padding(make_probe):
+    arrays = make_probe(n=8, s=6, t=5, units=4, arch="aed")
+    raw = _raw(arrays)
+    raw["align"] = np.where(arrays["targets"] > 0, 1, -1)  # -1 at padding: kept as given
+    raw["identity"] = {"seed": 0, "arch": "aed"}
+    raw["W_v"] = raw["W_c"] = None  # left out
+    made = probe.assemble(raw, "here")
+    assert list(made) == [k.name for k in probe.KEYS if k.name in made]
+    assert "W_v" not in made and "W_c" not in made and int(made["format_version"]) == probe.FORMAT_VERSION
+    for name, value in made.items():
+        assert value.dtype == np.dtype(probe.DTYPES[probe.SPEC[name].kind]) or value.dtype.kind == "U", name
+    np.testing.assert_array_equal(made["enc_len"], arrays["enc_len"])  # counted from the ids
+    np.testing.assert_array_equal(made["dec_len"], arrays["dec_len"])
+    for name in ("enc_states", "dec_states", "attention"):
+        np.testing.assert_array_equal(made[name], arrays[name], err_msg=name)  # the padding is 0 again
+    np.testing.assert_array_equal(made["align"], raw["align"])
+    assert str(made["identity"]) == '{"arch": "aed", "seed": 0}'
+
+
+def test_assemble_reads_valid_positions_from_the_lengths_given(make_probe):
+    arrays = make_probe(n=8, s=6, t=5, units=4, arch="aed")
+    raw = {**_raw(arrays), "enc_len": arrays["enc_len"], "dec_len": arrays["dec_len"]}
+    ids = ("enc_tokens", "dec_inputs", "targets", "predictions")
+    for name in ids:  # ids past the lengths (not counted: the lengths are given), <pad> after
+        raw[name] = np.where(raw[name] == 0, 3, raw[name])
+    made = probe.assemble(raw)
+    for name in (*ids, "enc_len", "dec_len", "enc_states", "dec_states"):
+        np.testing.assert_array_equal(made[name], arrays[name], err_msg=name)
+
+
+def test_assemble_takes_the_whole_models_attention_as_the_mean_of_its_parts():
+    from two_heads import two_head_probe, two_layer_probe
+
+    heads = two_head_probe()[0]
+    made = probe.assemble({k: v for k, v in heads.items() if k != "attention"})
+    np.testing.assert_array_equal(made["attention"], heads["head_attention"].mean(1))
+    layers = two_layer_probe()[0]
+    made = probe.assemble({k: v for k, v in layers.items() if k != "attention"})
+    np.testing.assert_allclose(made["attention"], layers["layer_attention"].mean((1, 2)), rtol=1e-6)
+    given = probe.assemble(layers)  # a weighting of the caller's own is kept
+    np.testing.assert_array_equal(given["attention"], layers["attention"])
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda a: a.update(W_Q=a["W_q"]), r"^there: 'W_Q' is not a key of the probe format"),
+        (lambda a: a.update(enc_tokens=a["enc_tokens"] + 0.5), r"^there: 'enc_tokens' holds float64, expected int"),
+        (lambda a: a.update(src_vocab=np.arange(9)), r"^there: 'src_vocab' holds int64, expected str"),
+        (lambda a: a["dec_states"].__setitem__((0, 0, 0), np.nan), r"^there: 'dec_states' holds NaN"),
+        (lambda a: a.update(enc_states=a["enc_states"][:, :4]), r"^there: 'enc_tokens' has shape \(8, 6\): its S"),
+    ],
+    ids=["unknown key", "float ids", "a vocabulary of numbers", "NaN", "a dimension that disagrees"],
+)
+def test_assemble_refuses_what_it_cannot_make_a_probe_of_in_one_line(make_probe, edit, message):
+    raw = _raw(make_probe(n=8, s=6, t=5, units=4, arch="aed"))
+    edit(raw)
+    with pytest.raises(DataError, match=message) as caught:
+        probe.assemble(raw, "there")
+    assert "\n" not in str(caught.value)
+
+
 def _single(make_probe):
     return make_probe(n=8, s=6, t=5, units=4, arch="aed")
 
@@ -77,6 +162,46 @@ def _multihead(make_probe):
     from two_heads import two_head_probe
 
     return two_head_probe()[0]
+
+
+def _gold(make_probe):
+    """A format-2 probe with gold links: every sequence's first target word to its first
+    source word (sure), and its last to its last (possible)."""
+    arrays = _single(make_probe)
+    n = len(arrays["enc_len"])
+    first = np.stack([np.arange(n), np.zeros(n, int), np.zeros(n, int)], 1)
+    last = np.stack([np.arange(n), arrays["dec_len"] - 2, arrays["enc_len"] - 2], 1)
+    links = np.unique(np.concatenate([first, last]), axis=0).astype(np.int32)
+    arrays.update(format_version=np.array(2, np.int32), gold_links=links, gold_sure=(links[:, 1] == 0).astype(np.int32))
+    return arrays
+
+
+def test_a_format_1_probe_still_reads(tmp_path, make_probe):
+    """Format 2 added the optional gold group; a probe written as format 1 reads as it was."""
+    for name, arrays in (("single", _single(make_probe)), ("heads", _multihead(make_probe))):
+        arrays["format_version"] = np.array(1, np.int32)  # as a probe written before format 2
+        probe.save(tmp_path / f"{name}.npz", arrays)
+        back = probe.load(tmp_path / f"{name}.npz")
+        assert set(back) == set(arrays) and int(back["format_version"]) == 1
+
+
+def test_a_probe_with_gold_links_round_trips(tmp_path, make_probe):
+    arrays = _gold(make_probe)
+    probe.save(tmp_path / "gold.npz", arrays)
+    back = probe.load(tmp_path / "gold.npz")
+    assert int(back["format_version"]) == 2 and set(back) == set(arrays)
+    np.testing.assert_array_equal(back["gold_links"], arrays["gold_links"])
+    np.testing.assert_array_equal(back["gold_sure"], arrays["gold_sure"])
+
+
+def _gold_row(row, value):
+    """Overwrite one gold link; ``value`` may read the probe."""
+
+    def edit(arrays):
+        arrays["gold_links"] = arrays["gold_links"].copy()
+        arrays["gold_links"][row] = value(arrays) if callable(value) else value
+
+    return edit
 
 
 def _set(key, value):
@@ -216,8 +341,9 @@ BAD = [
     (
         "a future format_version",
         _single,
-        _set("format_version", np.array(2, np.int32)),
-        r"format_version 2 is newer than this attend reads \(1\): upgrade attend",
+        _set("format_version", np.array(probe.FORMAT_VERSION + 1, np.int32)),
+        rf"format_version {probe.FORMAT_VERSION + 1} is newer than this attend reads \({probe.FORMAT_VERSION}\): "
+        "upgrade attend",
     ),
     (
         "a wrong rank",
@@ -289,6 +415,44 @@ BAD = [
     ),
     ("an unknown key", _single, _set("W_Q", lambda a: a["W_q"]), r"unknown keys \['W_Q'\]"),
     ("a scale that is not positive", _single, _set("scale", np.float32(-1)), r"'scale' must be positive"),
+    (
+        "gold links in a format-1 probe",
+        _gold,
+        _set("format_version", np.array(1, np.int32)),
+        r"has gold links, which format 2 introduced, but says format_version 1",
+    ),
+    ("gold links without sure", _gold, _drop("gold_sure"), r"has \['gold_links'\] but not \['gold_sure'\]"),
+    (
+        "a gold link of two indices",
+        _gold,
+        _set("gold_links", lambda a: a["gold_links"][:, :2]),
+        r"'gold_links' has shape \(\d+, 2\): each link is 3 indices",
+    ),
+    (
+        "a gold link on the source </s>",
+        _gold,
+        _gold_row(0, lambda a: [0, 0, a["enc_len"][0] - 1]),
+        r"'gold_links' row 0 links source word \d+ of sequence 0, which has \d+ source words before its </s>",
+    ),
+    (
+        "a gold link past the target",
+        _gold,
+        _gold_row(1, lambda a: [0, a["dec_len"][0], 0]),
+        r"'gold_links' row 1 links target word \d+ of sequence 0",
+    ),
+    (
+        "a gold link of a sequence the probe lacks",
+        _gold,
+        _gold_row(0, [8, 0, 0]),
+        r"'gold_links' names sequences \d+\.\.8, but the probe holds 8",
+    ),
+    ("a gold link given twice", _gold, _gold_row(1, [0, 0, 0]), r"'gold_links' gives a link more than once"),
+    (
+        "a gold link neither sure nor possible",
+        _gold,
+        _poke("gold_sure", 0, 2),
+        r"'gold_sure' must hold 0 \(possible\) or 1 \(sure\), found \[2\]",
+    ),
 ]
 
 

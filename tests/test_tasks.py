@@ -7,9 +7,8 @@ import pytest
 
 from attend.artifacts import DataError, load_dataset, save_dataset
 from attend.tasks import build_dataset
-from attend.tasks.base import decoder_inputs, lengths
 from attend.tasks.synthetic import make_synthetic
-from attend.tokens import EOS, PAD, SOS
+from attend.tokens import EOS, PAD, SOS, decoder_inputs, lengths
 
 SIZES = {"train": 300, "valid": 50, "test": 50}
 DATA_CFG = {

@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from attend import checkpoint, training  # noqa: E402
-from attend.tasks.base import decoder_inputs  # noqa: E402
+from attend.tokens import decoder_inputs  # noqa: E402
 
 N_ROWS, LENGTH, BATCH, STEPS, SEED = 50, 4, 3, 4, 7
 

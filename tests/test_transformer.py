@@ -17,8 +17,7 @@ from attend.config import defaults  # noqa: E402
 from attend.model_files import load_model  # noqa: E402
 from attend.models import build_model  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
-from attend.tasks.base import decoder_inputs  # noqa: E402
-from attend.tokens import PAD  # noqa: E402
+from attend.tokens import PAD, decoder_inputs  # noqa: E402
 
 CFG = {"sizes": {"train": 64, "valid": 16, "test": 16}, "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
 UNITS, LAYERS, HEADS = 8, 2, 2
@@ -359,7 +358,7 @@ def test_transformer_claims_without_the_runs_they_need_are_not_checked():
 
 def test_variants_and_the_summary_keep_the_paper_first():
     from attend.claims import claims, summary_markdown
-    from attend.variants import variant_claims
+    from attend.variant_comparison import variant_claims
 
     table = claims(*claim_tables(tfm_mu=0.05))
     compared = variant_claims({"base": table})

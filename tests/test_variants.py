@@ -7,7 +7,7 @@ import pytest
 from test_claims import tables
 
 from attend.claims import claims
-from attend.variants import CLAIM_COLUMNS, SHARE_COLUMNS, variant_claims, variant_shares
+from attend.variant_comparison import CLAIM_COLUMNS, SHARE_COLUMNS, variant_claims, variant_shares
 
 
 def _variant_tables(**kwargs):

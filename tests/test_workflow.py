@@ -14,10 +14,10 @@ import yaml
 from test_analyse import check_every_probe_analyses
 from test_docs import assert_document_holds
 
-from attend.analysis.measure import TABLE_COLUMNS
 from attend.artifacts import read_table
 from attend.config import defaults
 from attend.plotting import figures
+from attend.table_layout import TABLE_COLUMNS
 
 # Every test here launches Snakemake (tests/conftest.py): the slow tier.
 pytestmark = pytest.mark.slow

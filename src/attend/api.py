@@ -36,7 +36,7 @@ from .analysis import attention as _attention
 from .analysis.decompose import Decomposition, variance_fractions
 from .analysis.decompose import decompose as _decompose
 from .analysis.measure import measure
-from .config import defaults
+from .config_schema import written_default
 from .tokens import PAD
 
 # ---------------------------------------------------------------------------- the shapes
@@ -251,10 +251,10 @@ def make_probe(
     dec_states: DecStates,
     enc_tokens: SrcTokens,
     dec_inputs: TgtTokens,
-    enc_len: Lengths,
-    dec_len: Lengths,
     src_vocab: list[str],
     tgt_vocab: list[str],
+    enc_len: Lengths | None = None,
+    dec_len: Lengths | None = None,
     attention: Attention | None = None,
     W_q: QueryMatrix | None = None,
     W_k: KeyMatrix | None = None,
@@ -262,50 +262,37 @@ def make_probe(
     **optional,
 ) -> dict[str, np.ndarray]:
     """A probe (docs/probe-format.md) of one-head attention from arrays, checked
-    (:func:`attend.probe.validate`): padding set to 0, the model-as-a-whole attention
-    zeroed at padded steps. Other forms and optional keys (``targets``, ``predictions``,
-    ``align``, ``W_v``, ``W_c``, ``head_*``, ``layer_*``, ``arch``...) go in
-    ``optional`` by their probe names. Save it with :func:`attend.probe.save`."""
-    arrays = {
-        "format_version": np.array(probe_format.FORMAT_VERSION, np.int32),
-        "enc_states": np.asarray(enc_states, np.float32),
-        "dec_states": np.asarray(dec_states, np.float32),
-        "enc_tokens": np.asarray(enc_tokens, np.int32),
-        "dec_inputs": np.asarray(dec_inputs, np.int32),
-        "enc_len": np.asarray(enc_len, np.int32),
-        "dec_len": np.asarray(dec_len, np.int32),
-        "src_vocab": np.asarray(src_vocab, str),
-        "tgt_vocab": np.asarray(tgt_vocab, str),
-    }
-    given = {"attention": attention, "W_q": W_q, "W_k": W_k, "scale": scale, **optional}
-    for name, value in given.items():
-        if value is None:
-            continue
-        key = probe_format.SPEC.get(name)
-        if key is None:
-            raise ValueError(f"{name!r} is not a key of the probe format (docs/probe-format.md)")
-        dtype = {"float": np.float32, "int": np.int32, "str": str}[key.kind]
-        arrays[name] = np.asarray(value, dtype)
-    enc_mask = np.arange(arrays["enc_tokens"].shape[1])[None] < arrays["enc_len"][:, None]
-    dec_mask = np.arange(arrays["dec_inputs"].shape[1])[None] < arrays["dec_len"][:, None]
-    for name, mask in (
-        ("enc_tokens", enc_mask),
-        ("dec_inputs", dec_mask),
-        ("targets", dec_mask),
-        ("predictions", dec_mask),
-    ):
-        if name in arrays:
-            arrays[name] = np.where(mask, arrays[name], PAD).astype(np.int32)
-    arrays = probe_format.masked(arrays, enc_mask, dec_mask)
-    probe_format.validate(arrays, "make_probe")
-    return arrays
+    (:func:`attend.probe.validate`). Other forms and optional keys (``targets``,
+    ``predictions``, ``align``, ``W_v``, ``W_c``, ``head_*``, ``layer_*``, ``arch``,
+    ``identity``...) go in ``optional`` by their probe names. The lengths default to the
+    number of ids that are not ``<pad>`` (0); padding is set to 0 (the token ids too), and
+    ``attention``, when the ``head_*`` or ``layer_*`` weights are given without it, is their
+    uniform mean (:func:`attend.probe.assemble`). Save it with :func:`attend.probe.save`."""
+    return probe_format.assemble(
+        {
+            "enc_states": enc_states,
+            "dec_states": dec_states,
+            "enc_tokens": enc_tokens,
+            "dec_inputs": dec_inputs,
+            "enc_len": enc_len,
+            "dec_len": dec_len,
+            "src_vocab": src_vocab,
+            "tgt_vocab": tgt_vocab,
+            "attention": attention,
+            "W_q": W_q,
+            "W_k": W_k,
+            "scale": scale,
+            **optional,
+        },
+        "make_probe",
+    )
 
 
 def analyse(probe: dict, dictionary: dict | None = None, n_samples: int | None = None):
     """Every measurement a probe's keys allow (:func:`attend.analysis.measure.measure`):
     (tables, the figures' arrays, skipped), where ``skipped`` says why each measurement
     not made was skipped. ``dictionary`` maps source words to their translations."""
-    return measure(probe, dictionary or {}, defaults("analysis.n_samples") if n_samples is None else n_samples)
+    return measure(probe, dictionary or {}, written_default("analysis.n_samples") if n_samples is None else n_samples)
 
 
 __all__ = [

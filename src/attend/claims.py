@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 from . import tasks
-from .analysis.measure import WHOLE_MODEL, whole_model
 from .architectures import ARCHITECTURES
+from .table_layout import WHOLE_MODEL, whole_model
 
 # F1 and F5 are stated on one-to-one attention; the other claims read the task families
 # of the registry (attend.tasks).
@@ -60,12 +60,13 @@ class Scope:
         return [ARCHITECTURES[a].label for a in self.archs]
 
 
-PAPER = Scope("paper", tuple(n for n, a in ARCHITECTURES.items() if a.paper and a.attention))
+# The paper's attention architectures, AED and AO (its claims, figure 6, the variants).
+PAPER_ATTENTION_ARCHS = tuple(n for n, a in ARCHITECTURES.items() if a.paper and a.attention)
+PAPER = Scope("paper", PAPER_ATTENTION_ARCHS)
 SCOPES = {PAPER.name: PAPER, **{n: Scope(n, (n,)) for n, a in ARCHITECTURES.items() if a.attention and not a.paper}}
-ATTENTION_ARCHS = PAPER.archs  # the paper's attention architectures, AED and AO (figure 6, the variants)
 
 
-def family(name: str) -> tuple[str, ...]:
+def tasks_of_family(name: str) -> tuple[str, ...]:
     """The registered tasks of one family ("temporal", "input", "mixed")."""
     return tuple(t for t, spec in tasks.load_task_modules().items() if spec.family == name)
 
@@ -224,7 +225,7 @@ def f4_points(
     approx: pd.DataFrame,
     shares: pd.DataFrame,
     metric: str = "argmax_agreement",
-    archs: tuple[str, ...] = ATTENTION_ARCHS,
+    archs: tuple[str, ...] = PAPER_ATTENTION_ARCHS,
 ) -> pd.DataFrame:
     """F4's points, one per task × attention architecture (of ``archs``: the paper's, AED
     and AO, unless told) × seed: an approximation ``metric`` of the mean attention
@@ -255,8 +256,8 @@ def f4(approx: pd.DataFrame, shares: pd.DataFrame, scope: Scope = PAPER) -> dict
         )
     rho = spearman(points["value"], points["share"])
     by_task = points.groupby("task")["share"].mean()
-    content = [t for t in family("input") if t in by_task]
-    temporal = [t for t in family("temporal") if t in by_task]
+    content = [t for t in tasks_of_family("input") if t in by_task]
+    temporal = [t for t in tasks_of_family("temporal") if t in by_task]
     sort_below = None
     if content and temporal:
         sort_below = bool(max(by_task[t] for t in content) < min(by_task[t] for t in temporal))

@@ -19,7 +19,7 @@ import sys
 
 # subcommand -> (module with main(argv, prog), what it does)
 COMMANDS = {
-    "analyse": ("attend.analyse", "tables, figures and a summary of one probe"),
+    "analyse": ("attend.probe_report", "tables, figures and a summary of one probe"),
     "probe-hf": ("attend.adapters.hf", "the probe of a Hugging Face encoder-decoder model (pip install 'attend[hf]')"),
     "test-pairs": ("attend.adapters.pairs", "the written sentence pairs of this project's translation test split"),
 }

@@ -1,40 +1,32 @@
 """The config: its schema, its defaults and its checks (no Snakemake here).
 
-``config.schema.yaml`` beside this module is the only place a default lives. The schema
-the workflow validates against is built from it and from the registries: the task and
-architecture enums, one ``data.<task>`` block per registered task (each task declares its
-own block's schema), and one ``overrides.<task>`` entry per task. :func:`resolve` checks a
-config and fills in every default; ``python -m attend.config`` prints the key catalog
-(``config/README.md``).
+``config.schema.yaml`` beside this module is the only place a default lives
+(:mod:`attend.config_schema` reads it). The schema the workflow validates against is built
+from it and from the registries: the task and architecture enums, one ``data.<task>``
+block per registered task (each task declares its own block's schema), and one
+``overrides.<task>`` entry per task. :func:`resolve` checks a config and fills in every
+default; ``python -m attend.config`` prints the key catalog (``config/README.md``).
 """
 
 from __future__ import annotations
 
 import copy
-from functools import cache
-from pathlib import Path
 
 import jsonschema
 import yaml
 
 from . import architectures, tasks, variants
-
-SCHEMA_FILE = Path(__file__).with_name("config.schema.yaml")
+from .config_schema import resolve_ref, schema_as_written
 
 
 class ConfigError(ValueError):
     """A config that the workflow cannot run; the message names every offending key."""
 
 
-@cache
-def _base_schema() -> dict:
-    return yaml.safe_load(SCHEMA_FILE.read_text())
-
-
 def schema(task_modules=()) -> dict:
     """The full config schema, with the registered tasks and architectures filled in."""
     registry = tasks.load_task_modules(tuple(task_modules))
-    full = copy.deepcopy(_base_schema())
+    full = schema_as_written()
     props = full["properties"]
     names = list(registry)
     props["tasks"]["items"]["enum"] = names
@@ -51,25 +43,15 @@ def schema(task_modules=()) -> dict:
     return full
 
 
-def _resolve_ref(node: dict, root: dict) -> dict:
-    """A node with a local ``$ref`` merged in (its own keys win)."""
-    while "$ref" in node:
-        target = root
-        for part in node["$ref"].removeprefix("#/").split("/"):
-            target = target[part]
-        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
-    return node
-
-
 def fill_defaults(instance: dict, node: dict, root: dict) -> dict:
     """``instance`` with every missing key that has a ``default`` filled in, and a mapping
     the config writes merged over its mapping default; recursing into objects through
     ``properties`` only (``overrides`` blocks, which hold partial settings through
     ``additionalProperties``, stay as written)."""
-    node = _resolve_ref(node, root)
+    node = resolve_ref(node, root)
     out = dict(instance)
     for key, sub in node.get("properties", {}).items():
-        sub = _resolve_ref(sub, root)
+        sub = resolve_ref(sub, root)
         if key not in out and "default" in sub:
             out[key] = copy.deepcopy(sub["default"])
         elif isinstance(out.get(key), dict) and isinstance(sub.get("default"), dict):
@@ -89,7 +71,7 @@ def defaults(path: str = "", task_modules=()) -> dict:
     full = schema(task_modules)
     node, value = full, fill_defaults({}, full, full)
     for part in filter(None, path.split(".")):
-        node = _resolve_ref(node, full)["properties"][part]
+        node = resolve_ref(node, full)["properties"][part]
         value = value[part]
     return value
 
@@ -98,7 +80,7 @@ def _coerce(instance, node: dict, root: dict, path: str, notes: list[str]):
     """Numbers given as strings (``--config seeds=[0,1]`` gives strings) and integral
     floats (``eval_every: 50.0``) become the integers the schema asks for; each change
     is noted by key path. Anything else is left for the validator to name."""
-    node = _resolve_ref(node, root)
+    node = resolve_ref(node, root)
     kind = node.get("type")
     if isinstance(instance, dict):
         props = node.get("properties", {})
@@ -137,7 +119,7 @@ def canonical(instance, node: dict, root: dict):
     equal in value are then equal in form: the workflow's jobs get them as parameters, which
     Snakemake compares as text, so a config that restates a default or lists keys in another
     order reruns nothing."""
-    node = _resolve_ref(node, root)
+    node = resolve_ref(node, root)
     if isinstance(instance, dict):
         props = node.get("properties", {})
         extra = node.get("additionalProperties")
@@ -218,7 +200,7 @@ def task_seeds(config: dict, task: str) -> list[int]:
 
 
 def _rows(node: dict, root: dict, path: str):
-    node = _resolve_ref(node, root)
+    node = resolve_ref(node, root)
     if path:
         kind = node.get("type", "enum" if "enum" in node else "")
         if "enum" in node:
@@ -236,9 +218,9 @@ def _rows(node: dict, root: dict, path: str):
         yield from _rows(sub, root, f"{path}.{key}" if path else key)
     entry = node.get("additionalProperties")
     if "x-key" in node and isinstance(entry, dict):  # a map of named blocks: one row per key of a block
-        for key, sub in _resolve_ref(entry, root).get("properties", {}).items():
+        for key, sub in resolve_ref(entry, root).get("properties", {}).items():
             yield from _rows(
-                {k: v for k, v in _resolve_ref(sub, root).items() if k != "properties"},
+                {k: v for k, v in resolve_ref(sub, root).items() if k != "properties"},
                 root,
                 f"{path}.<{node['x-key']}>.{key}",
             )

@@ -14,8 +14,7 @@ import keras
 import numpy as np
 
 from .scoring import accuracy
-from .tasks.base import decoder_inputs
-from .tokens import EOS, PAD, SOS
+from .tokens import EOS, PAD, SOS, decoder_inputs
 
 
 def teacher_forced_accuracy(model, src, tgt, batch_size: int = 256) -> dict[str, float]:

@@ -8,8 +8,10 @@ The format is declared once, in :data:`KEYS`: each key's shape in named dimensio
 there, and what an optional key enables) and what it holds. :func:`validate` checks a
 probe against it with one-line errors that name the key and what was expected,
 :func:`format_markdown` writes docs/probe-format.md from it (``python -m attend.probe``;
-a test keeps the two in step), and :func:`record` writes the probe of a model of this
-project.
+a test keeps the two in step). :func:`assemble` puts a probe together from arrays, the one
+way: every writer ends in it (:func:`record`, the probe of a model of this project; the
+adapters of ``attend.adapters``; ``attend.api.make_probe``), each only gathering the
+arrays from its framework.
 
 Attention is recorded in one of three forms, from the simplest up; the analysis splits
 the score of every (layer, head) into its nine terms:
@@ -42,10 +44,10 @@ from .artifacts import (
     recorded_identity,
     save_npz,
 )
-from .tasks.base import decoder_inputs, lengths
-from .tokens import PAD, SPECIALS
+from .tokens import PAD, SPECIALS, decoder_inputs, lengths
 
-FORMAT_VERSION = 1  # the format this code writes and reads (format_version); docs/probe-format.md
+FORMAT_VERSION = 2  # the format this code writes and reads (format_version); docs/probe-format.md
+GOLD_SINCE = 2  # the first format with the gold group; a probe of format 1 still reads
 
 # The named dimensions of the probe's arrays.
 DIMENSIONS = {
@@ -62,6 +64,8 @@ DIMENSIONS = {
     "L": "attention layers (decoder layers with cross-attention)",
     "V_src": "source vocabulary, special tokens included",
     "V_tgt": "target vocabulary, special tokens included",
+    "K": "human word-alignment links, over every sequence",
+    "link": "3: a link's (sequence, target word, source word)",
 }
 
 # What must be there, and what each optional key enables.
@@ -74,9 +78,9 @@ GROUPS = {
     "targets": "optional: teacher-forced accuracy by length, and samples the model got right",
     "alignment": "optional: the alignment measurements (offsets, agreement with the alignment)",
     "values": "optional: the value path, for the dictionary and the readout alignment (F2, F3)",
+    "gold": "optional (format 2): human word alignments, for the alignment error rate (docs/science.md §4.9)",
     "about": "optional: what the model is",
 }
-FORMS = ("single", "heads", "layers")  # the query-key forms, one of which an attention probe has
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,13 @@ class Key:
 
 
 KEYS = (
-    Key("format_version", (), "int", "required", f"the probe format, {FORMAT_VERSION} (a reader refuses a newer one)"),
+    Key(
+        "format_version",
+        (),
+        "int",
+        "required",
+        f"the probe format, {FORMAT_VERSION} (a reader refuses a newer one; format 1 lacks the gold group)",
+    ),
     Key("enc_states", ("N", "S", "n_e"), "float", "required", "encoder states, as the keys read them; 0 at padding"),
     Key(
         "dec_states",
@@ -170,12 +180,30 @@ KEYS = (
         "projected; of several layers: the sum of the layers' direct paths into the residual stream)",
     ),
     Key("W_c", ("dv", "V_tgt"), "float", "values", "how a context reaches the logits: logits ∋ context @ W_c"),
+    Key(
+        "gold_links",
+        ("K", "link"),
+        "int",
+        "gold",
+        "each link of a human word alignment: (sequence, target word, source word), the words counted from 0 "
+        "(never a </s> position); a link is given once",
+    ),
+    Key(
+        "gold_sure", ("K",), "int", "gold", "1 where the link is sure, 0 where it is possible only (P: all, S: the 1s)"
+    ),
     Key("arch", (), "str", "about", "a name for the architecture (ved, aed, ao, tfm, or an outside model's)"),
     Key("attention_kind", (), "str", "about", "the form of attention (learned, dot, multihead)"),
     Key("identity", (), "str", "about", "JSON: task, architecture, seed, dataset checksum, the model's fingerprint"),
 )
 SPEC = {key.name: key for key in KEYS}
 KINDS = {"float": np.floating, "int": np.integer, "str": np.str_}
+DTYPES = {"float": np.float32, "int": np.int32, "str": np.str_}  # what a probe is written in, by kind
+TOKEN_VOCABULARY = {  # the keys that hold token ids, and the vocabulary their ids index
+    "enc_tokens": "src_vocab",
+    "dec_inputs": "tgt_vocab",
+    "targets": "tgt_vocab",
+    "predictions": "tgt_vocab",
+}
 
 
 def group_keys(group: str) -> list[str]:
@@ -226,7 +254,7 @@ def validate(arrays: dict, path="probe") -> None:
                 else ""
             )
         )
-    for group in ("targets", "values"):
+    for group in ("targets", "values", "gold"):
         present = [k for k in group_keys(group) if k in arrays]
         if present and len(present) < len(group_keys(group)):
             fail(f"has {present} but not {sorted(set(group_keys(group)) - set(present))}: these go together")
@@ -245,12 +273,7 @@ def validate(arrays: dict, path="probe") -> None:
         values = arrays[key]
         if values.size and (values.min() < 1 or values.max() > width):
             fail(f"'{key}' must lie in 1..{width} (the arrays' positions), found {values.min()}..{values.max()}")
-    for key, vocab in (
-        ("enc_tokens", "src_vocab"),
-        ("dec_inputs", "tgt_vocab"),
-        ("targets", "tgt_vocab"),
-        ("predictions", "tgt_vocab"),
-    ):
+    for key, vocab in TOKEN_VOCABULARY.items():
         if key in arrays and arrays[key].size:
             low, high = int(arrays[key].min()), int(arrays[key].max())
             if low < 0 or high >= len(arrays[vocab]):
@@ -268,6 +291,8 @@ def validate(arrays: dict, path="probe") -> None:
             fail(f"'{key.name}' holds NaN or infinite values{hint}")
     if "attention" in arrays:
         _check_weights(arrays, fail)
+    if "gold_links" in arrays:
+        _check_gold(arrays, int(version), fail)
     if "scale" in arrays and not float(arrays["scale"]) > 0:
         fail(f"'scale' must be positive, got {float(arrays['scale'])}")
     _check_meaning(arrays, sizes, fail)
@@ -393,8 +418,8 @@ def _check_scores(arrays: dict, fail) -> None:
 
 def _check_weights(arrays: dict, fail) -> None:
     """Attention rows are distributions over the valid source positions at valid steps."""
-    enc_mask = np.arange(arrays["enc_tokens"].shape[1])[None] < arrays["enc_len"][:, None]
-    dec_mask = np.arange(arrays["dec_inputs"].shape[1])[None] < arrays["dec_len"][:, None]
+    enc_mask = valid_positions(arrays["enc_len"], arrays["enc_tokens"].shape[1])
+    dec_mask = valid_positions(arrays["dec_len"], arrays["dec_inputs"].shape[1])
     for key in ("attention", "head_attention", "layer_attention"):
         if key not in arrays:
             continue
@@ -409,30 +434,129 @@ def _check_weights(arrays: dict, fail) -> None:
             fail(f"'{key}' puts weight {outside.max():.3g} beyond a sequence's enc_len")
 
 
+def _check_gold(arrays: dict, version: int, fail) -> None:
+    """Gold links lie on word positions of their sequences (never </s>), each once; sure is 0 or 1."""
+    if version < GOLD_SINCE:
+        fail(f"has gold links, which format {GOLD_SINCE} introduced, but says format_version {version}")
+    links, sure = arrays["gold_links"], arrays["gold_sure"]
+    if links.shape[1] != 3:
+        fail(f"'gold_links' has shape {links.shape}: each link is 3 indices (sequence, target word, source word)")
+    if sure.size and not np.isin(sure, (0, 1)).all():
+        fail(f"'gold_sure' must hold 0 (possible) or 1 (sure), found {sorted(set(sure.tolist()) - {0, 1})[:5]}")
+    if not links.size:
+        return
+    seq, tgt, src = links.T
+    n = len(arrays["enc_len"])
+    if seq.min() < 0 or seq.max() >= n:
+        fail(f"'gold_links' names sequences {seq.min()}..{seq.max()}, but the probe holds {n} (0..{n - 1})")
+    for name, word, length in (("target", tgt, arrays["dec_len"]), ("source", src, arrays["enc_len"])):
+        bad = (word < 0) | (word >= length[seq] - 1)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            fail(
+                f"'gold_links' row {k} links {name} word {word[k]} of sequence {seq[k]}, which has "
+                f"{length[seq[k]] - 1} {name} words before its </s> (0..{length[seq[k]] - 2})"
+            )
+    if len(np.unique(links, axis=0)) < len(links):
+        fail("'gold_links' gives a link more than once")
+
+
 # ---------------------------------------------------------------------------- writing
 
 
-def masked(arrays: dict, enc_mask: np.ndarray, dec_mask: np.ndarray) -> dict:
-    """Float arrays with their padding set to 0: every position past a sequence's length
-    along a key's S or T dimension (as :data:`KEYS` declares it)."""
+def valid_positions(lengths: np.ndarray, width: int) -> np.ndarray:
+    """(N, width) bool: True at each sequence's first ``lengths`` positions (its final
+    </s> included), the positions the analysis reads; the rest is padding."""
+    return np.arange(width)[None] < np.asarray(lengths)[:, None]
+
+
+def _zero_padding(arrays: dict, enc_mask: np.ndarray, dec_mask: np.ndarray) -> dict:
+    """The arrays with their padding set to 0 (``<pad>`` for token ids): every position
+    past a sequence's length along a key's S or T dimension (as :data:`KEYS` declares it).
+    Float arrays are multiplied by the mask, ids replaced. An array whose shape does not
+    fit the masks is left as it is, for :func:`validate` to name."""
+    masks = {"S": enc_mask, "T": dec_mask}
     out = dict(arrays)
     for name, value in arrays.items():
-        key = SPEC.get(name)
-        if key is None or key.kind != "float" or not key.shape or key.shape[0] != "N":
+        key = SPEC[name]
+        padded = [(axis, dim) for axis, dim in enumerate(key.shape) if dim in masks]
+        if not padded or key.shape[0] != "N" or value.ndim != len(key.shape):
             continue
-        for axis, dim in enumerate(key.shape):
-            if dim in ("S", "T"):
-                mask = (enc_mask if dim == "S" else dec_mask).astype(value.dtype)
-                shape = [len(mask)] + [1] * (value.ndim - 1)
-                shape[axis] = mask.shape[1]
-                value = value * mask.reshape(shape)
+        if any(value.shape[0] != len(masks[dim]) or value.shape[axis] != masks[dim].shape[1] for axis, dim in padded):
+            continue
+        for axis, dim in padded:
+            shape = [len(value)] + [1] * (value.ndim - 1)
+            shape[axis] = value.shape[axis]
+            mask = masks[dim].reshape(shape)
+            if key.kind == "float":
+                value = value * mask.astype(value.dtype)
+            elif name in TOKEN_VOCABULARY:
+                value = np.where(mask, value, PAD).astype(value.dtype)
         out[name] = value
     return out
 
 
+def _cast(name: str, value, where: str) -> np.ndarray:
+    """``value`` in the dtype its key's kind is written in; a value of another kind (float
+    token ids, numbers for a vocabulary) is refused rather than converted."""
+    array, key = np.asarray(value), SPEC[name]
+    if array.dtype.kind not in {"float": "biuf", "int": "biu", "str": "USO"}[key.kind]:  # numpy's kinds
+        raise DataError(f"{where}: '{name}' holds {array.dtype}, expected {key.kind} values")
+    return array.astype(DTYPES[key.kind], copy=False)
+
+
+def assemble(arrays: dict, name: str = "probe") -> dict[str, np.ndarray]:
+    """The probe of ``arrays``, each given under its key of :data:`KEYS` (a key given
+    None is left out), checked (:func:`validate`, whose one-line errors start with
+    ``name``); save it with :func:`save`. Every probe is put together here:
+
+    * ``format_version`` is set (:data:`FORMAT_VERSION`);
+    * every array is cast to its key's kind: float32, int32, str (never across kinds:
+      float token ids are refused);
+    * ``enc_len`` and ``dec_len``, when not given, count the ids of ``enc_tokens`` and
+      ``dec_inputs`` that are not ``<pad>``; a sequence's valid positions are then its
+      first ``enc_len`` (``dec_len``) ones (:func:`valid_positions`);
+    * padding is set to 0: past a sequence's length, float arrays along S and T and the
+      token ids (``enc_tokens``, ``dec_inputs``, ``targets``, ``predictions``) are 0
+      (``align`` is kept as given);
+    * ``attention``, when not given, is the model as a whole: the uniform mean of
+      ``layer_attention`` over its layers and heads, or of ``head_attention`` over its heads;
+    * ``identity`` may be a dict: it is written as JSON with sorted keys.
+
+    The keys come out in the order of :data:`KEYS`."""
+    given = {key: value for key, value in arrays.items() if value is not None}
+    unknown = sorted(set(given) - set(SPEC))
+    if unknown:
+        raise DataError(
+            f"{name}: {', '.join(map(repr, unknown))} {'is not a key' if len(unknown) == 1 else 'are not keys'} "
+            "of the probe format (docs/probe-format.md)"
+        )
+    if isinstance(given.get("identity"), dict):
+        given["identity"] = json.dumps(given["identity"], sort_keys=True)
+    given["format_version"] = FORMAT_VERSION
+    probe = {key: _cast(key, value, name) for key, value in given.items()}
+    for key, tokens in (("enc_len", "enc_tokens"), ("dec_len", "dec_inputs")):
+        if key not in probe and tokens in probe and probe[tokens].ndim == 2:
+            probe[key] = lengths(probe[tokens])
+    sides = [
+        (probe.get(tokens), probe.get(key)) for tokens, key in (("enc_tokens", "enc_len"), ("dec_inputs", "dec_len"))
+    ]
+    if all(t is not None and n is not None and t.ndim == 2 and n.shape == t.shape[:1] for t, n in sides):
+        probe = _zero_padding(probe, *(valid_positions(n, t.shape[1]) for t, n in sides))
+    if "attention" not in probe:
+        for key, axes in (("layer_attention", (1, 2)), ("head_attention", 1)):
+            if key in probe and probe[key].ndim == len(SPEC[key].shape):
+                probe["attention"] = probe[key].mean(axes)
+                break
+    probe = {key.name: probe[key.name] for key in KEYS if key.name in probe}
+    validate(probe, name)
+    return probe
+
+
 def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, batch_size: int = 500) -> dict:
     """The probe of a model of this project (``attend.models.Seq2Seq``) on (src, tgt):
-    what its :meth:`internals` return on every batch, with its matrices."""
+    what its :meth:`internals` return on every batch, with its matrices, its ``arch`` and
+    its ``identity`` (:func:`assemble`)."""
     import keras
 
     dec_in = decoder_inputs(tgt)
@@ -444,27 +568,25 @@ def record(model, src: np.ndarray, tgt: np.ndarray, vocab: dict, align=None, bat
         )
         for key, value in out.items():
             parts.setdefault(key, []).append(keras.ops.convert_to_numpy(value))
-    arrays = {k: np.concatenate(v).astype(np.float32) for k, v in parts.items()}
-    logits = arrays.pop("logits")
-    enc_mask, dec_mask = src != PAD, tgt != PAD
-    arrays = masked(arrays, enc_mask, dec_mask)
-    arrays.update(
-        format_version=np.array(FORMAT_VERSION, dtype=np.int32),
-        enc_tokens=src.astype(np.int32),
-        dec_inputs=dec_in.astype(np.int32),
-        targets=tgt.astype(np.int32),
-        predictions=np.where(dec_mask, logits.argmax(-1), 0).astype(np.int32),
-        enc_len=lengths(src),
-        dec_len=lengths(tgt),
-        arch=np.array(model.arch),
-        src_vocab=np.array(vocab["src_vocab"]),
-        tgt_vocab=np.array(vocab["tgt_vocab"]),
-        identity=np.array(json.dumps(model.identity, sort_keys=True)),
-        **model.matrices(),
+    internals = {key: np.concatenate(value) for key, value in parts.items()}
+    logits = internals.pop("logits")
+    which = "/".join(str(model.identity[k]) for k in ("task", "arch", "seed") if k in model.identity)
+    return assemble(
+        {
+            **internals,
+            **model.matrices(),
+            "enc_tokens": src,
+            "dec_inputs": dec_in,
+            "targets": tgt,
+            "predictions": logits.argmax(-1),
+            "align": align,
+            "src_vocab": vocab["src_vocab"],
+            "tgt_vocab": vocab["tgt_vocab"],
+            "arch": model.arch,
+            "identity": model.identity,
+        },
+        f"the probe of model {which or model.arch}",
     )
-    if align is not None:
-        arrays["align"] = align.astype(np.int32)
-    return arrays
 
 
 def save(path: str | Path, arrays: dict) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .analysis.measure import TABLE_COLUMNS
 from .artifacts import DataError, check_model_file, read_json, read_model_csv, regenerate
+from .table_layout import TABLE_COLUMNS
 
 KEYS = ["task", "arch", "seed"]
 # What made each row's model, beside KEYS: the variant whose branch trained it and the

@@ -33,8 +33,7 @@ from .decoding import greedy_decode, teacher_forced_accuracy
 from .model_files import save_model
 from .models import Seq2Seq, build_model
 from .scoring import accuracy, text_scores
-from .tasks.base import decoder_inputs
-from .tokens import PAD
+from .tokens import PAD, decoder_inputs
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 from types import SimpleNamespace
 
-from attend.analysis.measure import TABLE_COLUMNS
 from attend.config import ConfigError, resolve, task_seeds
+from attend.table_layout import TABLE_COLUMNS
+from attend.variant_comparison import COMPARISON_TABLES
 from attend.variants import (
-    COMPARISON_TABLES,
     model_identity,
     model_owner,
     task_settings,

@@ -1,8 +1,11 @@
 # One rule per figure module of attend.plotting, named after it (`snakemake
 # fig02_one_to_one_aed`). Figures read saved arrays and tables only; they never import
 # TensorFlow. Each rule's code version covers its module and what it imports, so editing
-# one figure's module reruns that figure alone.
+# one figure's module reruns that figure alone. Every figure's report caption is the one
+# template report/figure.rst, which renders the rule's `caption` param: the caption made from
+# the figure's declaration (attend.plotting.captions), written nowhere else.
 
+from attend.plotting.captions import report_caption
 
 for figure in FIGURES:
 
@@ -16,7 +19,7 @@ for figure in FIGURES:
             pdf=f"figures/{figure}.pdf",
             png=report(
                 f"figures/{figure}.png",
-                caption=f"../report/{figure}.rst",
+                caption="../report/figure.rst",
                 category="Figures",
             ),
         log:
@@ -35,5 +38,6 @@ for figure in FIGURES:
             identities=variant_identities("base") if FIGURES[figure].tables else {},
             task_modules=config["task_modules"],
             code=rule_code("figure", f"attend.plotting.{figure}"),
+            caption=report_caption(figure, FIGURES[figure]),
         script:
             "../scripts/figure.py"

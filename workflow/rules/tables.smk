@@ -70,7 +70,7 @@ rule variant_claims:
         "../../envs/attend.yaml"
     params:
         claims=variant_tables("claims"),
-        code=rule_code("variants", "attend.variants"),
+        code=rule_code("variants", "attend.variant_comparison"),
     script:
         "../scripts/variants.py"
 
@@ -93,6 +93,6 @@ rule variant_shares:
         term_shares=variant_tables("term_shares"),
         approximation=variant_tables("approximation"),
         identities={v: variant_identities(v) for v in VARIANTS},
-        code=rule_code("variants", "attend.variants"),
+        code=rule_code("variants", "attend.variant_comparison"),
     script:
         "../scripts/variants.py"

@@ -1,5 +1,5 @@
 # The comparison of variants: variant_claims or variant_shares, by the rule's name.
-from attend import variants
+from attend import variant_comparison
 from attend.artifacts import read_table
 from attend.logs import log_to
 from attend.tables import check_rows
@@ -19,7 +19,7 @@ def read(paths, check=True):
 
 
 if snakemake.rule == "variant_claims":
-    table = variants.variant_claims(read(params.claims, check=False))
+    table = variant_comparison.variant_claims(read(params.claims, check=False))
 else:
-    table = variants.variant_shares(read(params.term_shares), read(params.approximation))
+    table = variant_comparison.variant_shares(read(params.term_shares), read(params.approximation))
 table.to_csv(snakemake.output.table, index=False)

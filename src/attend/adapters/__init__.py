@@ -2,8 +2,8 @@
 
 * :mod:`attend.adapters.keras`: a seq2seq Keras 3 model whose encoder states, decoder
   states and attention projections the caller names;
-* :mod:`attend.adapters.hf`: a Hugging Face encoder-decoder of the Marian, BART or T5
-  families (``pip install 'attend[hf]'``; ``attend probe-hf``);
+* :mod:`attend.adapters.hf`: a Hugging Face encoder-decoder, a Marian, BART or T5 model
+  (``pip install 'attend[hf]'``; ``attend probe-hf``);
 * :mod:`attend.adapters.pairs`: the written sentence pairs of this project's translation
   test split, to probe an outside translation model on them (``attend test-pairs``).
 

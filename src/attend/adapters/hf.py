@@ -1,5 +1,5 @@
-"""The probe of a Hugging Face encoder-decoder (PyTorch) of the Marian, BART or T5
-families, teacher-forced on reference translations (``pip install 'attend[hf]'``).
+"""The probe of a Hugging Face encoder-decoder (PyTorch): a Marian, BART or T5 model,
+teacher-forced on reference translations (``pip install 'attend[hf]'``).
 
     attend probe-hf --model Helsinki-NLP/opus-mt-en-fr --pairs pairs.tsv --out probe.npz
 
@@ -30,7 +30,6 @@ layers, not by one linear map), so the dictionary measurements are skipped.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,11 +44,12 @@ EXTRA = "pip install 'attend[hf]'"
 
 
 @dataclass(frozen=True)
-class Family:
-    """Where a model family keeps its cross-attention: the name of each decoder layer's
-    cross-attention module, of its query and key projections (``torch.nn.Linear``) and of
-    its head count and head width; and the scale of its scores where the module has no
-    ``scaling`` attribute (older transformers): ``None`` for 1/sqrt(d_h)."""
+class Layout:
+    """Where a kind of model (its ``config.model_type``) keeps its cross-attention: the
+    name of each decoder layer's cross-attention module, of its query and key projections
+    (``torch.nn.Linear``) and of its head count and head width; and the scale of its
+    scores where the module has no ``scaling`` attribute (older transformers): ``None``
+    for 1/sqrt(d_h)."""
 
     cross: str
     query: str
@@ -59,24 +59,25 @@ class Family:
     scale: float | None
 
 
-FAMILIES = {  # config.model_type -> its layout
-    "marian": Family("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
-    "bart": Family("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
-    "t5": Family("EncDecAttention", "q", "k", "n_heads", "key_value_proj_dim", 1.0),
+LAYOUTS = {  # config.model_type -> its layout
+    "marian": Layout("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
+    "bart": Layout("encoder_attn", "q_proj", "k_proj", "num_heads", "head_dim", None),
+    "t5": Layout("EncDecAttention", "q", "k", "n_heads", "key_value_proj_dim", 1.0),
 }
 
 
-def family(model) -> Family:
+def layout_of(model) -> Layout:
+    """Where this model keeps its cross-attention (:data:`LAYOUTS`, by its model_type)."""
     kind = getattr(model.config, "model_type", None)
-    if kind not in FAMILIES:
+    if kind not in LAYOUTS:
         raise DataError(
-            f"model_type {kind!r} is not one this adapter knows ({', '.join(FAMILIES)}): "
+            f"model_type {kind!r} is not one this adapter knows ({', '.join(LAYOUTS)}): "
             "write its probe with attend.api.make_probe"
         )
-    return FAMILIES[kind]
+    return LAYOUTS[kind]
 
 
-def cross_attentions(model, layout: Family) -> list:
+def cross_attentions(model, layout: Layout) -> list:
     """Each decoder layer's cross-attention module, in layer order."""
     modules = [m for name, m in model.get_decoder().named_modules() if name.rsplit(".", 1)[-1] == layout.cross]
     if not modules:
@@ -84,7 +85,7 @@ def cross_attentions(model, layout: Family) -> list:
     return modules
 
 
-def scale_of(module, layout: Family) -> float:
+def scale_of(module, layout: Layout) -> float:
     if hasattr(module, "scaling"):
         return float(module.scaling)
     return layout.scale if layout.scale is not None else float(getattr(module, layout.head_dim)) ** -0.5
@@ -92,7 +93,7 @@ def scale_of(module, layout: Family) -> float:
 
 def eager_attention(model) -> None:
     """Put every module of ``model`` on eager attention, the implementation that returns
-    the weights. Each config a module holds is set, since some families (T5) give their
+    the weights. Each config a module holds is set, since some models (T5) give their
     encoder and decoder copies of the model's config."""
     from transformers import PretrainedConfig
 
@@ -164,7 +165,7 @@ def record(
     eval mode and on eager attention (which returns the weights)."""
     import torch
 
-    layout = family(model)
+    layout = layout_of(model)
     config = model.config
     pad, eos, start = config.pad_token_id, config.eos_token_id, config.decoder_start_token_id
     bos = getattr(config, "bos_token_id", None)
@@ -173,8 +174,8 @@ def record(
     dec_in = np.full_like(tgt, pad)
     dec_in[:, 0] = start
     dec_in[:, 1:] = tgt[:, :-1]
-    enc_mask = np.arange(src.shape[1])[None] < enc_len[:, None]
-    dec_mask = np.arange(tgt.shape[1])[None] < dec_len[:, None]
+    enc_mask = probe_format.valid_positions(enc_len, src.shape[1])
+    dec_mask = probe_format.valid_positions(dec_len, tgt.shape[1])
     dec_in[~dec_mask] = pad
 
     model.eval()
@@ -260,29 +261,28 @@ def record(
         "transformers": transformers.__version__,
         "torch": torch.__version__,
     }
-    arrays = probe_format.masked({key: value.astype(np.float32) for key, value in arrays.items()}, enc_mask, dec_mask)
-    arrays.update(
-        format_version=np.array(probe_format.FORMAT_VERSION, dtype=np.int32),
-        enc_tokens=np.where(enc_mask, source(src), PAD).astype(np.int32),
-        dec_inputs=np.where(dec_mask, dec_inputs, PAD).astype(np.int32),
-        targets=np.where(dec_mask, target(tgt), PAD).astype(np.int32),
-        predictions=np.where(dec_mask, target(predictions), PAD).astype(np.int32),
-        enc_len=enc_len,
-        dec_len=dec_len,
-        src_vocab=np.array(source.tokens),
-        tgt_vocab=np.array(target.tokens),
-        attention=arrays["layer_attention"].mean((1, 2)),
-        layer_W_q=layer_w_q.astype(np.float32),
-        layer_W_k=layer_w_k.astype(np.float32),
-        scale=np.float32(scales.pop()),
-        layers=np.array(len(modules), dtype=np.int32),
-        heads=np.array(heads, dtype=np.int32),
-        arch=np.array(identity["model"]),
-        attention_kind=np.array("multihead"),
-        identity=np.array(json.dumps(identity, sort_keys=True)),
+    return probe_format.assemble(
+        {
+            **arrays,  # enc_states, dec_states, layer_states, layer_attention
+            "enc_tokens": source(src),
+            "dec_inputs": dec_inputs,
+            "targets": target(tgt),
+            "predictions": target(predictions),
+            "enc_len": enc_len,
+            "dec_len": dec_len,
+            "src_vocab": source.tokens,
+            "tgt_vocab": target.tokens,
+            "layer_W_q": layer_w_q,
+            "layer_W_k": layer_w_k,
+            "scale": scales.pop(),
+            "layers": len(modules),
+            "heads": heads,
+            "arch": identity["model"],
+            "attention_kind": "multihead",
+            "identity": identity,
+        },
+        identity["model"],
     )
-    probe_format.validate(arrays, identity["model"])
-    return arrays
 
 
 # ---------------------------------------------------------------------------- sentence pairs
@@ -325,7 +325,7 @@ def parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog,
         description="Write the probe of a Hugging Face encoder-decoder (Marian, "
-        "BART, T5 families) teacher-forced on sentence pairs, for `attend analyse`. "
+        "BART, T5) teacher-forced on sentence pairs, for `attend analyse`. "
         f"Needs the hf extra: {EXTRA}.",
     )
     p.add_argument("--model", required=True, help="a model name on the Hub or a local folder (from_pretrained)")

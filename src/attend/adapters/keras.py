@@ -25,7 +25,7 @@ What can be named:
 
 Ids follow the probe's convention (``attend.tokens``): 0 pads, 1 is ``</s>`` (every source
 and target ends with it), 2 is ``<s>``. The model is called on ``(src, dec_in)`` with
-``dec_in`` = ``<s>`` then the target shifted right (``attend.tasks.base.decoder_inputs``);
+``dec_in`` = ``<s>`` then the target shifted right (``attend.tokens.decoder_inputs``);
 pass ``call`` for another calling convention. The query projection must read the decoder
 states and the key projection the encoder states (the probe's ``single`` and ``heads``
 forms). Works on any Keras backend; imports Keras only when called.
@@ -34,15 +34,13 @@ forms). Works on any Keras backend; imports Keras only when called.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .. import probe as probe_format
-from ..tasks.base import decoder_inputs, lengths
-from ..tokens import PAD
+from ..tokens import decoder_inputs, lengths
 
 Named = Any  # a layer name, (name, output index), or a callable (module docstring)
 
@@ -211,7 +209,9 @@ def record(
                 got = _output(*_split(spec), outputs[_split(spec)[0]])
             parts[role].append(_numpy(got).astype(np.float32))
     arrays = {role: np.concatenate(chunks) for role, chunks in parts.items()}
-    enc_mask, dec_mask = src != PAD, tgt != PAD
+    enc_len, dec_len = lengths(src), lengths(tgt)
+    enc_mask = probe_format.valid_positions(enc_len, src.shape[1])
+    dec_mask = probe_format.valid_positions(dec_len, tgt.shape[1])
     enc_h, dec_h = arrays["enc_states"].astype(np.float64), arrays["dec_states"].astype(np.float64)
 
     w_q, b_q = projection(model, query, dec_h.shape[-1])
@@ -250,10 +250,7 @@ def record(
             f"the attention named has shape {weights.shape}, but the projections give "
             f"{computed.shape} (batch, [heads,] T, S)"
         )
-    if head_w_q is not None:
-        probe.update(head_attention=weights, attention=weights.mean(1))
-    else:
-        probe["attention"] = weights
+    probe["head_attention" if head_w_q is not None else "attention"] = weights  # heads: assemble takes the mean
     if value is not None:
         if w_v.ndim == 3:
             raise ValueError(
@@ -263,30 +260,24 @@ def record(
         probe["W_v"] = _with_bias_rows(w_v, b_v, fold_enc)
     if readout is not None:
         probe["W_c"] = projection(model, readout)[0]
-    probe = {k: np.asarray(v, np.float32) if np.asarray(v).dtype.kind == "f" else v for k, v in probe.items()}
-    predictions = np.where(dec_mask, arrays["logits"].argmax(-1), PAD)
-    out = probe_format.masked(
-        {"enc_states": enc_h.astype(np.float32), "dec_states": dec_h.astype(np.float32), **probe}, enc_mask, dec_mask
+    return probe_format.assemble(
+        {
+            **probe,
+            "enc_states": enc_h,
+            "dec_states": dec_h,
+            "scale": scale,
+            "enc_tokens": src,
+            "dec_inputs": dec_in,
+            "targets": tgt,
+            "predictions": arrays["logits"].argmax(-1),
+            "enc_len": enc_len,
+            "dec_len": dec_len,
+            "src_vocab": src_vocab,
+            "tgt_vocab": tgt_vocab,
+            "align": align,
+            "arch": arch,
+            "attention_kind": attention_kind,
+            "identity": identity,
+        },
+        "keras adapter",
     )
-    out.update(
-        format_version=np.array(probe_format.FORMAT_VERSION, np.int32),
-        scale=np.float32(scale),
-        enc_tokens=src.astype(np.int32),
-        dec_inputs=dec_in.astype(np.int32),
-        targets=tgt.astype(np.int32),
-        predictions=predictions.astype(np.int32),
-        enc_len=lengths(src),
-        dec_len=lengths(tgt),
-        src_vocab=np.array(src_vocab),
-        tgt_vocab=np.array(tgt_vocab),
-    )
-    if align is not None:
-        out["align"] = np.asarray(align, np.int32)
-    about = {
-        "arch": arch,
-        "attention_kind": attention_kind,
-        "identity": None if identity is None else json.dumps(identity, sort_keys=True),
-    }
-    out.update({k: np.array(v) for k, v in about.items() if v is not None})
-    probe_format.validate(out, "keras adapter")
-    return out

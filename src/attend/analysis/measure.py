@@ -3,17 +3,19 @@ the figures draw (``analysis.npz``). numpy and pandas only; no TensorFlow, Keras
 
 :func:`measure` runs every measurement the probe's keys allow (``attend.probe``: a model
 without attention has no score breakdown, a probe without targets no accuracy by length,
-without the value path no dictionary...) and says why it skipped the others.
+without the value path no dictionary...) and says why it skipped the others. The tables'
+columns are declared in :mod:`attend.table_layout`.
 
-``analysis.npz`` layout (T decoder and S encoder positions, n units, side ∈ {enc, dec}):
+``analysis.npz`` layout (T decoder and S encoder positions, n units, side ∈ {enc, dec};
+P and V the positions and the vocabulary of that side, P = S for enc and T for dec):
 
 =========================  ==========  ================================================
 key                        shape       meaning
 =========================  ==========  ================================================
 arch, src_vocab, tgt_vocab, identity   as in the probe
-{side}_mu                  (L, n)      temporal components μ_t
+{side}_mu                  (P, n)      temporal components μ_t
 {side}_chi                 (V, n)      input components χ(w) (0 for unseen words)
-{side}_step_count          (L,)        sequences valid at each position
+{side}_step_count          (P,)        sequences valid at each position
 {side}_word_count          (V,)        valid occurrences of each word
 {side}_pca_basis           (3, n)      top principal axes of the valid states
 {side}_pca_mean            (n,)        their mean
@@ -49,30 +51,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..table_layout import TABLE_COLUMNS, WHOLE_MODEL
 from ..tokens import PAD
 from . import attention as att
 from .decompose import Decomposition, decompose, variance_fractions
 from .readout import dictionary_table
 from .words import accuracy_by_length, offsets, word_attention, word_variance
 
-# Every per-model table, declared once: its columns. The workflow writes one CSV per
-# table per model and stacks each across task × architecture × seed (attend.tables).
-# ``layer``, ``head`` (term_shares, approximation): -1, -1 is the model as a whole, which
-# every claim and figure of the paper reads: the uniform mean over its (layer, head) units
-# of each unit's own value (:func:`unit_tables`). A model of several units also has a row
-# group per unit (layer l, head h; l is 0 for a model of one layer), and a model of several
-# layers one per layer (l, -1: the mean over that layer's heads).
-WHOLE_MODEL = -1
-TABLE_COLUMNS = {
-    "variance": ["side", "component", "fraction"],
-    "term_shares": ["layer", "head", "step", "term", "share", "signed_mean", "n"],
-    "approximation": ["layer", "head", "metric", "value"],
-    "dictionary": ["word", "count", "translation", "predicted", "correct", "cosine"],
-    "word_variance": ["side", "word", "count", "variance", "variance_without_mu"],
-    "accuracy_by_length": ["length", "n", "token_acc", "seq_acc"],
-    "alignment_offsets": ["step", "n", "data_offset", "attended_offset", "temporal_offset"],
-    "word_attention": ["word", "offset", "attention", "n"],
-}
 N_POINTS = 1500  # sampled states kept for scatter plots
 # Below this many sequences the measurements mean little and are refused: μ_t is the mean
 # of the states at step t over the sequences, so it absorbs about 1/N of each state's own
@@ -125,15 +110,6 @@ def check_finite(tables: dict[str, pd.DataFrame], probe: dict) -> None:
                     f"probe's states reach |h| = {largest:.3g}, and their products overflow or vanish; record states "
                     "on the model's own scale (or rescale them, with W_q and W_k rescaled to keep the scores)"
                 )
-
-
-def whole_model(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows of each model as a whole (layer -1, head -1) of a table with those columns;
-    other tables as they are."""
-    for column in ("layer", "head"):
-        if column in df.columns:
-            df = df[df[column] == WHOLE_MODEL]
-    return df
 
 
 def _sample_positions(mask: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

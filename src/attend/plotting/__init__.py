@@ -10,8 +10,10 @@ what it draws in a module-level ``FIGURE`` and drawing it with
   figure's models (``inputs.table_or_empty`` reads either as one table);
 * ``settings`` maps each config key path in ``FIGURE.settings`` to its value.
 
-The workflow makes one rule per module found here (:func:`figures`), so a new figure is
-one module plus its caption (``workflow/report/<name>.rst``). Matplotlib, numpy and pandas
+What a figure shows is written once, in its declaration (``title``, ``paper``, ``findings``,
+``caption``, ``description``): the Snakemake report's caption and docs/science.md §5's list
+of figures are made from it (:mod:`.captions`). The workflow makes one rule per module
+found here (:func:`figures`), so a new figure is one module. Matplotlib, numpy and pandas
 only: figures never import TensorFlow.
 """
 
@@ -38,7 +40,13 @@ class Figure:
     # figure of one task × architecture still needs only that pair's runs).
     seed_tables: tuple[str, ...] = ()
     settings: tuple[str, ...] = ()  # config key paths it shows, e.g. "model.units"
-    caption: str = ""  # one line for listings; the report caption is a file
+    # What it shows, written here only: the report's caption and docs/science.md §5's list
+    # are made from these (attend.plotting.captions).
+    title: str = ""  # its name after "Figure N — " in the report
+    paper: str = ""  # the paper's figure it mirrors ("Fig. 2", "appendix"); "" if none
+    findings: tuple[str, ...] = ()  # the findings of docs/science.md §1 it shows ("F1", …)
+    caption: str = ""  # one line, plain text: what it shows (listings, docs/science.md §5)
+    description: str = ""  # the report's caption: what each panel draws (reStructuredText)
 
     def pairs(self, task_names=None, arch_names=None) -> list[tuple[str, str]]:
         """The (task, arch) pairs it draws, in registry order, among the given names

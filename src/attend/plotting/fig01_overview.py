@@ -1,7 +1,7 @@
-"""Figure 1 (docs/science.md §5.1): overview on one_to_one with the recurrent encoder-decoder
-with attention (AED). (a) the attention matrix of one test sequence, (b, c) encoder and
-decoder hidden states in PCA space: the temporal trajectory μ_t (line) and the input
-components μ̄ + χ(w) (crosses), the two parts of h = μ_t + χ(w) + Δ."""
+"""Figure 1. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. The code draws the one model ``FIGURE`` selects: the
+attention matrix of the test sequence it saved (``sample_attention``), and its encoder and
+decoder states with :func:`panels.pca_trajectories`; placeholders where the config lacks it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from .style import plt
 
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
-    caption="overview: one_to_one with AED, a sample attention matrix and the hidden states in PCA space",
+    title="overview",
+    paper="Fig. 1",
+    caption="AED on one_to_one: a sample attention matrix; the states in PCA space with the temporal trajectories "
+    "μ_t and the input components χ(w) drawn on them",
+    description="The recurrent encoder-decoder with attention (AED) on one_to_one, one seed's model. (a) The "
+    "attention matrix α_ts of one test sequence, labelled with its words. (b, c) Encoder and decoder hidden states "
+    "in PCA space: the temporal trajectory μ_t (line) and the input components μ̄ + χ(w) (crosses), the two parts "
+    "of h = μ_t + χ(w) + Δ.",
 )
 
 

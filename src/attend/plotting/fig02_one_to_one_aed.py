@@ -1,9 +1,6 @@
-"""Figure 2 (docs/science.md §5.2): how the encoder-decoder with attention (AED) solves
-one-to-one translation. (a) the encoder's and decoder's temporal trajectories μ_t, made by
-the recurrence; (b) attention built from those alone, softmax(μ^D·μ^E), beside the mean
-attention Ā; (c) the input components through the value matrix cluster by word along the
-readout directions of their translations (F2, F3); (d) the nine score terms' shares at the
-attended position: temporal (μ·μ) dominates (F1, F4)."""
+"""Figure 2. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. Drawn by :func:`panels.render_mechanism` (shared with
+figure 3) under ``TITLE``."""
 
 from __future__ import annotations
 
@@ -12,7 +9,17 @@ from . import Figure, panels
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
     seed_tables=("term_shares",),
-    caption="one_to_one with AED: temporal trajectories, temporal-only vs mean attention, readout alignment, term shares",
+    title="one_to_one, AED",
+    paper="Fig. 2",
+    findings=("F1", "F2", "F3"),
+    caption="one_to_one, AED: encoder and decoder temporal trajectories; the temporal-only attention beside Ā; the "
+    "input components clustered by word with the readout directions; the nine-term shares per decoder step",
+    description="How the recurrent encoder-decoder with attention (AED) solves one-to-one translation. (a) The "
+    "encoder's and decoder's temporal trajectories μ_t, made by the recurrence, in PCA space. (b) Attention built "
+    "from the temporal components alone, softmax(q(μ^D_t)·k(μ^E_s)), beside the mean attention Ā (F1). (c) The "
+    "input components through the value matrix, V(χ^E + Δ^E), cluster by word along the readout directions of "
+    "their translations (F2, F3). (d) The share of each of the nine score terms at the attended position per "
+    "decoder step, the mean over seeds: the temporal term μ·μ dominates. Panels a–c draw one seed's model.",
 )
 
 

@@ -1,8 +1,6 @@
-"""Figure 3 (docs/science.md §5.3): the same as figure 2 for the attention-only network (AO),
-whose temporal components come from the positional encoding instead of recurrence.
-(a) encoder and decoder temporal trajectories μ_t; (b) softmax(μ^D·μ^E) beside the mean
-attention Ā; (c) V(χ^E + Δ^E) clustered by word with the readout directions; (d) the nine
-score terms' shares per decoder step (F1–F3, F5)."""
+"""Figure 3. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. Drawn by :func:`panels.render_mechanism` (shared with
+figure 2) under ``TITLE``."""
 
 from __future__ import annotations
 
@@ -11,7 +9,16 @@ from . import Figure, panels
 FIGURE = Figure(
     models=lambda task, arch: task.name == "one_to_one" and arch.name == "ao",
     seed_tables=("term_shares",),
-    caption="one_to_one with AO: as figure 2, temporal components from the positional encoding",
+    title="one_to_one, AO",
+    paper="Fig. 3",
+    findings=("F1", "F2", "F3", "F5"),
+    caption="one_to_one, AO: as figure 2, the temporal components from the positional encoding instead of recurrence",
+    description="As figure 2 for the attention-only network (AO), whose temporal components come from the "
+    "positional encoding instead of recurrence (F5). (a) The encoder's and decoder's temporal trajectories μ_t in "
+    "PCA space. (b) Attention built from the temporal components alone, softmax(q(μ^D_t)·k(μ^E_s)), beside the "
+    "mean attention Ā (F1). (c) V(χ^E + Δ^E) clustered by word with the readout directions of the translations "
+    "(F2, F3). (d) The share of each of the nine score terms at the attended position per decoder step, the mean "
+    "over seeds. Panels a–c draw one seed's model.",
 )
 
 

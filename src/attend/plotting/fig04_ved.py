@@ -1,6 +1,7 @@
-"""Figure 4 (docs/science.md §5.4): the vanilla encoder-decoder (VED), the baseline without
-attention. What the μ/χ/Δ decomposition shows when a single final state must carry the
-whole input, and how accuracy falls with input length."""
+"""Figure 4. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. The code draws every task's VED model: its ``variance`` and
+``accuracy_by_length`` tables, and the states of ``PCA_TASK``'s model with
+:func:`panels.pca_trajectories`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from .style import plt
 
 FIGURE = Figure(
     models=lambda task, arch: arch.name == "ved",
-    caption="VED: variance carried by μ, χ, Δ per task, states in PCA space, accuracy against input length",
+    title="VED",
+    paper="Fig. 4",
+    findings=("F5",),
+    caption="VED: the variance carried by μ, χ and Δ per task without attention, the states in PCA space, accuracy "
+    "against input length",
+    description="The vanilla encoder-decoder (VED), the baseline without attention, whose single final state must "
+    "carry the whole input (F5's baseline). (a, b) The fraction of the encoder's and the decoder's state variance "
+    "carried by μ, χ and Δ, per task. (c, f) one_to_one's encoder and decoder states in PCA space: the temporal "
+    "trajectory μ_t (line) and μ̄ + χ(w) of frequent words (crosses). (d, e) Test sequence and token accuracy "
+    "(teacher-forced) against input length, per task.",
 )
 PCA_TASK = "one_to_one"  # the task whose VED states panels (c) and (f) draw
 COMPONENT_LABELS = {"mu": "μ (temporal)", "chi": "χ (input)", "delta": "Δ (residual)"}

@@ -1,7 +1,8 @@
-"""Figure 5 (docs/science.md §5.5): the synthetic tasks side by side, AED and AO. Mean attention
-Ā, one example's attention, and the overall shares of the nine score terms: diagonal
-(one_to_one) and anti-diagonal (reverse) attention built from the temporal terms,
-content-dependent attention (sort) built from the input terms."""
+"""Figure 5. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. The code draws one column per model ``FIGURE`` selects (a
+placeholder column for one the config lacks), the attention matrices cropped to the decoder
+steps and encoder positions any test sequence reaches, and the shares from every seed's
+``term_shares`` (:func:`inputs.seed_shares`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ from .style import plt
 FIGURE = Figure(
     models=lambda task, arch: task.synthetic and arch.attention and arch.paper,
     seed_tables=("term_shares",),
-    caption="synthetic tasks with AED and AO: mean and sample attention, overall shares of the nine score terms",
+    title="synthetic tasks",
+    paper="Fig. 5",
+    findings=("F4",),
+    caption="reverse and sort (one_to_one for reference), AED and AO: mean and sample attention, overall shares of "
+    "the nine score terms",
+    description="The synthetic tasks side by side, one column per task × architecture (AED and AO): reverse and "
+    "sort, with one_to_one for reference (and any other registered synthetic task). Top, the mean attention Ā; "
+    "middle, one test example's attention (both one seed's model, colour scaled to each panel's maximum); bottom, "
+    "the overall share of each of the nine score terms at the attended position (``|term| / Σ|terms|``, all test "
+    "steps, mean over seeds ± 1 sd). Diagonal (one_to_one) and anti-diagonal (reverse) attention is built from the "
+    "temporal terms, content-dependent attention (sort) from the input terms (F4).",
 )
 ROW_LABELS = ["mean attention Ā", "sample attention", "term shares"]
 

@@ -1,7 +1,6 @@
-"""Figure 6 (docs/science.md §5.6, finding F4): across tasks, the better the average attention
-matrix Ā stands in for a single example's attention, the larger the share of the temporal
-(μ·μ) term in the attention scores. A faint point per task × architecture (AED, AO) ×
-seed, and each task × architecture's seed mean with error bars of one standard deviation."""
+"""Figure 6. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. Its points are :func:`attend.claims.f4_points`, the very
+points claim F4 is checked on, and ρ is :func:`attend.claims.spearman`."""
 
 from __future__ import annotations
 
@@ -14,7 +13,17 @@ from .style import plt
 
 FIGURE = Figure(
     tables=("approximation", "term_shares"),
-    caption="summary (F4): the μ·μ share against how well the mean attention stands in for single examples",
+    title="summary across tasks",
+    paper="Fig. 6",
+    findings=("F4",),
+    caption="the μ·μ share against how well the mean attention Ā stands in for single examples, every seed's model "
+    "and each task × architecture's seed mean ± sd",
+    description="Across tasks, the better the mean attention matrix Ā stands in for a single example's attention, "
+    "the larger the share of the temporal term μ·μ in the attention scores at the attended position (F4). Left, "
+    "against the argmax agreement of each example's attention with Ā (F4 expects ρ > 0); right, against their mean "
+    "total-variation distance (F4 expects ρ < 0). A faint point per task × architecture (AED, AO) × seed, the "
+    "points claim F4 is checked on, and each task × architecture's seed mean with error bars of one standard "
+    "deviation; ρ is Spearman's over every seed's model.",
 )
 X_METRICS = {
     "argmax_agreement": (

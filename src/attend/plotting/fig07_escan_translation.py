@@ -1,10 +1,8 @@
-"""Figure 7 (docs/science.md §5.7): eSCAN and natural translation, AED and AO. Per model, one
-column: (a) the attention matrix of one test sequence, labelled with its words; (b) the
-overall shares of the nine score terms at the attended position; (c) the within-word
-variance of the encoder states before and after removing the temporal component μ_t;
-(d) readout alignment: the cosine between V χ^E(w) and the readout column of w's
-translation (eSCAN; marked correct when argmax W_c V χ^E(w) is the translation), or, for
-translation, which has no dictionary, of the word it reads out ("word → predicted")."""
+"""Figure 7. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. The code draws one column per model ``FIGURE`` selects (a
+placeholder column for one the config lacks), from its ``word_variance`` and ``dictionary``
+tables and every seed's ``term_shares``; the word panels show the ``N_WORDS`` most frequent
+words."""
 
 from __future__ import annotations
 
@@ -18,7 +16,18 @@ from .style import plt
 FIGURE = Figure(
     models=lambda task, arch: not task.synthetic and arch.attention and arch.paper,  # eSCAN and translation
     seed_tables=("term_shares",),
-    caption="eSCAN and translation with AED and AO: attention, term shares, word variance, readout alignment",
+    title="eSCAN and translation",
+    paper="Fig. 7",
+    findings=("F2", "F3", "F4"),
+    caption="eSCAN and translation, AED and AO: sample attention, term shares, word variance before and after "
+    "removing μ_t, readout alignment",
+    description="eSCAN and English→French translation, one column per task × architecture (AED and AO). (a) The "
+    "attention matrix of one test sequence, labelled with its words. (b) The overall share of each of the nine "
+    "score terms at the attended position, the mean over seeds. (c) The within-word variance of the encoder states "
+    "before and after removing the temporal component μ_t. (d) Readout alignment of the input components: the "
+    "cosine between V χ^E(w) and the readout column of w's translation (eSCAN; marked correct when argmax W_c V "
+    "χ^E(w) is the translation), or, for translation, which has no dictionary, of the word it reads out (word → "
+    "predicted).",
 )
 N_WORDS = 15  # most frequent words shown in the word-variance and readout panels
 CORRECT, WRONG, NO_DICT = "#2ca02c", "#d62728", "#9e9e9e"

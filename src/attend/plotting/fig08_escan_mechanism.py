@@ -1,13 +1,6 @@
-"""Figure 8 (docs/science.md §5.8, measurements §4.7): how attention follows eSCAN's alignment,
-AED (top row) and AO (bottom row).
-
-(a) per decoder step t, the mean offset s − t of the position the data aligns the output
-    with, of the position the model attends (argmax_s α_ts), and of the position where the
-    temporal-only score q(μ^D_t)·k(μ^E_s) peaks: the temporal components carry the average
-    drift that "and" and "left" cause, the input components the deviations around it;
-(b) per input word w at the attended position, the mean attention at offsets −3…+3 from
-    it (colour saturates at the largest off-centre value, so that the neighbours show);
-(c) the same for "and", "left", "twice" and "." as lines (log scale), other words grey."""
+"""Figure 8. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. The code draws each model's ``alignment_offsets`` and
+``word_attention`` tables (docs/science.md §4.7), one row per architecture."""
 
 from __future__ import annotations
 
@@ -21,7 +14,17 @@ FIGURE = Figure(
     # By name rather than by property (an aligned task that is not synthetic): what this
     # figure highlights ("and", "left", "twice") and says is eSCAN's own.
     models=lambda task, arch: task.name == "escan" and arch.attention and arch.paper,
-    caption="eSCAN mechanism: offsets of the aligned, attended and temporal-only positions; attention by word",
+    title="eSCAN mechanism",
+    paper="Fig. 8",
+    caption="eSCAN, AED and AO: the offsets of the aligned, attended and temporal-only positions per step; attention "
+    "around the attended position by word",
+    description="How attention follows eSCAN's alignment, AED (top row) and AO (bottom row). (a) Per decoder step "
+    "t, the mean offset s − t of the position the data aligns the output with, of the position the model attends "
+    "(argmax over s of α_ts) and of the position where the temporal-only score q(μ^D_t)·k(μ^E_s) peaks: the "
+    'temporal components carry the average drift that "and" and "left" cause, the input components the deviations '
+    "around it. (b) Per input word w at the attended position, the mean attention at offsets −3…+3 from it (colour "
+    "saturates at the largest off-centre value, so that the neighbours show). (c) The same for "
+    '"and", "left", "twice" and "." as lines (log scale), other words grey.',
 )
 HIGHLIGHT = {"and": "#ff7f0e", "left": "#2ca02c", "twice": "#9467bd", ".": "#8c564b"}
 DATA_COLOR, TEMPORAL_COLOR = "k", "#e377c2"

@@ -1,16 +1,7 @@
-"""Figure 9 (docs/science.md §3; the paper's appendix figure): the three architectures as
-diagrams, side by side, drawn from scratch (no data).
-
-* VED: GRU encoder, GRU decoder started from the encoder's state at </s>, readout
-  W_out h^D_t.
-* AED: VED plus single-head attention from each decoder state over the encoder states
-  (Q, K, V, softmax, context c_t); readout W_out [h^D_t ; c_t]. The context does not feed
-  back into the recurrence.
-* AO: no recurrence; each state is a position-wise feed-forward map of (one-hot token +
-  positional encoding); readout W_out c_t.
-
-Every readout is linear without bias; the hidden size n is the config's ``model.units``,
-shown in the title."""
+"""Figure 9 (the architectures of docs/science.md §3). What it shows is declared in
+``FIGURE`` below, from which the report's caption and docs/science.md §5 are made. Drawn
+from scratch, from no data: each architecture's diagram is its own drawing code below; the
+title shows the config's ``model.units``."""
 
 from __future__ import annotations
 
@@ -22,7 +13,18 @@ from ..architectures import ARCHITECTURES
 from . import Figure, style
 from .style import plt
 
-FIGURE = Figure(settings=("model.units",), caption="the architectures VED, AED and AO as block diagrams")
+FIGURE = Figure(
+    settings=("model.units",),
+    title="the three architectures",
+    paper="appendix",
+    caption="the architectures VED, AED and AO as block diagrams",
+    description="VED, AED and AO as block diagrams, drawn from scratch (no data), with the hidden size n this run "
+    "uses (the config's ``model.units``) in the title. VED: a GRU encoder, and a GRU decoder started from the "
+    "encoder's state at </s>; readout W_out h^D_t. AED: VED plus single-head attention from each decoder state over "
+    "the encoder states (Q, K, V, softmax, context c_t); readout W_out [h^D_t ; c_t]; the context does not feed back "
+    "into the recurrence. AO: no recurrence; each state is a position-wise feed-forward map of the one-hot token "
+    "plus the positional encoding; readout W_out c_t. Every readout is linear without bias.",
+)
 # What the diagrams below draw, per architecture (the drawing code is each one's own).
 SUBTITLES = {
     "ved": "vanilla encoder-decoder",

@@ -1,7 +1,6 @@
-"""Figure 10 (docs/science.md §5.10): training of every task × architecture. Validation
-sequence (and token) accuracy and training loss against optimiser step, one panel per
-task with a line per architecture and seed (training and validation loss, which the plateau
-stop reads); final greedy (free-running) test accuracy, and translation's BLEU and chrF."""
+"""Figure 10. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. The code draws the ``training_log`` and ``accuracy``
+tables, one column of curves per task the tables hold."""
 
 from __future__ import annotations
 
@@ -14,7 +13,15 @@ from .style import plt
 
 FIGURE = Figure(
     tables=("training_log", "accuracy"),
-    caption="training: validation accuracy and loss against step per task, final test accuracy and BLEU",
+    title="training",
+    paper="appendix",
+    caption="training: loss and validation curves of every seed, final accuracy, translation's BLEU and chrF",
+    description="Training of every task × architecture. Top, one column per task with a line per architecture and "
+    "seed: validation sequence accuracy (greedy exact match) and token accuracy (teacher-forced) against optimiser "
+    "step, and below them the training and validation loss (masked cross-entropy; the plateau stop reads the "
+    "validation loss). Bottom: the final greedy (free-running) test sequence and token accuracy, the seed mean "
+    "with each seed a dot, and translation's test BLEU (on the project's tokens, and sacreBLEU's 13a on "
+    "detokenised text) and chrF.",
 )
 
 

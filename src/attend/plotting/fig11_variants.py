@@ -1,10 +1,7 @@
-"""Figure 11 (not in the paper): the variants of the config (``variants:``, README
-"Variants") compared. Left, a claim × variant grid coloured by status (pass, fail, not
-checked) with each claim's pooled value and the seeds that pass; right, figure 6 once per
-variant: each task × attention architecture's seed mean of the μ·μ share against the
-argmax agreement of single examples with the mean attention Ā, ± 1 sd over seeds.
-
-The workflow plans it only when the config has a variant besides base."""
+"""Figure 11. What it shows is declared in ``FIGURE`` below, from which the report's caption
+and docs/science.md §5 are made. The code draws the ``variant_claims`` and
+``variant_shares`` tables; the workflow plans it only when the config has a variant besides
+base."""
 
 from __future__ import annotations
 
@@ -18,7 +15,16 @@ from .style import plt
 
 FIGURE = Figure(
     tables=("variant_claims", "variant_shares"),
-    caption="variants: every claim's status per variant, and figure 6's points per variant (seed means)",
+    title="variants compared",
+    findings=("F1", "F2", "F3", "F4", "F5"),
+    caption="the variants compared: each claim's status per variant, and figure 6's points per variant (seed means)",
+    description="Each variant of the config (``variants:``; docs/variants.md) is a branch of the workflow with its "
+    "own models and claims; the workflow plans this figure only when the config has a variant besides base. Left, "
+    "a claim × variant grid coloured by status (pass, fail, not checked), with each claim's pooled value and the "
+    "seeds that pass (``results/tables/variant_claims.csv``). Right, figure 6 once per variant: each task × "
+    "attention architecture's seed mean of the μ·μ share against the argmax agreement of single examples with the "
+    "mean attention Ā, ± 1 sd over seeds (``results/tables/variant_shares.csv``). Multi-head models are read as a "
+    "whole (their heads averaged uniformly).",
 )
 STATUS_COLORS = {"pass": "#a1d99b", "fail": "#fc9272", "not checked": "#d9d9d9"}
 

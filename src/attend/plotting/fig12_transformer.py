@@ -1,16 +1,8 @@
-"""Figure 12 (not in the paper; docs/transformer.md): the Transformer's cross-attention
-through the paper's lens.
-
-* Top row, one panel per task: the overall share of each of the nine score terms
-  (|term| / Σ|terms| at the unit's own attended position, all test steps, mean over
-  seeds) for every (layer, head) unit of the Transformer's cross-attention, each layer's
-  mean over its heads, and the model as a whole (the uniform mean over its units, what
-  the claims read), one row each.
-* Below, for one_to_one, sort and translation: a representative test example's attention
-  beside the mean attention Ā, for the model as a whole (its units' mean weights) and for
-  each decoder layer (the mean over its heads).
-
-Tasks or layers the config does not have are drawn as labelled empty panels."""
+"""Figure 12 (docs/transformer.md). What it shows is declared in ``FIGURE`` below, from
+which the report's caption and docs/science.md §5 are made. The code draws every seed's
+``term_shares`` of the Transformer (``ARCH``) per task, ordered by :func:`unit_rows`, and
+the attention arrays of ``SAMPLE_TASKS``; labelled empty panels for tasks or layers the
+config does not have."""
 
 from __future__ import annotations
 
@@ -24,7 +16,16 @@ ARCH = "tfm"
 FIGURE = Figure(
     models=lambda task, arch: arch.name == ARCH,
     seed_tables=("term_shares",),
+    title="the Transformer",
     caption="the Transformer: nine-term shares by layer and head beside the whole model; sample attention beside Ā",
+    description="The paper's nine-term breakdown applied to every cross-attention head of every decoder layer of an "
+    "encoder-decoder Transformer (architecture ``tfm``; docs/transformer.md). Top row, one panel per task: the "
+    "overall share of each score term (``|term| / Σ|terms|`` at the unit's own attended position, all test steps, "
+    "mean over seeds) for every (layer, head) unit, each layer's mean over its heads, and the model as a whole (the "
+    "uniform mean over its units, which the claims' Transformer rows read). Below, for one_to_one, sort and "
+    "translation: a representative test example's attention beside the mean attention Ā (one seed's model), for "
+    "the whole model (its units' mean weights) and for each decoder layer (the mean over its heads). Tasks or "
+    "layers the config does not have are drawn as labelled empty panels.",
 )
 SAMPLE_TASKS = ("one_to_one", "sort", "translation")  # the tasks whose attention is drawn
 WHOLE = -1

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.measure import whole_model
 from ..artifacts import load_analysis, read_table, recorded_identity
+from ..table_layout import whole_model
 from .style import pair_label
 
 

@@ -1,4 +1,4 @@
-"""The figures of one model's measurements, for ``attend analyse`` (attend.analyse): what
+"""The figures of one model's measurements, for ``attend analyse`` (attend.probe_report): what
 ``attend.analysis.measure.measure`` returns for one probe, drawn without the workflow.
 (Not a ``figNN_`` module: those are the workflow's figures, one rule each.)
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..analysis.measure import WHOLE_MODEL, whole_model
+from ..table_layout import WHOLE_MODEL, whole_model
 from . import inputs, panels, style
 from .style import pct, placeholder, plt
 

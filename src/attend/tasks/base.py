@@ -3,7 +3,7 @@
 A task generator returns a :class:`TaskData` of plain word sequences. :func:`encode`
 turns it into integer arrays with the token conventions of ``attend.tokens`` (0 padding,
 1 ``</s>``, 2 ``<s>``, then the words; every sequence ends with ``</s>``; the decoder's
-input is the target shifted right behind ``<s>``, :func:`decoder_inputs`).
+input is the target shifted right behind ``<s>``, :func:`attend.tokens.decoder_inputs`).
 
 On disk a dataset is one ``.npz`` (``{split}_src``, ``{split}_tgt`` and, for tasks that
 know their alignment, ``{split}_align``) plus one JSON with the vocabularies, the
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..artifacts import SPLITS, DataError
-from ..tokens import EOS, PAD, SOS, SPECIALS
+from ..tokens import EOS, PAD, SPECIALS
 
 
 @dataclass
@@ -90,17 +90,3 @@ def encode(task: TaskData, unk: str | None = None) -> tuple[dict[str, np.ndarray
         "meta": task.meta,
     }
     return arrays, record
-
-
-def decoder_inputs(tgt: np.ndarray) -> np.ndarray:
-    """Teacher-forcing inputs: <s> then the target shifted right (padding stays padding)."""
-    dec = np.empty_like(tgt)
-    dec[:, 0] = SOS
-    dec[:, 1:] = tgt[:, :-1]
-    dec[tgt == PAD] = PAD
-    return dec
-
-
-def lengths(ids: np.ndarray) -> np.ndarray:
-    """Valid length of each row, counting its </s>."""
-    return (ids != PAD).sum(axis=1).astype(np.int32)

@@ -4,14 +4,14 @@ encoder-decoder model: docs/probe-format.md), its tables, figures and a summary.
 It checks the probe (:func:`attend.probe.load`), runs every measurement the probe's keys
 allow (:func:`attend.analysis.measure.measure`) and writes into DIR
 
-* one CSV per table (``attend.analysis.measure.TABLE_COLUMNS``; a table not made is
+* one CSV per table (``attend.table_layout.TABLE_COLUMNS``; a table not made is
   written with its columns only) and ``analysis.npz``, the arrays the figures draw;
 * the single-model figures of ``attend.plotting.one_model.FIGURES``, PNG and PDF;
 * ``summary.md``: the model's headline numbers, one line per measurement skipped saying
   why, and the files written.
 
-numpy, pandas and matplotlib only: it imports no TensorFlow, Keras or torch. Also run as
-``python -m attend.analyse``.
+numpy, pandas and matplotlib only: it imports no TensorFlow, Keras or torch, nor the
+workflow's config. Also run as ``python -m attend.probe_report``.
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ import pandas as pd
 
 from . import probe as probe_format
 from .analysis.attention import TERMS
-from .analysis.measure import TABLE_COLUMNS, measure, whole_model
+from .analysis.measure import measure
 from .artifacts import DataError, read_json, recorded_identity, save_analysis, write_text
-from .config import defaults
+from .config_schema import written_default
 from .scoring import accuracy
+from .table_layout import TABLE_COLUMNS, whole_model
 
 # The nine terms as a reader writes them: "mu·chi" -> "μ·χ".
 TERM_LABELS = {t: t.replace("mu", "μ").replace("chi", "χ").replace("delta", "Δ") for t in TERMS}
 
 # Sample sequences kept for the attention figure: the workflow's default (the schema's).
-DEFAULT_SAMPLES = defaults("analysis.n_samples")
+DEFAULT_SAMPLES = written_default("analysis.n_samples")
 
 
 def read_dictionary(path: str | Path | None) -> dict[str, str]:
@@ -219,4 +220,4 @@ def main(argv: list[str] | None = None, prog: str = "attend analyse") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(prog="python -m attend.analyse"))
+    sys.exit(main(prog="python -m attend.probe_report"))

@@ -1,0 +1,291 @@
+"""Attention against human word alignments (attend.analysis.alignment, docs/science.md §4.9):
+AER on hand-computed cases, both step conventions, the diagonal's rounding, each reading
+against the score terms it stands for, and a probe whose attention follows the gold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from two_heads import two_layer_probe
+
+from attend import probe as probe_format
+from attend.analysis import alignment as al
+from attend.analysis import attention as att
+from attend.analysis.decompose import decompose
+from attend.analysis.measure import decompose_both
+from attend.artifacts import DataError
+
+NAN = float("nan")
+
+
+def _grid(shape, sure=(), possible=()):
+    """A gold grid from (sequence, target word, source word) triples."""
+    links = [*sure, *possible]
+    flags = [1] * len(sure) + [0] * len(possible)
+    return al.gold_grid(np.array(links, int).reshape(-1, 3), np.array(flags, int), shape)
+
+
+def _scores(linked, grid, sentences=None):
+    sentences = np.ones(len(grid), bool) if sentences is None else sentences
+    counts = al.link_counts(np.array(linked), grid, sentences)
+    return counts, al.scores(counts)
+
+
+def _close(got: dict, want: dict):
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, nan_ok=True), (key, got[key], value)
+
+
+# ---------------------------------------------------------------------------- AER by hand
+
+
+def test_aer_precision_recall_by_hand():
+    """S = {(0, 0), (1, 2)}, P = S + {(1, 1), (2, 2)}; predicted A = {(0, 0), (1, 1), (2, 0)}:
+    |A∩S| = 1, |A∩P| = 2, AER = 1 − (1 + 2) / (3 + 2) = 0.4, precision 2/3, recall 1/2."""
+    grid = _grid((1, 4, 4), sure=[(0, 0, 0), (0, 1, 2)], possible=[(0, 1, 1), (0, 2, 2)])
+    counts, scores = _scores([[0, 1, 0, al.NO_LINK]], grid)
+    assert counts == {
+        "sentences": 1,
+        "predicted": 3,
+        "sure": 2,
+        "possible": 4,
+        "predicted_sure": 1,
+        "predicted_possible": 2,
+    }
+    _close(scores, {"aer": 0.4, "precision": 2 / 3, "recall": 0.5})
+
+
+def test_a_sure_link_counts_as_possible_too():
+    """Predicting exactly the sure links scores AER 0 whatever else is possible."""
+    grid = _grid((1, 3, 3), sure=[(0, 0, 1), (0, 1, 0)], possible=[(0, 1, 1), (0, 2, 2)])
+    _counts, scores = _scores([[1, 0, al.NO_LINK]], grid)
+    _close(scores, {"aer": 0.0, "precision": 1.0, "recall": 1.0})
+
+
+def test_empty_predictions_and_a_sentence_without_links():
+    grid = _grid((2, 3, 3), sure=[(0, 0, 0)])  # sentence 1 has no gold link at all
+    _counts, nothing = _scores([[al.NO_LINK] * 3, [al.NO_LINK] * 3], grid)
+    _close(nothing, {"aer": 1.0, "precision": NAN, "recall": 0.0})  # nothing predicted
+    counts, unlinked = _scores([[al.NO_LINK] * 3, [0, 1, al.NO_LINK]], grid, np.array([False, True]))
+    assert counts["sure"] == counts["possible"] == 0 and counts["predicted"] == 2
+    _close(unlinked, {"aer": 1.0, "precision": 0.0, "recall": NAN})  # predicted, nothing to find
+    _counts, neither = _scores([[al.NO_LINK] * 3, [al.NO_LINK] * 3], grid, np.array([False, True]))
+    _close(neither, {"aer": NAN, "precision": NAN, "recall": NAN})
+
+
+def test_a_word_looking_at_the_source_end_gets_no_link():
+    """Sentence of S′ = 2 source words (</s> at 2) and T′ = 3 target words: rows put their
+    weight on source 0, </s>, 1 (the fourth, </s>'s step, on </s>)."""
+    weights = np.zeros((1, 4, 4))
+    weights[0, [0, 1, 2, 3], [0, 2, 1, 2]] = 1
+    enc_len, dec_len = np.array([3]), np.array([4])
+    linked = al.linked_words(weights, enc_len, dec_len, al.CONVENTIONS["predicts"])
+    np.testing.assert_array_equal(linked, [[0, al.NO_LINK, 1, al.NO_LINK]])
+    grid = _grid((1, 4, 4), sure=[(0, 0, 0), (0, 1, 1), (0, 2, 1)])
+    counts, scores = _scores(linked, grid)
+    assert counts["predicted"] == 2 and counts["predicted_sure"] == 2  # the </s> word predicts nothing
+    _close(scores, {"aer": 1 - 4 / 5, "precision": 1.0, "recall": 2 / 3})
+
+
+def test_both_conventions_on_a_constructed_case():
+    """T′ = 3 target words; decoder step t puts its weight on source position p_t, p = (2, 0,
+    3 = </s>, 1). 'predicts' reads word j at step j, 'reads' at step j + 1."""
+    weights = np.zeros((1, 5, 5))
+    weights[0, [0, 1, 2, 3], [2, 0, 3, 1]] = 1
+    weights[0, 4, 0] = 1  # past the sentence: never read
+    enc_len, dec_len = np.array([4]), np.array([4])
+    predicts = al.linked_words(weights, enc_len, dec_len, al.CONVENTIONS["predicts"])
+    reads = al.linked_words(weights, enc_len, dec_len, al.CONVENTIONS["reads"])
+    np.testing.assert_array_equal(predicts, [[2, 0, al.NO_LINK, al.NO_LINK, al.NO_LINK]])
+    np.testing.assert_array_equal(reads, [[0, al.NO_LINK, 1, al.NO_LINK, al.NO_LINK]])
+
+
+def test_weight_beyond_the_sentence_is_never_linked():
+    weights = np.zeros((1, 2, 5))
+    weights[0, 0] = [0.2, 0.1, 0.0, 0.0, 0.7]  # position 4 lies past enc_len 3
+    np.testing.assert_array_equal(al.linked_words(weights, np.array([3]), np.array([2]), 0), [[0, al.NO_LINK]])
+
+
+def test_the_diagonal_rounds_halves_up():
+    """j (S′ − 1) / (T′ − 1): S′ = 5, T′ = 3 gives 0, 2, 4; S′ = 2, T′ = 3 gives 0, ½ → 1, 1
+    (round-half-even would give 0); T′ = 1 links word 0; S′ = 1 links everything to 0."""
+    cases = [((5, 3), [0, 2, 4]), ((2, 3), [0, 1, 1]), ((4, 3), [0, 2, 3]), ((6, 1), [0]), ((1, 4), [0, 0, 0, 0])]
+    enc_len = np.array([s + 1 for (s, _), _ in cases])
+    dec_len = np.array([t + 1 for (_, t), _ in cases])
+    linked = al.diagonal_words(enc_len, dec_len, 5)
+    for row, (_, want) in zip(linked, cases):
+        np.testing.assert_array_equal(row, want + [al.NO_LINK] * (5 - len(want)))
+
+
+# ---------------------------------------------------------------------------- the readings
+
+
+def test_without_mu_mu_and_temporal_only_are_softmaxes_of_the_score_terms(make_probe):
+    """Against the nine terms of analysis.attention.score_terms: all nine give the probe's
+    attention back, the first alone the temporal-only reading, the other eight the reading
+    without μ·μ, each over the sentence's valid source positions."""
+    arrays = make_probe(n=24, s=7, t=6, units=8, arch="aed")
+    encoder, decoder = decompose_both(arrays)
+    (unit,) = att.units(arrays, decoder, None)
+    readings = al.unit_readings(unit, encoder, float(arrays["scale"]))
+    terms = att.score_terms(
+        decoder.parts(arrays["dec_states"]),
+        encoder.parts(arrays["enc_states"]),
+        arrays["W_q"],
+        arrays["W_k"],
+        float(arrays["scale"]),
+    )
+    valid = decoder.mask[:, :, None] & encoder.mask[:, None, :]
+    enc_mask = np.broadcast_to(encoder.mask[:, None, :], valid.shape)
+
+    def softmax(scores):
+        return att.masked_softmax(scores, enc_mask)[valid]
+
+    np.testing.assert_allclose(softmax(terms.sum(0)), arrays["attention"][valid], atol=1e-5)
+    np.testing.assert_allclose(readings["without_mu_mu"][valid], softmax(terms[1:].sum(0)), atol=1e-5)
+    np.testing.assert_allclose(readings["temporal_only"][valid], softmax(terms[0]), atol=1e-5)
+    a_bar = att.by_length(att.mean_attention(arrays["attention"], decoder.mask))[arrays["enc_len"]]
+    np.testing.assert_allclose(readings["mean_attention"][valid], a_bar[valid], atol=1e-6)
+    assert not np.allclose(readings["mean_attention"][valid], readings["attention"][valid])
+
+
+def test_a_temporal_head_and_an_input_head():
+    """Units (0, 0) and (1, 1) of the two-layer probe score by μ·μ alone, (0, 1) and (1, 0) by
+    χ·χ alone: a temporal unit's temporal-only reading is its attention and it is uniform
+    without μ·μ; an input unit's reading without μ·μ is its attention, its temporal-only
+    reading uniform."""
+    arrays, _known = two_layer_probe()
+    encoder, decoder = decompose_both(arrays)
+    n_tgt = len(arrays["tgt_vocab"])
+    units = att.units(arrays, decoder, lambda s: decompose(s, arrays["dec_inputs"], arrays["dec_len"], n_tgt))
+    uniform = 1 / arrays["enc_len"][0]
+    for unit in units:
+        readings = al.unit_readings(unit, encoder, float(arrays["scale"]))
+        temporal = (unit.layer, unit.head) in ((0, 0), (1, 1))
+        same, flat = ("temporal_only", "without_mu_mu") if temporal else ("without_mu_mu", "temporal_only")
+        np.testing.assert_allclose(readings[same], unit.attention, atol=1e-5)
+        np.testing.assert_allclose(readings[flat], uniform, atol=1e-5)
+        assert np.abs(unit.attention - uniform).max() > 0.05  # the attention itself is not flat
+
+
+# ---------------------------------------------------------------------------- a whole probe
+
+
+def _reverse_gold(arrays) -> dict:
+    """Format 2 with gold links: target word j of each sentence to source word S′ − 1 − j
+    (mod S′), sure; target word 0 also to source word 0, possible, where that differs."""
+    links, sure = [], []
+    for n, (s_len, t_len) in enumerate(zip(arrays["enc_len"] - 1, arrays["dec_len"] - 1)):
+        for j in range(t_len):
+            links.append((n, j, (s_len - 1 - j) % s_len))
+            sure.append(1)
+        if (s_len - 1) % s_len != 0:
+            links.append((n, 0, 0))
+            sure.append(0)
+    return {
+        **arrays,
+        "format_version": np.array(2, np.int32),
+        "gold_links": np.array(links, np.int32),
+        "gold_sure": np.array(sure, np.int32),
+    }
+
+
+def _attention_on(arrays, source_of_word) -> np.ndarray:
+    """Attention putting all its weight, at the step predicting target word j, on
+    source_of_word(n, j); the </s> step on the source </s>."""
+    weights = np.zeros(arrays["attention"].shape, np.float32)
+    for n, (s_len, t_len) in enumerate(zip(arrays["enc_len"], arrays["dec_len"])):
+        for j in range(t_len - 1):
+            weights[n, j, source_of_word(n, j)] = 1
+        weights[n, t_len - 1, s_len - 1] = 1
+    return weights
+
+
+def _row(table, reading, convention="predicts", length_bin="all", layer=al.WHOLE_MODEL, head=al.WHOLE_MODEL):
+    rows = table[
+        (table.layer == layer)
+        & (table["head"] == head)
+        & (table.convention == convention)
+        & (table.length_bin == length_bin)
+        & (table.reading == reading)
+    ]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def test_attention_on_the_gold_links_scores_aer_0_and_the_diagonal_does_not(make_probe):
+    arrays = _reverse_gold(make_probe(n=40, s=12, t=12, units=8, arch="aed"))
+    s_words = arrays["enc_len"] - 1
+    arrays["attention"] = _attention_on(arrays, lambda n, j: (s_words[n] - 1 - j) % s_words[n])
+    probe_format.validate(arrays)  # a probe as the format has it
+    table, _arrays = al.gold_alignment(arrays, max_len=8)
+    best = _row(table, "attention")
+    assert (best.aer, best.precision, best.recall) == (0.0, 1.0, 1.0)
+    assert best.predicted == best.sure == (arrays["dec_len"] - 1).sum()
+    assert _row(table, "diagonal").aer > 0.5
+    assert _row(table, "attention", convention="reads").aer > 0.5  # one word off
+
+
+def test_length_bins_split_the_pooled_counts(make_probe):
+    arrays = _reverse_gold(make_probe(n=40, s=12, t=12, units=8, arch="aed"))
+    table, _arrays = al.gold_alignment(arrays, max_len=8)
+    bins = al.length_bins(arrays["enc_len"], arrays["dec_len"], 8)
+    assert 0 < bins["inside"].sum() < len(arrays["enc_len"])
+    counts = ["sentences", "predicted", "sure", "possible", "predicted_sure", "predicted_possible"]
+    for reading in al.READINGS:
+        for convention in al.CONVENTIONS:
+            parts = [_row(table, reading, convention, b)[counts].to_numpy(int) for b in al.LENGTH_BINS]
+            np.testing.assert_array_equal(parts[0], parts[1] + parts[2])
+    assert _row(table, "diagonal", "predicts", "inside").sentences == bins["inside"].sum()
+
+
+def test_a_model_of_several_layers_has_rows_per_unit_layer_and_model():
+    arrays, _known = two_layer_probe()
+    n = len(arrays["enc_len"])
+    links = np.array([(i, j, (j + i) % 4) for i in range(n) for j in range(4)], np.int32)
+    arrays.update(format_version=np.array(2, np.int32), gold_links=links, gold_sure=np.ones(len(links), np.int32))
+    probe_format.validate(arrays)
+    table, drawn = al.gold_alignment(arrays, max_len=10)
+    groups = list(dict.fromkeys(zip(table.layer, table["head"])))
+    assert groups == [(-1, -1), (0, -1), (1, -1), (0, 0), (0, 1), (1, 0), (1, 1)]
+    per_group = len(al.CONVENTIONS) * len(al.LENGTH_BINS) * len(al.READINGS)
+    assert len(table) == len(groups) * per_group
+    assert list(table.columns) == al.TABLE_COLUMNS["gold_alignment"]
+    # the model's readings are the uniform mean of its units'; its attention is the probe's
+    encoder, decoder = decompose_both(arrays)
+    n_tgt = len(arrays["tgt_vocab"])
+    units = att.units(arrays, decoder, lambda s: decompose(s, arrays["dec_inputs"], arrays["dec_len"], n_tgt))
+    readings = [al.unit_readings(u, encoder, float(arrays["scale"])) for u in units]
+    index = int(drawn["gold_sentence"])
+    for name in al.WEIGHTS:
+        mean = np.mean([r[name][index, :4] for r in readings], axis=0)  # steps 0..3 predict words 0..3
+        np.testing.assert_allclose(drawn[f"gold_sentence_{name}"][0], mean, atol=1e-6)
+    np.testing.assert_allclose(drawn["gold_sentence_attention"][1], arrays["attention"][index, 1:5], atol=1e-6)
+
+
+def test_the_drawn_sentence_and_its_arrays(make_probe):
+    arrays = _reverse_gold(make_probe(n=40, s=12, t=12, units=8, arch="aed"))
+    _table, drawn = al.gold_alignment(arrays, max_len=8)
+    grid = al.gold_grid(arrays["gold_links"], arrays["gold_sure"], arrays["attention"].shape)
+    inside = al.length_bins(arrays["enc_len"], arrays["dec_len"], 8)["inside"]
+    index = int(drawn["gold_sentence"])
+    links = (grid > 0).sum((1, 2))
+    assert inside[index] and links[index] == links[inside].max()
+    assert index == np.flatnonzero(inside & (links == links[inside].max()))[0]  # the lowest index first
+    s_len, t_len = arrays["enc_len"][index], arrays["dec_len"][index]
+    assert drawn["gold_sentence_links"].shape == (t_len - 1, s_len)
+    assert drawn["gold_sentence_temporal_only"].shape == (len(al.CONVENTIONS), t_len - 1, s_len)
+    np.testing.assert_array_equal(drawn["gold_sentence_links"], grid[index, : t_len - 1, :s_len])
+    np.testing.assert_array_equal(drawn["gold_sentence_target_words"], arrays["targets"][index, : t_len - 1])
+    _table, chosen = al.gold_alignment(arrays, max_len=8, sentence=3)
+    assert int(chosen["gold_sentence"]) == 3
+
+
+def test_a_probe_without_gold_links_or_attention_is_refused(make_probe):
+    with pytest.raises(DataError, match=r"lacks \['gold_links'\]"):
+        al.gold_alignment(make_probe(n=8, arch="aed"), max_len=10)
+    with pytest.raises(DataError, match=r"lacks \['attention', 'gold_links'\]"):
+        al.gold_alignment(make_probe(n=8, arch="ved"), max_len=10)
+    arrays = _reverse_gold(make_probe(n=8, arch="aed"))
+    with pytest.raises(DataError, match=r"sentence 8 is not one of the probe's 8 gold pairs"):
+        al.gold_alignment(arrays, max_len=10, sentence=8)
