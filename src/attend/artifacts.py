@@ -38,6 +38,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -140,6 +141,47 @@ def atomic_write_path(path: str | Path, write: Callable[[Path], object]) -> None
         os.replace(tmp, path)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class UnsafeFolder(DataError):
+    """An output folder that another user could use to replace or redirect what is written."""
+
+
+def output_folder(path: str | Path, names: list[str] = ()) -> Path:
+    """``path`` made ready to write into, before any work is done: created with mode 0700
+    when new; refused (naming why) when it is not a folder, belongs to another user or can
+    be written by group or others (they could swap the outputs), holds a folder under one
+    of the ``names`` to be written, or cannot be written (a test file is created and
+    removed). Every OSError becomes a :class:`DataError` naming the folder."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700)
+        if not path.is_dir():
+            raise DataError(f"{path}: --out must be a folder, and this is a file; name a folder")
+        info = path.stat()
+        if info.st_uid != os.getuid():
+            raise UnsafeFolder(
+                f"{path}: the output folder belongs to uid {info.st_uid}, not to you (uid {os.getuid()}): its owner "
+                "could replace what is written there; write into a folder of your own"
+            )
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise UnsafeFolder(
+                f"{path}: the output folder can be written by group or others (mode {stat.S_IMODE(info.st_mode):04o}): "
+                f"they could plant links or replace the outputs; `chmod go-w {path}` or write into a folder of your own"
+            )
+        for name in names:
+            if (path / name).is_dir() and not (path / name).is_symlink():
+                raise DataError(f"{path / name}: a folder stands where the output {name} goes; move it away")
+        fd, probe_file = tempfile.mkstemp(dir=path, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe_file)
+    except DataError:
+        raise
+    except OSError as err:
+        raise DataError(f"{path}: the output folder cannot be written ({err.strerror or err}); name another") from None
+    return path
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
