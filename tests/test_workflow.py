@@ -13,11 +13,14 @@ import pytest
 import yaml
 from test_analyse import check_every_probe_analyses
 from test_docs import assert_document_holds
+from test_provenance import imported_directly
 
+from attend import provenance
 from attend.artifacts import read_table
-from attend.config import defaults
+from attend.config import defaults, resolve, task_seeds
 from attend.plotting import figures
 from attend.table_layout import TABLE_COLUMNS
+from attend.variants import merged, model_owner, variant_models, variant_names
 
 # Every test here launches Snakemake (tests/conftest.py): the slow tier.
 pytestmark = pytest.mark.slow
@@ -25,6 +28,24 @@ pytestmark = pytest.mark.slow
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 SMOKE = ["--configfile", "config/smoke.yaml", "paths.yaml"]
+
+
+def planned_models(root: Path, *configs: str, task: str | None = None, variant: str | None = None) -> int:
+    """How many models (training jobs) config/config.yaml with ``configs`` merged over it
+    plans, from the config: every variant's tasks × architectures, each architecture on its
+    own tasks (arch_overrides.<arch>.tasks), each task on its seeds, a model shared by two
+    variants once; or those of one task or variant."""
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    for name in configs:
+        config = merged(config, yaml.safe_load((root / name).read_text()) or {})
+    resolved, _ = resolve(config)
+    made = {
+        (model_owner(resolved, t, a, v), t, a)
+        for v in variant_names(resolved)
+        for t, a in variant_models(resolved, v)
+        if task in (None, t)
+    }
+    return sum(len(task_seeds(resolved, t)) for owner, t, _ in made if variant in (None, owner))
 
 
 def test_snakemake_lint_is_clean():
@@ -90,8 +111,9 @@ def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
         "data: {toy: {vocab_size: 6, min_len: 4, max_len: 8}}\n"
     )
     jobs = copy.planned(*SMOKE, "toy.yaml")
-    # base: 6 tasks × 4 archs (the smoke config's three and tfm); its multihead variant: one_to_one × (AED, AO)
-    assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == 24 + 2
+    # base: 6 tasks × the smoke config's three archs, and tfm on one_to_one; its multihead variant: one_to_one × (AED, AO)
+    models = planned_models(copy.root, "config/smoke.yaml", "toy.yaml")
+    assert jobs["dataset"] == 6 and jobs["train"] == jobs["probe"] == jobs["measure"] == models
     assert all(jobs.get(name) == 1 for name in figures()), jobs
     toy = copy.planned(*SMOKE, "toy.yaml", "--", "figures/fig04_ved.pdf")
     assert toy["dataset"] == 6 and toy["train"] == 6, "figure 4 draws the VED of every task, the toy's too"
@@ -210,7 +232,8 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
     ), sorted(changed)
     (workflow.root / "edit.yaml").write_text("variants: {wide: {model: {units: 48}}}\n")
     jobs = workflow.planned(*config, "edit.yaml")
-    assert jobs["train"] == 2 * 4 and jobs["table"] == 10 and jobs["claims"] == 1, jobs  # 2 tasks × 4 archs
+    wide = planned_models(workflow.root, *config[2:], "edit.yaml", variant="wide")  # 2 tasks × the archs on each
+    assert jobs["train"] == wide and jobs["table"] == 10 and jobs["claims"] == 1, jobs
 
 
 def test_changing_the_backend_retrains(workflow):
@@ -243,8 +266,8 @@ def test_settings_are_compared_by_value(pretended, tmp_path):
     assert workflow.planned(*SMOKE, "same.yaml") == {}
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {clipnorm: 2}}}\n")
     jobs = workflow.planned(*SMOKE, "same.yaml", "sort.yaml")
-    archs = len(yaml.safe_load(smoke)["architectures"])  # sort, one seed: one job per architecture
-    assert jobs["train"] == jobs["probe"] == jobs["measure"] == archs and "dataset" not in jobs, jobs
+    sort = planned_models(workflow.root, "config/smoke.yaml", task="sort")  # one seed: one job per architecture on sort
+    assert jobs["train"] == jobs["probe"] == jobs["measure"] == sort and "dataset" not in jobs, jobs
 
 
 # One task, two small models: what the local-profile tests train (seconds each).
@@ -324,6 +347,69 @@ def test_missing_intermediates_are_made_again(pretended, tmp_path):
     assert jobs["train"] == jobs["probe"] == jobs["measure"] == 1 and "dataset" not in jobs, jobs
 
 
+# A rule that none of the workflow's code knows of, inserted between measure and table: it
+# reads each model's analysis and the table jobs read what it writes.
+INSERTED_RULE = """
+
+def analysis_digests(wildcards):
+    variant = variant_of(wildcards)
+    return [
+        f"{ANALYSIS}/analysis.sha256".format(
+            branch=BRANCHES[model_owner(config, r["task"], r["arch"], variant)], **r
+        )
+        for r in model_runs(variant=variant)
+    ]
+
+
+rule analysis_digest:
+    input:
+        f"{ANALYSIS}/analysis.npz",
+    output:
+        f"{ANALYSIS}/analysis.sha256",
+    log:
+        "logs/{branch}digest/{task}/{arch}/seed{seed}.log",
+    shell:
+        "sha256sum {input} > {output}"
+"""
+
+
+def test_missing_intermediates_follow_a_rule_added_to_the_graph(pretended, tmp_path):
+    """The check reads the graph from the rules themselves: a rule inserted between measure
+    and table, with no word of it in the check, is walked through (its missing output is
+    made again, and so is a missing input of it)."""
+    workflow = pretended.copy(tmp_path / "inserted")
+    tables = workflow.root / "workflow" / "rules" / "tables.smk"
+    text = tables.read_text()
+    assert text.count("        table_inputs,\n") == 1
+    tables.write_text(
+        text.replace(
+            "        table_inputs,\n", "        table_inputs,\n        digests=lambda wc: analysis_digests(wc),\n"
+        )
+        + INSERTED_RULE
+    )
+    digests = [path for path, rule in workflow.outputs(*SMOKE).items() if rule == "analysis_digest"]
+    assert len(digests) == planned_models(workflow.root, "config/smoke.yaml"), digests
+    for path in digests:
+        (workflow.root / path).touch()
+    touched = workflow.run("--cores", "1", *SMOKE, "--touch", "--quiet")  # the tables made from them
+    assert touched.returncode == 0, (touched.stdout + touched.stderr)[-3000:]
+    assert workflow.planned(*SMOKE) == {}
+
+    digest = "results/analysis/reverse/ao/seed0/analysis.sha256"
+    (workflow.root / digest).unlink()
+    said = workflow.run("-n", "--cores", "1", *SMOKE)
+    out = said.stdout + said.stderr
+    assert "files that are gone while files made from them are still there (1)" in out, out[-3000:]
+    assert f"{digest} (made into results/tables/" in out
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["analysis_digest"] == 1 and "measure" not in jobs and jobs["table"] >= 1, jobs
+
+    (workflow.root / digest).touch()
+    (workflow.root / "results/analysis/reverse/ao/seed0/analysis.npz").unlink()
+    jobs = workflow.planned(*SMOKE)
+    assert jobs["measure"] == 1 and jobs["analysis_digest"] == 1, jobs
+
+
 def edit(path: Path) -> str:
     """Append a statement to a module (a change of its code); return the original text."""
     text = path.read_text()
@@ -352,6 +438,63 @@ def test_a_copied_results_tree_plans_nothing(pretended, make_workflow):
     assert jobs["claims"] == 2 and "table" not in jobs and "train" not in jobs, jobs
 
 
+def changed_params(workflow, *targets) -> set[str]:
+    """The rules whose jobs' params changed since the run (``--summary``, "params changed")."""
+    result = workflow.run("-n", "--cores", "1", *SMOKE, "--summary", "--", *targets)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    rows = [line.split("\t") for line in result.stdout.splitlines()[1:]]
+    return {row[2] for row in rows if len(row) > 4 and row[4] == "params changed"}
+
+
+def test_every_rule_follows_the_code_its_script_imports(pretended, tmp_path):
+    """Every rule that runs a script (docs too) has a code version of that script and of
+    every attend module it imports, directly or through another module: nothing listed by
+    hand. Which script a rule runs is read from Snakemake's own record of the run."""
+    workflow = pretended.copy(tmp_path / "code")
+    docs = [path for path, rule in workflow.outputs("docs", *SMOKE).items() if rule == "docs"]
+    for path in docs:
+        (workflow.root / path).parent.mkdir(parents=True, exist_ok=True)
+        (workflow.root / path).touch()
+    touched = workflow.run("--cores", "1", *SMOKE, "--touch", "--quiet", "--forcerun", "docs", "--", "docs")
+    assert touched.returncode == 0, (touched.stdout + touched.stderr)[-3000:]
+    targets = ("all", "docs")
+    # rule -> its script, as Snakemake recorded the jobs (the `script:` directive)
+    scripts = {}
+    for record in (workflow.root / ".snakemake" / "metadata").iterdir():
+        meta = json.loads(record.read_text())
+        if "scripts/" in meta["code"]:
+            name = meta["code"].strip().strip('"').rpartition("/")[2]
+            scripts[meta["rule"]] = workflow.root / "workflow" / "scripts" / name
+    assert {"docs", "measure", "claims", "variant_claims", "fig06_summary"} <= set(scripts), scripts
+    src = workflow.root / "src" / "attend"
+
+    def modules(paths):  # as paths under src/attend
+        return {p.relative_to(provenance.ROOT).as_posix() for p in paths if p.is_relative_to(provenance.ROOT)}
+
+    # Read in this checkout (the scratch copy holds the same files).
+    mine = {rule: REPO / "workflow" / "scripts" / script.name for rule, script in scripts.items()}
+    reach = {rule: modules(provenance.source_files(script)) for rule, script in mine.items()}
+    named = {rule: modules(imported_directly(script)) for rule, script in mine.items()}
+    direct = set.intersection(*named.values())  # imported by every script itself
+    through = set.intersection(*reach.values()) - set.union(*named.values())  # by none, reached by all
+    assert direct and through, (direct, through)
+    edits = [
+        ("every script", sorted(set(scripts.values())), set(scripts)),
+        (f"{min(direct)}, which every script imports", [src / min(direct)], set(scripts)),
+        (f"{min(through)}, which every script reaches through others", [src / min(through)], set(scripts)),
+        ("probe.py", [src / "probe.py"], {r for r, files in reach.items() if "probe.py" in files}),
+        ("tables.py", [src / "tables.py"], {r for r, files in reach.items() if "tables.py" in files}),
+    ]
+    assert edits[3][2] >= {"probe", "measure"} and edits[4][2] >= {"claims", "variant_claims", "fig06_summary"}
+    for what, paths, expected in edits:
+        originals = [edit(path) for path in paths]
+        try:
+            assert changed_params(workflow, *targets) == expected, f"after editing {what}"
+        finally:
+            for path, original in zip(paths, originals):
+                path.write_text(original)
+
+
 def test_smoke_workflow_end_to_end(workflow, corpus):
     first = workflow.run("--cores", "2", *SMOKE)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
@@ -362,8 +505,9 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
     assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * 5
     # `attend analyse` on every probe of the run: its tables, figures and summary (tests/test_analyse.py).
-    # five tasks × four architectures, and the multihead variant's one_to_one AED and AO
-    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") == 5 * 4 + 2
+    # five tasks × three architectures, tfm on one_to_one, and the multihead variant's one_to_one AED and AO
+    models = planned_models(workflow.root, "config/smoke.yaml")
+    assert check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") == models
     assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
@@ -392,10 +536,12 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     # every variant that runs it (base's four models and the multihead variant's AED and AO).
     (workflow.root / "oto.yaml").write_text("overrides: {one_to_one: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "oto.yaml")
-    assert jobs["train"] == 4 + 2 and jobs["probe"] == 4 + 2 and "dataset" not in jobs
+    one_to_one = planned_models(workflow.root, "config/smoke.yaml", task="one_to_one")
+    assert jobs["train"] == one_to_one and jobs["probe"] == one_to_one and "dataset" not in jobs
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "sort.yaml")
-    assert jobs["train"] == 4 and jobs["probe"] == 4 and "dataset" not in jobs
+    sort = planned_models(workflow.root, "config/smoke.yaml", task="sort")
+    assert jobs["train"] == sort and jobs["probe"] == sort and "dataset" not in jobs
     # One variant's value reruns that variant's branch alone.
     (workflow.root / "mh.yaml").write_text("variants: {multihead: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "mh.yaml")
@@ -404,11 +550,12 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     # Results follow the code: the steps whose modules reach an edited file rerun.
     src = workflow.root / "src" / "attend"
     drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
+    escan = planned_models(workflow.root, "config/smoke.yaml", task="escan")
     for module, expect in [
         (
-            "models.py",
+            "models/seq2seq.py",
             lambda j: (
-                j["train"] == j["probe"] == j["measure"] == 20 + 2
+                j["train"] == j["probe"] == j["measure"] == models
                 and "dataset" not in j
                 and {"table", "claims"} <= set(j)
                 and all(name in j for name in drawing_results)
@@ -422,7 +569,7 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
                 and j["claims"] == 2
             ),
         ),
-        ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == 4),
+        ("tasks/scan.py", lambda j: j["dataset"] == 1 and j["train"] == escan),
     ]:
         original = edit(src / module)
         try:
@@ -431,7 +578,9 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
         finally:
             (src / module).write_text(original)
     assert workflow.planned(*SMOKE) == {}, "the same code again: nothing to do"
-    (src / "models.py").write_text((src / "models.py").read_text() + "\n# a comment changes no result\n")
+    (src / "models" / "layers.py").write_text(
+        (src / "models" / "layers.py").read_text() + "\n# a comment changes no result\n"
+    )
     assert workflow.planned(*SMOKE) == {}
 
     # A file of the multihead variant's branch copied into base's is refused by name by the

@@ -36,6 +36,7 @@ def schema(task_modules=()) -> dict:
         props["data"]["properties"][name] = copy.deepcopy(task.schema)
     props["overrides"]["propertyNames"] = {"enum": names}
     props["arch_overrides"]["propertyNames"] = {"enum": list(architectures.ARCHITECTURES)}
+    full["$defs"]["arch_settings"]["properties"]["tasks"]["items"]["enum"] = names
     variant = full["$defs"]["variant"]["properties"]
     variant["overrides"]["propertyNames"] = {"enum": names}
     variant["tasks"]["items"]["enum"] = names
@@ -203,10 +204,12 @@ def _rows(node: dict, root: dict, path: str):
     node = resolve_ref(node, root)
     if path:
         kind = node.get("type", "enum" if "enum" in node else "")
+        kinds = kind if isinstance(kind, list) else [kind]
         if "enum" in node:
             kind = "one of " + ", ".join(f"`{v}`" for v in node["enum"])
-        elif node.get("type") == "array" and "enum" in node.get("items", {}):
+        elif "array" in kinds and "enum" in node.get("items", {}):
             kind = "list of " + ", ".join(f"`{v}`" for v in node["items"]["enum"])
+            kind += " or null" if "null" in kinds else ""
         kind = " or ".join(kind) if isinstance(kind, list) else kind
         default = (
             f"`{yaml.safe_dump(node['default'], default_flow_style=True, width=1000).strip().removesuffix(chr(10) + '...')}`"

@@ -2,7 +2,7 @@
 Keras's safe mode with their identity checked.
 
 A model carries its identity (task, architecture, seed, dataset checksum and the
-fingerprint of what it was trained from) in its saved config (``Seq2Seq.identity``); a
+fingerprint of what it was trained from) in its saved config (``EncoderDecoder.identity``); a
 consumer passes what it expects, and a model copied from another run is refused by name
 (``attend.artifacts.check_identity``).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 
 from .artifacts import DataError, atomic_write, check_identity, regenerate
-from .models import Seq2Seq
+from .models import EncoderDecoder
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
@@ -52,7 +52,7 @@ def save_model(model, path: str | Path) -> None:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def load_model(path, expect: dict | None = None) -> Seq2Seq:
+def load_model(path, expect: dict | None = None) -> EncoderDecoder:
     """Load a saved model in Keras safe mode (no arbitrary code); ``expect`` (task, arch,
     seed, dataset checksum...) must match the identity it was saved with."""
     if not Path(path).is_file():

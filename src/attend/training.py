@@ -31,7 +31,7 @@ from .artifacts import file_digest, write_text
 from .checkpoint import TrainingCheckpoint, keep_log_rows, logged_column
 from .decoding import greedy_decode, teacher_forced_accuracy
 from .model_files import save_model
-from .models import Seq2Seq, build_model
+from .models import EncoderDecoder, build_model
 from .scoring import accuracy, text_scores
 from .tokens import PAD, decoder_inputs
 
@@ -183,7 +183,7 @@ def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
     )
 
 
-def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> Seq2Seq:
+def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> EncoderDecoder:
     """The model for a loaded dataset: vocabulary sizes from its record, padded lengths
     from its training arrays."""
     return build_model(

@@ -18,9 +18,6 @@ rule probe:
         "../../envs/attend.yaml"
     params:
         n_sequences=config["analysis"]["n_sequences"],
-        code=rule_code(
-            "probe", "attend.probe", "attend.model_files", "attend.artifacts"
-        ),
         identity=made_by,
         # the training job's kept copy, named in the advice when the model is refused
         checkpoint=f"{MODEL}/checkpoint",
@@ -45,7 +42,6 @@ rule measure:
         "../../envs/attend.yaml"
     params:
         n_samples=config["analysis"]["n_samples"],
-        code=rule_code("measure", "attend.analysis.measure", "attend.artifacts"),
         identity=made_by,
     script:
         "../scripts/measure.py"

@@ -4,7 +4,6 @@
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 from attend.config import ConfigError, resolve, task_seeds
 from attend.table_layout import TABLE_COLUMNS
@@ -13,14 +12,13 @@ from attend.variants import (
     model_identity,
     model_owner,
     task_settings,
-    variant_architectures,
     variant_dir,
+    variant_models,
     variant_names,
-    variant_tasks,
 )
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
-from attend.provenance import code_version, script_version
+from attend.provenance import code_version
 from attend.tables import MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
 
@@ -54,6 +52,8 @@ SEEDS = config["seeds"]
 VARIANTS = variant_names(config)
 BRANCHES = {v: variant_dir(v) for v in VARIANTS}
 COMPARED = len(VARIANTS) > 1  # the comparison of variants (tables, figure 11) needs two
+# (task, arch) of every model base runs: each architecture on its own tasks
+BASE_MODELS = variant_models(config, "base")
 FIGURES = {
     name: figure
     for name, figure in figures().items()
@@ -110,8 +110,7 @@ def variant_identities(variant):
     shared with an earlier variant was made on that one's branch)."""
     return {
         f"{t}/{a}": model_identity(config, t, a, model_owner(config, t, a, variant))
-        for t in variant_tasks(config, variant)
-        for a in variant_architectures(config, variant)
+        for t, a in variant_models(config, variant)
     }
 
 
@@ -137,32 +136,50 @@ def corpus_input(wildcards):
 
 # ---------------------------------------------------------------------------- code
 
-SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+def run_time_modules(step, wildcards):
+    """The modules a rule's script imports by name at run time, declared by the params it
+    reads them from: `module` (a figure's module) and, where it loads the task registry
+    (`task_modules`), the modules that generate the tasks: its job's own task alone (a job
+    of one {task}) or every configured task."""
+    params = dict(step.params.items())
+    modules = [params["module"]] if "module" in params else []
+    if "task_modules" in params:
+        tasks = [wildcards.task] if "task" in step.wildcard_names else TASKS
+        modules += [REGISTRY[t].module for t in tasks]
+    return modules
 
 
-def rule_code(script, *modules):
-    """A rule's `code` param: the code version of the package modules its jobs run, and its
-    own script's content. Content decides, not modification time: the profiles turn
-    Snakemake's `code` rerun trigger (script mtime against outputs) off, so a fresh clone
-    beside a copied results tree reruns nothing while the code is the same."""
-    return f"{code_version(*modules)}+{script_version(SCRIPTS / f'{script}.py')}"
+def add_code_params():
+    """Give every rule that runs a script its `code` param (call it once every rule is
+    defined): the code version of the script and of every attend module it imports,
+    directly or through other modules, and of its run-time modules (attend.provenance).
+    Nothing is listed by hand, so a module a script comes to import counts at once.
+    Content decides, not modification time: the profiles turn Snakemake's `code` rerun
+    trigger (script mtime against outputs) off, so a fresh clone beside a copied results
+    tree reruns nothing while the code is the same."""
 
+    def code_param(step, script):
+        return lambda wildcards: code_version(
+            script, *run_time_modules(step, wildcards)
+        )
 
-def dataset_code(wildcards):
-    return rule_code("dataset", REGISTRY[wildcards.task].module)
+    for step in workflow.rules:
+        if step.is_script:
+            script = step.basedir.join(step.script).get_path_or_uri(secret_free=True)
+            step.set_params(code=code_param(step, Path(script).resolve()))
 
 
 # ---------------------------------------------------------------------------- runs
 
 
 def model_runs(tasks=None, archs=None, seeds=None, variant="base"):
-    """Every (task, arch, seed) of a variant (base: the config's), optionally restricted."""
+    """Every (task, arch, seed) of a variant (base: the config's), each architecture on its
+    own tasks (arch_overrides.<arch>.tasks), optionally restricted."""
     return [
         dict(task=t, arch=a, seed=s)
-        for t in variant_tasks(config, variant)
-        if tasks is None or t in tasks
-        for a in variant_architectures(config, variant)
-        if archs is None or a in archs
+        for t, a in variant_models(config, variant)
+        if (tasks is None or t in tasks) and (archs is None or a in archs)
         for s in task_seeds(config, t)
         if seeds is None or s in seeds
     ]
@@ -211,6 +228,12 @@ def variant_tables(table):
 # ---------------------------------------------------------------------------- figures
 
 
+def figure_pairs(name):
+    """The (task, arch) pairs a figure draws that base runs (an architecture on its own
+    tasks only)."""
+    return [p for p in FIGURES[name].pairs(TASKS, ARCHS) if p in BASE_MODELS]
+
+
 def figure_models(name):
     """The configured models a figure draws, as {"task/arch": analysis.npz} of the task's
     first seed (figures that draw one example model say which seed)."""
@@ -218,7 +241,7 @@ def figure_models(name):
         f"{t}/{a}": f"{ANALYSIS}/analysis.npz".format(
             branch="", task=t, arch=a, seed=task_seeds(config, t)[0]
         )
-        for t, a in FIGURES[name].pairs(TASKS, ARCHS)
+        for t, a in figure_pairs(name)
     }
 
 
@@ -226,7 +249,7 @@ def figure_tables(name):
     """The aggregated tables a figure reads, and its per-seed tables: for those, every
     seed's CSV of the figure's own models, by "task/arch/seed"."""
     tables = {table: f"results/tables/{table}.csv" for table in FIGURES[name].tables}
-    pairs = FIGURES[name].pairs(TASKS, ARCHS)
+    pairs = figure_pairs(name)
     for table in FIGURES[name].seed_tables:
         tables[table] = {
             f"{t}/{a}/{s}": f"{ANALYSIS}/{table}.csv".format(
@@ -345,11 +368,11 @@ def all_tables():
 def all_targets():
     """Every figure of the config (base), every variant's tables and claims, their
     comparison, and any file that is gone while files made from it are still there."""
-    return (
+    targets = (
         expand("figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"])
         + all_tables()
-        + remade_intermediates()
     )
+    return targets + remade_intermediates(targets)
 
 
 # ---------------------------------------------------------------------------- missing intermediates
@@ -362,51 +385,39 @@ def all_targets():
 # (docs/troubleshooting.md, "Missing intermediates").
 
 
-def _files(patterns, **wildcards):
-    """A rule's input or output patterns (rules.<name>.input) filled in for one job."""
-    return [str(p).format(**wildcards) for p in patterns]
+def _producers(path):
+    """(rule, wildcards) of every rule whose output patterns match a file."""
+    for step in workflow.rules:
+        for pattern in step.output:
+            match = pattern.match(path)
+            if match:
+                yield step, match.groupdict()
+                break
 
 
-def _jobs():
-    """(inputs, outputs) of every job of the plan, as lists of paths: the edges along which
-    one file rests on another, read from the rules themselves (call it once they exist).
-    """
-    seen = set()
-    for variant in VARIANTS:
-        for run in model_runs(variant=variant):
-            owner = model_owner(config, run["task"], run["arch"], variant)
-            at = dict(branch=BRANCHES[owner], **run)
-            if tuple(at.values()) in seen:
+def _jobs(targets):
+    """(inputs, outputs) of every job the targets rest on, as lists of paths: the edges
+    along which one file rests on another, found as Snakemake finds them, from the rules
+    themselves: from a file to the rule whose output pattern matches it, its wildcards,
+    and that job's input (input functions included), back from the targets (call it once
+    the rules exist). A rule added anywhere in the graph is walked through without a word
+    here."""
+    todo, seen, done = list(targets), set(targets), set()
+    while todo:
+        for step, wildcards in _producers(todo.pop()):
+            job = (step.name, tuple(sorted(wildcards.items())))
+            if job in done:
                 continue
-            seen.add(tuple(at.values()))
-            data = _files(rules.dataset.output, **at)
-            yield _files(
-                [corpus_input(SimpleNamespace(**at))]
-                if REGISTRY[run["task"]].corpus
-                else []
-            ), data
-            for step in (rules.train, rules.probe, rules.measure):
-                yield _files(step.input, **at), _files(step.output, **at)
-        branch = BRANCHES[variant]
-        for table in TABLES:
-            wc = SimpleNamespace(table=table, branch=branch)
-            yield table_inputs(wc), _files(
-                rules.table.output, table=table, branch=branch
-            )
-        yield _files(rules.claims.input, branch=branch), _files(
-            rules.claims.output, branch=branch
-        )
-    if COMPARED:
-        for step in (rules.variant_claims, rules.variant_shares):
-            yield _files(step.input), _files(step.output)
-    for name in FIGURES:
-        figure = getattr(rules, name)
-        yield _files(figure.input), _files(figure.output)
+            done.add(job)
+            inputs = [str(f) for f in step.expand_input(wildcards)[0]]
+            yield inputs, [str(f) for f in step.expand_output(wildcards)[0]]
+            todo += [f for f in inputs if f not in seen]
+            seen.update(inputs)
 
 
-def missing_intermediates():
-    """{missing file: an existing file made from it}, for the files of the plan that are gone
-    while something made from them is still there."""
+def missing_intermediates(targets):
+    """{missing file: an existing file made from it}, for the files the targets rest on
+    that are gone while something made from them is still there."""
     exists = {}
 
     def there(path):
@@ -415,7 +426,7 @@ def missing_intermediates():
         return exists[path]
 
     missing = {}
-    for inputs, outputs in _jobs():
+    for inputs, outputs in _jobs(targets):
         made = next((o for o in outputs if there(o)), None)
         if made:
             missing.update(
@@ -424,11 +435,12 @@ def missing_intermediates():
     return missing
 
 
-def remade_intermediates():
-    """The missing intermediates, named in a warning: the default target's extra inputs.
+def remade_intermediates(targets):
+    """The missing intermediates of the targets, named in a warning: the default target's
+    extra inputs.
     (Whether a run names targets of its own is not known while the Snakefile is read, so the
     warning says what each kind of run does.)"""
-    missing = missing_intermediates()
+    missing = missing_intermediates(targets)
     if missing:
         lines = [f"  {path} (made into {made})" for path, made in missing.items()]
         if len(lines) > 12:

@@ -14,7 +14,6 @@ rule corpus:
         "../../envs/attend.yaml"
     params:
         corpus=config["data"]["translation"]["corpus"],
-        code=rule_code("corpus", "attend.tasks.translation"),
     script:
         "../scripts/corpus.py"
 
@@ -34,6 +33,5 @@ rule dataset:
     params:
         data=data_settings,
         task_modules=config["task_modules"],
-        code=dataset_code,
     script:
         "../scripts/dataset.py"

@@ -11,7 +11,7 @@ from attend.provenance import fingerprint  # noqa: E402
 task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 params, output = snakemake.params, snakemake.output
 # What the model is made from: its settings, its input files' bytes and the training code
-# (the rule's code param: attend.training and what it imports, and this script).
+# (the rule's code param: this script and every attend module it imports).
 made_from = fingerprint(
     {
         "arch": arch,

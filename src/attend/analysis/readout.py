@@ -12,12 +12,6 @@ import pandas as pd
 from ..tokens import SPECIALS
 
 
-def context_readout(w_out: np.ndarray, arch: str, units: int) -> np.ndarray:
-    """W_c (dv, V_tgt): the rows of the readout that read the context vector (AED reads
-    [h^D; c], AO reads c alone)."""
-    return w_out[units:] if arch == "aed" else w_out
-
-
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
 
