@@ -264,6 +264,12 @@ def test_settings_are_compared_by_value(pretended, tmp_path):
         "train: {learning_rate: 0.003, clipnorm: 1}\ndata: {translation: {min_count: 5}}\nmodel: {pe_timescale: 100}\n"
     )
     assert workflow.planned(*SMOKE, "same.yaml") == {}
+    # A setting an architecture declares it ignores is not among its jobs' params: AED with
+    # learned attention reads no heads, VED no attention (they retrained every AED before).
+    (workflow.root / "ignored.yaml").write_text(
+        "arch_overrides: {aed: {model: {heads: 3}}, ved: {model: {attention: dot}}}\n"
+    )
+    assert workflow.planned(*SMOKE, "ignored.yaml") == {}
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {clipnorm: 2}}}\n")
     jobs = workflow.planned(*SMOKE, "same.yaml", "sort.yaml")
     sort = planned_models(workflow.root, "config/smoke.yaml", task="sort")  # one seed: one job per architecture on sort

@@ -29,6 +29,7 @@ import numpy as np
 from . import finished
 from .artifacts import file_digest, write_text
 from .checkpoint import TrainingCheckpoint, keep_log_rows, logged_column
+from .config_schema import written_block_defaults
 from .decoding import greedy_decode, teacher_forced_accuracy
 from .model_files import save_model
 from .models import EncoderDecoder, build_model
@@ -185,14 +186,16 @@ def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
 
 def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> EncoderDecoder:
     """The model for a loaded dataset: vocabulary sizes from its record, padded lengths
-    from its training arrays."""
+    from its training arrays. Settings the architecture never reads may be left out of
+    ``model_cfg`` (the workflow's jobs get only what they read): they take the schema's
+    defaults, which the model ignores."""
     return build_model(
         arch,
         len(vocab["src_vocab"]),
         len(vocab["tgt_vocab"]),
         arrays["train_src"].shape[1],
         arrays["train_tgt"].shape[1],
-        model_cfg,
+        {**written_block_defaults("model"), **model_cfg},
     )
 
 

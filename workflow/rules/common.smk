@@ -11,7 +11,7 @@ from attend.variant_comparison import COMPARISON_TABLES
 from attend.variants import (
     model_identity,
     model_owner,
-    task_settings,
+    model_settings_read,
     variant_dir,
     variant_models,
     variant_names,
@@ -93,8 +93,10 @@ def variant_of(wildcards):
 def job_settings(wildcards):
     """(model, train) of a job's task and architecture in its variant: the defaults, the
     architecture's own (arch_overrides.<arch>), the variant's model/train,
-    overrides.<task>, the variant's overrides.<task> (later wins)."""
-    return task_settings(config, wildcards.task, variant_of(wildcards), wildcards.arch)
+    overrides.<task>, the variant's overrides.<task> (later wins); without the model
+    settings the architecture never reads (Architecture.ignores), so changing one of those
+    (arch_overrides.aed.model.heads) retrains nothing."""
+    return model_settings_read(config, wildcards.task, wildcards.arch, variant_of(wildcards))
 
 
 def made_by(wildcards):
