@@ -236,6 +236,21 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
     assert jobs["train"] == wide and jobs["table"] == 10 and jobs["claims"] == 1, jobs
 
 
+def test_the_log_says_which_config_files_were_read(workflow):
+    """Snakemake keeps only the last of several --configfile flags; the run's log names every
+    file it read, in the order they were merged, and --config values."""
+    (workflow.root / "mine.yaml").write_text("seeds: [0]\n")
+    result = workflow.run(
+        "-n", "--cores", "1", "--configfile", "config/smoke.yaml", "mine.yaml", "--config", "backend=jax"
+    )
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said[-3000:]
+    assert (
+        f"config: read config/config.yaml then {workflow.root / 'config' / 'smoke.yaml'} then "
+        f"{workflow.root / 'mine.yaml'}, then --config {{'backend': 'jax'}} (later ones win)"
+    ) in said, said[:3000]
+
+
 def test_changing_the_backend_retrains(workflow):
     """The Keras backend draws the initial weights, so switching it plans every training
     (and what reads the models) again, but not the datasets."""
