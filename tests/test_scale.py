@@ -61,3 +61,23 @@ def test_a_probe_with_a_whole_tokenizer_vocabulary_is_analysed_in_little_memory(
         tracemalloc.stop()
     assert peak < 1 << 30, f"peak {peak / 2**30:.1f} GiB"
     assert len(tables["dictionary"]) > 0 and arrays["enc_chi"].shape[0] == BIG_VOCAB
+
+
+def test_the_by_length_approximation_of_long_sequences_stays_in_bounded_memory():
+    """T = S = 2,000: tabulating every length up to S asked for a (2001, 2000, 2000) float64
+    array (59.6 GiB); the lengths present only, a few of them here."""
+    rng = np.random.default_rng(0)
+    n, width = 3, 2000
+    enc_len = np.array([2000, 1500, 1500])
+    enc_mask = np.arange(width)[None] < enc_len[:, None]
+    dec_mask = np.ones((n, width), bool)
+    scores = rng.normal(size=(n, width, width)).astype(np.float32)
+    attention = att.masked_softmax(scores, enc_mask[:, None, :]).astype(np.float32)
+    tracemalloc.start()
+    try:
+        metrics, _ = att.approximation(attention, dec_mask, enc_mask, rng.normal(size=(width, width)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 << 30, f"peak {peak / 2**30:.1f} GiB"
+    assert 0 <= metrics["argmax_agreement"] <= 1

@@ -370,48 +370,59 @@ def _check_scores(arrays: dict, fail) -> None:
     enc = arrays["enc_states"].astype(np.float64)
     scale = float(arrays["scale"])
     kind = form(arrays)
-    if kind == "layers":
+    if kind == "layers":  # (name, weights, the layer's query states, W_q, W_k) of every unit
         layers, heads = arrays["layer_attention"].shape[1:3]
-        units = [
+        groups = [
             (
-                f"layer_attention[:, {layer}, {h}]",
-                arrays["layer_attention"][:, layer, h],
                 arrays["layer_states"][:, layer],
-                arrays["layer_W_q"][layer, h],
-                arrays["layer_W_k"][layer, h],
+                [
+                    (
+                        f"layer_attention[:, {layer}, {h}]",
+                        arrays["layer_attention"][:, layer, h],
+                        arrays["layer_W_q"][layer, h],
+                        arrays["layer_W_k"][layer, h],
+                    )
+                    for h in range(heads)
+                ],
             )
             for layer in range(layers)
-            for h in range(heads)
         ]
     elif kind == "heads":
-        units = [
+        groups = [
             (
-                f"head_attention[:, {h}]",
-                arrays["head_attention"][:, h],
                 arrays["dec_states"],
-                arrays["head_W_q"][h],
-                arrays["head_W_k"][h],
+                [
+                    (
+                        f"head_attention[:, {h}]",
+                        arrays["head_attention"][:, h],
+                        arrays["head_W_q"][h],
+                        arrays["head_W_k"][h],
+                    )
+                    for h in range(arrays["head_attention"].shape[1])
+                ],
             )
-            for h in range(arrays["head_attention"].shape[1])
         ]
     else:
-        units = [("attention", arrays["attention"], arrays["dec_states"], arrays["W_q"], arrays["W_k"])]
-    total = np.zeros(arrays["attention"].shape)
-    for name, recorded, queries, w_q, w_k in units:
-        scores = (queries.astype(np.float64) @ w_q) @ np.swapaxes(enc @ w_k, 1, 2) * scale
-        off = np.abs(_softmax_rows(scores, enc_mask) - recorded)[dec_mask].max(initial=0.0)
+        groups = [(arrays["dec_states"], [("attention", arrays["attention"], arrays["W_q"], arrays["W_k"])])]
+    total, n_units = np.zeros(arrays["attention"].shape), 0
+    for queries, units in groups:
+        queries = queries.astype(np.float64)  # once per layer, not per head
+        for name, recorded, w_q, w_k in units:
+            scores = (queries @ w_q) @ np.swapaxes(enc @ w_k, 1, 2) * scale
+            off = np.abs(_softmax_rows(scores, enc_mask) - recorded)[dec_mask].max(initial=0.0)
+            if off > ATTENTION_TOLERANCE:
+                fail(
+                    f"'{name}' is not the softmax of its scores (the probe's states and query and key matrices, "
+                    f"× scale): off by {off:.3g} (tolerance {ATTENTION_TOLERANCE}); record the weights and matrices "
+                    "of the same attention"
+                )
+            total += recorded
+            n_units += 1
+    if n_units > 1:
+        off = np.abs(total / n_units - arrays["attention"])[dec_mask].max(initial=0.0)
         if off > ATTENTION_TOLERANCE:
             fail(
-                f"'{name}' is not the softmax of its scores (the probe's states and query and key matrices, × scale): "
-                f"off by {off:.3g} (tolerance {ATTENTION_TOLERANCE}); record the weights and matrices of the "
-                "same attention"
-            )
-        total += recorded
-    if len(units) > 1:
-        off = np.abs(total / len(units) - arrays["attention"])[dec_mask].max(initial=0.0)
-        if off > ATTENTION_TOLERANCE:
-            fail(
-                f"'attention' is not the uniform mean of its {len(units)} units' weights ({kind} form): off by {off:.3g} "
+                f"'attention' is not the uniform mean of its {n_units} units' weights ({kind} form): off by {off:.3g} "
                 f"(tolerance {ATTENTION_TOLERANCE})"
             )
 
