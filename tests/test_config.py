@@ -551,3 +551,17 @@ def test_bad_architecture_tasks_name_the_key(config, named):
     with pytest.raises(cfg.ConfigError) as err:
         cfg.resolve({"tasks": ["one_to_one", "sort"], "architectures": ["aed", "tfm"], **config})
     assert named in str(err.value)
+
+
+def test_check_config_names_the_file_and_line_of_bad_yaml(tmp_path, capsys):
+    """Snakemake says only "Config file is not valid JSON or YAML", whichever file it is."""
+    from attend.config import check_main
+
+    (tmp_path / "good.yaml").write_text("seeds: [0]\n")
+    (tmp_path / "bad.yaml").write_text("seeds: [0]\ntrain: {max_steps: 5\n")
+    assert check_main([str(tmp_path / "good.yaml"), str(tmp_path / "bad.yaml")]) == 1
+    assert f"{tmp_path / 'bad.yaml'}:3:1: not valid YAML" in capsys.readouterr().err
+    (tmp_path / "key.yaml").write_text("train: {max_stepz: 5}\n")
+    assert check_main([str(tmp_path / "good.yaml"), str(tmp_path / "key.yaml")]) == 1
+    assert "train: Additional properties are not allowed ('max_stepz' was unexpected)" in capsys.readouterr().err
+    assert check_main([str(tmp_path / "good.yaml")]) == 0

@@ -236,6 +236,21 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
     assert jobs["train"] == wide and jobs["table"] == 10 and jobs["claims"] == 1, jobs
 
 
+def test_the_log_says_which_config_files_were_read(workflow):
+    """Snakemake keeps only the last of several --configfile flags; the run's log names every
+    file it read, in the order they were merged, and --config values."""
+    (workflow.root / "mine.yaml").write_text("seeds: [0]\n")
+    result = workflow.run(
+        "-n", "--cores", "1", "--configfile", "config/smoke.yaml", "mine.yaml", "--config", "backend=jax"
+    )
+    said = result.stdout + result.stderr
+    assert result.returncode == 0, said[-3000:]
+    assert (
+        f"config: read config/config.yaml then {workflow.root / 'config' / 'smoke.yaml'} then "
+        f"{workflow.root / 'mine.yaml'}, then --config {{'backend': 'jax'}} (later ones win)"
+    ) in said, said[:3000]
+
+
 def test_changing_the_backend_retrains(workflow):
     """The Keras backend draws the initial weights, so switching it plans every training
     (and what reads the models) again, but not the datasets."""
@@ -264,6 +279,12 @@ def test_settings_are_compared_by_value(pretended, tmp_path):
         "train: {learning_rate: 0.003, clipnorm: 1}\ndata: {translation: {min_count: 5}}\nmodel: {pe_timescale: 100}\n"
     )
     assert workflow.planned(*SMOKE, "same.yaml") == {}
+    # A setting an architecture declares it ignores is not among its jobs' params: AED with
+    # learned attention reads no heads, VED no attention (they retrained every AED before).
+    (workflow.root / "ignored.yaml").write_text(
+        "arch_overrides: {aed: {model: {heads: 3}}, ved: {model: {attention: dot}}}\n"
+    )
+    assert workflow.planned(*SMOKE, "ignored.yaml") == {}
     (workflow.root / "sort.yaml").write_text("overrides: {sort: {train: {clipnorm: 2}}}\n")
     jobs = workflow.planned(*SMOKE, "same.yaml", "sort.yaml")
     sort = planned_models(workflow.root, "config/smoke.yaml", task="sort")  # one seed: one job per architecture on sort
@@ -610,6 +631,8 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
             assert "its rows of one_to_one/aed come from models whose variant is 'multihead', expected 'base'" in said
         else:
             assert f"{copied}: this" in said and "variant is 'multihead', expected 'base'" in said, said[-3000:]
+        if copied.endswith("model.keras"):  # forcing the training job would restore the kept copy: say so
+            assert "checkpoint/finished, which forcing the job would restore: move it away first" in said
         shutil.rmtree(res)
         shutil.copytree(backup, res)
     shutil.rmtree(backup)

@@ -10,7 +10,8 @@ consumer passes what it expects, and a model copied from another run is refused 
 from __future__ import annotations
 
 import json
-import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -27,12 +28,15 @@ def save_model(model, path: str | Path) -> None:
     fixed and Keras's ``date_saved`` is left out, so the same weights give the same file.
     Written through a temporary file and renamed into place."""
     path = Path(path)
-    raw = path.with_name(f".{path.stem}.raw{os.getpid()}.keras")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keras writes by file name: into a private folder (0700, random name), never a guessable path.
+    private = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
+        raw = private / path.name
         model.save(raw)
 
-        def write(tmp: Path) -> None:
-            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w") as dst:
+        def write(fh) -> None:
+            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fh, "w") as dst:
                 for info in src.infolist():
                     data = src.read(info)
                     if info.filename == "metadata.json":
@@ -45,7 +49,7 @@ def save_model(model, path: str | Path) -> None:
 
         atomic_write(path, write)
     finally:
-        raw.unlink(missing_ok=True)
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def load_model(path, expect: dict | None = None) -> EncoderDecoder:

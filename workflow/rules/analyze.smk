@@ -4,6 +4,8 @@
 rule probe:
     input:
         model=f"{MODEL}/model.keras",
+        # records the model file's checksum: a model altered after training is refused
+        metrics=f"{MODEL}/metrics.json",
         npz=f"{DATA}/dataset.npz",
         vocab=f"{DATA}/vocab.json",
     output:
@@ -17,6 +19,8 @@ rule probe:
     params:
         n_sequences=config["analysis"]["n_sequences"],
         identity=made_by,
+        # the training job's kept copy, named in the advice when the model is refused
+        checkpoint=f"{MODEL}/checkpoint",
     script:
         "../scripts/probe.py"
 

@@ -11,7 +11,7 @@ from attend.variant_comparison import COMPARISON_TABLES
 from attend.variants import (
     model_identity,
     model_owner,
-    task_settings,
+    model_settings_read,
     variant_dir,
     variant_models,
     variant_names,
@@ -35,6 +35,23 @@ def checked_config(raw):
     return resolved
 
 
+def config_origin():
+    """Which config files this run read, in the order they were merged (later winning), and
+    any --config values: Snakemake keeps only the last of several --configfile flags, so the
+    log says what was read (docs/operations.md, "Configs")."""
+    given = [str(Path(f)) for f in workflow.config_settings.configfiles]
+    own = [
+        str(f)
+        for f in workflow.configfiles
+        if str(Path(f).absolute()) not in map(str, map(Path.absolute, map(Path, given)))
+    ]
+    line = "config: read " + " then ".join(own + given)
+    if workflow.config_settings.config:
+        line += f", then --config {dict(workflow.config_settings.config)}"
+    return line + " (later ones win)"
+
+
+logger.info(config_origin())
 resolved = checked_config(dict(config))
 config.clear()
 config.update(resolved)
@@ -93,8 +110,12 @@ def variant_of(wildcards):
 def job_settings(wildcards):
     """(model, train) of a job's task and architecture in its variant: the defaults, the
     architecture's own (arch_overrides.<arch>), the variant's model/train,
-    overrides.<task>, the variant's overrides.<task> (later wins)."""
-    return task_settings(config, wildcards.task, variant_of(wildcards), wildcards.arch)
+    overrides.<task>, the variant's overrides.<task> (later wins); without the model
+    settings the architecture never reads (Architecture.ignores), so changing one of those
+    (arch_overrides.aed.model.heads) retrains nothing."""
+    return model_settings_read(
+        config, wildcards.task, wildcards.arch, variant_of(wildcards)
+    )
 
 
 def made_by(wildcards):
