@@ -152,7 +152,7 @@ def fetch_gold(dest: str | Path, local: str | None, search: list, url: str, sha2
             digests[name] = _download(url.rstrip("/") + "/" + name, dest / name, sha256[name], url)
         else:
             digests[name] = check_file(folder / name, sha256[name], url)
-            atomic_write(dest / name, lambda tmp, source=folder / name: shutil.copyfile(source, tmp))
+            atomic_write(dest / name, lambda fh, source=folder / name: fh.write(source.read_bytes()))
     source = url if folder is None else str(folder.resolve())
     log.info("gold alignments: %s and %s from %s (%s)", *FILES, source, via)
     return {"source": source, "via": via, "sha256": digests}
@@ -175,7 +175,7 @@ def _download(address: str, dest: Path, sha256: str, url: str) -> str:
             raise DataError(
                 f"{address}: sha256 {actual} is not the gold word alignments' {sha256.lower()}; retry, or {_fix(url)}"
             )
-        atomic_write(dest, lambda target: shutil.copyfile(tmp, target))
+        atomic_write(dest, lambda fh: fh.write(tmp.read_bytes()))
     return actual
 
 
