@@ -79,9 +79,15 @@ def attended_terms(decoder, encoder, attended: np.ndarray, w_q, w_k, scale) -> n
     dec_mu, dec_chi = pos, n_pos + dec_words  # rows of dec_basis
     enc_mu, enc_chi = s_star, n_enc_pos + enc_words  # rows of enc_basis
 
-    mu_mu, mu_chi, chi_mu, chi_chi = _pair_dots(
-        dec_basis, enc_basis, (dec_mu, enc_mu), (dec_mu, enc_chi), (dec_chi, enc_mu), (dec_chi, enc_chi)
-    )
+    if len(dec_basis) * len(enc_basis) <= MAX_PAIR_TABLE:  # one table of every a·b (as ever)
+        mu_mu, mu_chi, chi_mu, chi_chi = _pair_dots(
+            dec_basis, enc_basis, (dec_mu, enc_mu), (dec_mu, enc_chi), (dec_chi, enc_mu), (dec_chi, enc_chi)
+        )
+    else:  # a tokenizer's vocabulary: tables of positions against words, words against words by rows
+        positions = dec_basis[:n_pos] @ enc_basis.T  # μ^D against every encoder row
+        mu_mu, mu_chi = positions[dec_mu, enc_mu], positions[dec_mu, enc_chi]
+        chi_mu = (dec_basis @ enc_basis[:n_enc_pos].T)[dec_chi, enc_mu]
+        (chi_chi,) = _pair_dots(dec_basis, enc_basis, (dec_chi, enc_chi))
     h_mu, h_chi = _row_dots(dec_hg, enc_basis, enc_mu, enc_chi)  # h^D G μ^E, h^D G χ^E
     mu_h, chi_h = _row_dots(enc_h, dec_basis, dec_mu, dec_chi)  # μ^D G h^E, χ^D G h^E
     score = np.einsum("md,md->m", dec_hg, enc_h)  # h^D G h^E
@@ -293,7 +299,7 @@ def terms_error(terms: np.ndarray, unit: Unit, encoder: Decomposition, attended:
     range (states x1e30 with W_q, W_k /1e30 make W_q W_kᵀ underflow to 0)."""
     seq = unit.queries.rows[0]
     keys = encoder.states[seq, attended[unit.queries.mask]].astype(np.float64) @ unit.w_k
-    exact = np.einsum("md,md->m", unit.queries.flat.astype(np.float64) @ unit.w_q, keys) * scale
+    exact = np.einsum("md,md->m", unit.queries.flat64 @ unit.w_q, keys) * scale
     largest = np.abs(exact).max(initial=0.0)
     if not np.isfinite(largest) or not np.isfinite(terms).all():
         return float("inf")

@@ -72,6 +72,11 @@ class Decomposition:
         return self.states[self.mask]
 
     @cached_property
+    def flat64(self) -> np.ndarray:
+        """:attr:`flat` in float64, made once for every unit that reads these states."""
+        return self.flat.astype(np.float64)
+
+    @cached_property
     def flat_tokens(self) -> np.ndarray:
         """(M,) the token at each valid position."""
         return self.tokens[self.mask]
