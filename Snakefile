@@ -26,6 +26,10 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/docs.smk"
 
 
+# Every rule that runs a script: its code version as a param, from the script's imports.
+add_code_params()
+
+
 rule all:
     default_target: True
     input:

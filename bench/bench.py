@@ -7,6 +7,7 @@
     .venv/bin/python bench/bench.py --only data     # eSCAN generation at the default size
     .venv/bin/python bench/bench.py --only identical  # two smoke runs from nothing: same bytes?
     .venv/bin/python bench/bench.py --only models --run ../fresh  # core-seconds per trained model
+    .venv/bin/python bench/bench.py --only scale    # attend analyse on opus-mt-sized probes: time, memory
 
 Ratios come from one run on one machine, so machine noise cancels out of them. Nothing here
 belongs in the unit tests.
@@ -209,6 +210,109 @@ def analysis_speed(n_seq=2000, length=25, units=128) -> dict[str, float]:
     reference.measure_loop(probe)
     loop = time.perf_counter() - start
     return {"vectorised_s": vectorised, "loop_s": loop}
+
+
+# ----------------------------------------------------------------------------- scale
+
+OPUS_VOCAB = 59_514  # opus-mt-en-fr's vocabulary, each side
+
+
+def opus_sized_probe(path: Path, vocab: int, seen: int = 8_000, n=2000, layers=6, heads=8, length=40, width=512):
+    """A probe at opus-mt-en-fr's geometry (N sequences, 6 layers x 8 heads of d_h = 64,
+    T = S = 40, width 512) whose states are position + word + noise and whose attention is
+    the softmax of its own scores (so it passes the probe's checks). Its vocabulary holds
+    ``vocab`` entries a side, of which ``seen`` occur: ``attend probe-hf`` writes the seen
+    pieces only; ``attend.api.make_probe`` lets a user write a tokenizer's whole vocabulary."""
+    from attend import probe as probe_format
+    from attend.tokens import EOS, SOS, SPECIALS
+
+    rng = np.random.default_rng(0)
+    d_h = width // heads
+    lengths = rng.integers(length // 2, length + 1, size=n)
+    valid = np.arange(length)[None] < lengths[:, None]
+
+    def tokens():
+        ids = rng.integers(len(SPECIALS), len(SPECIALS) + seen, size=(n, length))
+        ids[np.arange(n), lengths - 1] = EOS
+        return np.where(valid, ids, 0)
+
+    def states(ids):
+        mu, chi = rng.normal(size=(length, width)), rng.normal(size=(len(SPECIALS) + seen, width))
+        return (mu[None] + chi[ids] + rng.normal(size=(n, length, width))).astype(np.float32) * valid[..., None]
+
+    enc_tokens, targets = tokens(), tokens()
+    dec_inputs = np.concatenate([np.full((n, 1), SOS), targets[:, :-1]], 1) * valid
+    enc = states(enc_tokens)
+    layer_states = np.stack([states(dec_inputs) for _ in range(layers)], 1)
+    w_q = (rng.normal(size=(layers, heads, width, d_h)) / width).astype(np.float32)
+    w_k = (rng.normal(size=(layers, heads, width, d_h)) / width).astype(np.float32)
+    scale = np.float32(1 / np.sqrt(d_h))
+    weights = np.zeros((n, layers, heads, length, length), np.float32)
+    for layer in range(layers):
+        for head in range(heads):
+            q = layer_states[:, layer] @ w_q[layer, head]
+            k = enc @ w_k[layer, head]
+            scores = np.where(valid[:, None, :], q @ np.swapaxes(k, 1, 2) * scale, -np.inf)
+            e = np.exp(scores - scores.max(-1, keepdims=True))
+            weights[:, layer, head] = (e / e.sum(-1, keepdims=True)) * valid[..., None]
+    names = [f"w{i}" for i in range(vocab - len(SPECIALS))]
+    arrays = probe_format.assemble(
+        {
+            "enc_states": enc,
+            "dec_states": layer_states[:, -1],
+            "enc_tokens": enc_tokens,
+            "dec_inputs": dec_inputs,
+            "targets": targets,
+            "predictions": targets,
+            "src_vocab": np.array(SPECIALS + names),
+            "tgt_vocab": np.array(SPECIALS + names),
+            "layer_states": layer_states,
+            "layer_W_q": w_q,
+            "layer_W_k": w_k,
+            "layer_attention": weights,
+            "layers": np.array(layers, np.int32),
+            "heads": np.array(heads, np.int32),
+            "scale": scale,
+            "arch": np.array("opus-sized"),
+        },
+        str(path),
+    )
+    probe_format.save(path, arrays)
+
+
+def analyse_at_scale() -> None:
+    """`attend analyse` on opus-mt-sized probes, with the vocabulary probe-hf writes (the
+    pieces seen) and with the tokenizer's whole vocabulary: wall and CPU seconds and the
+    peak resident memory of the command (GNU time)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, vocab in (
+            ("seen pieces (8,000 + specials)", 8_003),
+            (f"whole vocabulary ({OPUS_VOCAB:,})", OPUS_VOCAB),
+        ):
+            path = Path(tmp) / "probe.npz"
+            opus_sized_probe(path, vocab)
+            command = [
+                "/usr/bin/time",
+                "-f",
+                "%e %U %S %M",
+                sys.executable,
+                "-m",
+                "attend.probe_report",
+                str(path),
+                "--out",
+                str(Path(tmp) / "out"),
+                "--no-figures",
+            ]
+            run = subprocess.run(command, capture_output=True, text=True)
+            wall, user, system, peak_kb = run.stderr.strip().splitlines()[-1].split()
+            status = (
+                "finished" if run.returncode == 0 else f"exit {run.returncode}: {run.stderr.strip().splitlines()[0]}"
+            )
+            print(
+                f"attend analyse, N 2000, L 6, H 8, T = S = 40, n 512, vocabulary {label}: {status}; "
+                f"{float(wall):.0f} s wall, {float(user) + float(system):.0f} CPU s, peak {int(peak_kb) / 2**20:.2f} GiB"
+            )
+            path.unlink()
 
 
 # ----------------------------------------------------------------------------- data
@@ -443,7 +547,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=4, help="timed epochs per fit (after one untimed)")
     parser.add_argument("--steps-per-execution", type=int, help="override execution.steps_per_execution")
     parser.add_argument(
-        "--only", choices=["training", "analysis", "data", "identical", "models"], help="run one measurement"
+        "--only", choices=["training", "analysis", "data", "identical", "models", "scale"], help="run one measurement"
     )
     parser.add_argument("--run", type=Path, default=REPO, help="--only models: the folder of a finished run")
     parser.add_argument("--save", action="store_true", help="--only models: make this run the new reference")
@@ -476,6 +580,9 @@ def main():
 
     if args.only == "models":
         model_report(args.run, args.save)
+
+    if args.only == "scale":
+        analyse_at_scale()
 
     if args.only == "identical" and not identical_runs(cores=min(2, os.cpu_count())):
         sys.exit(1)

@@ -13,7 +13,7 @@ from attend import probe as probe_format
 from attend.analysis import alignment as al
 from attend.analysis import attention as att
 from attend.analysis.decompose import decompose
-from attend.analysis.measure import decompose_both
+from attend.analysis.measure import MeasurementError, decompose_both
 from attend.artifacts import DataError
 from attend.table_layout import GOLD_TABLE_COLUMNS
 
@@ -195,12 +195,28 @@ def _reverse_gold(arrays) -> dict:
 
 def _attention_on(arrays, source_of_word) -> np.ndarray:
     """Attention putting all its weight, at the step predicting target word j, on
-    source_of_word(n, j); the </s> step on the source </s>."""
-    weights = np.zeros(arrays["attention"].shape, np.float32)
+    source_of_word(n, j); the </s> step on the source </s>. A probe's attention must be the
+    softmax of its own scores, so the states and matrices are made to give it: encoder
+    state s is the one-hot of s, decoder state t the one-hot of the position it attends,
+    W_q = W_k = I and a scale of 60 (every other weight e^-60). The probe is changed in
+    place; its attention is returned."""
+    n_seq, width_t, width_s = arrays["attention"].shape
+    target = np.zeros((n_seq, width_t), np.int64)
     for n, (s_len, t_len) in enumerate(zip(arrays["enc_len"], arrays["dec_len"])):
         for j in range(t_len - 1):
-            weights[n, j, source_of_word(n, j)] = 1
-        weights[n, t_len - 1, s_len - 1] = 1
+            target[n, j] = source_of_word(n, j)
+        target[n, t_len - 1] = s_len - 1
+    enc_mask = np.arange(width_s)[None] < arrays["enc_len"][:, None]
+    dec_mask = np.arange(width_t)[None] < arrays["dec_len"][:, None]
+    eye = np.eye(width_s, dtype=np.float32)
+    arrays["enc_states"] = np.broadcast_to(eye, (n_seq, width_s, width_s)) * enc_mask[..., None]
+    arrays["dec_states"] = eye[target] * dec_mask[..., None]
+    arrays["W_q"] = arrays["W_k"] = eye
+    arrays["scale"] = np.float32(60.0)
+    arrays.pop("W_v", None), arrays.pop("W_c", None)
+    scores = arrays["dec_states"] @ np.swapaxes(arrays["enc_states"], 1, 2) * 60.0
+    z = np.exp(np.where(enc_mask[:, None, :], scores, -np.inf) - scores.max(-1, keepdims=True))
+    weights = (z / z.sum(-1, keepdims=True) * dec_mask[..., None]).astype(np.float32)
     return weights
 
 
@@ -303,9 +319,11 @@ def test_a_probe_without_gold_links_or_attention_is_refused(make_probe):
         al.gold_alignment(make_probe(n=8, arch="aed"), max_len=10)
     with pytest.raises(DataError, match=r"lacks \['attention', 'gold_links'\]"):
         al.gold_alignment(make_probe(n=8, arch="ved"), max_len=10)
-    arrays = _reverse_gold(make_probe(n=8, arch="aed"))
-    with pytest.raises(DataError, match=r"sentence 8 is not one of the probe's 8 gold pairs"):
-        al.gold_alignment(arrays, max_len=10, sentence=8)
+    arrays = _reverse_gold(make_probe(n=24, arch="aed"))
+    with pytest.raises(DataError, match=r"sentence 24 is not one of the probe's 24 gold pairs"):
+        al.gold_alignment(arrays, max_len=10, sentence=24)
+    with pytest.raises(MeasurementError, match=r"the probe holds 8 sequences; the decomposition needs at least 20"):
+        al.gold_alignment(_reverse_gold(make_probe(n=8, arch="aed")), max_len=10)
 
 
 # ---------------------------------------------------------------------------- subwords

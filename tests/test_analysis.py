@@ -309,7 +309,7 @@ def test_nine_terms_of_every_head_sum_to_that_heads_score():
     terms = att.score_terms(
         dec.parts(p["dec_states"]), enc.parts(p["enc_states"]), p["head_W_q"], p["head_W_k"], p["scale"]
     )
-    assert terms.shape == (2, 9, 8, 5, 5)
+    assert terms.shape == (2, 9, len(p["enc_states"]), 5, 5)
     assert np.allclose(terms.sum(1), np.moveaxis(known["scores"], 1, 0), atol=1e-5)
     # head 0 is μ·μ alone, head 1 χ·χ alone
     mu_mu, chi_chi = att.TERMS.index("mu·mu"), att.TERMS.index("chi·chi")
@@ -333,8 +333,9 @@ def test_per_head_shares_of_a_temporal_and_an_input_driven_head():
         "mean_attention": np.stack([h["mean_attention"] for h in heads]),
         "temporal_attention": np.stack([h["temporal_attention"] for h in heads]),
     }
-    assert [h["shares"]["step_count"].tolist() for h in heads] == [[8] * 5] * 2
-    assert out["attended"].shape == (8, 2, 5)
+    n = len(p["enc_states"])
+    assert [h["shares"]["step_count"].tolist() for h in heads] == [[n] * 5] * 2
+    assert out["attended"].shape == (n, 2, 5)
     np.testing.assert_array_equal(out["attended"], p["head_attention"].argmax(-1))
     share = out["shares"]["share"]
     assert share.shape == (2, 9) and out["shares"]["share_by_step"].shape == (2, 5, 9)
@@ -426,7 +427,7 @@ def test_multihead_probe_runs_through_the_single_head_measurements():
 
 
 def test_a_single_head_model_is_its_own_whole(make_probe):
-    tables, arrays, _ = measure(make_probe(n=16, seed=2), {}, n_samples=2)
+    tables, arrays, _ = measure(make_probe(n=24, seed=2), {}, n_samples=2)
     for name in ("term_shares", "approximation"):
         assert set(tables[name]["layer"]) == set(tables[name]["head"]) == {-1}
     assert "unit_layer" not in arrays

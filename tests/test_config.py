@@ -491,3 +491,77 @@ def test_an_architecture_has_settings_of_its_own():
         cfg.resolve({"arch_overrides": {"transformer": {"train": {"learning_rate": 0.001}}}})
     with pytest.raises(cfg.ConfigError, match=r"arch_overrides.tfm.train: max_steps \(130\) must be a multiple"):
         cfg.resolve({"architectures": ["tfm"], "arch_overrides": {"tfm": {"train": {"max_steps": 130}}}})
+
+
+def test_an_architecture_runs_on_its_own_tasks():
+    """arch_overrides.<arch>.tasks: an architecture on some of the tasks only, in base and in
+    every variant (its settings still merge over the default); every task by default. It
+    changes no model's settings, so the models it keeps are the same models."""
+    grid = {"architectures": ["ved", "aed", "tfm"], "tasks": ["one_to_one", "sort", "translation"]}
+    resolved, _ = cfg.resolve(
+        {
+            **grid,
+            "arch_overrides": {"tfm": {"tasks": ["translation", "one_to_one"]}},
+            "variants": {"mh": {"model": {"attention": "multihead", "heads": 2}, "tasks": ["one_to_one", "sort"]}},
+        }
+    )
+    assert variants.arch_tasks(resolved, "tfm") == ["one_to_one", "translation"]  # in the config's order
+    assert variants.arch_tasks(resolved, "aed") == resolved["tasks"]
+    base = variants.variant_models(resolved, "base")
+    assert [task for task, arch in base if arch == "tfm"] == ["one_to_one", "translation"]
+    assert [task for task, arch in base if arch == "aed"] == resolved["tasks"]
+    assert variants.variant_models(resolved, "mh") == [
+        ("one_to_one", "ved"),
+        ("one_to_one", "aed"),
+        ("one_to_one", "tfm"),
+        ("sort", "ved"),
+        ("sort", "aed"),
+    ]
+    heads = cfg.defaults("arch_overrides")["tfm"]["model"]["heads"]
+    assert variants.task_settings(resolved, "translation", "base", "tfm")[0]["heads"] == heads
+    plain, _ = cfg.resolve(grid)
+    assert variants.arch_tasks(plain, "tfm") == plain["tasks"] and len(variants.variant_models(plain, "base")) == 9
+    assert all(
+        variants.settings_digest(resolved, task, arch) == variants.settings_digest(plain, task, arch)
+        for task, arch in base
+    )
+    smoke, _ = cfg.resolve(variants.merged(load("config.yaml"), load("smoke.yaml")))
+    assert variants.arch_tasks(smoke, "tfm") == ["one_to_one"], "CI trains the Transformer on one_to_one alone"
+
+
+@pytest.mark.parametrize(
+    "config, named",
+    [
+        (
+            {"arch_overrides": {"tfm": {"tasks": ["translation"]}}},
+            "arch_overrides.tfm.tasks: ['translation'] are not among the config's tasks ['one_to_one', 'sort']",
+        ),
+        ({"arch_overrides": {"tfm": {"tasks": ["bogus"]}}}, "arch_overrides.tfm.tasks.0: 'bogus' is not one of"),
+        ({"arch_overrides": {"tfm": {"tasks": []}}}, "arch_overrides.tfm.tasks: [] should be non-empty"),
+        (
+            {
+                "arch_overrides": {"tfm": {"tasks": ["one_to_one"]}},
+                "variants": {"late": {"tasks": ["sort"], "architectures": ["tfm"]}},
+            },
+            "variants.late: runs no model: none of its architectures ['tfm'] runs on its tasks ['sort']",
+        ),
+    ],
+)
+def test_bad_architecture_tasks_name_the_key(config, named):
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.resolve({"tasks": ["one_to_one", "sort"], "architectures": ["aed", "tfm"], **config})
+    assert named in str(err.value)
+
+
+def test_check_config_names_the_file_and_line_of_bad_yaml(tmp_path, capsys):
+    """Snakemake says only "Config file is not valid JSON or YAML", whichever file it is."""
+    from attend.config import check_main
+
+    (tmp_path / "good.yaml").write_text("seeds: [0]\n")
+    (tmp_path / "bad.yaml").write_text("seeds: [0]\ntrain: {max_steps: 5\n")
+    assert check_main([str(tmp_path / "good.yaml"), str(tmp_path / "bad.yaml")]) == 1
+    assert f"{tmp_path / 'bad.yaml'}:3:1: not valid YAML" in capsys.readouterr().err
+    (tmp_path / "key.yaml").write_text("train: {max_stepz: 5}\n")
+    assert check_main([str(tmp_path / "good.yaml"), str(tmp_path / "key.yaml")]) == 1
+    assert "train: Additional properties are not allowed ('max_stepz' was unexpected)" in capsys.readouterr().err
+    assert check_main([str(tmp_path / "good.yaml")]) == 0

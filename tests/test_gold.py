@@ -254,6 +254,7 @@ def test_the_encoding_makes_a_valid_probe_with_gold_links(tmp_path, make_probe):
         "dec_inputs": dec_inputs.astype(np.int32),
         "predictions": arrays["targets"],
         "attention": attention.astype(np.float32),
+        "W_q": np.zeros_like(base["W_q"]),  # scores of 0: the uniform attention is their softmax
         "src_vocab": np.array(vocab),
         "tgt_vocab": np.array(vocab),
         "format_version": np.array(probe_format.FORMAT_VERSION, np.int32),

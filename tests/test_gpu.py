@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -355,6 +356,33 @@ def test_a_world_writable_lock_folder_is_refused(tmp_path, victim):
     folder.mkdir()
     folder.chmod(0o1777)
     _refused(folder, victim, "writable by group or others")
+
+
+def test_the_system_temp_folder_named_as_lock_folder_is_refused_without_advising_its_removal(monkeypatch):
+    """ATTEND_GPU_LOCK_DIR set to /tmp: refused (writable by others), and the advice is to
+    name a folder of one's own, never `rm -r /tmp`."""
+    import tempfile
+
+    from attend.gpu import UnsafeLockFolder, claim_device, lock_folder
+
+    shared = Path(tempfile.gettempdir())
+    env = {"ATTEND_GPU_LOCK_DIR": str(shared)}
+    with pytest.raises(UnsafeLockFolder, match="writable by group or others") as err:
+        claim_device(1, 1, lock_folder(env), env=env)
+    assert "rm -r" not in str(err.value)
+    assert "Do not delete it" in str(err.value) and "a new folder of your own" in str(err.value)
+
+
+def test_the_own_default_lock_folder_may_be_removed(monkeypatch, tmp_path):
+    """The project's own default folder, made group-writable: removing it is the advice."""
+    from attend import gpu
+
+    folder = tmp_path / "attend-gpu-locks"
+    monkeypatch.setattr(gpu, "DEFAULT_LOCK_DIR", folder)
+    folder.mkdir()
+    folder.chmod(0o770)
+    with pytest.raises(gpu.UnsafeLockFolder, match=f"rm -r {folder}"):
+        gpu.claim_device(1, 1, folder, env={})
 
 
 def test_a_planted_link_in_an_own_folder_is_not_followed(tmp_path, victim):

@@ -1,17 +1,24 @@
 """Model shapes, save/load, the probe's contents and the greedy-accuracy shortcut."""
 
+import ast
+import json
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
 from attend import probe  # noqa: E402
+from attend.architectures import ARCHITECTURES  # noqa: E402
 from attend.config import defaults  # noqa: E402
 from attend.decoding import greedy_accuracy, teacher_forced_accuracy  # noqa: E402
 from attend.model_files import load_model  # noqa: E402
-from attend.models import build_model, rotated_sinusoids  # noqa: E402
+from attend.models import build_model  # noqa: E402
+from attend.models.layers import PositionalEncoding, rotated_sinusoids  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
-from attend.tokens import decoder_inputs  # noqa: E402
+from attend.tokens import EOS, SPECIALS, decoder_inputs  # noqa: E402
 
 CFG = {"sizes": {"train": 64, "valid": 16, "test": 16}, "one_to_one": {"vocab_size": 10, "min_len": 3, "max_len": 7}}
 
@@ -195,11 +202,11 @@ def test_cell_is_saved_with_the_model(cell, data, tmp_path):
 
 
 def test_a_model_saved_before_cells_and_heads_loads_as_gru_with_one_head(data):
-    from attend.models import Seq2Seq
+    from attend.models.seq2seq import Seq2Seq
 
     model = make("aed", data[1])
-    config = {k: v for k, v in model.get_config().items() if k not in ("cell", "heads")}
-    old = Seq2Seq.from_config(config)
+    config = {k: v for k, v in model.get_config().items() if k not in ("cell", "heads", "width")}
+    old = Seq2Seq.from_config({**config, "units": 8, "n_layers": 1})
     assert old.cell == "gru" and old.heads == 1 and isinstance(old.encoder, keras.layers.GRU)
 
 
@@ -340,3 +347,210 @@ def test_heads_must_divide_units(data):
     with pytest.raises(ValueError, match=r"model.units \(8\) into model.heads \(3\).*heads must divide units"):
         make("aed", data[1], attention="multihead", heads=3)
     make("aed", data[1], attention="learned", heads=3)  # other kinds ignore heads
+
+
+# ------------------------------------------------------------------ one model class per declared module
+
+
+def numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_each_architecture_is_built_by_the_class_of_the_module_its_declaration_names(arch, data):
+    from attend.models import model_class
+
+    model = make(arch, data[1])
+    assert type(model) is model_class(arch)
+    assert type(model).__module__ == f"attend.models.{ARCHITECTURES[arch].model}"
+
+
+def test_a_model_class_refuses_an_architecture_declared_for_another():
+    from attend.models.seq2seq import Seq2Seq
+
+    with pytest.raises(ValueError, match="architecture 'tfm' is built by attend.models.transformer, not by Seq2Seq"):
+        Seq2Seq.from_settings("tfm", 10, 10, 8, 8, {**defaults("model"), "units": 8})
+
+
+def test_a_declaration_must_name_a_readout_it_can_have():
+    from attend.architectures import Architecture
+
+    declared = {"label": "X", "color": "k", "description": "", "model": "seq2seq", "recurrent": True}
+    with pytest.raises(ValueError, match="architecture 'x': unknown readout 'logits'"):
+        Architecture("x", attention=True, readout="logits", **declared)
+    with pytest.raises(ValueError, match=r"architecture 'x' reads a context \(context\) but does not attend"):
+        Architecture("x", attention=False, readout="context", **declared)
+
+
+def test_every_declared_model_module_is_in_the_code_version_of_training():
+    """Editing a model's module reruns its training: the workflow's code version follows
+    imports (attend.provenance), so the models package imports every declared module."""
+    from attend.provenance import source_files
+
+    files = {path.as_posix() for path in source_files("attend.training")}
+    for arch in ARCHITECTURES.values():
+        assert any(f.endswith(f"attend/models/{arch.model}.py") for f in files), arch.model
+
+
+def test_the_model_code_names_no_architecture():
+    """What a model and its diagram do follows from the architecture's declaration, never
+    from its name, so a new architecture needs no edit there."""
+    import attend.models
+
+    root = Path(attend.models.__file__).parent
+    paths = [
+        *root.glob("*.py"),
+        root.parent / "analysis" / "readout.py",
+        root.parent / "plotting" / "fig09_architectures.py",
+        root.parent / "plotting" / "panels.py",
+    ]
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in ARCHITECTURES:
+                pytest.fail(f"{path.name}:{node.lineno} names the architecture {node.value!r}")
+
+
+# What every model was saved with before the Transformer had a class of its own.
+BEFORE_THE_SPLIT = {
+    "attention": "learned",
+    "input_encoding": "onehot",
+    "ff": "dense",
+    "pe_min_dim": 16,
+    "pe_timescale": 100.0,
+    "cell": "gru",
+    "heads": 1,
+    "n_layers": 1,
+}
+
+
+@pytest.mark.parametrize("arch", ["aed", "tfm"])
+def test_a_model_file_saved_before_the_split_loads_as_its_own_class(arch, data, tmp_path):
+    """Such a file is an ``attend>Seq2Seq`` whatever its architecture, with its width under
+    ``units`` and every architecture's settings; it loads with its weights, as the class its
+    architecture's declaration names."""
+    arrays, record = data
+    model = make(arch, record)
+    model.build()
+    model.save(tmp_path / "new.keras")
+    with zipfile.ZipFile(tmp_path / "new.keras") as new, zipfile.ZipFile(tmp_path / "old.keras", "w") as old:
+        for name in new.namelist():
+            content = new.read(name)
+            if name == "config.json":
+                saved = json.loads(content)
+                config = {k: v for k, v in saved["config"].items() if k != "width"}
+                config = {**BEFORE_THE_SPLIT, **config, "units": saved["config"]["width"]}
+                saved.update(
+                    module="attend.models", class_name="Seq2Seq", registered_name="attend>Seq2Seq", config=config
+                )
+                content = json.dumps(saved).encode()
+            old.writestr(name, content)
+    again = load_model(tmp_path / "old.keras")
+    assert type(again) is type(model) and again.width == 8 and again.arch == arch
+    x = (arrays["test_src"], decoder_inputs(arrays["test_tgt"]))
+    np.testing.assert_array_equal(model.predict_on_batch(x), again.predict_on_batch(x))
+
+
+# ------------------------------------------------------------------ any length
+
+LONG = 20  # 2.5 times the 8 positions the test models are built for
+
+
+@pytest.mark.parametrize("dim", [15, 16])
+def test_positions_inside_the_table_are_the_stored_ones_and_past_it_the_same_sinusoid(dim):
+    """Inside the positions a model was built for, the encoding is its stored table, bit for
+    bit, whether the length is fixed when traced or not; past them, the same rotated
+    sinusoid, computed."""
+    layer = PositionalEncoding(8, 100.0, seed=1)
+    layer.build((None, None, dim))
+    table = numpy(layer.table)
+    np.testing.assert_array_equal(table, rotated_sinusoids(8, dim, 100.0, 1))
+    np.testing.assert_array_equal(numpy(layer(np.zeros((2, 5, dim), "float32")))[1], table[:5])
+    np.testing.assert_array_equal(numpy(layer.encoding(keras.ops.convert_to_tensor(5))), table[:5])
+    longer = numpy(layer(np.zeros((1, 3 * 8, dim), "float32")))[0]
+    np.testing.assert_array_equal(longer[:8], table)
+    np.testing.assert_allclose(longer[8:], rotated_sinusoids(3 * 8, dim, 100.0, 1)[8:], atol=1e-5)
+    np.testing.assert_array_equal(numpy(layer.encoding(keras.ops.convert_to_tensor(3 * 8))), longer)
+
+
+def long_batch(record, n=4, length=LONG):
+    """Random sources and decoder inputs of ``length`` positions, each source ending in </s>."""
+    rng = np.random.default_rng(0)
+    src = rng.integers(len(SPECIALS), len(record["src_vocab"]), (n, length)).astype(np.int32)
+    tgt = rng.integers(len(SPECIALS), len(record["tgt_vocab"]), (n, length)).astype(np.int32)
+    src[:, -1] = tgt[:, -1] = EOS
+    return src, decoder_inputs(tgt)
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_every_architecture_runs_past_the_length_it_was_built_for(arch, data):
+    """Built for 8 positions, run on 20: eagerly, traced with the length fixed (and compiled
+    by XLA), and, on TensorFlow, traced without a fixed length; the same finite outputs."""
+    from attend.training import compile_for_training
+
+    _arrays, record = data
+    model = make(arch, record)
+    src, dec_in = long_batch(record)
+    out = {k: numpy(v) for k, v in model.internals(src, dec_in).items()}
+    assert out["logits"].shape == (len(src), LONG, len(record["tgt_vocab"]))
+    assert out["enc_states"].shape == out["dec_states"].shape == (len(src), LONG, 8)
+    assert all(np.isfinite(v).all() for v in out.values())
+    compile_for_training(model, defaults("train"), {"steps_per_execution": 1, "jit_compile": True})
+    np.testing.assert_allclose(model.predict_on_batch((src, dec_in)), out["logits"], atol=1e-5)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        ids = tf.TensorSpec((None, None), tf.int32)
+        traced = tf.function(lambda s, d: model.internals(s, d)["logits"], input_signature=[ids, ids])
+        np.testing.assert_allclose(traced(src, dec_in), out["logits"], atol=1e-5)
+
+
+# ------------------------------------------------------------------ a fifth architecture
+
+
+@pytest.fixture
+def fifth_architecture(monkeypatch):
+    """tests/toy_model.py as the module ``attend.models.toy_model`` and the architecture
+    ``bi`` declared beside the others: what docs/extending.md says a new architecture is."""
+    import importlib.util
+    import sys
+
+    from attend.architectures import Architecture
+
+    name = "attend.models.toy_model"
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("toy_model.py"))
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)
+    spec.loader.exec_module(module)
+    declared = Architecture(
+        "bi",
+        "BiAED",
+        "#9467bd",
+        True,
+        "AED with a bidirectional GRU encoder and a decoder started from zero",
+        model="toy_model",
+        recurrent=True,
+        readout="state_and_context",
+        ignores=("attention", "heads", "cell", "ao_ff", "pe_min_dim", "pe_timescale", "layers", "input_encoding"),
+        paper=False,
+    )
+    monkeypatch.setitem(ARCHITECTURES, "bi", declared)
+    return module
+
+
+def test_a_fifth_architecture_is_one_module_and_one_declaration(fifth_architecture, data, tmp_path):
+    """Built by the class its declaration names, probed, saved and loaded like the others."""
+    arrays, record = data
+    model = make("bi", record)
+    assert type(model) is fifth_architecture.MODEL and model.arch == "bi"
+    model.build()
+    rec = probe.record(model, arrays["test_src"], arrays["test_tgt"], record)
+    probe.save(tmp_path / "p.npz", rec)
+    p = probe.load(tmp_path / "p.npz")
+    n, s, t = len(arrays["test_src"]), arrays["test_src"].shape[1], arrays["test_tgt"].shape[1]
+    assert (
+        str(p["arch"]) == "bi" and p["attention"].shape == (n, t, s) and p["W_c"].shape == (8, len(record["tgt_vocab"]))
+    )
+    again = saved_and_loaded(model, tmp_path)
+    assert type(again) is type(model)
+    x = (arrays["test_src"], decoder_inputs(arrays["test_tgt"]))
+    np.testing.assert_array_equal(model.predict_on_batch(x), again.predict_on_batch(x))

@@ -31,7 +31,7 @@ def test_multihead_probe_round_trips(tmp_path):
     probe.save(tmp_path / "p.npz", arrays)
     back = probe.load(tmp_path / "p.npz")
     assert set(back) == set(arrays) and probe.form(back) == "heads"
-    assert back["head_attention"].shape == (8, 2, 5, 5) and back["head_W_q"].shape == (2, 6, 3)
+    assert back["head_attention"].shape == (len(arrays["enc_states"]), 2, 5, 5) and back["head_W_q"].shape == (2, 6, 3)
     np.testing.assert_allclose(back["attention"], back["head_attention"].mean(1))
 
 
@@ -260,8 +260,107 @@ def _beyond(arrays):
     arrays["attention"][0, 0, [0, 5]] = 0.5
 
 
+def _layered(make_probe):
+    from two_heads import two_layer_probe
+
+    return two_layer_probe()[0]
+
+
+def _none_of(key, axis):
+    """Keep zero entries of ``axis`` of every array with that dimension (the probe's
+    declared count set to match)."""
+
+    def edit(arrays):
+        dim = {"N": "N", "heads": "H", "layers": "L"}[key]
+        for name, value in list(arrays.items()):
+            spec = probe.SPEC.get(name)
+            if spec is not None and dim in spec.shape:
+                arrays[name] = np.take(value, [], axis=spec.shape.index(dim))
+        if key in arrays:
+            arrays[key] = np.array(0, np.int32)
+
+    return edit
+
+
+def _scaled(key, factor):
+    return _set(key, lambda a: (a[key] * factor).astype(a[key].dtype))
+
+
+def _renamed(vocab, index, name):
+    def edit(arrays):
+        arrays[vocab] = arrays[vocab].copy()
+        arrays[vocab][index] = name
+
+    return edit
+
+
+def _attention_of_head(head):
+    """The model's attention replaced by one head's weights: still weights, not the mean."""
+
+    def edit(arrays):
+        arrays["attention"] = arrays["head_attention"][:, head].copy()
+
+    return edit
+
+
+def _shifted_weights(key):
+    """Weights moved one position along the source (and renormalised): rows still sum to 1
+    inside the source, but are not the softmax of the recorded scores."""
+
+    def edit(arrays):
+        a = arrays[key]
+        rolled = np.roll(a, 1, axis=-1) * (a > 0)
+        sums = rolled.sum(-1, keepdims=True)
+        arrays[key] = np.where(sums > 0, rolled / np.where(sums > 0, sums, 1), a).astype(a.dtype)
+        if key != "attention":
+            axes = tuple(range(1, a.ndim - 2))
+            arrays["attention"] = arrays[key].mean(axes).astype(a.dtype)
+
+    return edit
+
+
 # (what is wrong, the probe it is done to, the edit, the one line that must name it)
 BAD = [
+    ("no sequences", _single, _none_of("N", 0), r"holds no sequences \(N = 0\)"),
+    ("no heads", _multihead, _none_of("heads", 1), r"holds no heads \(H = 0\)"),
+    ("no layers", _layered, _none_of("layers", 1), r"holds no layers \(L = 0\)"),
+    (
+        "an alignment beyond the source",
+        _single,
+        _set("align", lambda a: np.full(a["targets"].shape, 999, np.int32)),
+        r"'align' must lie in -1\.\.5 .*found 999\.\.999",
+    ),
+    ("a word named twice", _single, _renamed("tgt_vocab", 4, "O_0"), r"'tgt_vocab' names \['O_0'\] more than once"),
+    (
+        "attention that is not the softmax of its scores",
+        _single,
+        _shifted_weights("attention"),
+        r"'attention' is not the softmax of its scores .*off by",
+    ),
+    (
+        "a head's weights that are not the softmax of its scores",
+        _multihead,
+        _shifted_weights("head_attention"),
+        r"'head_attention\[:, 0\]' is not the softmax of its scores",
+    ),
+    (
+        "a layer's weights that are not the softmax of its scores",
+        _layered,
+        _shifted_weights("layer_attention"),
+        r"'layer_attention\[:, 0, 0\]' is not the softmax of its scores",
+    ),
+    (
+        "attention that is not the mean of its heads",
+        _multihead,
+        _attention_of_head(0),
+        r"'attention' is not the uniform mean of its 2 units' weights \(heads form\)",
+    ),
+    (
+        "states scaled after the attention was recorded",
+        _single,
+        _scaled("dec_states", 1e3),
+        r"'attention' is not the softmax of its scores",
+    ),
     ("a missing required key", _single, _drop("enc_len"), r"lacks \['enc_len'\]"),
     ("no format_version", _single, _drop("format_version"), r"lacks 'format_version': not a probe of this format"),
     (
@@ -421,3 +520,29 @@ def test_a_bad_probe_is_refused_in_one_line_naming_the_key(tmp_path, make_probe,
     with pytest.raises(DataError):
         probe.save(tmp_path / "again.npz", arrays)  # and nobody writes one
     assert not (tmp_path / "again.npz").exists()
+
+
+def test_a_member_declaring_an_absurd_shape_is_refused_before_it_is_read(tmp_path, make_probe, monkeypatch):
+    """A few MB of compressed zeros declaring a 2.5 GB array: refused from the headers, and
+    nothing read (np.load's member reader is never called)."""
+    import zipfile
+
+    arrays = make_probe(n=24)
+    del arrays["enc_states"]
+    save_npz(tmp_path / "p.npz", arrays)
+    big = np.lib.format.header_data_from_array_1_0(np.zeros((1,), np.float32))
+    big["shape"] = (24, 12, 2_000_000)  # 2.3 GB of float32, n_e disagreeing with W_k
+    with zipfile.ZipFile(tmp_path / "p.npz", "a") as archive, archive.open("enc_states.npy", "w") as fh:
+        np.lib.format.write_array_header_1_0(fh, big)
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__", lambda *a: pytest.fail("an array was read"))
+    with pytest.raises(
+        DataError, match=r"'W_k' has shape \(16, 16\): its n_e .* is 16, but other keys make it 2000000"
+    ):
+        probe.load(tmp_path / "p.npz")
+
+
+def test_arrays_larger_than_the_memory_available_are_refused_up_front(tmp_path, make_probe, monkeypatch):
+    save_npz(tmp_path / "p.npz", make_probe(n=24))
+    monkeypatch.setattr(probe, "available_memory", lambda: 1000)
+    with pytest.raises(DataError, match="its arrays declare .* GiB, more than the 0.0 GiB of memory available"):
+        probe.load(tmp_path / "p.npz")

@@ -2,8 +2,10 @@
 against what it expects, and every unreadable file names itself and the command that
 makes it again. Also the code versions that make results follow the code."""
 
+import ast
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -212,7 +214,7 @@ def test_a_truncated_model_names_the_file(tmp_path):
 
 def test_code_versions_follow_imports_and_bytes(tmp_path, monkeypatch):
     files = {p.name for p in provenance.source_files("attend.training")}
-    assert {"training.py", "models.py", "architectures.py", "scoring.py", "checkpoint.py"} <= files
+    assert {"training.py", "seq2seq.py", "transformer.py", "architectures.py", "scoring.py", "checkpoint.py"} <= files
     assert "plotting" not in " ".join(str(p) for p in provenance.source_files("attend.training"))
     figure = {p.name for p in provenance.source_files("attend.plotting.fig06_summary")}
     assert {"fig06_summary.py", "claims.py", "style.py"} <= figure
@@ -227,3 +229,79 @@ def test_code_versions_follow_imports_and_bytes(tmp_path, monkeypatch):
     assert provenance.code_version.__wrapped__("my_task") != before
     with pytest.raises(ValueError, match="neither a module of the attend package"):
         provenance.source_files.__wrapped__("no_such_module_here")
+
+
+# ---------------------------------------------------------------------------- the rules' scripts
+
+SCRIPTS = sorted((Path(__file__).resolve().parents[1] / "workflow" / "scripts").glob("*.py"))
+
+
+def imported_directly(script: Path) -> set[str]:
+    """The files of the attend modules a script names in its own import statements."""
+    names = set()
+    for node in ast.walk(ast.parse(script.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("attend"):
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+        elif isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names if alias.name.startswith("attend")}
+    root = provenance.ROOT
+    files = set()
+    for name in names:
+        base = root.joinpath(*name.split(".")[1:])
+        files |= {p for p in (base.with_suffix(".py"), base / "__init__.py") if p.is_file()}
+    return files
+
+
+@pytest.fixture
+def scratch_package(tmp_path, monkeypatch):
+    """A copy of the attend package that provenance reads instead of the real one, so that
+    a test may edit its modules; the code-version caches are emptied before and after."""
+    root = tmp_path / "attend"
+    shutil.copytree(provenance.ROOT, root, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(provenance, "ROOT", root)
+    provenance.source_files.cache_clear()
+    provenance.code_version.cache_clear()
+    yield root
+    provenance.source_files.cache_clear()
+    provenance.code_version.cache_clear()
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.stem)
+def test_a_rules_code_version_follows_every_module_its_script_imports(script, scratch_package, tmp_path):
+    """Every rule's `code` param is the code version of its script (workflow/rules/common.smk,
+    add_code_params): editing the script, any attend module it imports, or any module one of
+    those imports, changes it; a comment or a docstring changes nothing."""
+    copy = tmp_path / "scripts" / script.name
+    copy.parent.mkdir()
+    shutil.copy(script, copy)
+
+    def version():
+        provenance.source_files.cache_clear()
+        provenance.code_version.cache_clear()
+        return provenance.code_version(copy)
+
+    files = set(provenance.source_files(copy))
+    direct = imported_directly(copy)
+    assert direct and direct <= files, f"{script.name} imports {sorted(map(str, direct - files))}, not counted"
+    assert files - direct - {copy}, f"{script.name}: no module reached through another module"
+    before = version()
+    for path in sorted(files):
+        text = path.read_text()
+        doc = ast.get_docstring(ast.parse(text), clean=False)
+        commented = text.replace(doc, f"{doc} More words.", 1) if doc and doc in text else text
+        path.write_text(f"# a comment\n{commented}\n# another comment\n")
+        assert version() == before, f"a comment or docstring in {path} changed {script.name}'s code version"
+        path.write_text(text + "\n_EDITED = True\n")
+        assert version() != before, f"editing {path} left {script.name}'s code version as it was"
+        path.write_text(text)
+    assert version() == before
+
+
+def test_the_scripts_count_what_they_import():
+    """The modules the rules once listed by hand and missed: the measure script imports
+    attend.probe; the figure, claims and variants scripts attend.tables; docs its own module."""
+    names = {path.stem: {p.name for p in provenance.source_files(path)} for path in SCRIPTS}
+    assert "probe.py" in names["measure"] and "results_doc.py" in names["docs"]
+    assert all("tables.py" in names[s] for s in ("figure", "claims", "variants"))
+    with pytest.raises(ValueError, match="not a Python script file"):
+        provenance.source_files.__wrapped__(SCRIPTS[0].with_suffix(".txt"))

@@ -136,8 +136,8 @@ def tiny():
     }
     execution = {**defaults("execution"), "steps_per_execution": 5}
 
-    def run(out, fingerprint="a", callbacks=(), **train_over):
-        training.set_determinism(0, 1)
+    def run(out, fingerprint="a", callbacks=(), seed=0, **train_over):
+        training.set_determinism(seed, 1)
         return training.train(
             "ao",
             arrays,
@@ -145,7 +145,7 @@ def tiny():
             model_cfg,
             {**train_cfg, **train_over},
             execution,
-            0,
+            seed,
             model_path=out / "model.keras",
             log_path=out / "log.csv",
             metrics_path=out / "metrics.json",
@@ -232,6 +232,62 @@ def test_a_finished_model_is_restored_not_retrained(tiny, tmp_path, caplog):
     with caplog.at_level("WARNING", logger="attend.finished"):
         tiny(out)
     assert "its model.keras is missing or damaged; training" in caplog.text
+    assert {name: (out / name).read_bytes() for name in made} == made
+
+
+def _plant(kept: Path, files: dict[str, bytes]) -> None:
+    """Put files into the kept folder with a manifest rewritten to match them, as a copy from
+    elsewhere (or a careless hand) would leave it: only the files' own records can tell."""
+    from attend.artifacts import file_digest
+
+    for name, data in files.items():
+        (kept / name).write_bytes(data)
+    manifest = json.loads((kept / "manifest.json").read_text())
+    manifest["files"] = {name: file_digest(kept / name) for name in manifest["files"]}
+    (kept / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_kept_model_of_another_seed_is_set_aside_and_the_model_trained(tiny, tmp_path, caplog):
+    """Another seed's model and metrics under this job's manifest (checksums rewritten to
+    match): restored before, with exit 0; now refused by what the files record, set aside,
+    and the job's own model trained."""
+    out, other = tmp_path / "out", tmp_path / "other"
+    tiny(out)
+    made = {name: (out / name).read_bytes() for name in ("model.keras", "log.csv", "metrics.json")}
+    tiny(other, seed=1)
+    kept = out / "checkpoint" / "finished"
+    _plant(kept, {name: (other / name).read_bytes() for name in ("model.keras", "metrics.json")})
+    for name in made:
+        (out / name).unlink()
+    with caplog.at_level("WARNING", logger="attend.finished"):
+        tiny(out)
+    assert "records another model (seed is 1, this job's 0)" in caplog.text
+    aside = out / "checkpoint" / "set-aside-1"
+    assert (aside / "model.keras").read_bytes() == (other / "model.keras").read_bytes()
+    assert {name: (out / name).read_bytes() for name in made} == made
+    assert (kept / "model.keras").read_bytes() == made["model.keras"]  # its own copy kept again
+
+
+def test_a_kept_model_with_altered_weights_is_not_restored(tiny, tmp_path, caplog):
+    """The same identity, other weights (edited after training, manifest rewritten): the
+    metrics' record of the model's checksum refuses it."""
+    from attend.model_files import load_model, save_model
+
+    out = tmp_path / "out"
+    tiny(out)
+    made = {name: (out / name).read_bytes() for name in ("model.keras", "log.csv", "metrics.json")}
+    kept = out / "checkpoint" / "finished"
+    model = load_model(kept / "model.keras")
+    weights = model.get_weights()
+    weights[0] = weights[0] + 0.5
+    model.set_weights(weights)
+    save_model(model, tmp_path / "altered.keras")
+    _plant(kept, {"model.keras": (tmp_path / "altered.keras").read_bytes()})
+    for name in made:
+        (out / name).unlink()
+    with caplog.at_level("WARNING", logger="attend.finished"):
+        tiny(out)
+    assert "its model.keras is not the model its metrics.json was written with" in caplog.text
     assert {name: (out / name).read_bytes() for name in made} == made
 
 

@@ -157,3 +157,17 @@ def test_a_model_that_stops_learning_stops_on_the_plateau(tmp_path):
     assert metrics["steps"] == (3 + 1) * 5  # the first validation, then three without progress
     log = np.genfromtxt(tmp_path / "log.csv", delimiter=",", names=True)
     assert len(log) == 4 and "val_loss" in log.dtype.names
+
+
+def test_a_model_no_better_than_chance_is_warned_about(caplog):
+    """Chance is always writing the training split's most frequent target token (here 'a': 3
+    of the 5 valid tokens); a diverged model's accuracy at or below it gets a warning that
+    names the learning rate, a better one none."""
+    train_tgt = np.array([[3, 3, 1, 0], [3, 4, 0, 0]])  # pad 0; tokens 3, 3, 1, 3, 4
+    vocab = ["<pad>", "</s>", "<s>", "a", "b"]
+    cfg = {"learning_rate": 0.3, "clipnorm": 1.0}
+    with caplog.at_level("WARNING", logger="attend.training"):
+        assert training.warn_if_below_chance(0.55, train_tgt, vocab, cfg)
+        assert training.warn_if_below_chance(0.6, train_tgt, vocab, cfg)
+    assert "at or below the 0.6000 of always writing 'a'" in caplog.text and "learning_rate 0.3" in caplog.text
+    assert not training.warn_if_below_chance(0.61, train_tgt, vocab, cfg)

@@ -1,11 +1,19 @@
 """The architectures of docs/science.md §3 and the forms of attention, declared once (no Keras
 here, so the workflow and the figures can read them without starting a backend).
-``attend.models`` builds them; the config schema's enums and the figures' labels and
-colours come from here."""
+``attend.models`` builds them, each with the model class of the module its declaration
+names; the config schema's enums and the figures' labels, colours and diagrams come from here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# What a readout reads at decoder step t (``Architecture.readout``). The rows of the readout
+# that read the context are W_c, which the analysis carries every input component through.
+READOUTS = {
+    "state": "the decoder's state h^D_t",
+    "state_and_context": "[h^D_t; c_t]: the decoder's state, then the attention's context",
+    "context": "the attention's context c_t alone",
+}
 
 
 @dataclass(frozen=True)
@@ -15,6 +23,12 @@ class Architecture:
     color: str
     attention: bool  # attends over the encoder states (and so has a score breakdown)
     description: str
+    # The module of attend.models whose model class builds it (attend.models.build_model).
+    model: str
+    # Whether its states come from a recurrence, which carries the position; else each
+    # position's state is computed from its token plus a positional encoding.
+    recurrent: bool
+    readout: str  # what its readout reads, one of READOUTS
     # model.* settings this architecture never reads (attend.models.build_model), so a
     # variant that changes only these shares the model of an earlier variant.
     ignores: tuple[str, ...] = ()
@@ -22,6 +36,14 @@ class Architecture:
     # the paper states them (scope "paper"); each other attention architecture is asked
     # the same questions in a scope of its own (attend.claims).
     paper: bool = True
+
+    def __post_init__(self):
+        if self.readout not in READOUTS:
+            raise ValueError(
+                f"architecture {self.name!r}: unknown readout {self.readout!r}; choose one of {list(READOUTS)}"
+            )
+        if self.readout != "state" and not self.attention:
+            raise ValueError(f"architecture {self.name!r} reads a context ({self.readout}) but does not attend")
 
 
 ARCHITECTURES = {
@@ -33,6 +55,9 @@ ARCHITECTURES = {
             "#7f7f7f",
             False,
             "vanilla encoder-decoder: GRU encoder, GRU decoder started from the encoder's state at </s>",
+            model="seq2seq",
+            recurrent=True,
+            readout="state",
             ignores=("attention", "heads", "ao_ff", "pe_min_dim", "pe_timescale", "layers"),
         ),
         Architecture(
@@ -41,6 +66,9 @@ ARCHITECTURES = {
             "#1f77b4",
             True,
             "VED plus attention over the encoder states; readout from [h^D_t; c_t]",
+            model="seq2seq",
+            recurrent=True,
+            readout="state_and_context",
             ignores=("ao_ff", "pe_min_dim", "pe_timescale", "layers"),
         ),
         Architecture(
@@ -49,6 +77,9 @@ ARCHITECTURES = {
             "#d62728",
             True,
             "attention only: position-wise feed-forward states of token + positional encoding; readout from c_t",
+            model="seq2seq",
+            recurrent=False,
+            readout="context",
             ignores=("cell", "layers"),
         ),
         # Not one of the paper's three (docs/transformer.md): its own attention (model.heads
@@ -62,13 +93,16 @@ ARCHITECTURES = {
             "encoder-decoder Transformer: model.layers pre-LayerNorm encoder and decoder layers, "
             "cross-attention over the encoder's output in every decoder layer; readout from the "
             "decoder's final state",
+            model="transformer",
+            recurrent=False,
+            readout="state",
             ignores=("attention", "cell", "ao_ff", "pe_min_dim", "input_encoding"),
             paper=False,
         ),
     )
 }
 
-# model.attention: how scores, values and the context are formed (attend.models.Attention).
+# model.attention: how scores, values and the context are formed (attend.models.layers.Attention).
 ATTENTION_KINDS = {
     "learned": "single head, learned query, key and value matrices (no biases)",
     "dot": "parameter-free dot product: Q = K = V = identity",
@@ -84,8 +118,6 @@ CELLS = {
     "lstm": "LSTM; the decoder starts from the encoder's final [h, c]; the analysed state is h",
     "simple": "vanilla (tanh) recurrent cell, keras.layers.SimpleRNN",
 }
-
-ATTENTION_ARCHS = tuple(name for name, a in ARCHITECTURES.items() if a.attention)
 
 
 def reads_heads(arch: str, model: dict) -> bool:

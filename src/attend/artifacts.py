@@ -2,7 +2,10 @@
 
 * Writes are atomic (:func:`atomic_write`): through a temporary file in the same folder,
   renamed into place, so a crash or a kill leaves the old file or the new one, never half
-  of one.
+  of one. The temporary file gets a random name and is created exclusively (never through
+  a link another user planted), and the writer writes through its open descriptor, so no
+  write can be redirected into someone else's file (:func:`atomic_write_path` does the same
+  with a private folder for writers that need a file name: Keras).
 * Readers name the file and say how to make it again (:func:`regenerate`) when it is
   missing, truncated or foreign; they raise :class:`DataError`.
 * Every artifact records what it is (its **identity**: task, architecture, seed, the
@@ -34,7 +37,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -89,38 +98,110 @@ def file_digest(path: str | Path) -> str:
 # ---------------------------------------------------------------------------- writing
 
 
-def atomic_write(path: str | Path, write) -> None:
-    """Call ``write(tmp)`` on a temporary file in ``path``'s folder, then rename it into
-    place, so a crash leaves nothing half-written."""
+# The process's umask, read once: a file written here gets the mode a plain open() would
+# have given it (temporary files are created 0600 and opened up just before their rename).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call ``write(fh)`` on a binary file open on a new temporary file in ``path``'s
+    folder, then rename it into place, so a crash leaves nothing half-written.
+
+    The temporary file has a random name and is created exclusively (``mkstemp``:
+    ``O_CREAT | O_EXCL``, so never through a link planted under its name), and ``write``
+    writes through its descriptor, never reopening it by name: another user who can write
+    in the folder cannot redirect the write into a file of yours. The rename replaces a
+    link at ``path`` itself, not what it points to."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_path(path: str | Path, write: Callable[[Path], object]) -> None:
+    """:func:`atomic_write` for a writer that needs a file name (Keras's ``save``,
+    ``save_weights``): ``write(tmp)`` writes a file named like ``path`` inside a private
+    folder (mode 0700, random name, created exclusively) beside it, then it is renamed into
+    place and the folder removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        tmp = folder / path.name
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class UnsafeFolder(DataError):
+    """An output folder that another user could use to replace or redirect what is written."""
+
+
+def output_folder(path: str | Path, names: list[str] = ()) -> Path:
+    """``path`` made ready to write into, before any work is done: created with mode 0700
+    when new; refused (naming why) when it is not a folder, belongs to another user or can
+    be written by group or others (they could swap the outputs), holds a folder under one
+    of the ``names`` to be written, or cannot be written (a test file is created and
+    removed). Every OSError becomes a :class:`DataError` naming the folder."""
+    path = Path(path)
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700)
+        if not path.is_dir():
+            raise DataError(f"{path}: --out must be a folder, and this is a file; name a folder")
+        info = path.stat()
+        if info.st_uid != os.getuid():
+            raise UnsafeFolder(
+                f"{path}: the output folder belongs to uid {info.st_uid}, not to you (uid {os.getuid()}): its owner "
+                "could replace what is written there; write into a folder of your own"
+            )
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise UnsafeFolder(
+                f"{path}: the output folder can be written by group or others (mode {stat.S_IMODE(info.st_mode):04o}): "
+                f"they could plant links or replace the outputs; `chmod go-w {path}` or write into a folder of your own"
+            )
+        for name in names:
+            if (path / name).is_dir() and not (path / name).is_symlink():
+                raise DataError(f"{path / name}: a folder stands where the output {name} goes; move it away")
+        fd, probe_file = tempfile.mkstemp(dir=path, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe_file)
+    except DataError:
+        raise
+    except OSError as err:
+        raise DataError(f"{path}: the output folder cannot be written ({err.strerror or err}); name another") from None
+    return path
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """A file of these bytes, written atomically."""
+    atomic_write(path, lambda fh: fh.write(data))
 
 
 def write_text(path: str | Path, text: str) -> None:
-    """A text file (a JSON record, a markdown summary), written atomically."""
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    """A text file (a JSON record, a markdown summary), UTF-8, written atomically."""
+    write_bytes(path, text.encode("utf-8"))
 
 
 def save_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     """Write arrays (no object arrays, so no pickle) atomically; :func:`load_npz` reads them."""
-
-    def write(tmp):
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()})
-
-    atomic_write(path, write)
+    atomic_write(path, lambda fh: np.savez(fh, **{k: np.asarray(v) for k, v in arrays.items()}))
 
 
 def write_table(path: str | Path, df: pd.DataFrame) -> None:
     """A CSV table without its index, atomically."""
-    atomic_write(path, lambda tmp: df.to_csv(tmp, index=False))
+    write_bytes(path, df.to_csv(index=False).encode("utf-8"))
 
 
 # ---------------------------------------------------------------------------- reading
@@ -145,6 +226,50 @@ def load_npz(path: str | Path, required: dict[str, int], what: str) -> dict[str,
         if arrays[key].ndim != ndim:
             raise DataError(f"{path}: {what} array {key!r} has shape {arrays[key].shape}, expected {ndim} dimensions")
     return arrays
+
+
+def npz_shapes(path: str | Path, what: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Each member's shape and dtype, read from its .npy header alone (the data are not
+    decompressed): what a reader checks before it allocates anything."""
+    path = Path(path)
+    shapes = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    read = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read(fh)
+                shapes[info.filename.removesuffix(".npy")] = (tuple(shape), dtype)
+    except FileNotFoundError:
+        raise DataError(f"{path}: {what} file is missing") from None
+    except Exception as err:  # zipfile.BadZipFile, a header that is not numpy's...
+        raise DataError(
+            f"{path}: not a readable {what} ({type(err).__name__}: {err}); "
+            f"it is truncated or foreign: {regenerate(path)}"
+        ) from None
+    return shapes
+
+
+def available_memory() -> int:
+    """Bytes of memory this machine can give a process now (MemAvailable), or its total."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB"
 
 
 def read_json(path: str | Path, what: str, required=()) -> dict:
@@ -270,7 +395,7 @@ def save_analysis(
     digests = {}
     for name, path in table_paths.items():
         data = tables[name].to_csv(index=False).encode()
-        atomic_write(path, lambda tmp, data=data: Path(tmp).write_bytes(data))
+        write_bytes(path, data)
         digests[name] = hashlib.sha256(data).hexdigest()
     save_npz(arrays_path, {**arrays, TABLE_DIGESTS: np.array(json.dumps(digests, sort_keys=True))})
 

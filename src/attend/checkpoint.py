@@ -34,7 +34,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .artifacts import atomic_write
+from .artifacts import atomic_write_path, write_text
 
 log = logging.getLogger(__name__)
 
@@ -139,19 +139,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         weights = self.folder / f"epoch{done}.weights.h5"
-        tmp = self.folder / f"tmp{os.getpid()}.weights.h5"  # Keras wants the .weights.h5 suffix
-        try:
-            self.model.save_weights(tmp, overwrite=True)
-            os.replace(tmp, weights)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write_path(weights, lambda tmp: self.model.save_weights(tmp, overwrite=True))
         state = {
             "epoch": done,
             "weights": weights.name,
             "fingerprint": self.fingerprint,
             "stopped": bool(self.model.stop_training),
         }
-        atomic_write(self.folder / STATE, lambda p: p.write_text(json.dumps(state) + "\n"))
+        write_text(self.folder / STATE, json.dumps(state) + "\n")
         for old in self.folder.glob("epoch*.weights.h5"):
             if old != weights:
                 old.unlink()
@@ -183,4 +178,4 @@ def keep_log_rows(path: Path, epochs: int) -> None:
         head = line.split(",", 1)[0]
         return line.endswith("\n") and line.count(",") == width and head.isdigit() and int(head) < epochs
 
-    path.write_text("".join(lines[:1] + [line for line in lines[1:] if complete(line)]))
+    write_text(path, "".join(lines[:1] + [line for line in lines[1:] if complete(line)]))

@@ -10,6 +10,8 @@ plotting.
   attend test-pairs DATASET.npz --corpus fra.txt --out PAIRS.tsv
                                          the written sentence pairs of this project's
                                          translation test split, for probe-hf
+  attend check-config FILE...            config files read and checked, errors naming file,
+                                         line and key
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ COMMANDS = {
     "analyse": ("attend.probe_report", "tables, figures and a summary of one probe"),
     "probe-hf": ("attend.adapters.hf", "the probe of a Hugging Face encoder-decoder model (pip install 'attend[hf]')"),
     "test-pairs": ("attend.adapters.pairs", "the written sentence pairs of this project's translation test split"),
+    "check-config": (
+        "attend.config",
+        "config files read (YAML errors name file and line) and checked as the workflow checks them",
+    ),
 }
 
 
@@ -42,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"attend: error: unknown command {name!r}\n{usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    return module.main(rest, prog=f"attend {name}")
+    run = getattr(module, "check_main" if name == "check-config" else "main")
+    return run(rest, prog=f"attend {name}")
 
 
 if __name__ == "__main__":

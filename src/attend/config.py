@@ -11,6 +11,7 @@ default; ``python -m attend.config`` prints the key catalog (``config/README.md`
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import jsonschema
 import yaml
@@ -36,6 +37,7 @@ def schema(task_modules=()) -> dict:
         props["data"]["properties"][name] = copy.deepcopy(task.schema)
     props["overrides"]["propertyNames"] = {"enum": names}
     props["arch_overrides"]["propertyNames"] = {"enum": list(architectures.ARCHITECTURES)}
+    full["$defs"]["arch_settings"]["properties"]["tasks"]["items"]["enum"] = names
     variant = full["$defs"]["variant"]["properties"]
     variant["overrides"]["propertyNames"] = {"enum": names}
     variant["tasks"]["items"]["enum"] = names
@@ -203,10 +205,12 @@ def _rows(node: dict, root: dict, path: str):
     node = resolve_ref(node, root)
     if path:
         kind = node.get("type", "enum" if "enum" in node else "")
+        kinds = kind if isinstance(kind, list) else [kind]
         if "enum" in node:
             kind = "one of " + ", ".join(f"`{v}`" for v in node["enum"])
-        elif node.get("type") == "array" and "enum" in node.get("items", {}):
+        elif "array" in kinds and "enum" in node.get("items", {}):
             kind = "list of " + ", ".join(f"`{v}`" for v in node["items"]["enum"])
+            kind += " or null" if "null" in kinds else ""
         kind = " or ".join(kind) if isinstance(kind, list) else kind
         default = (
             f"`{yaml.safe_dump(node['default'], default_flow_style=True, width=1000).strip().removesuffix(chr(10) + '...')}`"
@@ -245,6 +249,58 @@ def catalog_markdown(task_modules=()) -> str:
             "",
         ]
     )
+
+
+# ---------------------------------------------------------------------------- check
+
+
+WORKFLOW_CONFIG = "config/config.yaml"  # the Snakefile's own configfile, read before any --configfile
+
+
+def read_config_file(path: str | Path) -> dict:
+    """One config file, its YAML errors naming the file, line and column (Snakemake's own
+    reader says only "Config file is not valid JSON or YAML", whichever of several files it is)."""
+    path = Path(path)
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise ConfigError(f"{path}: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(err, 'problem', None) or err})") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"{path}: a config file is a mapping of keys (config/README.md), found {type(loaded).__name__}"
+        )
+    return loaded
+
+
+def check_main(argv: list[str] | None = None, prog: str = "attend check-config") -> int:
+    """``attend check-config FILE...``: each file read as YAML (errors name file, line and
+    column), then merged in order over config/config.yaml's defaults as the workflow merges
+    --configfile files, and checked like the workflow checks it (errors name each key)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog=prog, description=check_main.__doc__.split("\n\n")[0])
+    parser.add_argument("files", nargs="+", help="config files, in the order given to --configfile")
+    args = parser.parse_args(argv)
+    # The Snakefile reads config/config.yaml first, then every --configfile over it.
+    files = [WORKFLOW_CONFIG] if Path(WORKFLOW_CONFIG).is_file() and WORKFLOW_CONFIG not in args.files else []
+    files += args.files
+    merged_config: dict = {}
+    try:
+        for path in files:
+            merged_config = variants.merged(merged_config, read_config_file(path))
+        resolve(merged_config)
+    except ConfigError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    print(f"{' then '.join(files)}: a valid config")
+    return 0
 
 
 if __name__ == "__main__":

@@ -56,3 +56,16 @@ def written_default(path: str):
             "attend.config.defaults gives the defaults of a whole block"
         )
     return copy.deepcopy(node["default"])
+
+
+def written_block_defaults(path: str) -> dict:
+    """The defaults the schema file writes for each key of one block, e.g.
+    ``written_block_defaults("model")``: a model built from settings that leave out what its
+    architecture never reads (the workflow's jobs get only what they read) fills them in
+    here, so those keys still have one home."""
+    root = _schema_as_written()
+    node = root
+    for part in path.split("."):
+        node = resolve_ref(node, root)["properties"][part]
+    properties = {key: resolve_ref(sub, root) for key, sub in resolve_ref(node, root).get("properties", {}).items()}
+    return {key: copy.deepcopy(sub["default"]) for key, sub in properties.items() if "default" in sub}

@@ -19,9 +19,8 @@ vocabulary lacks it) and reporting the out-of-vocabulary rate per side.
 
 The settings (where the files are looked for, their public address, their checksums) are
 the config's block ``data.gold_alignment``, declared with its defaults in the config schema;
-:func:`default_settings` reads them. :func:`record_gold` is the probe of a model of this
-project on the gold pairs (the workflow's rule ``gold_probe``), :func:`applies` says which
-models get one.
+:func:`default_settings` reads them. :func:`applies` says which models the workflow probes
+on the gold pairs (``attend.gold_probe`` records such a probe).
 """
 
 from __future__ import annotations
@@ -147,7 +146,7 @@ def fetch_gold(dest: str | Path, local: str | None, search: list, url: str, sha2
             digests[name] = _download(url.rstrip("/") + "/" + name, dest / name, sha256[name], url)
         else:
             digests[name] = check_file(folder / name, sha256[name], url)
-            atomic_write(dest / name, lambda tmp, source=folder / name: shutil.copyfile(source, tmp))
+            atomic_write(dest / name, lambda fh, source=folder / name: fh.write(source.read_bytes()))
     source = url if folder is None else str(folder.resolve())
     log.info("gold alignments: %s and %s from %s (%s)", *FILES, source, via)
     return {"source": source, "via": via, "sha256": digests}
@@ -170,7 +169,7 @@ def _download(address: str, dest: Path, sha256: str, url: str) -> str:
             raise DataError(
                 f"{address}: sha256 {actual} is not the gold word alignments' {sha256.lower()}; retry, or {_fix(url)}"
             )
-        atomic_write(dest, lambda target: shutil.copyfile(tmp, target))
+        atomic_write(dest, lambda fh: fh.write(tmp.read_bytes()))
     return actual
 
 
@@ -296,17 +295,3 @@ def encode_gold(gold: Gold, src_vocab: list[str], tgt_vocab: list[str]) -> tuple
         "gold alignments: out-of-vocabulary rate: English %.3f, French %.3f", oov["src"]["rate"], oov["tgt"]["rate"]
     )
     return arrays, oov
-
-
-def record_gold(model, gold: Gold, vocab: dict) -> tuple[dict[str, np.ndarray], dict]:
-    """The gold probe of a model of this project (``attend.models``): the model teacher-forced
-    on the gold pairs encoded through its own vocabulary (:func:`encode_gold`), probed as on
-    its test set (``attend.probe.record``), with the gold links (probe format 2). Also the
-    out-of-vocabulary rates :func:`encode_gold` reports."""
-    from . import probe
-
-    arrays, oov = encode_gold(gold, vocab["src_vocab"], vocab["tgt_vocab"])
-    recorded = probe.record(model, arrays["enc_tokens"], arrays["targets"], vocab)
-    links = {"gold_links": arrays["gold_links"], "gold_sure": arrays["gold_sure"]}
-    which = "/".join(str(model.identity[k]) for k in ("task", "arch", "seed") if k in model.identity)
-    return probe.assemble({**recorded, **links}, f"the gold probe of model {which or model.arch}"), oov

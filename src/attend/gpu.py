@@ -138,12 +138,25 @@ def lock_folder(environ=os.environ) -> Path:
 
 
 def _unsafe(folder: Path, why: str) -> UnsafeLockFolder:
+    """The refusal, with advice that is safe: remove the folder only when it is this
+    project's own default folder and yours; otherwise (a folder you named, a shared folder
+    such as the system's temporary folder, another user's) use a new folder of your own."""
+    own_default = (
+        folder == DEFAULT_LOCK_DIR
+        and folder.is_dir()
+        and not folder.is_symlink()
+        and folder.stat().st_uid == os.getuid()
+    )
+    fix = (
+        f"Remove it (rm -r {folder}: it is this project's own lock folder, and only lock files live there), or set "
+        if own_default
+        else "Do not delete it (it is not a folder this project made for you). Set "
+    )
     return UnsafeLockFolder(
         f"GPU lock folder {folder} {why}; another user could use it to redirect this job's lock writes into "
-        f"your files, so it is not used. Remove it (rm -r {folder}; its owner or an administrator must, if it is "
-        f"not yours), or set {LOCK_DIR_VARIABLE} "
-        "to a folder of your own that only you can write (mode 0700), the same for every run that shares "
-        "these GPUs"
+        f"your files, so it is not used. {fix}{LOCK_DIR_VARIABLE} to a new folder of your own that only you can "
+        "write (it is created with mode 0700 if absent, e.g. ~/.cache/attend-gpu-locks), the same for every run "
+        "that shares these GPUs"
     )
 
 

@@ -2,7 +2,7 @@
 Keras's safe mode with their identity checked.
 
 A model carries its identity (task, architecture, seed, dataset checksum and the
-fingerprint of what it was trained from) in its saved config (``Seq2Seq.identity``); a
+fingerprint of what it was trained from) in its saved config (``EncoderDecoder.identity``); a
 consumer passes what it expects, and a model copied from another run is refused by name
 (``attend.artifacts.check_identity``).
 """
@@ -10,14 +10,15 @@ consumer passes what it expects, and a model copied from another run is refused 
 from __future__ import annotations
 
 import json
-import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import keras
 
 from .artifacts import DataError, atomic_write, check_identity, regenerate
-from .models import Seq2Seq
+from .models import EncoderDecoder
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
@@ -27,12 +28,15 @@ def save_model(model, path: str | Path) -> None:
     fixed and Keras's ``date_saved`` is left out, so the same weights give the same file.
     Written through a temporary file and renamed into place."""
     path = Path(path)
-    raw = path.with_name(f".{path.stem}.raw{os.getpid()}.keras")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Keras writes by file name: into a private folder (0700, random name), never a guessable path.
+    private = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
+        raw = private / path.name
         model.save(raw)
 
-        def write(tmp: Path) -> None:
-            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(tmp, "w") as dst:
+        def write(fh) -> None:
+            with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fh, "w") as dst:
                 for info in src.infolist():
                     data = src.read(info)
                     if info.filename == "metadata.json":
@@ -45,10 +49,10 @@ def save_model(model, path: str | Path) -> None:
 
         atomic_write(path, write)
     finally:
-        raw.unlink(missing_ok=True)
+        shutil.rmtree(private, ignore_errors=True)
 
 
-def load_model(path, expect: dict | None = None) -> Seq2Seq:
+def load_model(path, expect: dict | None = None) -> EncoderDecoder:
     """Load a saved model in Keras safe mode (no arbitrary code); ``expect`` (task, arch,
     seed, dataset checksum...) must match the identity it was saved with."""
     if not Path(path).is_file():

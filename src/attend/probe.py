@@ -34,7 +34,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import DataError, check_identity, load_npz, recorded_identity, save_npz
+from .artifacts import (
+    DataError,
+    available_memory,
+    check_identity,
+    gib,
+    load_npz,
+    npz_shapes,
+    recorded_identity,
+    save_npz,
+)
 from .tokens import PAD, SPECIALS, decoder_inputs, lengths
 
 FORMAT_VERSION = 2  # the format this code writes and reads (format_version); docs/probe-format.md
@@ -269,24 +278,10 @@ def validate(arrays: dict, path="probe") -> None:
     if "W_q" in arrays and "attention" not in arrays:
         fail("has query and key matrices but no 'attention'")
 
-    sizes: dict[str, int] = {}
-    for key in KEYS:
-        if key.name not in arrays:
-            continue
-        value = arrays[key.name]
-        if len(value.shape) != len(key.shape):
-            fail(
-                f"'{key.name}' has shape {value.shape}, expected {len(key.shape)} dimensions "
-                f"({', '.join(key.shape) or 'a scalar'})"
-            )
-        if not np.issubdtype(value.dtype, KINDS[key.kind]):
-            fail(f"'{key.name}' holds {value.dtype}, expected {key.kind} values")
-        for dim, size in zip(key.shape, value.shape):
-            if sizes.setdefault(dim, size) != size:
-                fail(
-                    f"'{key.name}' has shape {value.shape}: its {dim} ({DIMENSIONS[dim]}) is {size}, but other keys "
-                    f"make it {sizes[dim]}"
-                )
+    sizes = check_shapes({name: (value.shape, value.dtype) for name, value in arrays.items()}, fail)
+    for dim, what in (("N", "sequences"), ("H", "heads"), ("L", "layers")):
+        if sizes.get(dim, 1) == 0:
+            fail(f"holds no {what} ({dim} = 0): there is nothing to analyse")
     for key, dim in (("heads", "H"), ("layers", "L")):
         if key in arrays and dim in sizes and int(arrays[key]) != sizes[dim]:
             fail(f"'{key}' says {int(arrays[key])}, but the per-{key[:-1]} arrays hold {sizes[dim]}")
@@ -323,6 +318,136 @@ def validate(arrays: dict, path="probe") -> None:
         _check_gold(arrays, int(version), fail)
     if "scale" in arrays and not float(arrays["scale"]) > 0:
         fail(f"'scale' must be positive, got {float(arrays['scale'])}")
+    _check_meaning(arrays, sizes, fail)
+
+
+def check_shapes(shapes: dict[str, tuple[tuple[int, ...], np.dtype]], fail) -> dict[str, int]:
+    """Each key's rank and kind against :data:`KEYS`, and every named dimension the same
+    size in every key that has it; the sizes, by dimension. Needs shapes only, so the loader
+    runs it on the npz's headers before reading any array (:func:`load`)."""
+    sizes: dict[str, int] = {}
+    for key in KEYS:
+        if key.name not in shapes:
+            continue
+        shape, dtype = shapes[key.name]
+        if len(shape) != len(key.shape):
+            fail(
+                f"'{key.name}' has shape {shape}, expected {len(key.shape)} dimensions "
+                f"({', '.join(key.shape) or 'a scalar'})"
+            )
+        if not np.issubdtype(dtype, KINDS[key.kind]):
+            fail(f"'{key.name}' holds {dtype}, expected {key.kind} values")
+        for dim, size in zip(key.shape, shape):
+            if sizes.setdefault(dim, size) != size:
+                fail(
+                    f"'{key.name}' has shape {shape}: its {dim} ({DIMENSIONS[dim]}) is {size}, but other keys "
+                    f"make it {sizes[dim]}"
+                )
+    return sizes
+
+
+# How far recorded attention may be from the softmax of the scores the probe's own states
+# and matrices give (and the model's from the mean of its heads'), per weight. Recomputed in
+# float64 from float32 arrays, this project's models and Hugging Face ones agree to ~1e-6;
+# weights that are not these scores' (another layer's, a bias left out, a different scale)
+# miss by orders of magnitude more.
+ATTENTION_TOLERANCE = 1e-3
+
+
+def _check_meaning(arrays: dict, sizes: dict[str, int], fail) -> None:
+    """What the shapes cannot say: alignment positions on the source, one word per
+    vocabulary entry, and attention that is what the probe's own states and matrices make
+    of it (:func:`_check_scores`)."""
+    if "align" in arrays and arrays["align"].size:
+        low, high = int(arrays["align"].min()), int(arrays["align"].max())
+        if low < -1 or high >= sizes["S"]:
+            fail(
+                f"'align' must lie in -1..{sizes['S'] - 1} (-1: no source position; else a source position), "
+                f"found {low}..{high}"
+            )
+    for vocab in ("src_vocab", "tgt_vocab"):
+        words, counts = np.unique(arrays[vocab], return_counts=True)
+        if (counts > 1).any():
+            twice = [str(w) for w in words[counts > 1][:5]]
+            fail(
+                f"'{vocab}' names {twice} more than once: each id must be its own word (merge the ids, or "
+                "name them apart)"
+            )
+    if "attention" in arrays:
+        _check_scores(arrays, fail)
+
+
+def _softmax_rows(scores: np.ndarray, enc_mask: np.ndarray) -> np.ndarray:
+    z = np.where(enc_mask, scores, -np.inf)
+    z = np.exp(z - z.max(-1, keepdims=True))
+    return z / z.sum(-1, keepdims=True)
+
+
+def _check_scores(arrays: dict, fail) -> None:
+    """Each unit's recorded weights are the softmax of its scores, (x W_q)·(enc_states W_k)
+    × scale over the valid source positions, and ``attention`` is the uniform mean of the
+    units' weights (:data:`ATTENTION_TOLERANCE`), at every valid target step; one unit at a
+    time, so memory stays that of one unit's weights."""
+    enc_mask = (np.arange(arrays["enc_tokens"].shape[1])[None] < arrays["enc_len"][:, None])[:, None, :]
+    dec_mask = np.arange(arrays["dec_inputs"].shape[1])[None] < arrays["dec_len"][:, None]
+    enc = arrays["enc_states"].astype(np.float64)
+    scale = float(arrays["scale"])
+    kind = form(arrays)
+    if kind == "layers":  # (name, weights, the layer's query states, W_q, W_k) of every unit
+        layers, heads = arrays["layer_attention"].shape[1:3]
+        groups = [
+            (
+                arrays["layer_states"][:, layer],
+                [
+                    (
+                        f"layer_attention[:, {layer}, {h}]",
+                        arrays["layer_attention"][:, layer, h],
+                        arrays["layer_W_q"][layer, h],
+                        arrays["layer_W_k"][layer, h],
+                    )
+                    for h in range(heads)
+                ],
+            )
+            for layer in range(layers)
+        ]
+    elif kind == "heads":
+        groups = [
+            (
+                arrays["dec_states"],
+                [
+                    (
+                        f"head_attention[:, {h}]",
+                        arrays["head_attention"][:, h],
+                        arrays["head_W_q"][h],
+                        arrays["head_W_k"][h],
+                    )
+                    for h in range(arrays["head_attention"].shape[1])
+                ],
+            )
+        ]
+    else:
+        groups = [(arrays["dec_states"], [("attention", arrays["attention"], arrays["W_q"], arrays["W_k"])])]
+    total, n_units = np.zeros(arrays["attention"].shape), 0
+    for queries, units in groups:
+        queries = queries.astype(np.float64)  # once per layer, not per head
+        for name, recorded, w_q, w_k in units:
+            scores = (queries @ w_q) @ np.swapaxes(enc @ w_k, 1, 2) * scale
+            off = np.abs(_softmax_rows(scores, enc_mask) - recorded)[dec_mask].max(initial=0.0)
+            if off > ATTENTION_TOLERANCE:
+                fail(
+                    f"'{name}' is not the softmax of its scores (the probe's states and query and key matrices, "
+                    f"× scale): off by {off:.3g} (tolerance {ATTENTION_TOLERANCE}); record the weights and matrices "
+                    "of the same attention"
+                )
+            total += recorded
+            n_units += 1
+    if n_units > 1:
+        off = np.abs(total / n_units - arrays["attention"])[dec_mask].max(initial=0.0)
+        if off > ATTENTION_TOLERANCE:
+            fail(
+                f"'attention' is not the uniform mean of its {n_units} units' weights ({kind} form): off by {off:.3g} "
+                f"(tolerance {ATTENTION_TOLERANCE})"
+            )
 
 
 def _check_weights(arrays: dict, fail) -> None:
@@ -530,7 +655,22 @@ def save(path: str | Path, arrays: dict) -> None:
 
 def load(path: str | Path, expect: dict | None = None) -> dict[str, np.ndarray]:
     """Load a probe without pickle, check it against :data:`KEYS` (:func:`validate`) and
-    that it is the probe of the model ``expect`` names (task, arch, seed...)."""
+    that it is the probe of the model ``expect`` names (task, arch, seed...). The shapes
+    are checked from the file's headers first, and the arrays must fit in the memory
+    available, before any array is read: a small compressed file cannot make the loader
+    allocate gigabytes for a shape it then refuses."""
+    shapes = npz_shapes(path, "probe")
+
+    def fail(message):
+        raise DataError(f"{path}: {message}")
+
+    check_shapes(shapes, fail)
+    needed = sum(int(np.prod(shape)) * dtype.itemsize for shape, dtype in shapes.values())
+    if needed > available_memory():
+        fail(
+            f"its arrays declare {gib(needed)}, more than the {gib(available_memory())} of memory available: "
+            "probe fewer or shorter sequences"
+        )
     arrays = load_npz(path, {}, "probe")
     if expect:
         check_identity(recorded_identity(arrays), expect, path, "probe")

@@ -29,8 +29,8 @@ import pandas as pd
 from . import probe as probe_format
 from .analysis import alignment
 from .analysis.attention import TERMS
-from .analysis.measure import measure
-from .artifacts import DataError, read_json, recorded_identity, save_analysis, write_text
+from .analysis.measure import MeasurementError, measure
+from .artifacts import DataError, output_folder, read_json, recorded_identity, regenerate, save_analysis, write_text
 from .config_schema import written_default
 from .gold_alignment import default_max_len
 from .scoring import accuracy
@@ -237,11 +237,13 @@ def analyse(
     from .plotting import one_model  # matplotlib, only when drawing
 
     start = time.perf_counter()
+    # The folder first: a folder that cannot take the outputs is refused before the work.
+    names = [f"{name}.csv" for name in ALL_TABLES] + ["analysis.npz", "summary.md"]
+    names += [f"{figure.name}.{ext}" for figure in one_model.FIGURES for ext in ("png", "pdf")] if figures else []
+    out = output_folder(out, names)
     probe = probe_format.load(probe_path)
     tables, arrays, skipped = measure(probe, dictionary or {}, DEFAULT_SAMPLES if n_samples is None else n_samples)
     measure_gold(probe, DEFAULT_MAX_LEN if max_len is None else max_len, tables, arrays, skipped)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     save_analysis(tables, arrays, out / "analysis.npz", {name: out / f"{name}.csv" for name in ALL_TABLES})
     files = [f"{name}.csv" for name in ALL_TABLES] + ["analysis.npz"]
     if figures:
@@ -250,6 +252,15 @@ def analyse(
     text = summary(probe, tables, skipped, str(probe_path), files, time.perf_counter() - start)
     write_text(out / "summary.md", text)
     return {"tables": tables, "arrays": arrays, "skipped": skipped, "files": files}
+
+
+def outside_the_workflow(err: Exception, probe_path: str) -> str:
+    """An error in one line, with advice that holds outside the workflow: the file layer's
+    readers advise forcing the Snakemake job that writes a file, which a probe written by
+    hand does not have."""
+    if isinstance(err, OSError) and not isinstance(err, DataError):
+        return f"{err.filename or ''}: {err.strerror or err}".lstrip(": ")
+    return str(err).replace(regenerate(Path(probe_path)), "write the probe again (docs/probe-format.md)")
 
 
 def parser(prog: str = "attend analyse") -> argparse.ArgumentParser:
@@ -295,8 +306,8 @@ def main(argv: list[str] | None = None, prog: str = "attend analyse") -> int:
         result = analyse(
             args.probe, args.out, read_dictionary(args.dictionary), args.samples, not args.no_figures, args.max_len
         )
-    except DataError as err:
-        print(f"{prog}: error: {err}", file=sys.stderr)
+    except (DataError, MeasurementError, OSError) as err:
+        print(f"{prog}: error: {outside_the_workflow(err, args.probe)}", file=sys.stderr)
         return 1
     for what, why in result["skipped"].items():
         print(f"skipped {what}: {why}")

@@ -1,14 +1,16 @@
 """Which code made a result: the source files a step runs, found by following the
 package's own imports, and one checksum over them.
 
-The workflow passes :func:`code_version` of each step's entry module as a rule parameter,
-so editing a module reruns exactly the steps whose code reaches it (and what depends on
-their outputs); each rule's own script counts too (:func:`script_version`), in place of
-Snakemake's code trigger, which compares the script's modification time with the outputs'
-(the workflow profiles turn that trigger off: a fresh clone's scripts are newer than a copied
-results tree, yet the same code). Content, not modification time, decides: a checkout or ``touch`` that
-leaves a file's bytes alone reruns nothing, and the same code gives the same version on
-every machine of a cluster. What counts is the code's syntax tree: comments, docstrings and
+The workflow passes :func:`code_version` of each rule's script as a rule parameter: the
+script's own code and that of every ``attend`` module it imports, directly or through
+other modules, and of the modules it imports by name at run time (a figure's module, the
+task modules), so editing a module reruns exactly the steps whose code reaches it (and what
+depends on their outputs). The script counts in place of Snakemake's code trigger, which
+compares the script's modification time with the outputs' (the workflow profiles turn that
+trigger off: a fresh clone's scripts are newer than a copied results tree, yet the same
+code). Content, not modification time, decides: a checkout or ``touch`` that leaves a
+file's bytes alone reruns nothing, and the same code gives the same version on every
+machine of a cluster. What counts is the code's syntax tree: comments, docstrings and
 formatting change no result, so editing them reruns nothing.
 """
 
@@ -39,6 +41,7 @@ def _path(module: str) -> Path | None:
 
 
 def _package_of(module: str, path: Path) -> str:
+    """The package a module's relative imports start from ("" for a script)."""
     return module if path.name == "__init__.py" else module.rpartition(".")[0]
 
 
@@ -72,24 +75,38 @@ def _imports_of_source(module: str, package: str, text: str, filename: str) -> f
     return frozenset(name for name in closed if _path(name) is not None)
 
 
-def _entry_path(module: str) -> Path:
-    """The file of a module a step runs: one of the package's, or one of the user's own
-    (a task module named in the config), found where Python would import it from."""
-    path = _path(module)
+Entry = str | Path  # an importable module's name, or the path of a script file
+
+
+def _entry_path(entry: Entry) -> Path:
+    """The file of what a step runs: a module of the package's, one of the user's own (a
+    task module named in the config, found where Python would import it from), or a
+    script (a :class:`~pathlib.Path`: a workflow rule's, run as a file, not imported)."""
+    if isinstance(entry, Path):
+        if entry.suffix != ".py" or not entry.is_file():
+            raise ValueError(f"{entry}: not a Python script file")
+        return entry
+    path = _path(entry)
     if path is None:
-        spec = importlib.util.find_spec(module)
+        spec = importlib.util.find_spec(entry)
         if spec is None or not spec.origin or not spec.origin.endswith(".py"):
-            raise ValueError(f"{module!r} is neither a module of the {PACKAGE} package nor an importable .py file")
+            raise ValueError(f"{entry!r} is neither a module of the {PACKAGE} package nor an importable .py file")
         path = Path(spec.origin)
     return path
 
 
 @cache
-def source_files(*modules: str) -> tuple[Path, ...]:
-    """Every file that ``modules`` run: their own, and those of every ``attend`` module
-    they import, transitively (sorted)."""
-    seen: dict[str, Path] = {name: _entry_path(name) for name in modules}
-    todo = [i for name in modules for i in _imports(name, seen[name])]
+def source_files(*entries: Entry) -> tuple[Path, ...]:
+    """Every file that ``entries`` (module names, or script paths) run: their own, and
+    those of every ``attend`` module they import, transitively (sorted). A script's imports
+    are followed as a module's are (absolute ones: a script has no package)."""
+    seen: dict[str, Path] = {}
+    todo = []
+    for entry in entries:
+        path = _entry_path(entry)
+        name = entry if isinstance(entry, str) else f"<script {path}>"
+        seen[name] = path
+        todo.extend(_imports(name if isinstance(entry, str) else "__main__", path))
     while todo:
         name = todo.pop()
         if name in seen:
@@ -122,21 +139,15 @@ def _code_of_source(text: str, filename: str) -> bytes:
 
 
 @cache
-def code_version(*modules: str) -> str:
-    """A short checksum of the code of the source files that ``modules`` run (relative
-    paths and syntax trees), so that any edit of what they do changes it."""
+def code_version(*entries: Entry) -> str:
+    """A short checksum of the code of the source files that ``entries`` (module names, or
+    script paths) run (their names and syntax trees), so that any edit of what they do
+    changes it."""
     digest = hashlib.sha256()
-    for path in source_files(*modules):
+    for path in source_files(*entries):
         name = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
         digest.update(name.encode() + b"\0" + _code(path) + b"\0")
     return digest.hexdigest()[:16]
-
-
-def script_version(path: str | Path) -> str:
-    """A short checksum of one file's code alone (its syntax tree, as :func:`code_version`
-    hashes a module), without following its imports: a workflow rule's script, whose
-    content rather than modification time decides whether its jobs rerun."""
-    return hashlib.sha256(_code(Path(path))).hexdigest()[:16]
 
 
 def fingerprint(settings: dict, files=(), modules=()) -> str:

@@ -29,9 +29,10 @@ import numpy as np
 from . import finished
 from .artifacts import file_digest, write_text
 from .checkpoint import TrainingCheckpoint, keep_log_rows, logged_column
+from .config_schema import written_block_defaults
 from .decoding import greedy_decode, teacher_forced_accuracy
 from .model_files import save_model
-from .models import Seq2Seq, build_model
+from .models import EncoderDecoder, build_model
 from .scoring import accuracy, text_scores
 from .tokens import PAD, decoder_inputs
 
@@ -183,16 +184,18 @@ def compile_for_training(model, train_cfg: dict, execution: dict) -> None:
     )
 
 
-def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> Seq2Seq:
+def model_for(arch: str, arrays: dict, vocab: dict, model_cfg: dict) -> EncoderDecoder:
     """The model for a loaded dataset: vocabulary sizes from its record, padded lengths
-    from its training arrays."""
+    from its training arrays. Settings the architecture never reads may be left out of
+    ``model_cfg`` (the workflow's jobs get only what they read): they take the schema's
+    defaults, which the model ignores."""
     return build_model(
         arch,
         len(vocab["src_vocab"]),
         len(vocab["tgt_vocab"]),
         arrays["train_src"].shape[1],
         arrays["train_tgt"].shape[1],
-        model_cfg,
+        {**written_block_defaults("model"), **model_cfg},
     )
 
 
@@ -213,6 +216,7 @@ def train(
     identity: dict | None = None,
     timing_path: Path | None = None,
     extra_callbacks: list | None = None,
+    restore: bool = True,
 ) -> dict:
     """Train one model on a loaded dataset (``arrays``, ``vocab``) and write its .keras
     file, CSV log and metrics JSON (and, if asked, how the job ran: ``timing_path``).
@@ -222,16 +226,21 @@ def train(
     exactly where an uninterrupted run ends: the same weights, log and metrics. A finished
     job keeps its model, log and metrics in ``checkpoint_dir/finished`` (attend.finished),
     and a job of the same fingerprint restores them from there instead of training. ``identity``
-    (task, seed, dataset checksum...) is saved with the model and in its metrics.
+    (task, seed, dataset checksum...) is saved with the model and in its metrics. A caller that
+    has just tried the kept copy itself (the workflow's script, before importing Keras) passes
+    ``restore=False``.
     A dataset with test references (translation) is also scored with BLEU and chrF
     (:func:`text_scores`)."""
     start = time.perf_counter()
     every = train_cfg["eval_every"]
 
+    # What the model records of itself; a kept copy is restored only if it records the same.
+    model_identity = {**(identity or {}), "arch": arch, "seed": seed, "fingerprint": fingerprint}
+
     def fresh_model():
         keras.utils.set_random_seed(seed)  # the same initial weights however often it is built
         model = model_for(arch, arrays, vocab, model_cfg)
-        model.identity = {**(identity or {}), "arch": arch, "seed": seed, "fingerprint": fingerprint}
+        model.identity = dict(model_identity)
         compile_for_training(model, train_cfg, execution)
         model.build()
         return model
@@ -246,7 +255,7 @@ def train(
     with checkpoint.held():
         # A model already trained from this fingerprint (kept when its job finished) is
         # restored, not trained again: Snakemake deleted the outputs, not the model.
-        if finished.restore(checkpoint_dir, fingerprint, outputs, timing_path):
+        if restore and finished.restore(checkpoint_dir, fingerprint, outputs, timing_path, model_identity):
             return json.loads(Path(metrics_path).read_text())
         model = fresh_model()
         state = checkpoint.restore(model)
@@ -308,6 +317,8 @@ def train(
             "train_log_sha256": file_digest(log_path),
         }
         save_model(model, model_path)
+        # the model saved with these metrics: a kept copy and the probe job check it is this one
+        metrics["model_sha256"] = file_digest(model_path)
         write_text(metrics_path, json.dumps(metrics, indent=1) + "\n")
         if timing_path is not None:
             write_text(
@@ -324,11 +335,34 @@ def train(
         checkpoint.clear()
     log.info(
         "test greedy token acc %.4f, sequence acc %.4f after %d steps",
-        test["token_acc"],
-        test["seq_acc"],
+        metrics["test_token_acc"],
+        metrics["test_seq_acc"],
         metrics["steps"],
     )
+    warn_if_below_chance(metrics["test_token_acc"], arrays["train_tgt"], vocab["tgt_vocab"], train_cfg)
     return metrics
+
+
+def warn_if_below_chance(token_acc: float, train_tgt: np.ndarray, tgt_vocab: list[str], train_cfg: dict) -> bool:
+    """Warn (and return True) when a model's greedy test token accuracy is at or below chance:
+    no better than always writing the training split's most frequent target token. A model that diverged (a
+    learning rate too large) ends there, and its measurements describe no trained network."""
+    tokens = train_tgt[train_tgt != PAD]
+    counts = np.bincount(tokens, minlength=len(tgt_vocab))
+    chance = counts.max() / max(len(tokens), 1)
+    if token_acc > chance:
+        return False
+    log.warning(
+        "BELOW CHANCE: test token accuracy %.4f is at or below the %.4f of always writing %r, the most frequent "
+        "target token: training diverged or did not learn (learning_rate %s, clipnorm %s). Lower "
+        "train.learning_rate or raise train.max_steps; docs/troubleshooting.md, 'A model below chance'",
+        token_acc,
+        chance,
+        tgt_vocab[int(counts.argmax())],
+        train_cfg.get("learning_rate"),
+        train_cfg.get("clipnorm"),
+    )
+    return True
 
 
 def stop_reason(val_seq_acc, val_loss, train_cfg: dict) -> str:

@@ -8,7 +8,9 @@ architecture merge, later winning: ``model``/``train``; ``arch_overrides.<arch>`
 ``variants.<name>.model``/``train``; ``overrides.<task>``;
 ``variants.<name>.overrides.<task>`` (:func:`task_settings`). A
 variant trains only the models its change reaches: the others come from the first variant
-with the same settings as far as that architecture reads them (:func:`model_owner`).
+with the same settings as far as that architecture reads them (:func:`model_owner`). Every
+variant runs each architecture on that architecture's tasks only
+(``arch_overrides.<arch>.tasks``; :func:`variant_models`).
 
 The variants' results are compared in :mod:`attend.variant_comparison`. No Snakemake, no
 Keras, no pandas.
@@ -54,6 +56,20 @@ def variant_architectures(config: dict, variant: str) -> list[str]:
     return [a for a in config["architectures"] if a in chosen]
 
 
+def arch_tasks(config: dict, arch: str) -> list[str]:
+    """The tasks an architecture runs on, in the config's order: arch_overrides.<arch>.tasks,
+    or every task where that is null (its default)."""
+    chosen = config.get("arch_overrides", {}).get(arch, {}).get("tasks")
+    return [t for t in config["tasks"] if chosen is None or t in chosen]
+
+
+def variant_models(config: dict, variant: str) -> list[tuple[str, str]]:
+    """(task, arch) of every model a variant runs, task by task in the config's order: its
+    tasks × its architectures, each architecture on its own tasks only (:func:`arch_tasks`)."""
+    archs = variant_architectures(config, variant)
+    return [(t, a) for t in variant_tasks(config, variant) for a in archs if t in arch_tasks(config, a)]
+
+
 def model_settings_read(config: dict, task: str, arch: str, variant: str = BASE) -> tuple[dict, dict]:
     """(model, train) settings of one task in one variant, without the model settings that
     ``arch`` never reads (``Architecture.ignores``; ``heads`` where
@@ -75,9 +91,7 @@ def model_owner(config: dict, task: str, arch: str, variant: str) -> str:
     return next(
         v
         for v in variant_names(config)
-        if task in variant_tasks(config, v)
-        and arch in variant_architectures(config, v)
-        and model_settings_read(config, task, arch, v) == mine
+        if (task, arch) in variant_models(config, v) and model_settings_read(config, task, arch, v) == mine
     )
 
 
@@ -123,9 +137,17 @@ def task_settings(config: dict, task: str, variant: str = BASE, arch: str | None
 
 
 def variant_errors(config: dict) -> list[str]:
-    """The variants' own checks: base takes no overrides; a variant runs a subset of the
-    config's tasks and architectures."""
+    """The variants' own checks, and the architectures' tasks: base takes no overrides; a
+    variant runs a subset of the config's tasks and architectures, and at least one model;
+    an architecture runs on a subset of the config's tasks."""
     errors = []
+    for arch, block in config.get("arch_overrides", {}).items():
+        extra = [t for t in block.get("tasks") or [] if t not in config["tasks"]]
+        if extra:
+            errors.append(
+                f"arch_overrides.{arch}.tasks: {extra} are not among the config's tasks {config['tasks']}; "
+                "an architecture runs on a subset of them (leave the key out to run it on all)"
+            )
     if config.get("variants", {}).get(BASE):
         errors.append(
             f"variants.{BASE}: the base variant is the config itself (its model, train and overrides) "
@@ -139,6 +161,15 @@ def variant_errors(config: dict) -> list[str]:
                     f"variants.{name}.{key}: {extra} are not among the config's {key} {config[key]}; "
                     f"a variant runs a subset of them"
                 )
+    if errors:
+        return errors
+    for name in config.get("variants", {}):
+        if name != BASE and not variant_models(config, name):
+            errors.append(
+                f"variants.{name}: runs no model: none of its architectures "
+                f"{variant_architectures(config, name)} runs on its tasks {variant_tasks(config, name)} "
+                "(arch_overrides.<arch>.tasks); give it a task one of them runs on"
+            )
     return errors
 
 
@@ -162,19 +193,18 @@ def settings_errors(config: dict) -> list[str]:
     specific block the setting comes from."""
     errors = []
     for variant in variant_names(config):
-        for name in variant_tasks(config, variant):
-            for arch in variant_architectures(config, variant):
-                model, train = task_settings(config, name, variant, arch)
-                if train["max_steps"] % train["eval_every"]:
-                    errors.append(
-                        f"{_where(config, name, variant, 'train', arch)}: max_steps ({train['max_steps']}) "
-                        f"must be a multiple of eval_every ({train['eval_every']}), since training stops "
-                        "only at a validation"
-                    )
-                if architectures.reads_heads(arch, model) and model["units"] % model["heads"]:
-                    errors.append(
-                        f"{_where(config, name, variant, 'model', arch)}: heads ({model['heads']}) must "
-                        f"divide units ({model['units']}): multihead attention (and the Transformer's) "
-                        "splits the units into heads of equal width"
-                    )
+        for name, arch in variant_models(config, variant):
+            model, train = task_settings(config, name, variant, arch)
+            if train["max_steps"] % train["eval_every"]:
+                errors.append(
+                    f"{_where(config, name, variant, 'train', arch)}: max_steps ({train['max_steps']}) "
+                    f"must be a multiple of eval_every ({train['eval_every']}), since training stops "
+                    "only at a validation"
+                )
+            if architectures.reads_heads(arch, model) and model["units"] % model["heads"]:
+                errors.append(
+                    f"{_where(config, name, variant, 'model', arch)}: heads ({model['heads']}) must "
+                    f"divide units ({model['units']}): multihead attention (and the Transformer's) "
+                    "splits the units into heads of equal width"
+                )
     return errors

@@ -4,6 +4,8 @@
 rule probe:
     input:
         model=f"{MODEL}/model.keras",
+        # records the model file's checksum: a model altered after training is refused
+        metrics=f"{MODEL}/metrics.json",
         npz=f"{DATA}/dataset.npz",
         vocab=f"{DATA}/vocab.json",
     output:
@@ -16,10 +18,9 @@ rule probe:
         "../../envs/attend.yaml"
     params:
         n_sequences=config["analysis"]["n_sequences"],
-        code=rule_code(
-            "probe", "attend.probe", "attend.model_files", "attend.artifacts"
-        ),
         identity=made_by,
+        # the training job's kept copy, named in the advice when the model is refused
+        checkpoint=f"{MODEL}/checkpoint",
     script:
         "../scripts/probe.py"
 
@@ -41,7 +42,6 @@ rule measure:
         "../../envs/attend.yaml"
     params:
         n_samples=config["analysis"]["n_samples"],
-        code=rule_code("measure", "attend.analysis.measure", "attend.artifacts"),
         identity=made_by,
     script:
         "../scripts/measure.py"
@@ -55,6 +55,8 @@ rule measure:
 rule gold_probe:
     input:
         model=f"{MODEL}/model.keras",
+        # records the model file's checksum: a model altered after training is refused
+        metrics=f"{MODEL}/metrics.json",
         npz=f"{DATA}/dataset.npz",
         vocab=f"{DATA}/vocab.json",
         pairs=rules.gold_alignments.output.pairs,
@@ -73,14 +75,9 @@ rule gold_probe:
     params:
         # what the probe reads of the settings: where the files came from reruns nothing
         sha256=config["data"]["gold_alignment"]["sha256"],
-        code=rule_code(
-            "gold_probe",
-            "attend.gold_alignment",
-            "attend.probe",
-            "attend.model_files",
-            "attend.artifacts",
-        ),
         identity=made_by,
+        # the training job's kept copy, named in the advice when the model is refused
+        checkpoint=f"{MODEL}/checkpoint",
     script:
         "../scripts/gold_probe.py"
 
@@ -105,7 +102,6 @@ rule gold_measure:
     params:
         # the model's trained maximum of words per side: the length bins inside/beyond
         max_len=lambda wc: config["data"][wc.task]["max_len"],
-        code=rule_code("gold_measure", "attend.analysis.alignment", "attend.probe"),
         identity=made_by,
     script:
         "../scripts/gold_measure.py"

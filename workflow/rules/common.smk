@@ -4,7 +4,6 @@
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 from attend.config import ConfigError, resolve, task_seeds
 from attend.gold_alignment import applies as gold_applies
@@ -13,15 +12,14 @@ from attend.variant_comparison import COMPARISON_TABLES
 from attend.variants import (
     model_identity,
     model_owner,
-    task_settings,
-    variant_architectures,
+    model_settings_read,
     variant_dir,
+    variant_models,
     variant_names,
-    variant_tasks,
 )
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
-from attend.provenance import code_version, script_version
+from attend.provenance import code_version
 from attend.tables import GOLD_FOLDER, MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
 
@@ -38,6 +36,23 @@ def checked_config(raw):
     return resolved
 
 
+def config_origin():
+    """Which config files this run read, in the order they were merged (later winning), and
+    any --config values: Snakemake keeps only the last of several --configfile flags, so the
+    log says what was read (docs/operations.md, "Configs")."""
+    given = [str(Path(f)) for f in workflow.config_settings.configfiles]
+    own = [
+        str(f)
+        for f in workflow.configfiles
+        if str(Path(f).absolute()) not in map(str, map(Path.absolute, map(Path, given)))
+    ]
+    line = "config: read " + " then ".join(own + given)
+    if workflow.config_settings.config:
+        line += f", then --config {dict(workflow.config_settings.config)}"
+    return line + " (later ones win)"
+
+
+logger.info(config_origin())
 resolved = checked_config(dict(config))
 config.clear()
 config.update(resolved)
@@ -55,6 +70,8 @@ SEEDS = config["seeds"]
 VARIANTS = variant_names(config)
 BRANCHES = {v: variant_dir(v) for v in VARIANTS}
 COMPARED = len(VARIANTS) > 1  # the comparison of variants (tables, figure 11) needs two
+# (task, arch) of every model base runs: each architecture on its own tasks
+BASE_MODELS = variant_models(config, "base")
 FIGURES = {
     name: figure
     for name, figure in figures().items()
@@ -62,10 +79,13 @@ FIGURES = {
 }
 MEASURE_TABLES = list(TABLE_COLUMNS)
 GOLD_TABLES = list(GOLD_TABLE_COLUMNS)
-# The models probed on the gold word alignments (docs/science.md §4.9): the gold rules'
-# wildcard constraints.
-GOLD_TASKS = "|".join(t for t in TASKS if any(gold_applies(t, a) for a in ARCHS))
-GOLD_ARCHS = "|".join(a for a in ARCHS if any(gold_applies(t, a) for t in TASKS))
+# (task, arch) of every model, of any variant, probed on the gold word alignments
+# (docs/science.md §4.9): the gold rules' wildcard constraints.
+GOLD_MODELS = {
+    (t, a) for v in VARIANTS for t, a in variant_models(config, v) if gold_applies(t, a)
+}
+GOLD_TASKS = "|".join(sorted({t for t, _ in GOLD_MODELS}))
+GOLD_ARCHS = "|".join(sorted({a for _, a in GOLD_MODELS}))
 
 # Training jobs ask for one GPU slot when the machine (or ATTEND_FAKE_GPUS) has a GPU; the
 # local profile caps the slots at devices x ATTEND_SLOTS_PER_GPU (docs/operations.md, GPUs).
@@ -102,8 +122,12 @@ def variant_of(wildcards):
 def job_settings(wildcards):
     """(model, train) of a job's task and architecture in its variant: the defaults, the
     architecture's own (arch_overrides.<arch>), the variant's model/train,
-    overrides.<task>, the variant's overrides.<task> (later wins)."""
-    return task_settings(config, wildcards.task, variant_of(wildcards), wildcards.arch)
+    overrides.<task>, the variant's overrides.<task> (later wins); without the model
+    settings the architecture never reads (Architecture.ignores), so changing one of those
+    (arch_overrides.aed.model.heads) retrains nothing."""
+    return model_settings_read(
+        config, wildcards.task, wildcards.arch, variant_of(wildcards)
+    )
 
 
 def made_by(wildcards):
@@ -119,8 +143,7 @@ def variant_identities(variant):
     shared with an earlier variant was made on that one's branch)."""
     return {
         f"{t}/{a}": model_identity(config, t, a, model_owner(config, t, a, variant))
-        for t in variant_tasks(config, variant)
-        for a in variant_architectures(config, variant)
+        for t, a in variant_models(config, variant)
     }
 
 
@@ -146,32 +169,50 @@ def corpus_input(wildcards):
 
 # ---------------------------------------------------------------------------- code
 
-SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+def run_time_modules(step, wildcards):
+    """The modules a rule's script imports by name at run time, declared by the params it
+    reads them from: `module` (a figure's module) and, where it loads the task registry
+    (`task_modules`), the modules that generate the tasks: its job's own task alone (a job
+    of one {task}) or every configured task."""
+    params = dict(step.params.items())
+    modules = [params["module"]] if "module" in params else []
+    if "task_modules" in params:
+        tasks = [wildcards.task] if "task" in step.wildcard_names else TASKS
+        modules += [REGISTRY[t].module for t in tasks]
+    return modules
 
 
-def rule_code(script, *modules):
-    """A rule's `code` param: the code version of the package modules its jobs run, and its
-    own script's content. Content decides, not modification time: the profiles turn
-    Snakemake's `code` rerun trigger (script mtime against outputs) off, so a fresh clone
-    beside a copied results tree reruns nothing while the code is the same."""
-    return f"{code_version(*modules)}+{script_version(SCRIPTS / f'{script}.py')}"
+def add_code_params():
+    """Give every rule that runs a script its `code` param (call it once every rule is
+    defined): the code version of the script and of every attend module it imports,
+    directly or through other modules, and of its run-time modules (attend.provenance).
+    Nothing is listed by hand, so a module a script comes to import counts at once.
+    Content decides, not modification time: the profiles turn Snakemake's `code` rerun
+    trigger (script mtime against outputs) off, so a fresh clone beside a copied results
+    tree reruns nothing while the code is the same."""
 
+    def code_param(step, script):
+        return lambda wildcards: code_version(
+            script, *run_time_modules(step, wildcards)
+        )
 
-def dataset_code(wildcards):
-    return rule_code("dataset", REGISTRY[wildcards.task].module)
+    for step in workflow.rules:
+        if step.is_script:
+            script = step.basedir.join(step.script).get_path_or_uri(secret_free=True)
+            step.set_params(code=code_param(step, Path(script).resolve()))
 
 
 # ---------------------------------------------------------------------------- runs
 
 
 def model_runs(tasks=None, archs=None, seeds=None, variant="base"):
-    """Every (task, arch, seed) of a variant (base: the config's), optionally restricted."""
+    """Every (task, arch, seed) of a variant (base: the config's), each architecture on its
+    own tasks (arch_overrides.<arch>.tasks), optionally restricted."""
     return [
         dict(task=t, arch=a, seed=s)
-        for t in variant_tasks(config, variant)
-        if tasks is None or t in tasks
-        for a in variant_architectures(config, variant)
-        if archs is None or a in archs
+        for t, a in variant_models(config, variant)
+        if (tasks is None or t in tasks) and (archs is None or a in archs)
         for s in task_seeds(config, t)
         if seeds is None or s in seeds
     ]
@@ -234,6 +275,12 @@ def variant_tables(table):
 # ---------------------------------------------------------------------------- figures
 
 
+def figure_pairs(name):
+    """The (task, arch) pairs a figure draws that base runs (an architecture on its own
+    tasks only)."""
+    return [p for p in FIGURES[name].pairs(TASKS, ARCHS) if p in BASE_MODELS]
+
+
 def figure_models(name):
     """The configured models a figure draws, as {"task/arch": analysis.npz} of the task's
     first seed (figures that draw one example model say which seed)."""
@@ -241,7 +288,7 @@ def figure_models(name):
         f"{t}/{a}": f"{ANALYSIS}/analysis.npz".format(
             branch="", task=t, arch=a, seed=task_seeds(config, t)[0]
         )
-        for t, a in FIGURES[name].pairs(TASKS, ARCHS)
+        for t, a in figure_pairs(name)
     }
 
 
@@ -249,7 +296,7 @@ def figure_tables(name):
     """The aggregated tables a figure reads, and its per-seed tables: for those, every
     seed's CSV of the figure's own models, by "task/arch/seed"."""
     tables = {table: f"results/tables/{table}.csv" for table in FIGURES[name].tables}
-    pairs = FIGURES[name].pairs(TASKS, ARCHS)
+    pairs = figure_pairs(name)
     for table in FIGURES[name].seed_tables:
         tables[table] = {
             f"{t}/{a}/{s}": model_table(table).format(branch="", task=t, arch=a, seed=s)
@@ -367,11 +414,11 @@ def all_tables():
 def all_targets():
     """Every figure of the config (base), every variant's tables and claims, their
     comparison, and any file that is gone while files made from it are still there."""
-    return (
+    targets = (
         expand("figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"])
         + all_tables()
-        + remade_intermediates()
     )
+    return targets + remade_intermediates(targets)
 
 
 # ---------------------------------------------------------------------------- missing intermediates
@@ -384,54 +431,39 @@ def all_targets():
 # (docs/troubleshooting.md, "Missing intermediates").
 
 
-def _files(patterns, **wildcards):
-    """A rule's input or output patterns (rules.<name>.input) filled in for one job."""
-    return [str(p).format(**wildcards) for p in patterns]
+def _producers(path):
+    """(rule, wildcards) of every rule whose output patterns match a file."""
+    for step in workflow.rules:
+        for pattern in step.output:
+            match = pattern.match(path)
+            if match:
+                yield step, match.groupdict()
+                break
 
 
-def _jobs():
-    """(inputs, outputs) of every job of the plan, as lists of paths: the edges along which
-    one file rests on another, read from the rules themselves (call it once they exist).
-    """
-    seen = set()
-    for variant in VARIANTS:
-        for run in model_runs(variant=variant):
-            owner = model_owner(config, run["task"], run["arch"], variant)
-            at = dict(branch=BRANCHES[owner], **run)
-            if tuple(at.values()) in seen:
+def _jobs(targets):
+    """(inputs, outputs) of every job the targets rest on, as lists of paths: the edges
+    along which one file rests on another, found as Snakemake finds them, from the rules
+    themselves: from a file to the rule whose output pattern matches it, its wildcards,
+    and that job's input (input functions included), back from the targets (call it once
+    the rules exist). A rule added anywhere in the graph is walked through without a word
+    here."""
+    todo, seen, done = list(targets), set(targets), set()
+    while todo:
+        for step, wildcards in _producers(todo.pop()):
+            job = (step.name, tuple(sorted(wildcards.items())))
+            if job in done:
                 continue
-            seen.add(tuple(at.values()))
-            data = _files(rules.dataset.output, **at)
-            yield _files(
-                [corpus_input(SimpleNamespace(**at))]
-                if REGISTRY[run["task"]].corpus
-                else []
-            ), data
-            for step in (rules.train, rules.probe, rules.measure):
-                yield _files(step.input, **at), _files(step.output, **at)
-            if gold_applies(run["task"], run["arch"]):
-                for step in (rules.gold_probe, rules.gold_measure):
-                    yield _files(step.input, **at), _files(step.output, **at)
-        branch = BRANCHES[variant]
-        for table in TABLES:
-            wc = SimpleNamespace(table=table, branch=branch)
-            yield table_inputs(wc), _files(
-                rules.table.output, table=table, branch=branch
-            )
-        yield _files(rules.claims.input, branch=branch), _files(
-            rules.claims.output, branch=branch
-        )
-    if COMPARED:
-        for step in (rules.variant_claims, rules.variant_shares):
-            yield _files(step.input), _files(step.output)
-    for name in FIGURES:
-        figure = getattr(rules, name)
-        yield _files(figure.input), _files(figure.output)
+            done.add(job)
+            inputs = [str(f) for f in step.expand_input(wildcards)[0]]
+            yield inputs, [str(f) for f in step.expand_output(wildcards)[0]]
+            todo += [f for f in inputs if f not in seen]
+            seen.update(inputs)
 
 
-def missing_intermediates():
-    """{missing file: an existing file made from it}, for the files of the plan that are gone
-    while something made from them is still there."""
+def missing_intermediates(targets):
+    """{missing file: an existing file made from it}, for the files the targets rest on
+    that are gone while something made from them is still there."""
     exists = {}
 
     def there(path):
@@ -440,7 +472,7 @@ def missing_intermediates():
         return exists[path]
 
     missing = {}
-    for inputs, outputs in _jobs():
+    for inputs, outputs in _jobs(targets):
         made = next((o for o in outputs if there(o)), None)
         if made:
             missing.update(
@@ -449,11 +481,12 @@ def missing_intermediates():
     return missing
 
 
-def remade_intermediates():
-    """The missing intermediates, named in a warning: the default target's extra inputs.
+def remade_intermediates(targets):
+    """The missing intermediates of the targets, named in a warning: the default target's
+    extra inputs.
     (Whether a run names targets of its own is not known while the Snakefile is read, so the
     warning says what each kind of run does.)"""
-    missing = missing_intermediates()
+    missing = missing_intermediates(targets)
     if missing:
         lines = [f"  {path} (made into {made})" for path, made in missing.items()]
         if len(lines) > 12:

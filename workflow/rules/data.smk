@@ -14,7 +14,6 @@ rule corpus:
         "../../envs/attend.yaml"
     params:
         corpus=config["data"]["translation"]["corpus"],
-        code=rule_code("corpus", "attend.tasks.translation"),
     script:
         "../scripts/corpus.py"
 
@@ -34,7 +33,6 @@ rule dataset:
     params:
         data=data_settings,
         task_modules=config["task_modules"],
-        code=dataset_code,
     script:
         "../scripts/dataset.py"
 
@@ -55,6 +53,5 @@ rule gold_alignments:
         "../../envs/attend.yaml"
     params:
         gold=config["data"]["gold_alignment"],
-        code=rule_code("gold_alignments", "attend.gold_alignment"),
     script:
         "../scripts/gold_alignments.py"

@@ -20,6 +20,5 @@ rule docs:
         benchmarks=train_benchmarks(),
         about=run_summary(),
         task_modules=config["task_modules"],
-        code=code_version("attend.results_doc"),
     script:
         "../scripts/docs.py"

@@ -37,7 +37,6 @@ for figure in FIGURES:
             expect=figure_expect(figure),
             identities=variant_identities("base") if FIGURES[figure].tables else {},
             task_modules=config["task_modules"],
-            code=rule_code("figure", f"attend.plotting.{figure}"),
             caption=report_caption(figure, FIGURES[figure]),
         script:
             "../scripts/figure.py"

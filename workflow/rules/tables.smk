@@ -17,7 +17,6 @@ rule table:
         "../../envs/attend.yaml"
     params:
         runs=table_params,
-        code=rule_code("tables", "attend.tables"),
     script:
         "../scripts/tables.py"
 
@@ -52,7 +51,6 @@ rule claims:
         task_modules=config["task_modules"],
         # what made each model the tables hold: a table from another variant is refused
         identities=lambda wc: variant_identities(variant_of(wc)),
-        code=rule_code("claims", "attend.claims"),
     script:
         "../scripts/claims.py"
 
@@ -71,7 +69,6 @@ rule variant_claims:
         "../../envs/attend.yaml"
     params:
         claims=variant_tables("claims"),
-        code=rule_code("variants", "attend.variant_comparison"),
     script:
         "../scripts/variants.py"
 
@@ -94,6 +91,5 @@ rule variant_shares:
         term_shares=variant_tables("term_shares"),
         approximation=variant_tables("approximation"),
         identities={v: variant_identities(v) for v in VARIANTS},
-        code=rule_code("variants", "attend.variant_comparison"),
     script:
         "../scripts/variants.py"

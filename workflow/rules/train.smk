@@ -30,7 +30,6 @@ rule train:
         # The variant's settings of the task: editing one variant reruns its branch alone.
         model=lambda wc: job_settings(wc)[0],
         train=lambda wc: job_settings(wc)[1],
-        code=rule_code("train", "attend.training"),
         # What the model records as having made it: its variant and settings digest.
         identity=made_by,
         # The backend draws the initial weights: changing it retrains.

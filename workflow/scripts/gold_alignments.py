@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+from attend.artifacts import write_text
 from attend.gold_alignment import fetch_gold
 from attend.logs import log_to
 
@@ -13,5 +14,4 @@ info = fetch_gold(
     url=settings["url"],
     sha256=settings["sha256"],
 )
-with open(snakemake.output.provenance, "w") as fh:
-    json.dump(info, fh, indent=1)
+write_text(snakemake.output.provenance, json.dumps(info, indent=1) + "\n")

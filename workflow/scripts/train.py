@@ -5,12 +5,13 @@ from attend.logs import log_to
 log_to(snakemake.log[0])
 
 from attend import finished  # noqa: E402
+from attend.artifacts import load_vocab  # noqa: E402
 from attend.provenance import fingerprint  # noqa: E402
 
 task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 params, output = snakemake.params, snakemake.output
 # What the model is made from: its settings, its input files' bytes and the training code
-# (the rule's code param: attend.training and what it imports, and this script).
+# (the rule's code param: this script and every attend module it imports).
 made_from = fingerprint(
     {
         "arch": arch,
@@ -24,7 +25,10 @@ made_from = fingerprint(
     files=[snakemake.input.npz, snakemake.input.vocab],
 )
 outputs = {"model.keras": output.model, "train_log.csv": output.log, "metrics.json": output.metrics}
-if not finished.restore(params.checkpoint, made_from, outputs, output.timing):
+# What the model records of itself (attend.training.train): a kept copy must record the same.
+identity = {"task": task, "dataset": load_vocab(snakemake.input.vocab)["npz_sha256"], **params.identity}
+model_identity = {**identity, "arch": arch, "seed": seed, "fingerprint": made_from}
+if not finished.restore(params.checkpoint, made_from, outputs, output.timing, model_identity):
     from attend.gpu import claim_device_for_job
 
     claim = claim_device_for_job(snakemake.threads, snakemake.resources.gpu)
@@ -52,5 +56,6 @@ if not finished.restore(params.checkpoint, made_from, outputs, output.timing):
         timing_path=output.timing,
         checkpoint_dir=params.checkpoint,
         fingerprint=made_from,
-        identity={"task": task, "dataset": vocab["npz_sha256"], **params.identity},
+        identity=identity,
+        restore=False,  # tried above, before the backend was imported
     )

@@ -33,6 +33,7 @@ from ..table_layout import GOLD_TABLE_COLUMNS
 from ..tokens import PAD, UNK
 from . import attention as att
 from .decompose import Decomposition, decompose
+from .measure import check_measurable
 
 TABLE = "gold_alignment"  # its columns: attend.table_layout.GOLD_TABLE_COLUMNS
 # The readings of where each target word looks (docs/science.md §4.9), in table order; all
@@ -334,6 +335,7 @@ def gold_alignment(probe: dict, max_len: int, sentence: int | None = None) -> tu
             f"the probe lacks {missing}: the alignment error rate needs a probe of a model with attention, made on "
             "the gold pairs with their links (attend.gold_alignment.encode_gold)"
         )
+    check_measurable(probe)  # as every measurement: enough sequences, states that vary
     enc_len, dec_len = probe["enc_len"], probe["dec_len"]
     n_tgt = len(probe["tgt_vocab"])
     encoder = decompose(probe["enc_states"], probe["enc_tokens"], enc_len, len(probe["src_vocab"]))

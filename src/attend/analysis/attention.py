@@ -79,9 +79,9 @@ def attended_terms(decoder, encoder, attended: np.ndarray, w_q, w_k, scale) -> n
     dec_mu, dec_chi = pos, n_pos + dec_words  # rows of dec_basis
     enc_mu, enc_chi = s_star, n_enc_pos + enc_words  # rows of enc_basis
 
-    small = dec_basis @ enc_basis.T  # a·b for a, b ∈ {μ, χ}
-    mu_mu, mu_chi = small[dec_mu, enc_mu], small[dec_mu, enc_chi]
-    chi_mu, chi_chi = small[dec_chi, enc_mu], small[dec_chi, enc_chi]
+    mu_mu, mu_chi, chi_mu, chi_chi = _pair_dots(
+        dec_basis, enc_basis, (dec_mu, enc_mu), (dec_mu, enc_chi), (dec_chi, enc_mu), (dec_chi, enc_chi)
+    )
     h_mu, h_chi = _row_dots(dec_hg, enc_basis, enc_mu, enc_chi)  # h^D G μ^E, h^D G χ^E
     mu_h, chi_h = _row_dots(enc_h, dec_basis, dec_mu, dec_chi)  # μ^D G h^E, χ^D G h^E
     score = np.einsum("md,md->m", dec_hg, enc_h)  # h^D G h^E
@@ -90,6 +90,22 @@ def attended_terms(decoder, encoder, attended: np.ndarray, w_q, w_k, scale) -> n
     mu_delta, chi_delta = mu_h - mu_mu - mu_chi, chi_h - chi_mu - chi_chi
     delta_delta = score - h_mu - h_chi - mu_delta - chi_delta
     return np.stack([mu_mu, mu_chi, mu_delta, chi_mu, chi_chi, chi_delta, delta_mu, delta_chi, delta_delta])
+
+
+# The largest table of a·b products (position or word, both sides) built at once: 2^24
+# entries, 128 MiB. A model's vocabulary of tens of thousands of words on each side (a
+# Hugging Face tokenizer's) would ask for tens of GiB; its products are then taken row by
+# row, only for the pairs the probe holds.
+MAX_PAIR_TABLE = 1 << 24
+
+
+def _pair_dots(a: np.ndarray, b: np.ndarray, *pairs: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    """For each (i, j) index pair: a[i[m]] · b[j[m]] for every m. Through the table a @ bᵀ
+    when it is small (:data:`MAX_PAIR_TABLE`), else by gathering rows (no V × V product)."""
+    if len(a) * len(b) <= MAX_PAIR_TABLE:
+        table = a @ b.T
+        return [table[i, j] for i, j in pairs]
+    return [np.einsum("md,md->m", a[i], b[j]) for i, j in pairs]
 
 
 def _row_dots(x: np.ndarray, basis: np.ndarray, *indices: np.ndarray) -> list[np.ndarray]:
@@ -147,15 +163,20 @@ def masked_softmax(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return z / z.sum(-1, keepdims=True)
 
 
-def by_length(rows: np.ndarray, softmax: bool = False) -> np.ndarray:
+def by_length(rows: np.ndarray, softmax: bool = False, lengths: np.ndarray | None = None) -> np.ndarray:
     """(S + 1, T, S): ``rows`` (T, S) restricted to the first ℓ encoder positions for each
     length ℓ and renormalised (``softmax``: a softmax over them), 0 beyond ℓ. An example
-    with ℓ valid encoder positions is compared with entry ℓ."""
+    with ℓ valid encoder positions is compared with entry ℓ. Given ``lengths``, only those
+    entries, (len(lengths), T, S), in that order: memory bounded by the lengths present
+    rather than every length up to S (each entry is computed on its own, so the values are
+    the same either way)."""
     width = rows.shape[1]
-    valid = np.arange(width)[None, None, :] < np.arange(width + 1)[:, None, None]
+    ells = np.arange(width + 1) if lengths is None else np.asarray(lengths)
+    valid = np.arange(width)[None, None, :] < ells[:, None, None]
     if softmax:  # ℓ = 0 (no positions) stays 0
         out = np.zeros(valid.shape[:1] + rows.shape, dtype=np.float64)
-        out[1:] = masked_softmax(np.broadcast_to(rows, out[1:].shape), valid[1:])
+        some = ells > 0
+        out[some] = masked_softmax(np.broadcast_to(rows, out[some].shape), valid[some])
         return out
     out = rows[None] * valid
     return out / np.maximum(out.sum(-1, keepdims=True), 1e-12)
@@ -170,9 +191,10 @@ def approximation(attention, dec_mask, enc_mask, mu_scores, align=None, attended
     only the example-against-Ā distance passes over the whole attention tensor.
     ``attended`` (N, T) is the argmax of ``attention``, if already known."""
     attended = attention.argmax(-1) if attended is None else attended
-    enc_len = enc_mask.sum(1)
+    # tabulated for the encoder lengths present only (index: the length's rank among them)
+    lengths, enc_len = np.unique(enc_mask.sum(1), return_inverse=True)
     a_bar = mean_attention(attention, dec_mask)
-    a_bar_by_len, temporal_by_len = by_length(a_bar), by_length(mu_scores, softmax=True)
+    a_bar_by_len, temporal_by_len = by_length(a_bar, lengths=lengths), by_length(mu_scores, True, lengths)
     t_idx = np.arange(dec_mask.shape[1])[None, :]
     a_bar_argmax = a_bar_by_len.argmax(-1)[enc_len[:, None], t_idx]  # (N, T)
     temporal_argmax = temporal_by_len.argmax(-1)[enc_len[:, None], t_idx]
@@ -254,4 +276,25 @@ def unit_breakdown(unit: Unit, encoder: Decomposition, scale: float, align=None)
     shares = term_shares(terms, queries.rows[1], queries.mask.shape[1])
     mu_scores = temporal_scores(queries.mu, encoder.mu, unit.w_q, unit.w_k, scale)
     metrics, arrays = approximation(unit.attention, queries.mask, encoder.mask, mu_scores, align, attended)
-    return {"shares": shares, "mu_scores": mu_scores, "metrics": metrics, "attended": attended, **arrays}
+    return {
+        "shares": shares,
+        "mu_scores": mu_scores,
+        "metrics": metrics,
+        "attended": attended,
+        "terms_error": terms_error(terms, unit, encoder, attended, scale),
+        **arrays,
+    }
+
+
+def terms_error(terms: np.ndarray, unit: Unit, encoder: Decomposition, attended: np.ndarray, scale: float) -> float:
+    """How far the nine terms (9, M) are from adding up to the unit's own score at its
+    attended positions, computed directly in float64, relative to the largest score: ~1e-6
+    for a model's states, but 1 when the states' scale takes the float32 products out of
+    range (states x1e30 with W_q, W_k /1e30 make W_q W_kᵀ underflow to 0)."""
+    seq = unit.queries.rows[0]
+    keys = encoder.states[seq, attended[unit.queries.mask]].astype(np.float64) @ unit.w_k
+    exact = np.einsum("md,md->m", unit.queries.flat.astype(np.float64) @ unit.w_q, keys) * scale
+    largest = np.abs(exact).max(initial=0.0)
+    if not np.isfinite(largest) or not np.isfinite(terms).all():
+        return float("inf")
+    return float(np.abs(terms.sum(0) - exact).max(initial=0.0) / largest) if largest > 0 else 0.0

@@ -59,6 +59,57 @@ from .readout import dictionary_table
 from .words import accuracy_by_length, offsets, word_attention, word_variance
 
 N_POINTS = 1500  # sampled states kept for scatter plots
+# Below this many sequences the measurements mean little and are refused: μ_t is the mean
+# of the states at step t over the sequences, so it absorbs about 1/N of each state's own
+# variance (at N = 1 it is the state itself: "μ carries 100%", "agreement 100%"); at 20
+# that inflation is at most 5% of the non-temporal variance.
+MIN_SEQUENCES = 20
+# Columns where an empty cell is a value, not a failure: a source word without a
+# translation in the task's dictionary has no "correct".
+MAY_BE_EMPTY = {"dictionary": ("translation", "correct")}
+# How far a unit's nine terms may be from adding up to its score, relative to its largest
+# score (attend.analysis.attention.terms_error): float32 rounding stays near 1e-6.
+TERMS_TOLERANCE = 1e-3
+
+
+class MeasurementError(ValueError):
+    """A probe whose measurements would have no meaning; the message names the measurement
+    and the cause."""
+
+
+def check_measurable(probe: dict) -> None:
+    """Refuse, before any work, a probe the measurements cannot give meaning to: fewer than
+    :data:`MIN_SEQUENCES` sequences, or states without variance (all zero, or constant)."""
+    n = len(probe["enc_states"])
+    if n < MIN_SEQUENCES:
+        raise MeasurementError(
+            f"the probe holds {n} sequence{'s' if n != 1 else ''}; the decomposition needs at least {MIN_SEQUENCES} "
+            "(mu_t, the mean over sequences at each step, would absorb about 1/N of every state's own variance: "
+            "at N = 1 it is the state itself); probe more sequences"
+        )
+    for key, lengths in (("enc_states", "enc_len"), ("dec_states", "dec_len")):
+        valid = probe[key][np.arange(probe[key].shape[1])[None] < probe[lengths][:, None]]
+        if not np.ptp(valid, axis=0).any():
+            raise MeasurementError(
+                f"'{key}' are the same at every valid position (all zero?): there is no variance to decompose; "
+                "record the model's states"
+            )
+
+
+def check_finite(tables: dict[str, pd.DataFrame], probe: dict) -> None:
+    """Refuse to hand on a table with a non-finite number, naming the measurement, the
+    column and the likely cause (states so large that their products overflow)."""
+    for name, df in tables.items():
+        for column in df.select_dtypes("number").columns:
+            values = df[column].to_numpy(dtype=np.float64)
+            bad = ~np.isfinite(values) if column not in MAY_BE_EMPTY.get(name, ()) else np.isinf(values)
+            if bad.any():
+                largest = max(float(np.abs(probe[k]).max()) for k in ("enc_states", "dec_states"))
+                raise MeasurementError(
+                    f"the measurement '{name}' came out non-finite ({int(bad.sum())} value(s) of '{column}'): the "
+                    f"probe's states reach |h| = {largest:.3g}, and their products overflow or vanish; record states "
+                    "on the model's own scale (or rescale them, with W_q and W_k rescaled to keep the scores)"
+                )
 
 
 def _sample_positions(mask: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -208,6 +259,13 @@ def attention_measurements(probe: dict, encoder: Decomposition, decoder: Decompo
     results = []
     for unit in units:
         result = att.unit_breakdown(unit, encoder, scale, align)
+        if result["terms_error"] > TERMS_TOLERANCE:
+            largest = max(float(np.abs(probe[k]).max()) for k in ("enc_states", "dec_states"))
+            raise MeasurementError(
+                f"the nine terms of (layer {unit.layer}, head {unit.head}) do not add up to its scores (off by "
+                f"{result['terms_error']:.3g} of the largest score): at this scale (states up to |h| = {largest:.3g}) "
+                "their float32 products overflow or vanish; record states on the model's own scale"
+            )
         result["metrics"].update(attention_quality(unit.attention, unit.queries.mask, encoder.mask))
         results.append(result)
     shares_table, approx_table, whole = unit_tables(units, results, int(decoder.mask.sum()))
@@ -241,8 +299,16 @@ def measure(
     arrays, skipped), where ``skipped`` says, for each measurement not made, why. A
     table not made is empty (its columns only). ``dictionary`` maps source words to their
     translations ({} when the task has none)."""
+    check_measurable(probe)
     enc_h = probe["enc_states"]
     src_vocab, tgt_vocab = probe["src_vocab"], probe["tgt_vocab"]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, by measurement
+        tables, arrays, skipped = _measure(probe, enc_h, src_vocab, tgt_vocab, dictionary, n_samples)
+    check_finite(tables, probe)
+    return tables, arrays, skipped
+
+
+def _measure(probe, enc_h, src_vocab, tgt_vocab, dictionary, n_samples):
     encoder, decoder = decompose_both(probe)
     tables = {name: pd.DataFrame(columns=cols) for name, cols in TABLE_COLUMNS.items()}
     skipped: dict[str, str] = {}

@@ -12,14 +12,25 @@ import pandas as pd
 from ..tokens import SPECIALS
 
 
-def context_readout(w_out: np.ndarray, arch: str, units: int) -> np.ndarray:
-    """W_c (dv, V_tgt): the rows of the readout that read the context vector (AED reads
-    [h^D; c], AO reads c alone)."""
-    return w_out[units:] if arch == "aed" else w_out
-
-
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(-1) / np.maximum(np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1), 1e-12)
+
+
+# The most logits held at once, 2^24 (128 MiB): words are read out in chunks of rows, so a
+# tokenizer's vocabulary of tens of thousands on both sides never needs a W × V_tgt array.
+MAX_LOGITS = 1 << 24
+
+
+def read_out(values: np.ndarray, w_c: np.ndarray, never: list[int]) -> np.ndarray:
+    """(W,) the argmax over target words of values @ W_c, leaving out the ``never`` ids,
+    in chunks of rows of at most :data:`MAX_LOGITS` logits."""
+    rows = max(1, MAX_LOGITS // max(w_c.shape[1], 1))
+    predicted = []
+    for start in range(0, len(values), rows):
+        logits = values[start : start + rows] @ w_c  # (chunk, V_tgt)
+        logits[:, never] = -np.inf
+        predicted.append(logits.argmax(-1))
+    return np.concatenate(predicted) if predicted else np.zeros(0, dtype=np.int64)
 
 
 def dictionary_table(chi_enc, word_count, w_v, w_c, src_vocab, tgt_vocab, dictionary: dict) -> pd.DataFrame:
@@ -31,9 +42,7 @@ def dictionary_table(chi_enc, word_count, w_v, w_c, src_vocab, tgt_vocab, dictio
     # Words only: </s> always sits last, so its χ is entangled with the final position.
     words = [i for i in range(len(SPECIALS), len(src_vocab)) if word_count[i] > 0]
     values = chi_enc[words] @ w_v  # (W, dv)
-    logits = values @ w_c  # (W, V_tgt)
-    logits[:, [tgt_index["<pad>"], tgt_index["<s>"]]] = -np.inf
-    predicted = logits.argmax(-1)
+    predicted = read_out(values, w_c, [tgt_index["<pad>"], tgt_index["<s>"]])
     rows = []
     for row, (i, j) in enumerate(zip(words, predicted)):
         word = str(src_vocab[i])

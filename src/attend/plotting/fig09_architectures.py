@@ -9,7 +9,7 @@ import itertools
 
 from matplotlib.patches import FancyBboxPatch
 
-from ..architectures import ARCHITECTURES
+from ..architectures import ARCHITECTURES, Architecture
 from . import Figure, style
 from .style import plt
 
@@ -25,12 +25,11 @@ FIGURE = Figure(
     "into the recurrence. AO: no recurrence; each state is a position-wise feed-forward map of the one-hot token "
     "plus the positional encoding; readout W_out c_t. Every readout is linear without bias.",
 )
-# What the diagrams below draw, per architecture (the drawing code is each one's own).
-SUBTITLES = {
-    "ved": "vanilla encoder-decoder",
-    "aed": "encoder-decoder with attention",
-    "ao": "attention only (no recurrence)",
-}
+# The diagrams draw the one-layer models of this module of attend.models, from their
+# declarations: recurrent or not, attending or not, and what the readout reads.
+DRAWN_MODEL = "seq2seq"
+READS = {"state": r"$h^D_t$", "state_and_context": r"$[h^D_t\,;\,c_t]$", "context": r"$c_t$"}
+READ_WIDTH = {"state": "n", "state_and_context": "2n", "context": "n"}
 
 ENC_X = [0.9, 2.35, 3.8]  # encoder positions s = 1, 2, S
 DEC_X = [6.1, 7.55, 9.0]  # decoder steps t = 1, 2, 3
@@ -80,9 +79,15 @@ def _arrow(ax, points, color="k", lw=1.0, ls="-"):
     )
 
 
-def _cells(ax, arch: str) -> None:
+def _subtitle(spec: Architecture) -> str:
+    if not spec.recurrent:
+        return "attention only (no recurrence)"
+    return "encoder-decoder with attention" if spec.attention else "vanilla encoder-decoder"
+
+
+def _cells(ax, spec: Architecture) -> None:
     """Encoder and decoder unrolled: inputs, (positional encoding), cells, recurrence."""
-    recurrent = arch != "ao"
+    recurrent = spec.recurrent
     name = "GRU" if recurrent else "FF\ntanh"
     enc_in = [r"$x_1$", r"$x_2$", r"$x_S$=</s>"]
     dec_in = ["<s>", r"$y_1$", r"$y_2$"]
@@ -205,19 +210,18 @@ def _attention(ax) -> None:
     ax.text(cx_line + 0.06, 8.05, r"$c_1$", ha="left", va="center", fontsize=FS - 1, color=ATT_EC)
 
 
-def _readout(ax, arch: str) -> None:
-    reads = {"ved": r"$h^D_t$", "aed": r"$[h^D_t\,;\,c_t]$", "ao": r"$c_t$"}[arch]
-    shape = {"ved": "n", "aed": "2n", "ao": "n"}[arch]
+def _readout(ax, spec: Architecture) -> None:
+    reads, shape = READS[spec.readout], READ_WIDTH[spec.readout]
     for k, x in enumerate(DEC_X):
         _box(ax, x, OUT_Y, OUT_W, OUT_H, r"$W_{out}$", OUT_FC, OUT_EC)
         _arrow(ax, [(x, OUT_Y + OUT_H / 2), (x, OUT_Y + 0.95)], color=OUT_EC)
         ax.text(x, OUT_Y + 1.15, rf"$\hat y_{k + 1}$", ha="center", va="center", fontsize=FS)
         top = (x + 0.2, CELL_Y + CELL_H / 2)
-        if arch != "ao":  # h^D_t feeds the readout
+        if spec.readout != "context":  # h^D_t feeds the readout
             _arrow(ax, [top, (x + 0.2, OUT_Y - OUT_H / 2)], color=DEC_EC, lw=1.2)
-            if arch == "ved" and k == 0:
+            if not spec.attention and k == 0:
                 ax.text(x + 0.27, 5.6, r"$h^D_t$", ha="left", va="center", fontsize=FS - 1, color=DEC_EC)
-        if arch != "ved" and k > 0:  # stubs: this step's query and context (attention as for t = 1)
+        if spec.attention and k > 0:  # stubs: this step's query and context (attention as for t = 1)
             stub_x = x - 0.3
             _arrow(ax, [(stub_x, CELL_Y + CELL_H / 2), (stub_x, CELL_Y + CELL_H / 2 + 0.55)], color=DEC_EC)
             ax.text(
@@ -253,12 +257,12 @@ def _readout(ax, arch: str) -> None:
     )
 
 
-def _panel(ax, arch: str) -> None:
+def _panel(ax, spec: Architecture) -> None:
     ax.set_xlim(-0.1, 9.8)
     ax.set_ylim(-1.1, 10.2)
     ax.set_axis_off()
-    _cells(ax, arch)
-    if arch == "ved":
+    _cells(ax, spec)
+    if not spec.attention:
         x0, y0, x1, y1 = BLOCK
         ax.text(
             (x0 + x1) / 2,
@@ -273,20 +277,22 @@ def _panel(ax, arch: str) -> None:
         )
     else:
         _attention(ax)
-    _readout(ax, arch)
-    kind = "GRU" if arch != "ao" else "feed-forward (tanh)"
+    _readout(ax, spec)
     ax.set_title(
-        f"{style.arch_label(arch)} — {SUBTITLES[arch]}",
+        f"{style.arch_label(spec.name)} — {_subtitle(spec)}",
         fontsize=10,
         fontweight="bold",
-        color=style.arch_color(arch),
+        color=style.arch_color(spec.name),
         pad=4,
     )
-    note = {
-        "ved": f"{kind} cells, n units each",
-        "aed": f"{kind} cells, n units each; Q, K, V: n × n;\n" + r"the context $c_t$ does not feed back",
-        "ao": "states: the same FF map (n units) of one-hot + rotated\nsinusoidal PE at every position; Q, K, V: n × n",
-    }[arch]
+    if spec.recurrent:
+        note = "GRU cells, n units each"
+        if spec.attention:
+            note += "; Q, K, V: n × n;\n" + r"the context $c_t$ does not feed back"
+    else:
+        note = "states: the same FF map (n units) of one-hot + rotated\nsinusoidal PE at every position"
+        if spec.attention:
+            note += "; Q, K, V: n × n"
     ax.text(4.85, -1.55, note, ha="center", va="center", fontsize=FS - 0.5, color="0.25")
 
 
@@ -294,8 +300,8 @@ def render(analysis: dict[str, str], tables: dict[str, str], pdf: str, png: str,
     archs = [a for a in style.arch_names() if ARCHITECTURES[a].paper]  # the Transformer: docs/transformer.md
     fig, axes = plt.subplots(1, len(archs), figsize=(14 / 3 * len(archs), 6.2), squeeze=False)
     for ax, arch in zip(axes[0], archs):
-        if arch in SUBTITLES:
-            _panel(ax, arch)
+        if ARCHITECTURES[arch].model == DRAWN_MODEL:
+            _panel(ax, ARCHITECTURES[arch])
         else:
             style.placeholder(ax, f"no diagram drawn for {style.arch_label(arch)}")
     units = settings["model.units"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..architectures import ARCHITECTURES
 from . import inputs, style
 from .style import ATTENTION_CMAP, TERM_COLORS, TERM_LABELS, pct, placeholder
 
@@ -356,9 +357,8 @@ def one_task_mechanism(fig, model, missing: str = "model not in this config", se
         return
     a = model.arrays
     # Where the temporal component comes from, for this project's architectures.
-    source = {"ao": "from positional encoding; ", "aed": "from recurrence; ", "ved": "from recurrence; "}.get(
-        model.arch, ""
-    )
+    spec = ARCHITECTURES.get(model.arch)
+    source = "" if spec is None else "from recurrence; " if spec.recurrent else "from positional encoding; "
     for ax, side, title in zip(top[:2], ("enc", "dec"), titles[:2]):
         temporal_trajectory(ax, model, side)
         ax.set_title(f"{title} in PCA space\n({source}grey: sampled states)")

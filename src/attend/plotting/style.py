@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import tasks
 from ..architectures import ARCHITECTURES
+from ..artifacts import atomic_write
 
 # The nine score terms, decoder·encoder, coloured by family: temporal, input, residual.
 TERM_COLORS = {
@@ -109,6 +110,9 @@ def placeholder(ax, text: str) -> None:
 def save(fig, pdf: str, png: str) -> None:
     """Write both files; the PDF without a creation date, so the same figure is the same bytes."""
     for path, metadata in ((pdf, {"CreationDate": None}), (png, None)):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, bbox_inches="tight", metadata=metadata)
+        fmt = Path(path).suffix.lstrip(".")
+        atomic_write(
+            path,
+            lambda fh, fmt=fmt, metadata=metadata: fig.savefig(fh, format=fmt, bbox_inches="tight", metadata=metadata),
+        )
     plt.close(fig)

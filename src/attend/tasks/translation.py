@@ -78,10 +78,9 @@ def _copy_verified(read_into, dest: Path, source: str, sha256: str) -> tuple[str
     expected = sha256.lower()
     result: dict = {}
 
-    def write(tmp: Path) -> None:
+    def write(out) -> None:
         digest = hashlib.sha256()
-        with open(tmp, "wb") as out:
-            n = read_into(out, digest)
+        n = read_into(out, digest)
         actual = digest.hexdigest()
         if actual != expected:
             size = KNOWN_BYTES.get(expected)
