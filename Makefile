@@ -1,7 +1,8 @@
 # The two entry points of the README:
 #   make replicate   set up the environment, then run the full replication
 #   make test        set up the environment, then run the test suite
-# and: make smoke (the tiny run), make test-quick (no Snakemake, no training), make docs.
+# and: make smoke (the tiny run), make test-quick (no Snakemake, no training), make docs,
+# make marian (an outside model for attend probe-hf, not part of the replication).
 VENV ?= .venv
 # A second environment without TensorFlow, for the test that runs the smoke workflow on
 # Keras's JAX backend (tests/test_jax_backend.py).
@@ -17,7 +18,7 @@ SNAKEMAKE_ARGS ?=
 # The local profile detects this machine's GPUs (none: training runs on the CPU).
 SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile workflow/profiles/local --cores $(CORES)
 
-.PHONY: replicate test test-quick smoke env docs
+.PHONY: replicate test test-quick smoke env docs marian
 
 replicate: $(VENV)/.ready
 	$(SNAKEMAKE) $(SNAKEMAKE_ARGS)
@@ -41,6 +42,18 @@ smoke: $(VENV)/.ready
 docs: $(VENV)/.ready
 	$(SNAKEMAKE) $(SNAKEMAKE_ARGS) -- docs
 	$(VENV)/bin/python -m attend.results_doc readme
+
+# An outside model to try `attend probe-hf` and `attend analyse` on (docs/analyse.md, "A Marian
+# trained here"): a small MarianMTModel trained with Hugging Face in .venv-hf on the translation
+# dataset's training split, with its own SentencePiece vocabulary, saved with save_pretrained in
+# results/outside/marian and scored on the test split as the pipeline scores its models
+# (about one core-hour on one thread). Nothing of the replication reads it.
+# MARIAN_ARGS passes options to outside/marian.py (--steps, --threads, ...).
+MARIAN_ARGS ?=
+marian: $(VENV)/.ready $(VENV_HF)/.ready
+	$(SNAKEMAKE) $(SNAKEMAKE_ARGS) results/data/translation/seed0/dataset.npz
+	$(VENV_HF)/bin/python outside/marian.py --dataset results/data/translation/seed0/dataset.npz \
+		--out results/outside/marian $(MARIAN_ARGS)
 
 env: $(VENV)/.ready
 

@@ -1,4 +1,5 @@
-"""The Hugging Face adapter's tests (tests/test_hf_adapter.py), run in their own
+"""The Hugging Face adapter's tests (tests/test_hf_adapter.py) and the Marian trained on a
+pipeline dataset, probed and analysed end to end (tests/test_hf_marian.py), run in their own
 environment: `.venv-hf`, with PyTorch and transformers and without TensorFlow, which
 `make test` builds from envs/requirements-hf.txt and envs/constraints-hf.txt."""
 
@@ -13,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_HF = REPO / ".venv-hf"
 HF_PYTHON = VENV_HF / "bin" / "python"
 TIMEOUT_S = 1200
+FILES = ["tests/test_hf_adapter.py", "tests/test_hf_marian.py"]
 
 
 def hf_python() -> Path:
@@ -33,7 +35,7 @@ def test_the_hf_adapter_in_its_environment():
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"), HF_HUB_OFFLINE="1")
     env.pop("VIRTUAL_ENV", None)
     run = subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_hf_adapter.py"],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", *FILES],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -41,15 +41,14 @@ def config_origin():
     any --config values: Snakemake keeps only the last of several --configfile flags, so the
     log says what was read (docs/operations.md, "Configs")."""
     given = [str(Path(f)) for f in workflow.config_settings.configfiles]
+    absolute = {str(Path(f).absolute()) for f in given}
     own = [
-        str(f)
-        for f in workflow.configfiles
-        if str(Path(f).absolute()) not in map(str, map(Path.absolute, map(Path, given)))
+        str(f) for f in workflow.configfiles if str(Path(f).absolute()) not in absolute
     ]
-    line = "config: read " + " then ".join(own + given)
-    if workflow.config_settings.config:
-        line += f", then --config {dict(workflow.config_settings.config)}"
-    return line + " (later ones win)"
+    files = " then ".join([*own, *given])
+    extra = workflow.config_settings.config
+    overrides = f", then --config {dict(extra)}" if extra else ""
+    return f"config: read {files}{overrides} (later ones win)"
 
 
 logger.info(config_origin())

@@ -1,15 +1,26 @@
-"""The written sentence pairs of this project's translation test split, to probe an
-outside translation model on the very sequences the pipeline probes:
+"""The written sentence pairs of a split of this project's translation dataset, to probe
+(or train) an outside translation model on the very sequences the pipeline uses:
 
     attend test-pairs results/data/translation/seed0/dataset.npz --out pairs.tsv
+    attend test-pairs results/data/translation/seed0/dataset.npz --split train --out train.tsv
 
-The dataset keeps the test split as word ids (rare English words are ``<unk>``) and its
-French as written (``test_written``), not the English as written. Each test pair is found
-again in the corpus (fra.txt) by its written French and its English words (``<unk>``
-matching any word), with the project's own tokeniser (``attend.tasks.translation``), so
-the split is never re-derived here. One line per pair, in the split's order (a probe of
-the pipeline holds the first ``analysis.n_sequences``): English<TAB>French, as the
-corpus writes them.
+The dataset keeps its splits as word ids, with ``<unk>`` for the words outside its
+vocabularies (rare English words, French beyond the 3,000 most frequent), and the test
+split's French as written (``test_written``), not the sentences as written. Each pair is
+found again in the corpus (fra.txt), so the split is never re-derived here: every corpus
+pair is tokenised with the project's own tokeniser (``attend.tasks.translation``) and its
+words mapped through the dataset's own vocabularies (``<unk>`` outside them), which is
+exactly how the dataset wrote its ids; identical tokenised pairs count once, as the first
+line the corpus writes them on (the dataset keeps them once too).
+
+Some rows are ambiguous: several corpus pairs map to the same ids when they differ only in
+words outside the vocabularies. Each corpus pair is given to one row at most, the test
+split first (its rows must also match their written French), then validation, then
+training, each row taking the first unused candidate in corpus order. So no test pair is
+ever written as a training pair, and the ids of every row written are exactly the
+dataset's. One line per pair, in the split's order (a probe of the pipeline holds the
+first ``analysis.n_sequences`` of the test split): English<TAB>French, as the corpus writes
+them.
 """
 
 from __future__ import annotations
@@ -17,50 +28,106 @@ from __future__ import annotations
 import argparse
 import sys
 import unicodedata
+from collections import defaultdict
 from pathlib import Path
 
-from ..artifacts import DataError, load_npz, load_vocab, write_text
+import numpy as np
+
+from ..artifacts import SPLITS, DataError, load_npz, load_vocab, write_text
 from ..tasks.translation import tokenize
 from ..tokens import SPECIALS, UNK
 
-
-def _english_words(ids, vocab: list[str]) -> list[str]:
-    return [vocab[i] for i in ids if vocab[i] not in SPECIALS]
+ORDER = ("test", "valid", "train")  # the order in which rows take their corpus pairs (module docstring)
 
 
-def _matches(words: list[str], tokens: list[str]) -> bool:
-    return len(words) == len(tokens) and all(w in (UNK, t) for w, t in zip(words, tokens))
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
 
 
-def test_pairs(
-    dataset: str | Path, vocab: str | Path, corpus: str | Path, limit: int | None = None
-) -> list[tuple[str, str]]:
-    """(English, French) as the corpus writes them, for the test split of a translation
-    dataset (its npz and vocab.json), in the split's order; the first ``limit`` only."""
-    arrays = load_npz(dataset, {"test_src": 2, "test_written": 1}, "translation dataset")
-    src_vocab = load_vocab(vocab)["src_vocab"]
-    n = len(arrays["test_src"]) if limit is None else min(limit, len(arrays["test_src"]))
-    by_french: dict[str, list[str]] = {}
+def _candidates(corpus: str | Path, src_vocab: list[str], tgt_vocab: list[str]) -> dict[tuple, list[tuple[str, str]]]:
+    """Every distinct tokenised corpus pair as written (its first line), grouped by the ids
+    the dataset's vocabularies give it, in corpus order."""
+    src_ids, tgt_ids = ({w: i for i, w in enumerate(v)} for v in (src_vocab, tgt_vocab))
+    src_unk, tgt_unk = src_ids[UNK], tgt_ids[UNK]
     try:
         lines = Path(corpus).read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise DataError(f"{corpus}: the translation corpus is missing (give it with --corpus)") from None
+    seen: set[tuple] = set()
+    found: dict[tuple, list[tuple[str, str]]] = defaultdict(list)
     for line in lines:
         fields = line.split("\t")
-        if len(fields) >= 2:
-            by_french.setdefault(unicodedata.normalize("NFC", fields[1]).strip(), []).append(fields[0].strip())
-    pairs = []
-    for i in range(n):
-        french = str(arrays["test_written"][i])
-        words = _english_words(arrays["test_src"][i], src_vocab)
-        found = [english for english in by_french.get(french, []) if _matches(words, tokenize(english))]
-        if not found:
-            raise DataError(
-                f"{corpus}: test pair {i} ({' '.join(words)!r} -> {french!r}) is not in this corpus: "
-                f"is it the corpus {dataset} was made from?"
+        if len(fields) < 2:
+            continue
+        english, french = fields[0].strip(), _nfc(fields[1])
+        tokens = tuple(tokenize(english)), tuple(tokenize(french))
+        if not all(tokens) or tokens in seen:
+            continue
+        seen.add(tokens)
+        key = tuple(src_ids.get(w, src_unk) for w in tokens[0]), tuple(tgt_ids.get(w, tgt_unk) for w in tokens[1])
+        found[key].append((english, french))
+    return found
+
+
+def _words(ids: np.ndarray) -> tuple[int, ...]:
+    """A row's word ids, without padding, </s> and <s>."""
+    return tuple(int(i) for i in ids if i >= len(SPECIALS))
+
+
+def split_pairs(
+    dataset: str | Path, vocab: str | Path, corpus: str | Path, split: str = "test", limit: int | None = None
+) -> list[tuple[str, str]]:
+    """(English, French) as the corpus writes them, for one split of a translation dataset
+    (its npz and vocab.json), in the split's order; the first ``limit`` only."""
+    if split not in SPLITS:
+        raise DataError(f"split {split!r} is not one of {', '.join(SPLITS)}")
+    return _assign(dataset, vocab, corpus, ORDER[: ORDER.index(split) + 1], limit)[split]
+
+
+def dataset_pairs(dataset: str | Path, vocab: str | Path, corpus: str | Path) -> dict[str, list[tuple[str, str]]]:
+    """Every split's (English, French) pairs at once, by split name (:func:`split_pairs`)."""
+    return _assign(dataset, vocab, corpus, ORDER, None)
+
+
+def _assign(
+    dataset: str | Path, vocab: str | Path, corpus: str | Path, splits: tuple[str, ...], limit: int | None
+) -> dict[str, list[tuple[str, str]]]:
+    """The pairs of ``splits`` (a prefix of ORDER), each row taking its corpus pair in ORDER
+    (module docstring); the last split's first ``limit`` rows only."""
+    required = {"test_written": 1, **{f"{name}_{side}": 2 for name in splits for side in ("src", "tgt")}}
+    arrays = load_npz(dataset, required, "translation dataset")
+    record = load_vocab(vocab)
+    src_vocab, tgt_vocab = record["src_vocab"], record["tgt_vocab"]
+    if UNK not in src_vocab or UNK not in tgt_vocab:
+        raise DataError(f"{vocab}: has no {UNK} word: is it a translation dataset's vocab.json?")
+    candidates = _candidates(corpus, src_vocab, tgt_vocab)
+    used: set[tuple[tuple, int]] = set()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in splits:
+        src, tgt = arrays[f"{name}_src"], arrays[f"{name}_tgt"]
+        n = len(src) if name != splits[-1] or limit is None else min(limit, len(src))
+        out[name] = []
+        for i in range(n):
+            key = _words(src[i]), _words(tgt[i])
+            written = str(arrays["test_written"][i]) if name == "test" else None
+            pick = next(
+                (
+                    k
+                    for k, (_, french) in enumerate(candidates.get(key, []))
+                    if (key, k) not in used and written in (None, french)
+                ),
+                None,
             )
-        pairs.append((found[0], french))
-    return pairs
+            if pick is None:
+                english = " ".join(src_vocab[w] for w in key[0])
+                french = written or " ".join(tgt_vocab[w] for w in key[1])
+                raise DataError(
+                    f"{corpus}: {name} pair {i} ({english!r} -> {french!r}) is not in this corpus: "
+                    f"is it the corpus {dataset} was made from?"
+                )
+            used.add((key, pick))
+            out[name].append(candidates[key][pick])
+    return out
 
 
 def recorded_corpus(dataset: str | Path, vocab: str | Path) -> Path:
@@ -78,12 +145,14 @@ def recorded_corpus(dataset: str | Path, vocab: str | Path) -> Path:
 def parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog,
-        description="Write the English<TAB>French pairs of a translation "
-        "dataset's test split, as the corpus writes them (for attend probe-hf).",
+        description="Write the English<TAB>French pairs of a split of a translation "
+        "dataset (the test split unless --split), as the corpus writes them (for attend probe-hf, "
+        "or to train an outside model on the pipeline's training split).",
     )
     p.add_argument("dataset", help="the translation dataset, e.g. results/data/translation/seed0/dataset.npz")
     p.add_argument("--vocab", help="its vocab.json (default: beside the dataset)")
     p.add_argument("--corpus", help="fra.txt (default: the corpus the dataset records)")
+    p.add_argument("--split", choices=SPLITS, default="test", help="which split (default: test)")
     p.add_argument("--limit", type=int, help="the first N pairs (a probe holds the first analysis.n_sequences)")
     p.add_argument("--out", required=True, help="the pairs file to write (.tsv)")
     return p
@@ -94,7 +163,7 @@ def main(argv: list[str] | None = None, prog: str = "attend test-pairs") -> int:
     vocab = Path(args.vocab) if args.vocab else Path(args.dataset).with_name("vocab.json")
     try:
         corpus = args.corpus or recorded_corpus(args.dataset, vocab)
-        pairs = test_pairs(args.dataset, vocab, corpus, args.limit)
+        pairs = split_pairs(args.dataset, vocab, corpus, args.split, args.limit)
     except DataError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 1

@@ -31,6 +31,16 @@ def _none(task: tasks.Task, arch: architectures.Architecture) -> bool:
     return False
 
 
+def models_named(*pairs: tuple[str | None, str | None]) -> Callable[[tasks.Task, architectures.Architecture], bool]:
+    """A figure's models given by name, as data: (task, architecture) pairs, None for any
+    (``models_named(("one_to_one", "aed"))``: figure 2 draws one_to_one's AED)."""
+
+    def chosen(task: tasks.Task, arch: architectures.Architecture) -> bool:
+        return any((t is None or task.name == t) and (a is None or arch.name == a) for t, a in pairs)
+
+    return chosen
+
+
 @dataclass(frozen=True)
 class Figure:
     # Which models' analyses the figure draws: a predicate on (task, architecture).

@@ -5,11 +5,11 @@ decoder states with :func:`panels.pca_trajectories`; placeholders where the conf
 
 from __future__ import annotations
 
-from . import Figure, inputs, panels, style
+from . import Figure, inputs, models_named, panels, style
 from .style import plt
 
 FIGURE = Figure(
-    models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
+    models=models_named(("one_to_one", "aed")),
     title="overview",
     paper="Fig. 1",
     caption="AED on one_to_one: a sample attention matrix; the states in PCA space with the temporal trajectories "

@@ -4,10 +4,10 @@ figure 3) under ``TITLE``."""
 
 from __future__ import annotations
 
-from . import Figure, panels
+from . import Figure, models_named, panels
 
 FIGURE = Figure(
-    models=lambda task, arch: task.name == "one_to_one" and arch.name == "aed",
+    models=models_named(("one_to_one", "aed")),
     seed_tables=("term_shares",),
     title="one_to_one, AED",
     paper="Fig. 2",

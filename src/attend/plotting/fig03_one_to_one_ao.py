@@ -4,10 +4,10 @@ figure 2) under ``TITLE``."""
 
 from __future__ import annotations
 
-from . import Figure, panels
+from . import Figure, models_named, panels
 
 FIGURE = Figure(
-    models=lambda task, arch: task.name == "one_to_one" and arch.name == "ao",
+    models=models_named(("one_to_one", "ao")),
     seed_tables=("term_shares",),
     title="one_to_one, AO",
     paper="Fig. 3",

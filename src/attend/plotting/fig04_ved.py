@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.decompose import COMPONENTS
-from . import Figure, inputs, panels, style
+from . import Figure, inputs, models_named, panels, style
 from .style import plt
 
 FIGURE = Figure(
-    models=lambda task, arch: arch.name == "ved",
+    models=models_named((None, "ved")),
     title="VED",
     paper="Fig. 4",
     findings=("F5",),

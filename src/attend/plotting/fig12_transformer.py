@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import Figure, inputs, panels, style
+from . import Figure, inputs, models_named, panels, style
 from .style import TERM_COLORS, TERM_LABELS, plt
 
 ARCH = "tfm"
 FIGURE = Figure(
-    models=lambda task, arch: arch.name == ARCH,
+    models=models_named((None, ARCH)),
     seed_tables=("term_shares",),
     title="the Transformer",
     caption="the Transformer: nine-term shares by layer and head beside the whole model; sample attention beside Ā",
