@@ -21,6 +21,7 @@ from attend.tokens import EOS, SOS, SPECIALS
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "data" / "fra-eng" / "fra.txt"
+GOLD = REPO.parent / "shared" / "data" / "alignment"  # the human word alignments (data.gold_alignment)
 
 
 def _softmax_masked(scores, mask):
@@ -142,7 +143,7 @@ def corpus() -> Path:
 class Workflow:
     """A scratch copy of the workflow: Snakefile, workflow/, profiles/, config/, envs/ and src/ (so that
     editing a module in the copy is seen by the copy alone: its src comes first on
-    PYTHONPATH), with the shared corpus found through ``paths.yaml``."""
+    PYTHONPATH), with the shared corpus and gold word alignments found through ``paths.yaml``."""
 
     def __init__(self, root: Path, extra_pythonpath: list[Path] = ()):
         self.root = root
@@ -152,7 +153,9 @@ class Workflow:
                 shutil.copytree(src, root / item, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
             else:
                 shutil.copy(src, root / item)
-        (root / "paths.yaml").write_text(f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n")
+        (root / "paths.yaml").write_text(
+            f"data:\n  translation:\n    corpus:\n      search: ['{CORPUS}']\n  gold_alignment:\n    search: ['{GOLD}']\n"
+        )
         self.env = dict(
             os.environ,
             PYTHONPATH=os.pathsep.join(

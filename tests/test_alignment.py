@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gold_links import with_gold_links
 from two_heads import two_layer_probe
 
 from attend import probe as probe_format
 from attend.analysis import alignment as al
 from attend.analysis import attention as att
 from attend.analysis.decompose import decompose
-from attend.analysis.measure import decompose_both
+from attend.analysis.measure import MeasurementError, decompose_both
 from attend.artifacts import DataError
+from attend.table_layout import GOLD_TABLE_COLUMNS
 
 NAN = float("nan")
 
@@ -26,8 +28,9 @@ def _grid(shape, sure=(), possible=()):
 
 
 def _scores(linked, grid, sentences=None):
+    """Counts and scores of ``linked`` (N, T_w), the source word of each target word."""
     sentences = np.ones(len(grid), bool) if sentences is None else sentences
-    counts = al.link_counts(np.array(linked), grid, sentences)
+    counts = al.link_counts(al.link_grid(np.array(linked), grid.shape), grid, sentences)
     return counts, al.scores(counts)
 
 
@@ -245,7 +248,7 @@ def test_attention_on_the_gold_links_scores_aer_0_and_the_diagonal_does_not(make
 def test_length_bins_split_the_pooled_counts(make_probe):
     arrays = _reverse_gold(make_probe(n=40, s=12, t=12, units=8, arch="aed"))
     table, _arrays = al.gold_alignment(arrays, max_len=8)
-    bins = al.length_bins(arrays["enc_len"], arrays["dec_len"], 8)
+    bins = al.length_bins(arrays["enc_len"] - 1, arrays["dec_len"] - 1, 8)
     assert 0 < bins["inside"].sum() < len(arrays["enc_len"])
     counts = ["sentences", "predicted", "sure", "possible", "predicted_sure", "predicted_possible"]
     for reading in al.READINGS:
@@ -266,7 +269,7 @@ def test_a_model_of_several_layers_has_rows_per_unit_layer_and_model():
     assert groups == [(-1, -1), (0, -1), (1, -1), (0, 0), (0, 1), (1, 0), (1, 1)]
     per_group = len(al.CONVENTIONS) * len(al.LENGTH_BINS) * len(al.READINGS)
     assert len(table) == len(groups) * per_group
-    assert list(table.columns) == al.TABLE_COLUMNS["gold_alignment"]
+    assert list(table.columns) == GOLD_TABLE_COLUMNS["gold_alignment"]
     # the model's readings are the uniform mean of its units'; its attention is the probe's
     encoder, decoder = decompose_both(arrays)
     n_tgt = len(arrays["tgt_vocab"])
@@ -283,11 +286,9 @@ def test_the_drawn_sentence_and_its_arrays(make_probe):
     arrays = _reverse_gold(make_probe(n=40, s=12, t=12, units=8, arch="aed"))
     _table, drawn = al.gold_alignment(arrays, max_len=8)
     grid = al.gold_grid(arrays["gold_links"], arrays["gold_sure"], arrays["attention"].shape)
-    inside = al.length_bins(arrays["enc_len"], arrays["dec_len"], 8)["inside"]
+    inside = al.length_bins(arrays["enc_len"] - 1, arrays["dec_len"] - 1, 8)["inside"]
     index = int(drawn["gold_sentence"])
-    links = (grid > 0).sum((1, 2))
-    assert inside[index] and links[index] == links[inside].max()
-    assert index == np.flatnonzero(inside & (links == links[inside].max()))[0]  # the lowest index first
+    assert index == al.drawn_sentence(grid, inside) and inside[index]
     s_len, t_len = arrays["enc_len"][index], arrays["dec_len"][index]
     assert drawn["gold_sentence_links"].shape == (t_len - 1, s_len)
     assert drawn["gold_sentence_temporal_only"].shape == (len(al.CONVENTIONS), t_len - 1, s_len)
@@ -297,11 +298,121 @@ def test_the_drawn_sentence_and_its_arrays(make_probe):
     assert int(chosen["gold_sentence"]) == 3
 
 
+def test_the_drawn_sentence_has_the_most_sure_links_then_links():
+    """Inside the trained length: sentence 0 has six possible links, 1 and 3 three sure and
+    one possible, 2 three sure; 4, beyond, has ten sure. Sentence 1 is drawn (3 before 2 for
+    its extra link, 1 before 3 for its index); with none inside, 4."""
+    grid = np.zeros((5, 4, 4), np.int8)
+    grid[0, :2, :3] = al.POSSIBLE
+    for n in (1, 2, 3):
+        grid[n, [0, 1, 2], [0, 1, 2]] = al.SURE
+    grid[[1, 3], 3, 0] = al.POSSIBLE
+    grid[4, :3, :3] = al.SURE
+    grid[4, 3, 0] = al.SURE
+    inside = np.array([True, True, True, True, False])
+    assert al.drawn_sentence(grid, inside) == 1
+    assert al.drawn_sentence(grid, np.zeros(5, bool)) == 4
+
+
 def test_a_probe_without_gold_links_or_attention_is_refused(make_probe):
     with pytest.raises(DataError, match=r"lacks \['gold_links'\]"):
         al.gold_alignment(make_probe(n=8, arch="aed"), max_len=10)
     with pytest.raises(DataError, match=r"lacks \['attention', 'gold_links'\]"):
         al.gold_alignment(make_probe(n=8, arch="ved"), max_len=10)
-    arrays = _reverse_gold(make_probe(n=8, arch="aed"))
-    with pytest.raises(DataError, match=r"sentence 8 is not one of the probe's 8 gold pairs"):
-        al.gold_alignment(arrays, max_len=10, sentence=8)
+    arrays = _reverse_gold(make_probe(n=24, arch="aed"))
+    with pytest.raises(DataError, match=r"sentence 24 is not one of the probe's 24 gold pairs"):
+        al.gold_alignment(arrays, max_len=10, sentence=24)
+    with pytest.raises(MeasurementError, match=r"the probe holds 8 sequences; the decomposition needs at least 20"):
+        al.gold_alignment(_reverse_gold(make_probe(n=8, arch="aed")), max_len=10)
+
+
+# ---------------------------------------------------------------------------- subwords
+
+
+def test_subword_links_are_read_at_the_word_level():
+    """Source words [s0 s1] [s2], </s> at s3 (enc_word 0 0 1 −1); target words [p0] [p1 p2],
+    </s> at p3 (dec_word 0 1 1 −1). Steps 0, 1, 2 look at s1, s2, s0: the word pairs (0, 0),
+    (1, 1) and (1, 0) are linked, once each, whatever subword pairs say so."""
+    weights = np.zeros((1, 4, 4))
+    weights[0, [0, 1, 2, 3], [1, 2, 0, 3]] = 1
+    enc_word, dec_word = np.array([[0, 0, 1, -1]]), np.array([[0, 1, 1, -1]])
+    linked = al.linked_words(weights, np.array([4]), np.array([4]), al.CONVENTIONS["predicts"])
+    links = al.word_links(linked, enc_word, dec_word, (1, 2, 2))
+    np.testing.assert_array_equal(links[0], [[True, False], [True, True]])
+    grid = _grid((1, 2, 2), sure=[(0, 0, 0), (0, 1, 1)])
+    counts = al.link_counts(links, grid, np.ones(1, bool))
+    assert (counts["predicted"], counts["predicted_sure"], counts["predicted_possible"]) == (3, 2, 2)
+    _close(al.scores(counts), {"aer": 1 - 4 / 5, "precision": 2 / 3, "recall": 1.0})
+    # a position of no word (−1: a special token) links nothing: here s1, which step 0 looks at
+    special = al.word_links(linked, np.array([[0, -1, 1, -1]]), dec_word, (1, 2, 2))
+    np.testing.assert_array_equal(special[0], [[False, False], [True, True]])
+
+
+def _split_words(arrays: dict) -> dict:
+    """``arrays`` (one position one word, gold links, single head) as the probe of a model
+    whose every word is two subwords: tokens and states repeated, each source subword
+    weighted as its word (the rows renormalised: the argmax stays on the same word, its
+    first subword), both subwords of a target word attending as the word did; the word maps ``enc_word``, ``dec_word`` say which word each is."""
+    n = len(arrays["enc_len"])
+    s2, t2 = 2 * arrays["enc_tokens"].shape[1], 2 * arrays["dec_inputs"].shape[1]
+    src_of = np.zeros((n, s2), int)  # the word-level position each subword position comes from
+    tgt_of = np.zeros((n, t2), int)
+    enc_word, dec_word = np.full((n, s2), -1), np.full((n, t2), -1)
+    enc_len, dec_len = 2 * arrays["enc_len"] - 1, 2 * arrays["dec_len"] - 1
+    for i in range(n):
+        for of, word, length in ((src_of, enc_word, arrays["enc_len"][i]), (tgt_of, dec_word, arrays["dec_len"][i])):
+            words = np.repeat(np.arange(length - 1), 2)
+            of[i, : len(words)], word[i, : len(words)] = words, words
+            of[i, len(words)] = length - 1  # </s>
+    rows = np.arange(n)[:, None]
+    targets = arrays["targets"][rows, tgt_of]
+    weights = arrays["attention"][rows[:, :, None], tgt_of[:, :, None], src_of[:, None, :]]
+    weights = weights * (np.arange(s2)[None, None, :] < enc_len[:, None, None])
+    weights = weights / np.maximum(weights.sum(-1, keepdims=True), 1e-12)  # each subword as its word, renormalised
+    split = {
+        **arrays,
+        "enc_tokens": arrays["enc_tokens"][rows, src_of],
+        "enc_states": arrays["enc_states"][rows, src_of],
+        "targets": targets,
+        "predictions": targets,
+        "dec_inputs": np.concatenate([np.full((n, 1), arrays["dec_inputs"][0, 0]), targets[:, :-1]], 1),
+        "dec_states": arrays["dec_states"][rows, tgt_of],
+        "attention": weights.astype(np.float32),
+        "enc_len": enc_len.astype(np.int32),
+        "dec_len": dec_len.astype(np.int32),
+        "enc_word": enc_word.astype(np.int32),
+        "dec_word": dec_word.astype(np.int32),
+    }
+    return probe_format.assemble({k: v for k, v in split.items() if k != "format_version"})
+
+
+def test_a_probe_of_subwords_scores_as_its_words(make_probe):
+    """Every word made two subwords that attend as the word did: the attention's and the
+    diagonal's links, counts and AER (convention 'predicts') are the word-level probe's,
+    in every length bin; the drawn sentence's links cover every subword pair of a linked
+    word pair."""
+    words = with_gold_links(make_probe(n=30, s=8, t=8, units=8, arch="aed"), seed=3)
+    probe_format.validate(words)
+    subwords = _split_words(words)
+    assert subwords["enc_tokens"].shape[1] == 2 * words["enc_tokens"].shape[1]
+    expected, _ = al.gold_alignment(words, max_len=5)
+    table, drawn = al.gold_alignment(subwords, max_len=5)
+    counts = ["sentences", "predicted", "sure", "possible", "predicted_sure", "predicted_possible", "aer"]
+    for reading in ("attention", "diagonal"):
+        for length_bin in al.LENGTH_BINS:
+            np.testing.assert_allclose(
+                _row(table, reading, "predicts", length_bin)[counts].to_numpy(float),
+                _row(expected, reading, "predicts", length_bin)[counts].to_numpy(float),
+            )
+    index = int(drawn["gold_sentence"])
+    word_links = al.gold_grid(words["gold_links"], words["gold_sure"], words["attention"].shape)[index]
+    enc_word, dec_word = subwords["enc_word"][index], subwords["dec_word"][index]
+    for p, q in np.ndindex(drawn["gold_sentence_links"].shape):
+        want = word_links[dec_word[p], enc_word[q]] if dec_word[p] >= 0 and enc_word[q] >= 0 else 0
+        assert drawn["gold_sentence_links"][p, q] == want
+    assert (drawn["gold_sentence_diagonal"][::2] == 2 * _diagonal_of(words, index)).all()  # a word's first subword
+
+
+def _diagonal_of(arrays, index):
+    s, t = arrays["enc_len"][[index]], arrays["dec_len"][[index]]
+    return al.diagonal_words(s, t, int(t[0]) - 1)[0]

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gold_links import with_gold_links
 
 from attend import cli, probe, probe_report, provenance
+from attend.analysis.alignment import gold_alignment
 from attend.analysis.measure import measure
 from attend.artifacts import DataError, read_table
 from attend.plotting import one_model
-from attend.table_layout import TABLE_COLUMNS
+from attend.table_layout import GOLD_TABLE_COLUMNS, TABLE_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,8 +34,14 @@ def test_analyse_writes_the_tables_figures_and_summary(tmp_path, make_probe):
     probe.save(tmp_path / "p.npz", arrays)
     assert probe_report.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--samples", "2"]) == 0
     out = tmp_path / "out"
-    figures = {f"{f.name}.{suffix}" for f in one_model.FIGURES if f.name != "units" for suffix in ("png", "pdf")}
-    assert _written(out) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures
+    figures = {
+        f"{f.name}.{suffix}"
+        for f in one_model.FIGURES
+        if f.name not in ("units", "gold_alignment")
+        for suffix in ("png", "pdf")
+    }
+    tables = {f"{t}.csv" for t in (*TABLE_COLUMNS, *GOLD_TABLE_COLUMNS)}
+    assert _written(out) == tables | {"analysis.npz", "summary.md"} | figures
     tables, _, skipped = measure(probe.load(tmp_path / "p.npz"), {}, 2)
     for name, table in tables.items():  # the pipeline's own measurements, to the digit
         written = read_table(out / f"{name}.csv")
@@ -45,6 +53,9 @@ def test_analyse_writes_the_tables_figures_and_summary(tmp_path, make_probe):
     assert "dictionary accuracy: no task dictionary" in summary
     assert "alignment_offsets: no alignment in the probe" in summary
     assert set(skipped) == {"alignment_offsets", "dictionary accuracy"}
+    assert "- gold_alignment: no human word alignments in the probe" in summary
+    assert read_table(out / "gold_alignment.csv").empty
+    assert list(read_table(out / "gold_alignment.csv").columns) == GOLD_TABLE_COLUMNS["gold_alignment"]
     share = tables["term_shares"].query("step == -1 and term == 'mu·mu'")["share"].iloc[0]
     assert f"μ·μ {share:.3f}" in summary
 
@@ -98,6 +109,39 @@ def test_a_model_of_several_layers_gets_its_units_figure(tmp_path):
         (1, 1),
     }
     assert "2 layers × 2 heads" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_a_probe_with_human_word_alignments_gets_its_aer(tmp_path):
+    """A probe of two layers of two heads with gold links: the alignment table (the
+    pipeline's own, at the trained length given), figure 13's row for it, and the AER of
+    the model and of each head in the summary."""
+    from two_heads import two_layer_probe
+
+    arrays = with_gold_links(two_layer_probe()[0])
+    probe.save(tmp_path / "p.npz", arrays)
+    assert probe_report.main([str(tmp_path / "p.npz"), "--out", str(tmp_path / "out"), "--max-len", "3"]) == 0
+    out = tmp_path / "out"
+    assert {"gold_alignment.csv", "gold_alignment.png", "gold_alignment.pdf", "units.png"} <= _written(out)
+    expected, _arrays = gold_alignment(probe.load(tmp_path / "p.npz"), max_len=3)
+    written = read_table(out / "gold_alignment.csv")
+    numeric = expected.select_dtypes("number").columns
+    np.testing.assert_allclose(written[numeric].to_numpy(float), expected[numeric].to_numpy(float), rtol=1e-6)
+    summary = (out / "summary.md").read_text()
+    assert "## Attention against human word alignments" in summary and "gold_alignment:" not in summary
+    read = expected[(expected["convention"] == "predicts") & (expected["length_bin"] == "all")]
+    whole = read[read["layer"] == -1].set_index("reading")["aer"]
+    assert f"the model as a whole: attention {whole['attention']:.3f}" in summary
+    assert f"the length-scaled diagonal {whole['diagonal']:.3f}" in summary
+    for (layer, head), unit in read[read["head"] >= 0].groupby(["layer", "head"]):
+        aer = unit.set_index("reading")["aer"]
+        assert f"| {layer} | {head} | {unit['mu_mu_share'].iloc[0]:.3f} | {aer['attention']:.3f} |" in summary
+    assert probe_report.main([str(tmp_path / "p.npz"), "--out", str(out), "--max-len", "0"]) == 2
+
+
+def test_a_model_without_attention_has_no_aer_to_give(tmp_path, make_probe):
+    probe.save(tmp_path / "p.npz", with_gold_links(make_probe(n=24, arch="ved")))
+    probe_report.analyse(tmp_path / "p.npz", tmp_path / "out", figures=False)
+    assert "- gold_alignment: the model has no attention" in (tmp_path / "out" / "summary.md").read_text()
 
 
 def _bad_probes(tmp_path, make_probe) -> dict[str, tuple[Path, str]]:
@@ -172,7 +216,8 @@ def probes_to_analyse(results: Path) -> list[Path]:
     several heads, several layers) and every task's vocabulary: the first probe of each
     form, then the first of each task not yet covered (sorted by path). The smoke run has
     18 probes; these 5 or 6 take the command through every branch it has (the other forms'
-    and probes' measurements are the workflow's own, checked by its tables and figures)."""
+    and probes' measurements are the workflow's own, checked by its tables and figures). Then
+    the first gold probe (human word alignments), if the run made any."""
     chosen, forms, tasks = [], set(), set()
     for path in sorted(results.rglob("probe.npz")):
         with np.load(path) as arrays:
@@ -182,7 +227,7 @@ def probes_to_analyse(results: Path) -> list[Path]:
             chosen.append(path)
             forms.add(kind)
             tasks.add(task)
-    return chosen
+    return chosen + sorted(results.rglob("gold_probe.npz"))[:1]
 
 
 def check_every_probe_analyses(results: Path, out: Path) -> int:
@@ -192,16 +237,21 @@ def check_every_probe_analyses(results: Path, out: Path) -> int:
     returns how many probes it analysed."""
     probes = probes_to_analyse(results)
     assert probes, f"no probe under {results}"
-    dests = [out / path.parent.relative_to(results) for path in probes]
+    dests = [out / path.relative_to(results).with_suffix("") for path in probes]
     # One process per core (each probe's figures take seconds of matplotlib).
     with concurrent.futures.ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
         codes = list(pool.map(probe_report.main, [[str(p), "--out", str(d)] for p, d in zip(probes, dests)]))
+    tables = {f"{t}.csv" for t in (*TABLE_COLUMNS, *GOLD_TABLE_COLUMNS)}
     for path, dest, code in zip(probes, dests, codes):
         assert code == 0, path
-        several = "unit_layer" in np.load(dest / "analysis.npz")
-        figures = {f"{f.name}.{s}" for f in one_model.FIGURES if several or f.name != "units" for s in ("png", "pdf")}
-        assert _written(dest) == {f"{t}.csv" for t in TABLE_COLUMNS} | {"analysis.npz", "summary.md"} | figures, path
-        assert "## Skipped" in (dest / "summary.md").read_text()
+        arrays = np.load(dest / "analysis.npz")
+        applies = {"units": "unit_layer" in arrays, "gold_alignment": "gold_sentence_links" in arrays}
+        assert applies["gold_alignment"] == (path.name == "gold_probe.npz"), path
+        figures = {f"{f.name}.{s}" for f in one_model.FIGURES if applies.get(f.name, True) for s in ("png", "pdf")}
+        assert _written(dest) == tables | {"analysis.npz", "summary.md"} | figures, path
+        summary = (dest / "summary.md").read_text()
+        assert "## Skipped" in summary
+        assert ("## Attention against human word alignments" in summary) == applies["gold_alignment"], path
     return len(probes)
 
 

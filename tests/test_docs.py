@@ -277,3 +277,39 @@ def test_the_layer_by_layer_table_holds_the_layers_rows():
         assert table.loc["one_to_one", f"temporal-only agreement, {name}"] == f"{agreement:.2f}"
     single = shares[shares["layer"] == -1]
     assert results_doc.layers_table(single, approx).empty, "a model of one layer has no such row"
+
+
+def test_the_gold_alignment_table_pools_each_models_counts(tmp_path):
+    """Each model's AERs in the document are those of its whole-model rows' counts summed over
+    its seeds (AED's attention: 100 links at AER 0.55 and 300 at 0.65 pool to 0.625), its
+    other readings and conventions alike, and its unknown-word rates the seeds' mean."""
+    from test_claims import gold_rows
+
+    gold = pd.DataFrame(
+        gold_rows("translation", "aed", 0)
+        + gold_rows("translation", "aed", 1, {"attention": 0.65}, links=300)
+        + gold_rows("translation", "ao", 0, {"diagonal": 0.6})
+    ).assign(source_oov_rate=lambda d: 0.1 + 0.1 * d["seed"], target_oov_rate=0.3)
+    table = results_doc.gold_alignment_table(gold).set_index("model")
+    assert list(table.index) == ["AED", "AO"] and list(table["seeds"]) == [2, 1]
+    assert table.loc["AED", "attention"] == "0.625" and table.loc["AED", "diagonal"] == "0.700"
+    assert table.loc["AO", "attention"] == "0.550" and table.loc["AO", "diagonal"] == "0.600"
+    assert table.loc["AED", "attention, read at the next step"] == "0.900"  # gold_rows' other rows
+    assert table.loc["AED", "unknown words, English / French"] == "15.0% / 30.0%"
+    paths = {"accuracy": tmp_path / "accuracy.csv", "approximation": tmp_path / "approximation.csv"}
+    pd.DataFrame({"task": ["translation"], "arch": ["aed"], "seed": [0], "test_seq_acc": [0.1]}).assign(
+        test_token_acc=0.2, steps=100, stop_reason="budget"
+    ).to_csv(paths["accuracy"], index=False)
+    pd.DataFrame(columns=["task", "arch", "seed", "layer", "head", "metric", "value"]).to_csv(
+        paths["approximation"], index=False
+    )
+    paths["claims"] = tmp_path / "claims.csv"
+    pd.DataFrame({"claim": ["F6"], "value": [0.1], "status": ["pass"], "seeds_passing": ["1/1"]}).to_csv(
+        paths["claims"], index=False
+    )
+    paths["gold_alignment"] = tmp_path / "gold.csv"
+    gold.to_csv(paths["gold_alignment"], index=False)
+    about = {"tasks": ["translation"], "architectures": ["aed", "ao"], "seeds": [0, 1], "backend": "jax"}
+    document = results_doc.results_markdown({k: str(v) for k, v in paths.items()}, [], {}, about)
+    shown = parse_tables(document)["Attention against human word alignments"].set_index("model")
+    assert shown.loc["AED", "attention"] == "0.625" and shown.loc["AO", "temporal-only"] == "0.720"

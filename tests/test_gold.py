@@ -7,10 +7,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
 
+from attend import config as cfg
 from attend import gold_alignment as gold
 from attend import probe as probe_format
 from attend.artifacts import DataError
@@ -69,14 +69,18 @@ def test_the_shared_copy_is_found_by_the_search_path_and_copied(tmp_path, shared
         assert (tmp_path / "out" / name).read_bytes() == (shared_gold / name).read_bytes()
 
 
-def test_the_settings_schema_holds_its_defaults():
-    """SCHEMA is a JSON schema whose defaults satisfy it; a wrong checksum does not."""
-    jsonschema.Draft202012Validator.check_schema(gold.SCHEMA)
+def test_the_settings_are_the_configs_block():
+    """The settings are the config's data.gold_alignment block, its defaults the schema's (the
+    only place a default lives): a checksum per file; a malformed checksum or an unknown key
+    is refused naming its key path."""
     settings = gold.default_settings()
-    jsonschema.validate(settings, gold.SCHEMA)
-    assert set(settings["sha256"]) == set(gold.FILES)
-    with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({**settings, "sha256": {**settings["sha256"], gold.LINKS: "abc"}}, gold.SCHEMA)
+    assert settings == cfg.defaults(gold.CONFIG_KEY) and set(settings["sha256"]) == set(gold.FILES)
+    assert cfg.resolve({})[0]["data"]["gold_alignment"] == settings
+    bad = {"data": {"gold_alignment": {"sha256": {**settings["sha256"], gold.LINKS: "abc"}}}}
+    with pytest.raises(cfg.ConfigError, match=r"data\.gold_alignment\.sha256\.enfr\.gold: 'abc' does not match"):
+        cfg.resolve(bad)
+    with pytest.raises(cfg.ConfigError, match=r"data\.gold_alignment: Additional properties .*'path' was unexpected"):
+        cfg.resolve({"data": {"gold_alignment": {"path": "gold/"}}})
 
 
 # ---------------------------------------------------------------------------- parsing

@@ -25,13 +25,16 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from gold_links import with_gold_links
 from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.image import AxesImage
 
+from attend import gold_alignment, tasks
 from attend import tables as agg
-from attend import tasks
+from attend.analysis.alignment import POSSIBLE, SURE
+from attend.analysis.alignment import gold_alignment as gold_measure
 from attend.analysis.decompose import COMPONENTS
 from attend.analysis.measure import measure
 from attend.architectures import ARCHITECTURES
@@ -46,9 +49,11 @@ from attend.plotting.fig08_escan_mechanism import MAX_WORDS, MIN_SHARE
 from attend.plotting.fig10_training import BLEU_COLUMNS
 from attend.plotting.fig11_variants import STATUS_COLORS
 from attend.plotting.fig12_transformer import ARCH, SAMPLE_TASKS, row_label
+from attend.plotting.fig13_gold_alignment import COLUMNS as FIG13_COLUMNS
+from attend.plotting.fig13_gold_alignment import SENTENCE_READINGS
 from attend.plotting.panels import NOT_WORDS
 from attend.plotting.style import TERM_COLORS, TERM_LABELS
-from attend.table_layout import TABLE_COLUMNS, whole_model
+from attend.table_layout import GOLD_TABLE_COLUMNS, TABLE_COLUMNS, whole_model
 from attend.tokens import SPECIALS
 from attend.variant_comparison import COMPARISON_TABLES, variant_claims, variant_shares
 
@@ -156,7 +161,7 @@ def _as_recorded(probe: dict, rng, extra: int = 2, wrong: float = 0.2) -> dict:
 def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
     """Analysis outputs of ``task_names`` × every architecture × SEEDS from small random
     probes, laid out as the workflow lays them out: ({"task/arch": analysis.npz}, {table: runs})."""
-    analysis, runs = {}, {name: [] for name in [*TABLE_COLUMNS, "accuracy", "training_log"]}
+    analysis, runs = {}, {name: [] for name in [*TABLE_COLUMNS, *GOLD_TABLE_COLUMNS, "accuracy", "training_log"]}
     specs = {**tasks.load_task_modules(), TOY.name: TOY}
     models = ((t, a, s) for t in task_names for a in ARCHITECTURES for s in SEEDS)
     for k, (task, arch, seed) in enumerate(models, start=seed0):
@@ -176,6 +181,12 @@ def _model_outputs(make_probe, root: Path, task_names, seed0: int = 0):
             analysis[inputs.key(task, arch)] = str(d / "analysis.npz")
         for name, path in paths.items():
             runs[name].append(dict(run, path=path))
+        if gold_alignment.applies(task, arch):  # its gold probe: this probe with gold links
+            table, gold_arrays = gold_measure(with_gold_links(probe, seed=k), max_len=6)
+            gold_paths = {name: str(d / agg.GOLD_FOLDER / f"{name}.csv") for name in GOLD_TABLE_COLUMNS}
+            save_analysis({"gold_alignment": table}, gold_arrays, d / agg.GOLD_FOLDER / "analysis.npz", gold_paths)
+            for name, path in gold_paths.items():
+                runs[name].append(dict(run, path=path))
         log = d / "train_log.csv"
         loss = np.linspace(2, 0.1, 5) * (1 + 0.05 * (k % 10))  # every model's curves its own
         pd.DataFrame(
@@ -219,7 +230,9 @@ def _aggregate(root: Path, runs: dict) -> dict[str, str]:
     compared = {
         "variant_claims": variant_claims(
             {
-                v: claims(frames["accuracy"], frames["approximation"], s, frames["dictionary"])
+                v: claims(
+                    frames["accuracy"], frames["approximation"], s, frames["dictionary"], frames["gold_alignment"]
+                )
                 for v, s in variants.items()
             }
         ),
@@ -785,9 +798,9 @@ def fig11_draws_every_variants_claims_and_points(fig, results: Results) -> None:
     variants = list(dict.fromkeys(compared["variant"]))
     assert variants == ["base", "shifted"]
     assert _labels(grid.get_xticklabels()) == variants
-    assert _labels(grid.get_yticklabels()) == ["F1", "F2", "F3", "F4", "F5"]
+    assert _labels(grid.get_yticklabels()) == list(CLAIM_CHECKS)  # F1–F6
     cells = [p for p in grid.patches if p.get_width() == 1]
-    assert len(cells) == len(compared) == 10
+    assert len(cells) == len(compared) == len(variants) * len(CLAIM_CHECKS)
     colours = {tuple(np.round(p.get_facecolor()[:3], 3)) for p in cells}
     assert colours == {tuple(np.round(to_rgb(STATUS_COLORS[s]), 3)) for s in compared["status"]}
     value = compared.set_index(["variant", "claim"]).loc[("shifted", "F1"), "value"]
@@ -884,6 +897,66 @@ def fig12_draws_each_transformers_shares_by_unit_and_attention_by_layer(fig, res
             _assert_placeholder(ax, "no such layer")
 
 
+def _gold_rows(table: pd.DataFrame, task: str, arch: str, reading: str) -> pd.DataFrame:
+    """A model's gold_alignment rows (every seed) that figure 13 reads: 'predicts', all pairs."""
+    return table[
+        (table["task"] == task)
+        & (table["arch"] == arch)
+        & (table["convention"] == "predicts")
+        & (table["length_bin"] == "all")
+        & (table["reading"] == reading)
+    ]
+
+
+def _sorted_points(xy) -> np.ndarray:
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    return xy[np.lexsort(xy.T[::-1])]
+
+
+def fig13_draws_each_models_units_and_one_gold_sentence(fig, results: Results) -> None:
+    """A row per translation model with attention (registry order): every seed's units as
+    points (AER of the attention against the μ·μ share; a model of one head is its whole
+    model), each seed's whole model as a star, the diagonal's AER as a line; then the first
+    seed's drawn gold sentence under the attention, the temporal-only attention and the
+    attention without μ·μ ('predicts' rows), with its tokens and its sure and possible
+    links as markers."""
+    pairs = figures()["fig13_gold_alignment"].pairs()
+    assert pairs and all(task == "translation" for task, _ in pairs)
+    rows = np.array(_panels(fig)).reshape(len(pairs), FIG13_COLUMNS)
+    table = results.table("gold_alignment")
+    for row, (task, arch) in zip(rows, pairs):
+        if not results.has(task, arch):
+            for ax in row:
+                _assert_placeholder(ax, _not_in_config(task, arch))
+            continue
+        attention = _gold_rows(table, task, arch, "attention")
+        assert attention["seed"].nunique() == len(SEEDS)
+        units = attention[(attention["layer"] >= 0) & (attention["head"] >= 0)]
+        whole = attention[(attention["layer"] == -1) & (attention["head"] == -1)]
+        if "layers" in ARCHITECTURES[arch].ignores:  # one head: the model is its one unit
+            assert units.empty
+            units = whole
+        points, stars = row[0].collections
+        _close(_sorted_points(points.get_offsets()), _sorted_points(units[["mu_mu_share", "aer"]]))
+        _close(_sorted_points(stars.get_offsets()), _sorted_points(whole[["mu_mu_share", "aer"]]))
+        assert len(whole) == len(SEEDS)
+        [diagonal] = row[0].lines
+        _close(diagonal.get_ydata(), [_gold_rows(table, task, arch, "diagonal").query("layer == -1")["aer"].mean()] * 2)
+        assert style.pair_label(task, arch) in row[0].get_title()
+        first = next(r for r in results.runs["gold_alignment"] if (r["task"], r["arch"], r["seed"]) == (task, arch, 0))
+        a = dict(np.load(Path(first["path"]).with_name("analysis.npz")))
+        src = _tokens(a["src_vocab"], a["gold_sentence_enc_tokens"], len(a["gold_sentence_enc_tokens"]))
+        tgt = _tokens(a["tgt_vocab"], a["gold_sentence_target_words"], len(a["gold_sentence_target_words"]))
+        for ax, reading in zip(row[1:], SENTENCE_READINGS):
+            _close(_image(ax), a[f"gold_sentence_{reading}"][0])  # 'predicts', the first convention
+            assert _labels(ax.get_xticklabels()) == src and _labels(ax.get_yticklabels()) == tgt
+            sure, possible = ax.collections
+            for marks, value in ((sure, SURE), (possible, POSSIBLE)):
+                t, s_ = np.nonzero(a["gold_sentence_links"] == value)
+                _close(_sorted_points(marks.get_offsets()), _sorted_points(np.stack([s_, t], 1)))
+            assert f"pair {int(a['gold_sentence'])}" in ax.get_title() and "seed 0" in ax.get_title()
+
+
 CHECKS = {
     "fig01_overview": fig01_shows_a_sample_attention_and_both_sides_states,
     "fig02_one_to_one_aed": mechanism_of_its_model_and_seed_mean_shares_by_step("fig02_one_to_one_aed"),
@@ -897,6 +970,7 @@ CHECKS = {
     "fig10_training": fig10_draws_every_runs_curves_and_the_seed_mean_test_scores,
     "fig11_variants": fig11_draws_every_variants_claims_and_points,
     "fig12_transformer": fig12_draws_each_transformers_shares_by_unit_and_attention_by_layer,
+    "fig13_gold_alignment": fig13_draws_each_models_units_and_one_gold_sentence,
 }
 
 
@@ -920,6 +994,7 @@ def test_every_figure_has_a_module():
             "fig10_training",
             "fig11_variants",
             "fig12_transformer",
+            "fig13_gold_alignment",
         ]
     )
     assert list(CHECKS) == FIGURES  # and a check of what each draws
@@ -1021,6 +1096,7 @@ def test_figures_select_todays_models():
     assert pairs["fig06_summary"] == pairs["fig09_architectures"] == pairs["fig10_training"] == []
     assert pairs["fig11_variants"] == []
     assert pairs["fig12_transformer"] == [(t, "tfm") for t in ("one_to_one", "reverse", "sort", "escan", "translation")]
+    assert pairs["fig13_gold_alignment"] == [("translation", a) for a in ("aed", "ao", "tfm")]
 
 
 @pytest.mark.parametrize("name", FIGURES)
@@ -1056,6 +1132,7 @@ LEFT_OUT = {
         # every attention row, two columns (the whole model's; no model has layers)
         **{f"{style.task_label(t)}: not in this config": 2 for t in SAMPLE_TASKS},
     },
+    "fig13_gold_alignment": {_not_in_config(t, a): FIG13_COLUMNS for t, a in figures()["fig13_gold_alignment"].pairs()},
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from attend import probe
+from attend.analysis.alignment import position_words
 from attend.artifacts import DataError, save_npz
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,6 +193,30 @@ def test_a_probe_with_gold_links_round_trips(tmp_path, make_probe):
     assert int(back["format_version"]) == 2 and set(back) == set(arrays)
     np.testing.assert_array_equal(back["gold_links"], arrays["gold_links"])
     np.testing.assert_array_equal(back["gold_sure"], arrays["gold_sure"])
+
+
+def _words(make_probe):
+    """A format-2 probe with gold links and word maps: source positions 0 and 1 of every
+    sequence are the two subwords of word 0, every other position before </s> a word; the
+    target side one position one word."""
+    arrays = _gold(make_probe)
+    enc_word = position_words(arrays["enc_len"], arrays["enc_tokens"].shape[1])
+    enc_word = np.where(enc_word > 0, enc_word - 1, enc_word)  # 0 0 1 2 ... -1
+    dec_word = position_words(arrays["dec_len"], arrays["dec_inputs"].shape[1])
+    arrays["gold_links"] = arrays["gold_links"].copy()
+    arrays["gold_links"][:, 2] = np.maximum(arrays["gold_links"][:, 2] - 1, 0)  # on the maps' words
+    arrays["gold_links"] = np.unique(arrays["gold_links"], axis=0)
+    arrays["gold_sure"] = (arrays["gold_links"][:, 1] == 0).astype(np.int32)
+    arrays.update(enc_word=enc_word.astype(np.int32), dec_word=dec_word.astype(np.int32))
+    return arrays
+
+
+def test_a_probe_of_subwords_round_trips(tmp_path, make_probe):
+    arrays = _words(make_probe)
+    probe.save(tmp_path / "words.npz", arrays)
+    back = probe.load(tmp_path / "words.npz")
+    assert set(back) == set(arrays) and {"enc_word", "dec_word"} <= set(probe.group_keys("words"))
+    np.testing.assert_array_equal(back["enc_word"], arrays["enc_word"])
 
 
 def _gold_row(row, value):
@@ -452,6 +477,31 @@ BAD = [
         _gold,
         _poke("gold_sure", 0, 2),
         r"'gold_sure' must hold 0 \(possible\) or 1 \(sure\), found \[2\]",
+    ),
+    (
+        "word maps without gold links",
+        _words,
+        _drop("gold_links", "gold_sure"),
+        r"has 'enc_word' and 'dec_word' but no gold links",
+    ),
+    ("half of the word maps", _words, _drop("dec_word"), r"has \['enc_word'\] but not \['dec_word'\]"),
+    (
+        "words numbered out of order",
+        _words,
+        lambda a: _poke("dec_word", (int(np.argmax(a["dec_len"])), 0), 1)(a),
+        r"'dec_word' row \d+ numbers its words \[1, 1, .*: the words of a sequence are 0, 1, 2, \.\.\. in order",
+    ),
+    (
+        "a word past the sequence's length",
+        _words,
+        lambda a: _poke("enc_word", (int(np.argmin(a["enc_len"])), int(a["enc_len"].min())), 0)(a),
+        r"'enc_word' must hold word indices from 0, or -1 \(special tokens, and every position past the length\)",
+    ),
+    (
+        "a gold link past the words of the map",
+        _words,
+        _gold_row(0, lambda a: [0, 0, a["enc_len"][0] - 2]),
+        r"'gold_links' row 0 links source word \d+ of sequence 0, which has \d+ source words in 'enc_word'",
     ),
 ]
 

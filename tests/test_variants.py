@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 from test_claims import tables
 
-from attend.claims import claims
+from attend.claims import CHECKS, claims
 from attend.variant_comparison import CLAIM_COLUMNS, SHARE_COLUMNS, variant_claims, variant_shares
 
 
 def _variant_tables(**kwargs):
-    acc, approx, shares, words = tables(**kwargs)
+    acc, approx, shares, words, _gold = tables(**kwargs)
     return {"accuracy": acc, "approximation": approx, "term_shares": shares, "dictionary": words}
 
 
@@ -20,7 +20,7 @@ def test_variant_claims_has_one_row_per_variant_and_claim():
     weak = claims(*tables(dictionary_accuracy={1: 0.8}))  # F3 fails on seed 1
     table = variant_claims({"base": base, "weak": weak})
     assert list(table.columns) == CLAIM_COLUMNS
-    assert list(table["variant"]) == ["base"] * 5 + ["weak"] * 5
+    assert list(table["variant"]) == ["base"] * len(CHECKS) + ["weak"] * len(CHECKS)
     cell = table.set_index(["variant", "claim"])
     assert cell.loc[("base", "F3"), "status"] == "pass" and cell.loc[("base", "F3"), "seeds_passing"] == "3/3"
     assert cell.loc[("weak", "F3"), "status"] == "fail" and cell.loc[("weak", "F3"), "seeds_passing"] == "2/3"

@@ -17,9 +17,12 @@ from test_provenance import imported_directly
 
 from attend import provenance
 from attend.artifacts import read_table
+from attend.claims import CHECKS, SCOPES
 from attend.config import defaults, resolve, task_seeds
+from attend.gold_alignment import applies
 from attend.plotting import figures
-from attend.table_layout import TABLE_COLUMNS
+from attend.table_layout import GOLD_TABLE_COLUMNS, TABLE_COLUMNS
+from attend.tables import TABLES
 from attend.variants import merged, model_owner, variant_models, variant_names
 
 # Every test here launches Snakemake (tests/conftest.py): the slow tier.
@@ -30,11 +33,14 @@ REPO = TESTS.parent
 SMOKE = ["--configfile", "config/smoke.yaml", "paths.yaml"]
 
 
-def planned_models(root: Path, *configs: str, task: str | None = None, variant: str | None = None) -> int:
+def planned_models(
+    root: Path, *configs: str, task: str | None = None, variant: str | None = None, gold: bool = False
+) -> int:
     """How many models (training jobs) config/config.yaml with ``configs`` merged over it
     plans, from the config: every variant's tasks × architectures, each architecture on its
     own tasks (arch_overrides.<arch>.tasks), each task on its seeds, a model shared by two
-    variants once; or those of one task or variant."""
+    variants once; or those of one task or variant; with ``gold``, those probed on the gold
+    word alignments (attend.gold_alignment.applies: translation models with attention)."""
     config = yaml.safe_load((root / "config" / "config.yaml").read_text())
     for name in configs:
         config = merged(config, yaml.safe_load((root / name).read_text()) or {})
@@ -43,7 +49,7 @@ def planned_models(root: Path, *configs: str, task: str | None = None, variant: 
         (model_owner(resolved, t, a, v), t, a)
         for v in variant_names(resolved)
         for t, a in variant_models(resolved, v)
-        if task in (None, t)
+        if task in (None, t) and (not gold or applies(t, a))
     }
     return sum(len(task_seeds(resolved, t)) for owner, t, _ in made if variant in (None, owner))
 
@@ -119,6 +125,49 @@ def test_a_sixth_task_is_one_module_and_one_config_block(make_workflow):
     assert toy["dataset"] == 6 and toy["train"] == 6, "figure 4 draws the VED of every task, the toy's too"
 
 
+def test_the_gold_alignment_plan(workflow):
+    """The aggregated gold_alignment table needs the gold files (fetched once), the gold probe
+    and its measurement of every translation model with attention, and those models: no
+    test-set probe, no VED. Figure 13 reads each model's own table; the claims the stacked one."""
+    jobs = workflow.planned("--", "results/tables/gold_alignment.csv")
+    n = planned_models(workflow.root, gold=True)
+    assert jobs == {
+        "corpus": 1,
+        "dataset": 1,
+        "train": n,
+        "gold_alignments": 1,
+        "gold_probe": n,
+        "gold_measure": n,
+        "table": 1,
+    }, jobs
+    outputs = workflow.outputs()
+    probes = sorted(path for path, rule in outputs.items() if rule == "gold_probe")
+    assert probes == [f"results/probes/translation/{a}/seed0/gold_probe.npz" for a in ("aed", "ao")]
+    made = {path for path, rule in outputs.items() if rule == "gold_measure"}
+    assert made == {
+        f"results/analysis/translation/{a}/seed0/gold/{name}"
+        for a in ("aed", "ao")
+        for name in ("analysis.npz", "gold_alignment.csv")
+    }
+    assert {"results/data/gold_alignment/provenance.json", "results/tables/gold_alignment_summary.csv"} <= set(outputs)
+    figure = workflow.planned("--", "figures/fig13_gold_alignment.pdf")  # (with its models' analyses, as every figure)
+    assert figure["gold_measure"] == figure["measure"] == n and "claims" not in figure and "table" not in figure, figure
+    assert workflow.planned("--", "results/claims.md")["gold_measure"] == n
+
+
+def test_where_the_gold_files_come_from_reruns_the_gold_jobs_alone(pretended, tmp_path):
+    """Another search folder fetches the gold files again, and the gold probes and what reads
+    them rerun; nothing is trained. Another checksum reruns them too (it is what the probes
+    check)."""
+    workflow = pretended.copy(tmp_path / "copy")
+    (workflow.root / "elsewhere.yaml").write_text("data: {gold_alignment: {search: [gold/]}}\n")
+    jobs = workflow.planned(*SMOKE, "elsewhere.yaml")
+    n = planned_models(workflow.root, "config/smoke.yaml", gold=True)
+    assert jobs["gold_alignments"] == 1 and jobs["gold_probe"] == jobs["gold_measure"] == n, jobs
+    assert not {"dataset", "train", "probe", "measure"} & set(jobs), jobs
+    assert {"claims", "fig13_gold_alignment"} <= set(jobs) and jobs["table"] == 1, jobs
+
+
 # ---------------------------------------------------------------------------- variants
 
 ONE_VARIANT = "variants:\n  wide:\n    model: {units: 32}\n    tasks: [one_to_one, sort]\n"
@@ -135,9 +184,12 @@ def test_without_variants_the_plan_is_todays(workflow):
         "train": n_models,
         "probe": n_models,
         "measure": n_models,
-        "table": 10,
+        "table": len(TABLES),
         "claims": 1,
     }
+    assert jobs["gold_alignments"] == 1 and jobs["gold_probe"] == jobs["gold_measure"] == planned_models(
+        workflow.root, gold=True
+    )
     assert not {"variant_claims", "variant_shares", "fig11_variants"} & set(jobs)
     today = workflow.outputs()
     assert "results/models/sort/ao/seed2/model.keras" in today and "results/claims.md" in today
@@ -172,7 +224,10 @@ def test_the_transformer_config_adds_its_models_and_figure(workflow):
     config = ["--configfile", "config/config.yaml", "config/transformer.yaml"]
     jobs = workflow.planned(*config)
     assert jobs["dataset"] == 13 and jobs["train"] == jobs["probe"] == jobs["measure"] == (4 * 3 + 1) * 4
-    assert "results/models/translation/tfm/seed0/model.keras" in workflow.outputs(*config)
+    assert jobs["gold_probe"] == planned_models(workflow.root, *config[2:], gold=True) == 3  # AED, AO, Transformer
+    outputs = workflow.outputs(*config)
+    assert "results/models/translation/tfm/seed0/model.keras" in outputs
+    assert outputs["results/probes/translation/tfm/seed0/gold_probe.npz"] == "gold_probe"
     figure = workflow.planned(*config, "--", "figures/fig12_transformer.pdf")
     assert figure["train"] == 4 * 3 + 1 and figure["fig12_transformer"] == 1, figure
 
@@ -193,7 +248,7 @@ def test_the_ablations_plan(workflow):
         p for p in trained if p.startswith(("results/variants/dot/", "results/variants/ao_gru/")) and "/ved/" in p
     ], "dot attention and AO's map do not reach VED: base's VED models serve"
     assert len([p for p in trained if p.startswith("results/variants/ao_gru/")]) == 4 * 3
-    assert jobs["table"] == 7 * 10 and jobs["claims"] == 7
+    assert jobs["table"] == 7 * len(TABLES) and jobs["claims"] == 7
     assert jobs["variant_claims"] == jobs["variant_shares"] == jobs["fig11_variants"] == 1
 
 
@@ -212,7 +267,7 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
         "train": 2,
         "probe": 2,
         "measure": 2,
-        "table": 10,
+        "table": len(TABLES) - len(GOLD_TABLE_COLUMNS),  # the variant has no translation model to probe on the gold
         "claims": 1,
         "variant_claims": 1,
         "variant_shares": 1,
@@ -233,7 +288,8 @@ def test_editing_one_variant_reruns_its_branch_alone(workflow):
     (workflow.root / "edit.yaml").write_text("variants: {wide: {model: {units: 48}}}\n")
     jobs = workflow.planned(*config, "edit.yaml")
     wide = planned_models(workflow.root, *config[2:], "edit.yaml", variant="wide")  # 2 tasks × the archs on each
-    assert jobs["train"] == wide and jobs["table"] == 10 and jobs["claims"] == 1, jobs
+    assert jobs["train"] == wide and jobs["claims"] == 1, jobs
+    assert jobs["table"] == len(TABLES) - len(GOLD_TABLE_COLUMNS), jobs  # no translation: no gold table to remake
 
 
 def test_the_log_says_which_config_files_were_read(workflow):
@@ -521,14 +577,22 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
     for name in figures():
         assert {f.suffix for f in (workflow.root / "figures").glob(f"{name}.*")} == {".pdf", ".png"}, name
-    claims = (workflow.root / "results" / "tables" / "claims.csv").read_text()
-    assert all(f"F{i}" in claims for i in range(1, 6))
+    claims = read_table(workflow.root / "results" / "tables" / "claims.csv")
+    assert set(claims["claim"]) == set(CHECKS)
+    # The translation models with attention were probed on the gold pairs, and F6 checked in each
+    # scope that has one (the Transformer's runs on one_to_one alone here: its F6 is not checked)
+    gold = read_table(workflow.root / "results" / "tables" / "gold_alignment.csv")
+    assert len(gold.groupby(["task", "arch", "seed"])) == planned_models(workflow.root, "config/smoke.yaml", gold=True)
+    for row in claims[claims["claim"] == "F6"].itertuples():
+        probed = set(SCOPES[row.scope].archs) & set(gold["arch"])
+        assert (row.status != "not checked") == bool(probed), row
     compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
-    assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * 5
+    assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * len(CHECKS)
     # `attend analyse` on a probe of every form (VED's none, one head, several heads: the multihead
-    # variant, several layers: tfm) and of every task: its tables, figures and summary (tests/test_analyse.py)
+    # variant, several layers: tfm), of every task and a gold probe: its tables, figures and summary
+    # (tests/test_analyse.py)
     models = planned_models(workflow.root, "config/smoke.yaml")
-    assert 5 <= check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") < models
+    assert 6 <= check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") < models
     assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
     shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
     assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
@@ -566,7 +630,8 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     # One variant's value reruns that variant's branch alone.
     (workflow.root / "mh.yaml").write_text("variants: {multihead: {train: {learning_rate: 0.002}}}\n")
     jobs = workflow.planned(*SMOKE, "mh.yaml")
-    assert jobs["train"] == 2 and jobs["claims"] == 1 and jobs["table"] == 10 and "fig06_summary" not in jobs
+    assert jobs["train"] == 2 and jobs["claims"] == 1 and "fig06_summary" not in jobs
+    assert jobs["table"] == len(TABLES) - len(GOLD_TABLE_COLUMNS)  # one_to_one only: no gold table
 
     # Results follow the code: the steps whose modules reach an edited file rerun.
     src = workflow.root / "src" / "attend"

@@ -1,4 +1,5 @@
-"""The paper's findings F1–F5 (docs/science.md §1) as checks on the aggregated tables.
+"""The paper's findings F1–F5 (docs/science.md §1), and this project's own claim F6 (§6),
+as checks on the aggregated tables.
 
 Each claim is one row: the measured value, the criterion it is held to, and pass/fail.
 The criteria are this project's operationalisation of the paper's words (a documented
@@ -16,7 +17,9 @@ docs/transformer.md), which asks the same five questions of that architecture al
   synthetic tasks with a dictionary;
 * F4: the rank correlation over its own task points, and sort below the temporal tasks;
 * F5: whether it reaches the picture of AED and AO (μ·μ leads on one_to_one), and whether
-  VED, the baseline without attention, is less accurate than it.
+  VED, the baseline without attention, is less accurate than it;
+* F6: whether its translation model's attention aligns with the human word alignments
+  better than position alone, and not through its temporal terms.
 
 A scope other than the paper's has rows only when the tables hold its architecture.
 
@@ -38,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import tasks
+from .analysis.alignment import scores as alignment_scores
 from .architectures import ARCHITECTURES
 from .table_layout import WHOLE_MODEL, whole_model
 
@@ -322,12 +326,55 @@ def f5(approx: pd.DataFrame, shares: pd.DataFrame, accuracy: pd.DataFrame, scope
     )
 
 
+# F6 (docs/science.md §6, stated before it was computed): which rows of gold_alignment it
+# reads, and how far above the diagonal's AER the temporal-only AER may fall.
+F6_ROWS = {"layer": WHOLE_MODEL, "head": WHOLE_MODEL, "convention": "predicts", "length_bin": "all"}
+F6_MARGIN = 0.02
+COUNTS = ["sentences", "predicted", "sure", "possible", "predicted_sure", "predicted_possible"]
+
+
+def f6(gold: pd.DataFrame, scope: Scope = PAPER) -> dict:
+    """On human word alignments, each translation model with attention of the scope aligns
+    better than position alone (a), and its temporal terms alone do not (b): for the model
+    as a whole, target word j read at the step that predicts it, all 447 pairs. Each
+    model's counts are summed over the seeds the rows hold (one seed's rows: that seed's
+    model) before the AER is taken. The value is the smallest gain AER(diagonal) −
+    AER(attention) over the models."""
+    statement = (
+        "On human word alignments, a translation model's attention aligns better than position alone, "
+        "and the gain is not in its temporal terms"
+    )
+    criterion = (
+        f"for every translation model with attention ({'/'.join(scope.labels)}): AER(attention) < AER(diagonal), "
+        f"and AER(temporal_only) >= AER(diagonal) - {F6_MARGIN}; whole model, convention predicts, all pairs"
+    )
+    rows = gold
+    for column, value in F6_ROWS.items():
+        rows = rows[rows[column] == value] if column in rows else rows.iloc[:0]
+    rows = rows[rows["arch"].isin(scope.archs)] if "arch" in rows else rows
+    if rows.empty:
+        return _row("F6", statement, np.nan, criterion, None, f"needs translation with {' or '.join(scope.archs)}")
+    gains, passed, details = [], True, []
+    for (task, arch), model in rows.groupby(["task", "arch"], sort=False):
+        pooled = model.groupby("reading")[COUNTS].sum()
+        aer = {reading: alignment_scores(counts)["aer"] for reading, counts in pooled.iterrows()}
+        gain = aer["diagonal"] - aer["attention"]
+        gains.append(gain)
+        passed &= bool(gain > 0 and aer["temporal_only"] >= aer["diagonal"] - F6_MARGIN)
+        details.append(
+            f"{task}/{arch}: AER attention {aer['attention']:.3f}, diagonal {aer['diagonal']:.3f}, "
+            f"temporal-only {aer['temporal_only']:.3f}, without mu·mu {aer['without_mu_mu']:.3f}"
+        )
+    return _row("F6", statement, float(min(gains)), criterion, passed, "; ".join(details))
+
+
 CHECKS = {  # claim -> the check, called on the tables (pooled, or one seed's rows) and a scope
     "F1": lambda t, scope: f1(t["approximation"], t["term_shares"], scope),
     "F2": lambda t, scope: f2(t["dictionary"], scope),
     "F3": lambda t, scope: f3(t["dictionary"], scope),
     "F4": lambda t, scope: f4(t["approximation"], t["term_shares"], scope),
     "F5": lambda t, scope: f5(t["approximation"], t["term_shares"], t["accuracy"], scope),
+    "F6": lambda t, scope: f6(t["gold_alignment"], scope),
 }
 COLUMNS = [
     "scope",
@@ -352,13 +399,23 @@ def scopes_of(tables: dict) -> list[Scope]:
 
 
 def claims(
-    accuracy: pd.DataFrame, approx: pd.DataFrame, shares: pd.DataFrame, dictionary: pd.DataFrame
+    accuracy: pd.DataFrame,
+    approx: pd.DataFrame,
+    shares: pd.DataFrame,
+    dictionary: pd.DataFrame,
+    gold_alignment: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per scope (:func:`scopes_of`) and claim, checked on every seed's models
     alone and on all seeds pooled. A claim passes only when it holds pooled and on every
     seed; ``seeds_passing`` counts the seeds, ``per_seed`` gives each seed's value and
-    ``spread`` their range."""
-    tables = {"accuracy": accuracy, "approximation": approx, "term_shares": shares, "dictionary": dictionary}
+    ``spread`` their range. Without a ``gold_alignment`` table, F6 is not checked."""
+    tables = {
+        "accuracy": accuracy,
+        "approximation": approx,
+        "term_shares": shares,
+        "dictionary": dictionary,
+        "gold_alignment": pd.DataFrame() if gold_alignment is None else gold_alignment,
+    }
     seeds = sorted({int(s) for df in tables.values() if "seed" in df for s in df["seed"].dropna().unique()})
     rows = []
     for scope, _claim, check in ((scope, c, check) for scope in scopes_of(tables) for c, check in CHECKS.items()):
@@ -400,7 +457,9 @@ def pooled_seeds(accuracy: pd.DataFrame) -> str:
 def summary_markdown(table: pd.DataFrame) -> str:
     paper = paper_scope(table)
     lines = [
-        "# Claims F1–F5, as measured",
+        "# Claims F1–F6, as measured",
+        "",
+        "F1–F5 are the paper's findings, F6 this project's own (docs/science.md §6).",
         "",
         f"{(paper['status'] == 'pass').sum()} of {len(paper)} claims pass "
         f"({(paper['status'] == 'not checked').sum()} not checked). A claim passes only when it holds "

@@ -18,7 +18,9 @@ token, normalised as the translation task normalises text, ``<unk>`` when the mo
 vocabulary lacks it) and reporting the out-of-vocabulary rate per side.
 
 The settings (where the files are looked for, their public address, their checksums) are
-declared once, in :data:`SCHEMA`, with their defaults; :func:`default_settings` reads them.
+the config's block ``data.gold_alignment``, declared with its defaults in the config schema;
+:func:`default_settings` reads them. :func:`applies` says which models the workflow probes
+on the gold pairs (``attend.gold_probe`` records such a probe).
 """
 
 from __future__ import annotations
@@ -34,8 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .architectures import ARCHITECTURES
 from .artifacts import DataError, atomic_write
+from .config_schema import resolve_ref, schema_as_written, written_default
 from .tasks.base import encode_sequences
+from .tasks.translation import SCHEMA as TASK_SCHEMA
 from .tasks.translation import _normalize
 from .tokens import SPECIALS, UNK
 
@@ -46,47 +51,34 @@ FILES = (PAIRS, LINKS)
 SEPARATOR = "|||"
 _LINK = re.compile(r"(\d+)([-p])(\d+)")  # i-j sure, ipj possible
 
-SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "description": "the human word alignments of English -> French (Hansards, WPT-2003; docs/science.md §4.9); "
-    "every copy is checked against sha256",
-    "properties": {
-        "local": {
-            "type": ["string", "null"],
-            "default": None,
-            "description": f"a folder holding your own copies of {PAIRS} and {LINKS} (null: search, then download)",
-        },
-        "search": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": ["../shared/data/alignment"],
-            "description": "folders tried in order before downloading; the first holding both files is used",
-        },
-        "url": {
-            "type": "string",
-            "default": "https://raw.githubusercontent.com/neulab/awesome-align/"
-            "5f150d45bbe51e167daf0a84abebaeb07c3323d1/examples/",
-            "description": "the folder both files are downloaded from when no copy is found (awesome-align, BSD 3-Clause)",
-        },
-        "sha256": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": list(FILES),
-            "properties": {name: {"type": "string", "pattern": "^[0-9a-f]{64}$"} for name in FILES},
-            "default": {
-                PAIRS: "19d56c3de3634ab8420d553df4d9dfd849502b18225f1599382e98a6de9cfc72",
-                LINKS: "0a11b51cba8a92a7608fb00884cb3cf50fe0fcc4e4aa92d70624fd11451c4ddd",
-            },
-            "description": "checksum of each file (awesome-align commit 5f150d4)",
-        },
-    },
-}
+# Where the settings live: the config's block, declared with its defaults in the config
+# schema (src/attend/config.schema.yaml, the only place a default lives).
+CONFIG_KEY = "data.gold_alignment"
+# The task whose models the gold set is for (its pairs are English -> French): every model
+# of it whose architecture attends is probed on the gold pairs by the workflow.
+TASK = "translation"
 
 
 def default_settings() -> dict:
-    """The settings :data:`SCHEMA` declares, at their defaults."""
-    return {key: node["default"] for key, node in SCHEMA["properties"].items()}
+    """The settings of the config's ``data.gold_alignment`` block, at the schema's defaults."""
+    root = schema_as_written()
+    node = root
+    for part in CONFIG_KEY.split("."):
+        node = resolve_ref(node, root)["properties"][part]
+    return {key: written_default(f"{CONFIG_KEY}.{key}") for key in resolve_ref(node, root)["properties"]}
+
+
+def default_max_len() -> int:
+    """The trained maximum of words per side of a model of :data:`TASK` at its default
+    settings (``data.translation.max_len``, declared by the task): the length bins' limit
+    for a probe whose model's own is not known (``attend analyse``)."""
+    return TASK_SCHEMA["properties"]["max_len"]["default"]
+
+
+def applies(task: str, arch: str) -> bool:
+    """Whether the workflow probes the model of ``task`` and ``arch`` on the gold pairs: a
+    model of :data:`TASK` whose architecture attends (its declaration says so)."""
+    return task == TASK and ARCHITECTURES[arch].attention
 
 
 # ---------------------------------------------------------------------------- the files
@@ -104,15 +96,17 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_file(path: Path, sha256: str, url: str) -> str:
-    """Its sha256, or a one-line :class:`DataError` naming the file and the fix."""
+def check_file(path: Path, sha256: str, url: str, fix: str | None = None) -> str:
+    """Its sha256, or a one-line :class:`DataError` naming the file and the fix (``fix``, or
+    else: download the files from ``url`` and configure the folder)."""
+    fix = fix or _fix(url)
     if not path.is_file():
-        raise DataError(f"{path}: missing, a file of the gold word alignments; {_fix(url)}")
+        raise DataError(f"{path}: missing, a file of the gold word alignments; {fix}")
     actual = _digest(path)
     if actual != sha256.lower():
         raise DataError(
             f"{path}: sha256 {actual} is not the gold word alignments' {sha256.lower()}: the file is truncated, "
-            f"edited or another release; {_fix(url)}"
+            f"edited or another release; {fix}"
         )
     return actual
 
@@ -250,14 +244,15 @@ def parse_links(path: Path, src: list[list[str]], tgt: list[list[str]]) -> tuple
     return np.array(links, dtype=np.int32).reshape(-1, 3), np.array(sure, dtype=bool)
 
 
-def read_gold(folder: str | Path, sha256: dict | None = None, url: str | None = None) -> Gold:
+def read_gold(folder: str | Path, sha256: dict | None = None, url: str | None = None, fix: str | None = None) -> Gold:
     """The pairs and links of the two files in ``folder``, each checked against ``sha256``
-    first (default: :data:`SCHEMA`'s)."""
+    first (default: the schema's); a missing or wrong file is refused saying ``fix`` (the
+    workflow: the command that fetches them again)."""
     folder = Path(folder)
     settings = default_settings()
     sha256, url = sha256 or settings["sha256"], url or settings["url"]
     for name in FILES:
-        check_file(folder / name, sha256[name], url)
+        check_file(folder / name, sha256[name], url, fix)
     src, tgt = parse_pairs(folder / PAIRS)
     links, sure = parse_links(folder / LINKS, src, tgt)
     return Gold(src=src, tgt=tgt, links=links, sure=sure)

@@ -79,6 +79,8 @@ GROUPS = {
     "alignment": "optional: the alignment measurements (offsets, agreement with the alignment)",
     "values": "optional: the value path, for the dictionary and the readout alignment (F2, F3)",
     "gold": "optional (format 2): human word alignments, for the alignment error rate (docs/science.md §4.9)",
+    "words": "optional (format 2, with the gold group): the gold word of each position, for a model whose tokens "
+    "are subwords (without them one position is one word)",
     "about": "optional: what the model is",
 }
 
@@ -191,6 +193,21 @@ KEYS = (
     Key(
         "gold_sure", ("K",), "int", "gold", "1 where the link is sure, 0 where it is possible only (P: all, S: the 1s)"
     ),
+    Key(
+        "enc_word",
+        ("N", "S"),
+        "int",
+        "words",
+        "the gold word each source position belongs to, counted from 0 in order (a word's subwords share it), "
+        "-1 at special tokens (</s>) and padding; a word pair is linked when any pair of their subwords is",
+    ),
+    Key(
+        "dec_word",
+        ("N", "T"),
+        "int",
+        "words",
+        "the gold word of the target at each position (the decoder's output at that step), as enc_word",
+    ),
     Key("arch", (), "str", "about", "a name for the architecture (ved, aed, ao, tfm, or an outside model's)"),
     Key("attention_kind", (), "str", "about", "the form of attention (learned, dot, multihead)"),
     Key("identity", (), "str", "about", "JSON: task, architecture, seed, dataset checksum, the model's fingerprint"),
@@ -254,7 +271,7 @@ def validate(arrays: dict, path="probe") -> None:
                 else ""
             )
         )
-    for group in ("targets", "values", "gold"):
+    for group in ("targets", "values", "gold", "words"):
         present = [k for k in group_keys(group) if k in arrays]
         if present and len(present) < len(group_keys(group)):
             fail(f"has {present} but not {sorted(set(group_keys(group)) - set(present))}: these go together")
@@ -291,6 +308,12 @@ def validate(arrays: dict, path="probe") -> None:
             fail(f"'{key.name}' holds NaN or infinite values{hint}")
     if "attention" in arrays:
         _check_weights(arrays, fail)
+    if "enc_word" in arrays and "gold_links" not in arrays:
+        fail(
+            "has 'enc_word' and 'dec_word' but no gold links ('gold_links', 'gold_sure'), which they map onto positions"
+        )
+    if "enc_word" in arrays:
+        _check_words(arrays, fail)
     if "gold_links" in arrays:
         _check_gold(arrays, int(version), fail)
     if "scale" in arrays and not float(arrays["scale"]) > 0:
@@ -445,7 +468,8 @@ def _check_weights(arrays: dict, fail) -> None:
 
 
 def _check_gold(arrays: dict, version: int, fail) -> None:
-    """Gold links lie on word positions of their sequences (never </s>), each once; sure is 0 or 1."""
+    """Gold links lie on words of their sequences (never </s>; with word maps, the maps'
+    words), each once; sure is 0 or 1."""
     if version < GOLD_SINCE:
         fail(f"has gold links, which format {GOLD_SINCE} introduced, but says format_version {version}")
     links, sure = arrays["gold_links"], arrays["gold_sure"]
@@ -459,16 +483,39 @@ def _check_gold(arrays: dict, version: int, fail) -> None:
     n = len(arrays["enc_len"])
     if seq.min() < 0 or seq.max() >= n:
         fail(f"'gold_links' names sequences {seq.min()}..{seq.max()}, but the probe holds {n} (0..{n - 1})")
-    for name, word, length in (("target", tgt, arrays["dec_len"]), ("source", src, arrays["enc_len"])):
-        bad = (word < 0) | (word >= length[seq] - 1)
+    for name, word, length, map_key in (
+        ("target", tgt, arrays["dec_len"], "dec_word"),
+        ("source", src, arrays["enc_len"], "enc_word"),
+    ):
+        # one position one word, or the word map's words
+        words = arrays[map_key].max(1) + 1 if map_key in arrays else length - 1
+        bad = (word < 0) | (word >= words[seq])
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
+            where = f"in '{map_key}'" if map_key in arrays else "before its </s>"
             fail(
                 f"'gold_links' row {k} links {name} word {word[k]} of sequence {seq[k]}, which has "
-                f"{length[seq[k]] - 1} {name} words before its </s> (0..{length[seq[k]] - 2})"
+                f"{words[seq[k]]} {name} words {where} (0..{words[seq[k]] - 1})"
             )
     if len(np.unique(links, axis=0)) < len(links):
         fail("'gold_links' gives a link more than once")
+
+
+def _check_words(arrays: dict, fail) -> None:
+    """Each word map numbers its sequence's words from 0 in order, a word's positions side by
+    side (-1 between them for special tokens), and is -1 beyond the sequence's length."""
+    for key, valid in (("enc_word", arrays["enc_len"]), ("dec_word", arrays["dec_len"])):
+        words = arrays[key]
+        outside = ~valid_positions(valid, words.shape[1])
+        if words.size and (words.min() < -1 or (words[outside] != -1).any()):
+            fail(f"'{key}' must hold word indices from 0, or -1 (special tokens, and every position past the length)")
+        for n, row in enumerate(words):
+            numbered = row[row >= 0]
+            if numbered.size and (numbered[0] != 0 or not np.isin(np.diff(numbered), (0, 1)).all()):
+                fail(
+                    f"'{key}' row {n} numbers its words {numbered.tolist()[:12]}: the words of a sequence are "
+                    "0, 1, 2, ... in order, each word's positions side by side"
+                )
 
 
 # ---------------------------------------------------------------------------- writing

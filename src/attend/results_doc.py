@@ -8,8 +8,9 @@ readme`` then copies the claims table into the README, between the markers
 :data:`README_BEGIN` and :data:`README_END`; a test checks that the two agree.
 
 Each table is rendered by one function from the CSVs (:func:`claims_table`,
-:func:`accuracy_table`, :func:`translation_table`, :func:`cost_table`,
-:func:`variants_table`), so the tests can hold the document against the run's tables.
+:func:`accuracy_table`, :func:`translation_table`, :func:`gold_alignment_table`,
+:func:`cost_table`, :func:`variants_table`), so the tests can hold the document against the
+run's tables.
 numpy and pandas only.
 """
 
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import tasks
+from .analysis.alignment import scores as alignment_scores
 from .architectures import ARCHITECTURES
 from .artifacts import read_table, write_text
 from .table_layout import whole_model
@@ -133,6 +135,58 @@ def translation_table(accuracy: pd.DataFrame, approximation: pd.DataFrame) -> pd
     return pd.DataFrame(rows)
 
 
+# gold_alignment's readings as the document names them, in its order.
+GOLD_READINGS = {
+    "attention": "attention",
+    "temporal_only": "temporal-only",
+    "without_mu_mu": "without μ·μ",
+    "mean_attention": "Ā",
+    "diagonal": "diagonal",
+}
+GOLD_COUNTS = ["sentences", "predicted", "sure", "possible", "predicted_sure", "predicted_possible"]
+
+
+def pooled_aer(rows: pd.DataFrame) -> float:
+    """The AER of some rows of gold_alignment, from their counts summed (over seeds)."""
+    return alignment_scores(rows[GOLD_COUNTS].sum())["aer"] if len(rows) else np.nan
+
+
+def gold_alignment_table(gold: pd.DataFrame) -> pd.DataFrame:
+    """task × architecture: the alignment error rate of each reading of the model as a
+    whole on the human word alignments (target word j at the step that predicts it, all
+    pairs), the attention's under the other convention and inside / beyond the trained
+    length, each from counts summed over seeds; the out-of-vocabulary rates (seed means)."""
+    if gold.empty:
+        return pd.DataFrame()
+    whole = gold[(gold["layer"] == -1) & (gold["head"] == -1)]
+    rows = []
+    for (task, arch), model in whole.groupby(["task", "arch"], sort=False):
+
+        def aer(reading, convention="predicts", length_bin="all", model=model):
+            chosen = model[
+                (model["reading"] == reading)
+                & (model["convention"] == convention)
+                & (model["length_bin"] == length_bin)
+            ]
+            return number(pooled_aer(chosen))
+
+        row = {
+            "task": task,
+            "model": ARCHITECTURES[arch].label if arch in ARCHITECTURES else arch,
+            "seeds": int(model["seed"].nunique()),
+        }
+        row |= {name: aer(reading) for reading, name in GOLD_READINGS.items()}
+        row["attention, read at the next step"] = aer("attention", "reads")
+        row["attention inside / beyond"] = (
+            f"{aer('attention', length_bin='inside')} / {aer('attention', length_bin='beyond')}"
+        )
+        row["unknown words, English / French"] = (
+            f"{model['source_oov_rate'].mean():.1%} / {model['target_oov_rate'].mean():.1%}"
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def core_seconds(benchmarks: list[dict]) -> pd.DataFrame:
     """task, arch, seed, core_seconds (user + system CPU time) and wall seconds of each
     training job, from its Snakemake benchmark file."""
@@ -229,7 +283,7 @@ def variants_table(compared: pd.DataFrame) -> pd.DataFrame:
 
 def results_markdown(tables: dict[str, str], benchmarks: list[dict], figures: dict[str, str], about: dict) -> str:
     """The document. ``tables`` maps table names (accuracy, approximation, claims and, where
-    there are, term_shares and variant_claims) to CSV paths; ``benchmarks`` the training jobs' benchmark
+    there are, term_shares, gold_alignment and variant_claims) to CSV paths; ``benchmarks`` the training jobs' benchmark
     files ({task, arch, seed, path}); ``figures`` figure names to their PNG paths relative
     to docs/; ``about`` the run's config summary (tasks, architectures, seeds, backend)."""
     accuracy, claims = read_table(tables["accuracy"]), read_table(tables["claims"])
@@ -269,6 +323,21 @@ def results_markdown(tables: dict[str, str], benchmarks: list[dict], figures: di
             "approximation table.",
             "",
             *markdown_table(translation),
+            "",
+        ]
+    gold = gold_alignment_table(read_table(tables["gold_alignment"])) if tables.get("gold_alignment") else []
+    if len(gold):
+        lines += [
+            "## Attention against human word alignments",
+            "",
+            "Each translation model with attention on the 447 Hansards pairs with human word alignments",
+            "([science.md §4.9](science.md#49-attention-against-human-word-alignments); claim F6): the alignment error",
+            "rate (lower is closer to the annotators) of the links each reading of the model as a whole gives, target",
+            "word j read at the decoder step that predicts it, all pairs, counts summed over seeds; the attention's",
+            "read at the next step and inside / beyond the trained length; the share of the gold words each side",
+            "that the model's vocabulary lacks.",
+            "",
+            *markdown_table(gold),
             "",
         ]
     if tables.get("term_shares"):

@@ -1,6 +1,7 @@
 """The layout of the per-model tables, declared once: each table's columns and the rows of a
-model as a whole. The measurement fills them (:mod:`attend.analysis.measure`); the tables,
-claims, figures, the results document and ``attend analyse`` read them. pandas only.
+model as a whole. The measurements fill them (:mod:`attend.analysis.measure`; of the gold
+probe, :mod:`attend.analysis.alignment`); the tables, claims, figures, the results document
+and ``attend analyse`` read them. pandas only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,35 @@ TABLE_COLUMNS = {
     "accuracy_by_length": ["length", "n", "token_acc", "seq_acc"],
     "alignment_offsets": ["step", "n", "data_offset", "attended_offset", "temporal_offset"],
     "word_attention": ["word", "offset", "attention", "n"],
+}
+# The tables of a model's gold probe (docs/science.md §4.9), declared once: its columns. The
+# workflow probes every translation model with attention on the human-aligned gold pairs
+# (attend.gold_alignment.applies), writes these beside that probe's analysis
+# (analysis/{task}/{arch}/seed{seed}/gold/) and stacks each like the tables above.
+# gold_alignment (attend.analysis.alignment): one row per (layer, head, convention,
+# length_bin, reading); the scores and the counts behind them, the unit's μ·μ share on the
+# gold probe (the same in every row of a unit) and the gold tokens' out-of-vocabulary rates
+# (the same in every row of a model).
+GOLD_TABLE_COLUMNS = {
+    "gold_alignment": [
+        "layer",
+        "head",
+        "convention",
+        "length_bin",
+        "reading",
+        "aer",
+        "precision",
+        "recall",
+        "sentences",
+        "predicted",
+        "sure",
+        "possible",
+        "predicted_sure",
+        "predicted_possible",
+        "mu_mu_share",
+        "source_oov_rate",
+        "target_oov_rate",
+    ],
 }
 
 

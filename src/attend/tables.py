@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .artifacts import DataError, check_model_file, read_json, read_model_csv, regenerate
-from .table_layout import TABLE_COLUMNS
+from .table_layout import GOLD_TABLE_COLUMNS, TABLE_COLUMNS
 
 KEYS = ["task", "arch", "seed"]
 # What made each row's model, beside KEYS: the variant whose branch trained it and the
@@ -14,9 +14,12 @@ KEYS = ["task", "arch", "seed"]
 # can check that an aggregated table is their variant's.
 IDENTITY = ["variant", "settings_digest"]
 # Every aggregated table, declared once: the tables stacked from a file of each model's
-# training folder, then those stacked from each model's measurements.
+# training folder, then those stacked from each model's measurements, then those of the
+# models probed on the gold word alignments (attend.gold_alignment.applies), whose per-model
+# CSVs lie in the GOLD_FOLDER of the model's analysis folder.
 MODEL_FILES = {"accuracy": "metrics.json", "training_log": "train_log.csv"}
-TABLES = (*MODEL_FILES, *TABLE_COLUMNS)
+TABLES = (*MODEL_FILES, *TABLE_COLUMNS, *GOLD_TABLE_COLUMNS)
+GOLD_FOLDER = "gold"
 METRICS_KEYS = ["task", "arch", "seed", "test_token_acc", "test_seq_acc", "steps"]
 
 

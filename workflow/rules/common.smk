@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from attend.config import ConfigError, resolve, task_seeds
-from attend.table_layout import TABLE_COLUMNS
+from attend.gold_alignment import applies as gold_applies
+from attend.table_layout import GOLD_TABLE_COLUMNS, TABLE_COLUMNS
 from attend.variant_comparison import COMPARISON_TABLES
 from attend.variants import (
     model_identity,
@@ -19,7 +20,7 @@ from attend.variants import (
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
 from attend.provenance import code_version
-from attend.tables import MODEL_FILES, TABLES
+from attend.tables import GOLD_FOLDER, MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
 
 
@@ -76,6 +77,14 @@ FIGURES = {
     if COMPARED or not set(figure.tables) & set(COMPARISON_TABLES)
 }
 MEASURE_TABLES = list(TABLE_COLUMNS)
+GOLD_TABLES = list(GOLD_TABLE_COLUMNS)
+# (task, arch) of every model, of any variant, probed on the gold word alignments
+# (docs/science.md §4.9): the gold rules' wildcard constraints.
+GOLD_MODELS = {
+    (t, a) for v in VARIANTS for t, a in variant_models(config, v) if gold_applies(t, a)
+}
+GOLD_TASKS = "|".join(sorted({t for t, _ in GOLD_MODELS}))
+GOLD_ARCHS = "|".join(sorted({a for _, a in GOLD_MODELS}))
 
 # Training jobs ask for one GPU slot when the machine (or ATTEND_FAKE_GPUS) has a GPU; the
 # local profile caps the slots at devices x ATTEND_SLOTS_PER_GPU (docs/operations.md, GPUs).
@@ -96,6 +105,9 @@ MODEL = "results/{branch}models/{task}/{arch}/seed{seed}"
 PROBE = "results/{branch}probes/{task}/{arch}/seed{seed}"
 ANALYSIS = "results/{branch}analysis/{task}/{arch}/seed{seed}"
 TABLE_DIR = "results/{branch}tables"
+GOLD_DATA = "results/data/gold_alignment"  # the gold files, shared by every model
+GOLD_PROBE = f"{PROBE}/gold_probe.npz"
+GOLD_ANALYSIS = f"{ANALYSIS}/{GOLD_FOLDER}"
 
 
 # ---------------------------------------------------------------------------- settings
@@ -205,16 +217,30 @@ def model_runs(tasks=None, archs=None, seeds=None, variant="base"):
     ]
 
 
+def model_table(table):
+    """The path pattern of one model's CSV of a measurement table: beside its analysis, or
+    beside its gold probe's analysis (a table of the gold probe)."""
+    return f"{GOLD_ANALYSIS if table in GOLD_TABLES else ANALYSIS}/{table}.csv"
+
+
+def has_table(table, task, arch):
+    """Whether the model of task and arch has a file of ``table``: a gold probe's table only
+    the models probed on the gold alignments; every other table every model."""
+    return table not in GOLD_TABLES or gold_applies(task, arch)
+
+
 def table_runs(table, variant="base"):
     """[{task, arch, seed, path}]: the per-model file behind each row group of a table."""
     if table in MODEL_FILES:
         pattern = f"{MODEL}/{MODEL_FILES[table]}"
     else:
-        pattern = f"{ANALYSIS}/{table}.csv"
+        pattern = model_table(table)
     # A model the variant shares with an earlier variant (model_owner) is read from there,
     # and its files record that variant (identity).
     runs = []
     for run in model_runs(variant=variant):
+        if not has_table(table, run["task"], run["arch"]):
+            continue
         owner = model_owner(config, run["task"], run["arch"], variant)
         path = pattern.format(branch=BRANCHES[owner], **run)
         identity = model_identity(config, run["task"], run["arch"], owner)
@@ -272,10 +298,9 @@ def figure_tables(name):
     pairs = figure_pairs(name)
     for table in FIGURES[name].seed_tables:
         tables[table] = {
-            f"{t}/{a}/{s}": f"{ANALYSIS}/{table}.csv".format(
-                branch="", task=t, arch=a, seed=s
-            )
+            f"{t}/{a}/{s}": model_table(table).format(branch="", task=t, arch=a, seed=s)
             for t, a in pairs
+            if has_table(table, t, a)
             for s in task_seeds(config, t)
         }
     return tables
@@ -328,7 +353,7 @@ def figure_settings(name):
 
 def docs_tables():
     """The base run's tables docs/results.md is written from (and the variants compared)."""
-    names = ["accuracy", "approximation", "term_shares", "claims"]
+    names = ["accuracy", "approximation", "term_shares", "gold_alignment", "claims"]
     names += ["variant_claims"] if COMPARED else []
     return {name: f"results/tables/{name}.csv" for name in names}
 

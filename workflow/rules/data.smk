@@ -35,3 +35,23 @@ rule dataset:
         task_modules=config["task_modules"],
     script:
         "../scripts/dataset.py"
+
+
+rule gold_alignments:
+    """The human word alignments every translation model with attention is probed on
+    (docs/science.md §4.9): a local copy, the search path or a download, checksum-verified.
+    """
+    output:
+        pairs=f"{GOLD_DATA}/enfr.src-tgt",
+        links=f"{GOLD_DATA}/enfr.gold",
+        provenance=f"{GOLD_DATA}/provenance.json",
+    log:
+        "logs/data/gold_alignments.log",
+    benchmark:
+        "benchmarks/gold_alignments/gold_alignments.tsv"
+    conda:
+        "../../envs/attend.yaml"
+    params:
+        gold=config["data"]["gold_alignment"],
+    script:
+        "../scripts/gold_alignments.py"

@@ -1,5 +1,5 @@
 # Aggregate tables across tasks, architectures and seeds (one job per table, so a figure
-# that reads one table waits only for the runs behind it), then check the claims F1-F5;
+# that reads one table waits only for the runs behind it), then check the claims F1-F6;
 # each variant on its own branch (results/{branch}), then the variants side by side.
 
 
@@ -33,6 +33,7 @@ rule claims:
         approximation=f"{TABLE_DIR}/approximation.csv",
         term_shares=f"{TABLE_DIR}/term_shares.csv",
         dictionary=f"{TABLE_DIR}/dictionary.csv",
+        gold_alignment=f"{TABLE_DIR}/gold_alignment.csv",
     output:
         csv=report(
             f"{TABLE_DIR}/claims.csv",

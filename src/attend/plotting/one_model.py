@@ -5,7 +5,8 @@
 Each figure is declared once in :data:`FIGURES`: its file name, what it shows, and the
 function that draws it on a matplotlib figure from the tables and arrays. A figure whose
 inputs the probe did not allow draws a panel that says why, so every run writes the same
-files; ``units`` is drawn only for a model of several heads or layers.
+files; ``units`` is drawn only for a model of several heads or layers, ``gold_alignment``
+(figure 13's row) only for a probe with human word alignments.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..table_layout import WHOLE_MODEL, whole_model
+from . import fig13_gold_alignment as gold
 from . import inputs, panels, style
 from .style import pct, placeholder, plt
 
@@ -216,6 +218,18 @@ def draw_units(fig, model: Measured) -> None:
     fig.subplots_adjust(wspace=0.4)
 
 
+def draw_gold_alignment(fig, model: Measured) -> None:
+    """Figure 13's row for this model: each unit's AER on the human word alignments against
+    its μ·μ share (the whole model, the diagonal), and one gold sentence's links over its
+    attention, temporal-only attention and attention without μ·μ."""
+    axes = fig.subplots(1, gold.COLUMNS)
+    colour = style.arch_color(model.arch) if model.arch in style.arch_names() else "#4c72b0"
+    gold.units_panel(axes[0], model.tables[gold.TABLE], colour, "units")
+    for ax, (reading, name) in zip(axes[1:], gold.SENTENCE_READINGS.items()):
+        gold.sentence_panel(ax, model.arrays, reading, f"{name} (pair {int(model.arrays['gold_sentence'])})")
+    fig.subplots_adjust(wspace=0.45)
+
+
 @dataclass(frozen=True)
 class OneModelFigure:
     name: str  # the file name, without suffix
@@ -249,6 +263,14 @@ FIGURES = (
         draw_units,
         (13, 3.4),
         applies=lambda model: "unit_layer" in model.arrays,
+    ),
+    OneModelFigure(
+        "gold_alignment",
+        "attention against human word alignments: each unit's AER against its μ·μ share; one gold sentence's links "
+        "over the attention, the temporal-only attention and the attention without μ·μ",
+        draw_gold_alignment,
+        (17, 3.9),
+        applies=lambda model: "gold_sentence_links" in model.arrays,
     ),
 )
 
