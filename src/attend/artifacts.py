@@ -257,6 +257,23 @@ def npz_shapes(path: str | Path, what: str) -> dict[str, tuple[tuple[int, ...], 
     return shapes
 
 
+def download(url: str, dest: Path, what: str, instead: str) -> None:
+    """Fetch ``url`` into ``dest`` (a scratch file the caller checks before using), or raise
+    :class:`DataError` naming ``what`` and what to do ``instead`` (this project's machines
+    may have no internet access)."""
+    import urllib.request
+
+    try:
+        request = urllib.request.Request(url, headers={"User-Agent": "attend (replication pipeline)"})
+        with urllib.request.urlopen(request, timeout=60) as response, open(dest, "wb") as fh:
+            shutil.copyfileobj(response, fh)
+    except Exception as err:  # URLError, timeouts, HTTP errors, a dropped connection...
+        raise DataError(
+            f"could not download {what} from {url} ({type(err).__name__}: {err}); this machine may have no "
+            f"internet access. Instead, {instead}"
+        ) from None
+
+
 def available_memory() -> int:
     """Bytes of memory this machine can give a process now (MemAvailable), or its total."""
     try:

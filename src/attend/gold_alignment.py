@@ -28,16 +28,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import shutil
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .architectures import ARCHITECTURES
-from .artifacts import DataError, atomic_write
+from .artifacts import DataError, atomic_write, download
 from .config_schema import resolve_ref, schema_as_written, written_default
 from .tasks.base import encode_sequences
 from .tasks.translation import SCHEMA as TASK_SCHEMA
@@ -155,15 +153,7 @@ def fetch_gold(dest: str | Path, local: str | None, search: list, url: str, sha2
 def _download(address: str, dest: Path, sha256: str, url: str) -> str:
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".download") as tmpdir:
         tmp = Path(tmpdir) / dest.name
-        try:
-            request = urllib.request.Request(address, headers={"User-Agent": "attend (replication pipeline)"})
-            with urllib.request.urlopen(request, timeout=60) as response, open(tmp, "wb") as fh:
-                shutil.copyfileobj(response, fh)
-        except Exception as err:  # URLError, timeouts, HTTP errors, a dropped connection...
-            raise DataError(
-                f"could not download {address} ({type(err).__name__}: {err}); this machine may have no internet "
-                f"access. Instead, {_fix(url)}"
-            ) from None
+        download(address, tmp, "the gold word alignments", _fix(url))
         actual = _digest(tmp)
         if actual != sha256.lower():
             raise DataError(

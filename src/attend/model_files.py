@@ -17,6 +17,7 @@ from pathlib import Path
 
 import keras
 
+from . import finished
 from .artifacts import DataError, atomic_write, check_identity, regenerate
 from .models import EncoderDecoder
 
@@ -66,4 +67,17 @@ def load_model(path, expect: dict | None = None) -> EncoderDecoder:
         ) from None
     if expect:
         check_identity(model.identity, expect, path, "model")
+    return model
+
+
+def load_trained_model(path, metrics_path, checkpoint_dir, expect: dict) -> EncoderDecoder:
+    """A workflow's trained model, as the jobs that probe it read it: its recorded identity
+    against ``expect`` and its file against the checksum its ``metrics.json`` records; a
+    refusal says to move the training job's kept copy away first when there is one (forcing
+    the job alone would restore that copy: ``attend.finished.advice``)."""
+    try:
+        model = load_model(path, expect=expect)
+        finished.check_trained_model(path, metrics_path)
+    except DataError as err:
+        raise DataError(finished.advice(err, path, checkpoint_dir)) from None
     return model

@@ -9,18 +9,14 @@ hide_gpus()  # 447 pairs, a few forward passes: the CPU is enough
 import logging  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from attend import finished, gold_alignment, gold_probe, probe  # noqa: E402
-from attend.artifacts import DataError, load_dataset, regenerate  # noqa: E402
-from attend.model_files import load_model  # noqa: E402
+from attend import gold_alignment, gold_probe, probe  # noqa: E402
+from attend.artifacts import load_dataset, regenerate  # noqa: E402
+from attend.model_files import load_trained_model  # noqa: E402
 
 task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 _arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab, expect={"task": task, "seed": seed})
 expect = {"task": task, "arch": arch, "seed": seed, "dataset": vocab["npz_sha256"], **snakemake.params.identity}
-try:
-    model = load_model(snakemake.input.model, expect=expect)
-    finished.check_trained_model(snakemake.input.model, snakemake.input.metrics)
-except DataError as err:  # forcing the training job would restore a kept copy: say what to delete
-    raise DataError(finished.advice(err, snakemake.input.model, snakemake.params.checkpoint)) from None
+model = load_trained_model(snakemake.input.model, snakemake.input.metrics, snakemake.params.checkpoint, expect)
 # The workflow's copies, checked again: a damaged one is made again by the rule that fetched it.
 gold = gold_alignment.read_gold(
     Path(snakemake.input.pairs).parent, snakemake.params.sha256, fix=regenerate(snakemake.input.pairs)

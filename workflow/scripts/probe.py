@@ -6,18 +6,14 @@ from attend.gpu import hide_gpus  # noqa: E402
 
 hide_gpus()  # probing is a few forward passes: the CPU is enough
 
-from attend import finished, probe  # noqa: E402
+from attend import probe  # noqa: E402
 from attend.artifacts import DataError, load_dataset  # noqa: E402
-from attend.model_files import load_model  # noqa: E402
+from attend.model_files import load_trained_model  # noqa: E402
 
 task, arch, seed = snakemake.wildcards.task, snakemake.wildcards.arch, int(snakemake.wildcards.seed)
 arrays, vocab = load_dataset(snakemake.input.npz, snakemake.input.vocab, expect={"task": task, "seed": seed})
 expect = {"task": task, "arch": arch, "seed": seed, "dataset": vocab["npz_sha256"], **snakemake.params.identity}
-try:
-    model = load_model(snakemake.input.model, expect=expect)
-    finished.check_trained_model(snakemake.input.model, snakemake.input.metrics)
-except DataError as err:  # forcing the training job would restore a kept copy: say what to delete
-    raise DataError(finished.advice(err, snakemake.input.model, snakemake.params.checkpoint)) from None
+model = load_trained_model(snakemake.input.model, snakemake.input.metrics, snakemake.params.checkpoint, expect)
 n = snakemake.params.n_sequences
 if len(arrays["test_src"]) < n:  # too few sequences for the measurements the claims rest on
     raise DataError(

@@ -39,10 +39,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import shutil
 import tempfile
 import unicodedata
-import urllib.request
 import zipfile
 import zlib
 from collections import Counter
@@ -50,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..artifacts import SPLITS, DataError, atomic_write
+from ..artifacts import SPLITS, DataError, atomic_write, download
 from ..tokens import UNK
 from . import Task, register
 from .base import Split, TaskData
@@ -123,16 +121,7 @@ def _download(url: str, dest: Path, sha256: str) -> tuple[str, int]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".download") as tmpdir:
         archive = Path(tmpdir) / "corpus.zip"
-        try:
-            request = urllib.request.Request(url, headers={"User-Agent": "attend (replication pipeline)"})
-            with urllib.request.urlopen(request, timeout=60) as response, open(archive, "wb") as fh:
-                shutil.copyfileobj(response, fh)
-        except Exception as err:  # URLError, timeouts, HTTP errors, a dropped connection...
-            raise DataError(
-                f"could not download the translation corpus from {url} "
-                f"({type(err).__name__}: {err}); this machine may have no internet access. "
-                f"Instead, {_hint()}"
-            ) from None
+        download(url, archive, "the translation corpus", _hint())
         try:
             with zipfile.ZipFile(archive) as zf, zf.open(_zip_member(zf)) as member:
                 return _copy_verified(_stream(member), dest, f"{url} ({CORPUS_NAME})", sha256)
