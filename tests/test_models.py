@@ -382,14 +382,19 @@ def test_a_declaration_must_name_a_readout_it_can_have():
         Architecture("x", attention=False, readout="context", **declared)
 
 
-def test_every_declared_model_module_is_in_the_code_version_of_training():
-    """Editing a model's module reruns its training: the workflow's code version follows
-    imports (attend.provenance), so the models package imports every declared module."""
+def test_model_modules_are_found_from_the_declarations_alone():
+    """No list of model modules besides the declarations: the models package imports none
+    of them by its own name, and each architecture's module is what model_class imports."""
+    import attend.models
+    from attend.models import model_class
     from attend.provenance import source_files
 
-    files = {path.as_posix() for path in source_files("attend.training")}
-    for arch in ARCHITECTURES.values():
-        assert any(f.endswith(f"attend/models/{arch.model}.py") for f in files), arch.model
+    package = Path(attend.models.__file__)
+    files = {p.name for p in source_files("attend.models")}
+    assert not {f"{arch.model}.py" for arch in ARCHITECTURES.values()} & files, files
+    for name, arch in ARCHITECTURES.items():
+        assert model_class(name).__module__ == arch.model_module
+        assert arch.model not in package.read_text().split('"""')[-1], f"{arch.model} named in {package}"
 
 
 def test_the_model_code_names_no_architecture():

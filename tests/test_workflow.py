@@ -34,7 +34,12 @@ SMOKE = ["--configfile", "config/smoke.yaml", "paths.yaml"]
 
 
 def planned_models(
-    root: Path, *configs: str, task: str | None = None, variant: str | None = None, gold: bool = False
+    root: Path,
+    *configs: str,
+    task: str | None = None,
+    variant: str | None = None,
+    gold: bool = False,
+    arch: str | None = None,
 ) -> int:
     """How many models (training jobs) config/config.yaml with ``configs`` merged over it
     plans, from the config: every variant's tasks × architectures, each architecture on its
@@ -49,7 +54,7 @@ def planned_models(
         (model_owner(resolved, t, a, v), t, a)
         for v in variant_names(resolved)
         for t, a in variant_models(resolved, v)
-        if task in (None, t) and (not gold or applies(t, a))
+        if task in (None, t) and arch in (None, a) and (not gold or applies(t, a))
     }
     return sum(len(task_seeds(resolved, t)) for owner, t, _ in made if variant in (None, owner))
 
@@ -638,14 +643,22 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
     drawing_results = [name for name, f in figures().items() if f.pairs() or f.tables]
     escan = planned_models(workflow.root, "config/smoke.yaml", task="escan")
     for module, expect in [
-        (
-            "models/seq2seq.py",
+        (  # every model reads layers.py; seq2seq.py is VED's, AED's and AO's alone, not the Transformer's
+            "models/layers.py",
             lambda j: (
                 j["train"] == j["probe"] == j["measure"] == models
                 and "dataset" not in j
                 and {"table", "claims"} <= set(j)
                 and all(name in j for name in drawing_results)
             ),
+        ),
+        (
+            "models/seq2seq.py",
+            lambda j: j["train"] == models - planned_models(workflow.root, "config/smoke.yaml", arch="tfm"),
+        ),
+        (
+            "models/transformer.py",
+            lambda j: j["train"] == planned_models(workflow.root, "config/smoke.yaml", arch="tfm"),
         ),
         ("plotting/fig05_synthetic_tasks.py", lambda j: j == {"fig05_synthetic_tasks": 1}),
         (

@@ -37,6 +37,13 @@ class Architecture:
     # the same questions in a scope of its own (attend.claims).
     paper: bool = True
 
+    @property
+    def model_module(self) -> str:
+        """The module that holds its model class, imported by name (attend.models.model_class)
+        when a model of it is built or loaded; the workflow's code version of its jobs counts
+        this module (workflow/rules/common.smk, run_time_modules)."""
+        return f"attend.models.{self.model}"
+
     def __post_init__(self):
         if self.readout not in READOUTS:
             raise ValueError(

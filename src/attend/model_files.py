@@ -18,8 +18,9 @@ from pathlib import Path
 import keras
 
 from . import finished
+from .architectures import ARCHITECTURES
 from .artifacts import DataError, atomic_write, check_identity, regenerate
-from .models import EncoderDecoder
+from .models import EncoderDecoder, model_class
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
@@ -53,12 +54,23 @@ def save_model(model, path: str | Path) -> None:
         shutil.rmtree(private, ignore_errors=True)
 
 
+def _import_model_class(path) -> None:
+    """Import the module of the saved model's class (it registers the class with Keras),
+    named by the architecture its config records; a file that says nothing of it is left to
+    Keras's own error."""
+    with zipfile.ZipFile(path) as archive:
+        arch = json.loads(archive.read("config.json")).get("config", {}).get("arch")
+    if arch in ARCHITECTURES:
+        model_class(arch)
+
+
 def load_model(path, expect: dict | None = None) -> EncoderDecoder:
     """Load a saved model in Keras safe mode (no arbitrary code); ``expect`` (task, arch,
     seed, dataset checksum...) must match the identity it was saved with."""
     if not Path(path).is_file():
         raise DataError(f"{path}: the model file is missing")
     try:
+        _import_model_class(path)
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as err:  # a truncated zip makes Keras say "File not found" for a file that exists
         raise DataError(

@@ -5,6 +5,7 @@
 import os
 from pathlib import Path
 
+from attend.architectures import ARCHITECTURES
 from attend.config import ConfigError, resolve, task_seeds
 from attend.gold_alignment import applies as gold_applies
 from attend.table_layout import GOLD_TABLE_COLUMNS, TABLE_COLUMNS
@@ -19,7 +20,7 @@ from attend.variants import (
 )
 from attend.gpu import backend_environment, detect_gpus
 from attend.plotting import figures
-from attend.provenance import code_version
+from attend.provenance import ROOT as PACKAGE_ROOT, code_version, source_files
 from attend.tables import GOLD_FOLDER, MODEL_FILES, TABLES
 from attend.tasks import REGISTRY
 
@@ -179,7 +180,24 @@ def run_time_modules(step, wildcards):
     if "task_modules" in params:
         tasks = [wildcards.task] if "task" in step.wildcard_names else TASKS
         modules += [REGISTRY[t].module for t in tasks]
+    if "arch" in step.wildcard_names and MODELS_PACKAGE in script_modules(step):
+        # its architecture's model module, which attend.models imports by name
+        modules.append(ARCHITECTURES[wildcards.arch].model_module)
     return modules
+
+
+MODELS_PACKAGE = "models/__init__.py"
+
+
+def script_modules(step):
+    """The package files a rule's script reaches through its imports (as posix paths
+    relative to the package)."""
+    script = step.basedir.join(step.script).get_path_or_uri(secret_free=True)
+    return {
+        p.relative_to(PACKAGE_ROOT).as_posix()
+        for p in source_files(Path(script).resolve())
+        if p.is_relative_to(PACKAGE_ROOT)
+    }
 
 
 def add_code_params():

@@ -9,9 +9,12 @@
   and AO, docs/science.md §3) and ``transformer`` (docs/transformer.md). Each module's
   ``MODEL`` is its class.
 
-Every model module is imported here, so that Keras finds its class when it loads a saved
-model and so that the workflow's code version of training and the probe covers it
-(``attend.provenance`` follows imports).
+A model module is imported by name, from its architecture's declaration, when a model of
+that architecture is built (:func:`build_model`) or loaded (``attend.model_files``, before
+Keras reads the file, so that Keras finds the class); the workflow's code version of a
+job counts its architecture's module (``Architecture.model_module``). So a fifth
+architecture is one module here and one declaration (docs/extending.md): nothing else
+lists it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from __future__ import annotations
 from importlib import import_module
 
 from ..architectures import ARCHITECTURES
-from . import seq2seq, transformer  # noqa: F401  every module an architecture's declaration names
 from .base import EncoderDecoder
 
 
@@ -27,7 +29,7 @@ def model_class(arch: str) -> type[EncoderDecoder]:
     """The model class of ``arch``: ``MODEL`` of the module its declaration names."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; choose one of {list(ARCHITECTURES)}")
-    return import_module(f"{__name__}.{ARCHITECTURES[arch].model}").MODEL
+    return import_module(ARCHITECTURES[arch].model_module).MODEL
 
 
 def build_model(arch: str, n_src: int, n_tgt: int, src_len: int, tgt_len: int, model_cfg: dict) -> EncoderDecoder:
