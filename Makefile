@@ -2,7 +2,8 @@
 #   make replicate   set up the environment, then run the full replication
 #   make test        set up the environment, then run the test suite
 # and: make smoke (the tiny run), make test-quick (no Snakemake, no training), make docs,
-# make marian (an outside model for attend probe-hf, not part of the replication).
+# make marian (an outside model for attend probe-hf, not part of the replication), make
+# marian-analysis (that model probed and analysed, the README's example figure).
 VENV ?= .venv
 # A second environment without TensorFlow, for the test that runs the smoke workflow on
 # Keras's JAX backend (tests/test_jax_backend.py).
@@ -18,7 +19,7 @@ SNAKEMAKE_ARGS ?=
 # The local profile detects this machine's GPUs (none: training runs on the CPU).
 SNAKEMAKE = $(VENV)/bin/snakemake --workflow-profile workflow/profiles/local --cores $(CORES)
 
-.PHONY: replicate test test-quick smoke env docs marian
+.PHONY: replicate test test-quick smoke env docs marian marian-analysis
 
 replicate: $(VENV)/.ready
 	$(SNAKEMAKE) $(SNAKEMAKE_ARGS)
@@ -54,6 +55,28 @@ marian: $(VENV)/.ready $(VENV_HF)/.ready
 	$(SNAKEMAKE) $(SNAKEMAKE_ARGS) results/data/translation/seed0/dataset.npz
 	$(VENV_HF)/bin/python outside/marian.py --dataset results/data/translation/seed0/dataset.npz \
 		--out results/outside/marian $(MARIAN_ARGS)
+
+# That Marian analysed as a user would (docs/analyse.md, "A Marian trained here"), into
+# results/outside/: `attend test-pairs` (the first analysis.n_sequences pairs of the test split,
+# as many as the pipeline's probes hold), `attend probe-hf` on them and on the human word
+# alignments (--gold), `attend analyse` of both; then the README's example figure,
+# docs/figures/analyse_example.png, from the test split's MARIAN_FIGURE (256 colours, < 200 kB).
+# About two core-minutes after `make marian`.
+MARIAN_PROBED ?= $(shell $(VENV)/bin/python -c "from attend.config_schema import written_default as d; print(d('analysis.n_sequences'))")
+MARIAN_FIGURE ?= mechanism
+OUTSIDE = results/outside
+marian-analysis: $(VENV)/.ready $(VENV_HF)/.ready
+	@test -f $(OUTSIDE)/marian/config.json || { echo "no $(OUTSIDE)/marian: run make marian first"; exit 1; }
+	$(SNAKEMAKE) $(SNAKEMAKE_ARGS) results/data/translation/seed0/dataset.npz results/data/gold_alignment/enfr.gold
+	$(VENV_HF)/bin/attend test-pairs results/data/translation/seed0/dataset.npz --limit $(MARIAN_PROBED) \
+		--out $(OUTSIDE)/test-pairs.tsv
+	$(VENV_HF)/bin/attend probe-hf --model $(OUTSIDE)/marian --pairs $(OUTSIDE)/test-pairs.tsv --out $(OUTSIDE)/marian-test.npz
+	$(VENV_HF)/bin/attend analyse $(OUTSIDE)/marian-test.npz --out $(OUTSIDE)/marian-test
+	$(VENV_HF)/bin/attend probe-hf --model $(OUTSIDE)/marian --gold results/data/gold_alignment \
+		--out $(OUTSIDE)/marian-gold.npz
+	$(VENV_HF)/bin/attend analyse $(OUTSIDE)/marian-gold.npz --out $(OUTSIDE)/marian-gold
+	$(VENV)/bin/python -c "from PIL import Image; Image.open('$(OUTSIDE)/marian-test/$(MARIAN_FIGURE).png')\
+		.convert('RGB').quantize(256).save('docs/figures/analyse_example.png', optimize=True)"
 
 env: $(VENV)/.ready
 

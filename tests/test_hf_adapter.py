@@ -7,6 +7,7 @@ runs this file there. In an environment without torch they skip."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from attend import probe, probe_report  # noqa: E402
 from attend.adapters import hf  # noqa: E402
 from attend.analysis.attention import score_terms  # noqa: E402
 from attend.analysis.decompose import decompose  # noqa: E402
+from attend.analysis.measure import MIN_SEQUENCES  # noqa: E402
+from attend.artifacts import DataError  # noqa: E402
 from attend.tokens import EOS, SOS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -198,7 +201,7 @@ def test_the_nine_terms_of_every_layer_and_head_sum_to_the_models_scores(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_the_probe_speaks_the_probe_format_and_analyses(name, tmp_path):
-    model, src, tgt = tiny(name)
+    model, src, tgt = tiny(name, n=MIN_SEQUENCES)  # as few as attend analyse takes
     arrays = hf.record(model, src, tgt)
     probe.save(tmp_path / "p.npz", arrays)
     loaded = probe.load(tmp_path / "p.npz")
@@ -230,22 +233,35 @@ def test_the_probe_speaks_the_probe_format_and_analyses(name, tmp_path):
     assert "dictionary" in result["skipped"]
 
 
-def _local_model(folder: Path) -> None:
-    """A tiny Marian and a word-level tokenizer that appends </s>, saved as a Hub folder is."""
+def _word_tokenizer(vocab: dict[str, int], split: bool = True):
+    """A fast word-level tokenizer that appends </s> (id 1): words split at spaces and
+    punctuation (``split``), else the whole text one word."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
 
-    model, _, _ = tiny("marian")
-    words = ["<pad>", "</s>", "<unk>"] + [f"w{i}" for i in range(VOCAB - 3)]
-    vocab = {w: i for i, w in enumerate(words)}
-    model.config.pad_token_id, model.config.eos_token_id, model.config.decoder_start_token_id = 0, 1, 0
     tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    if split:
+        tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()  # w2-w3 -> w2, -, w3
     tokenizer.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
-    fast = transformers.PreTrainedTokenizerFast(
+    return transformers.PreTrainedTokenizerFast(
         tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
     )
+
+
+WORD_VOCAB = {w: i for i, w in enumerate(["<pad>", "</s>", "<unk>"] + [f"w{i}" for i in range(VOCAB - 3)])}
+
+
+def _local_model(folder: Path, tokenizer: bool = True, always_eos: bool = False) -> None:
+    """A tiny Marian and a word-level tokenizer that appends </s>, saved as a Hub folder is
+    (without the tokenizer unless ``tokenizer``); ``always_eos``: the model predicts </s>
+    at every step (a logit bias of 100), so its teacher-forced token accuracy is the share
+    of </s> among the targets: high on short targets, low on long ones."""
+    model, _, _ = tiny("marian")
+    model.config.pad_token_id, model.config.eos_token_id, model.config.decoder_start_token_id = 0, 1, 0
+    if always_eos:
+        model.final_logits_bias[0, 1] = 100.0
     model.save_pretrained(folder)
-    fast.save_pretrained(folder)
+    if tokenizer:
+        _word_tokenizer(WORD_VOCAB).save_pretrained(folder)
 
 
 def test_the_command_probes_a_local_model_on_a_pairs_file(tmp_path):
@@ -283,22 +299,174 @@ def test_the_command_probes_a_local_model_on_a_pairs_file(tmp_path):
     ]
 
 
+LONG, SHORT = " ".join(f"w{i}" for i in range(1, 9)), "w9"  # 9 target tokens against 2
+
+
 @pytest.mark.parametrize(
     "problem, expect",
     [
         ("no pairs file", "the pairs file is missing"),
         ("a line without a tab", "line 2: expected source<TAB>target"),
         ("no such model", "could not load"),
+        ("a model without a tokenizer", "no tokenizer beside the model"),
+        (
+            "a decoder-only model",
+            "decoder-only (model_type gpt2): probe-hf needs an encoder-decoder with cross-attention",
+        ),
+        ("a model_type probe-hf does not know", "model_type 'mbart' is not one probe-hf knows (marian, bart, t5)"),
+        ("a pair longer than the model's positions", "pair 2: its source is 71 tokens, more than the model's 64"),
+        ("pairs in the wrong column order", "the pairs look swapped: teacher-forced token accuracy 0.111 as probed"),
     ],
 )
 def test_bad_input_fails_in_one_line(tmp_path, problem, expect, capsys, monkeypatch):
-    (tmp_path / "pairs.tsv").write_text("a b\tc d\nno tab here\n" if problem == "a line without a tab" else "a\tb\n")
+    pairs = {
+        "a line without a tab": "a b\tc d\nno tab here\n",
+        "a pair longer than the model's positions": "w1\tw2\n" + " ".join(["w3"] * 70) + "\tw4\n",
+        "pairs in the wrong column order": f"{SHORT}\t{LONG}\n" * 3,
+    }.get(problem, "a\tb\n")
+    (tmp_path / "pairs.tsv").write_text(pairs)
     pairs = tmp_path / ("missing.tsv" if problem == "no pairs file" else "pairs.tsv")
-    if problem != "no such model":
-        _local_model(tmp_path / "model")
-        capsys.readouterr()  # saving it draws a progress bar
+    folder = tmp_path / "model"
+    if problem == "a decoder-only model":  # a config alone: refused before any weight is looked for
+        transformers.GPT2Config(n_layer=1, n_embd=16, n_head=2, vocab_size=VOCAB).save_pretrained(folder)
+    elif problem == "a model_type probe-hf does not know":
+        transformers.MBartConfig(d_model=16, vocab_size=VOCAB).save_pretrained(folder)
+    elif problem != "no such model":
+        _local_model(
+            folder,
+            tokenizer=problem != "a model without a tokenizer",
+            always_eos=problem == "pairs in the wrong column order",
+        )
+    capsys.readouterr()  # saving a model draws a progress bar
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    code = hf.main(["--model", str(tmp_path / "model"), "--pairs", str(pairs), "--out", str(tmp_path / "p.npz")])
+    code = hf.main(["--model", str(folder), "--pairs", str(pairs), "--out", str(tmp_path / "p.npz")])
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 1 and len(lines) == 1, lines
     assert expect in lines[0] and lines[0].startswith("attend probe-hf: error:"), lines
+    assert not (tmp_path / "p.npz").exists()
+    if problem == "a model without a tokenizer":
+        assert f"tokenizer.save_pretrained('{folder}')" in lines[0]
+    if problem == "pairs in the wrong column order":  # the option it names fixes it
+        assert "0.500 with source and target exchanged" in lines[0] and "add --swap" in lines[0]
+        out = str(tmp_path / "p.npz")
+        assert hf.main(["--model", str(folder), "--pairs", str(pairs), "--out", out, "--swap"]) == 0
+        assert [str(t) for t in probe.load(out)["src_vocab"][3:]] == LONG.split()
+        (tmp_path / "swapped.tsv").write_text(f"{LONG}\t{SHORT}\n" * 3)
+        args = ["--model", str(folder), "--pairs", str(tmp_path / "swapped.tsv"), "--out", out, "--swap"]
+        assert hf.main(args) == 1
+        assert "drop --swap" in capsys.readouterr().err
+        args = ["--model", str(folder), "--pairs", str(pairs), "--out", out, "--no-direction-check"]
+        assert hf.main(args) == 0
+
+
+# ---------------------------------------------------------------------------- --gold
+
+
+def _gold(folder: Path, n: int = 24, seed: int = 0) -> tuple[list, list, list]:
+    """Gold files of n pairs of w-words (some hyphenated: one gold token, three pieces),
+    with random sure and possible links; the pairs and links as written."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def sentence():
+        words = [f"w{i}" for i in rng.integers(1, 30, size=rng.integers(2, 7))]
+        if rng.random() < 0.5:
+            k = int(rng.integers(len(words)))
+            words[k] = f"{words[k]}-w{int(rng.integers(1, 30))}"
+        return words
+
+    pairs, links = [(sentence(), sentence()) for _ in range(n)], []
+    for src, tgt in pairs:
+        chosen = {(int(rng.integers(len(src))) + 1, int(rng.integers(len(tgt))) + 1) for _ in range(4)}
+        links.append([f"{i}{'-' if rng.random() < 0.7 else 'p'}{j}" for i, j in sorted(chosen)])
+    (folder / "enfr.src-tgt").write_text("".join(f"{' '.join(s)} ||| {' '.join(t)}\n" for s, t in pairs))
+    (folder / "enfr.gold").write_text("".join(" ".join(row) + "\n" for row in links))
+    return [s for s, _ in pairs], [t for _, t in pairs], links
+
+
+def test_probe_hf_gold_writes_the_links_and_each_positions_word(tmp_path, capsys, monkeypatch):
+    _local_model(tmp_path / "model")
+    src, tgt, links = _gold(tmp_path / "gold")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    args = ["--model", str(tmp_path / "model"), "--gold", str(tmp_path / "gold"), "--out", str(tmp_path / "g.npz")]
+    assert hf.main(args) == 0, capsys.readouterr().err
+    arrays = probe.load(tmp_path / "g.npz")
+    expected = [
+        (n, int(j) - 1, int(i) - 1) for n, row in enumerate(links) for i, j in (re.split("[-p]", x) for x in row)
+    ]
+    assert sorted(map(tuple, arrays["gold_links"].tolist())) == sorted(expected)
+    assert arrays["gold_sure"].sum() == sum("-" in x for row in links for x in row)
+    # every position's word is the gold token whose text holds its piece; </s> none
+    for side, tokens, ids, words, vocab, lengths in (
+        ("source", src, arrays["enc_tokens"], arrays["enc_word"], arrays["src_vocab"], arrays["enc_len"]),
+        ("target", tgt, arrays["targets"], arrays["dec_word"], arrays["tgt_vocab"], arrays["dec_len"]),
+    ):
+        for n in range(len(tokens)):
+            pieces = [str(vocab[i]) for i in ids[n, : lengths[n] - 1]]
+            word = words[n, : lengths[n] - 1]
+            assert words[n, lengths[n] - 1] == -1 and (words[n, lengths[n] :] == -1).all(), side
+            assert sorted(set(word)) == list(range(len(tokens[n]))), (side, n)  # every token, in order
+            for piece, w in zip(pieces, word):
+                assert piece == "<unk>" or piece in tokens[n][w].split("-"), (side, n, piece, tokens[n][w])
+            hyphenated = [w for w, token in enumerate(tokens[n]) if "-" in token]
+            for w in hyphenated:  # one gold token, three positions: w, -, w
+                assert list(word).count(w) == 3 and "<unk>" in [p for p, x in zip(pieces, word) if x == w]
+    # swapped: the French is the source and each link's words trade places
+    swapped = ["--model", str(tmp_path / "model"), "--gold", str(tmp_path / "gold" / "enfr.src-tgt")]
+    swapped += ["--out", str(tmp_path / "s.npz"), "--swap", "--limit", "5"]
+    assert hf.main(swapped) == 0, capsys.readouterr().err
+    again = probe.load(tmp_path / "s.npz")
+    assert len(again["enc_len"]) == 5 and (again["enc_len"] == arrays["dec_len"][:5]).all()
+    kept = arrays["gold_links"][:, 0] < 5
+    assert sorted(map(tuple, again["gold_links"].tolist())) == sorted(
+        map(tuple, arrays["gold_links"][kept][:, [0, 2, 1]].tolist())
+    )
+    # attend analyse reads the links at the word level and says so
+    result = probe_report.analyse(tmp_path / "g.npz", tmp_path / "out", figures=False)
+    table = result["tables"]["gold_alignment"]
+    whole = table[(table["layer"] == -1) & (table["head"] == -1) & (table["length_bin"] == "all")]
+    assert set(whole["reading"]) == {"attention", "temporal_only", "without_mu_mu", "mean_attention", "diagonal"}
+    assert (whole["sure"] == arrays["gold_sure"].sum()).all()
+    summary = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert probe_report.WORD_CONVENTION[True] in summary and probe_report.WORD_CONVENTION[False] not in summary
+
+
+@pytest.mark.parametrize(
+    "problem, expect",
+    [
+        ("no links file", "enfr.gold: missing, the links"),
+        ("a link past the sentence", "line 1: '9-1' is not a link"),
+    ],
+)
+def test_bad_gold_input_fails_in_one_line(tmp_path, problem, expect, capsys, monkeypatch):
+    _local_model(tmp_path / "model")
+    _gold(tmp_path / "gold")
+    if problem == "no links file":
+        (tmp_path / "gold" / "enfr.gold").unlink()
+    else:
+        lines = (tmp_path / "gold" / "enfr.gold").read_text().splitlines()
+        (tmp_path / "gold" / "enfr.gold").write_text("\n".join(["9-1", *lines[1:]]) + "\n")
+    capsys.readouterr()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code = hf.main(["--model", str(tmp_path / "model"), "--gold", str(tmp_path / "gold"), "--out", str(tmp_path / "g")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 and expect in lines[0], lines
+
+
+def test_the_word_rule_on_character_spans():
+    """A piece goes with the gold token its characters overlap (the first of two), a piece
+    of spaces only with the next piece's token, a special token with none."""
+    text, spans = hf.token_spans(["ab", "c'", "est"])
+    assert text == "ab c' est" and spans == [(0, 2), (3, 5), (6, 9)]
+    offsets = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 7), (7, 9), None]  # (2, 3) is a space, (4, 7) "' e"
+    assert hf._words_of(offsets, text, spans) == [0, 0, 1, 1, 1, 2, -1]
+    assert hf._words_of([(0, 2), (2, 3), (3, 4), None, (8, 9)], text, spans) == [0, 1, 1, -1, 2]
+
+
+def test_a_tokenizer_that_joins_gold_tokens_is_refused():
+    vocab = {**WORD_VOCAB, "w1 w2": len(WORD_VOCAB)}
+    joined = _word_tokenizer(vocab, split=False)
+    with pytest.raises(DataError, match=r"gold pair 1: the tokenizer's source pieces do not follow its gold tokens"):
+        hf.gold_encoding(joined, [["w1", "w2"]], target=False)
+    ids, words = hf.gold_encoding(_word_tokenizer(vocab), [["w1", "w2"]], target=False)
+    assert words == [[0, 1, -1]] and ids == [[4, 5, 1]]

@@ -10,6 +10,7 @@ runs this file there. In an environment without torch they skip."""
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ transformers = pytest.importorskip("transformers")
 pytest.importorskip("sacrebleu")
 
 from attend import probe  # noqa: E402
+from attend.analysis.measure import MIN_SEQUENCES  # noqa: E402
 from attend.artifacts import save_dataset  # noqa: E402
 from attend.config import defaults  # noqa: E402
 from attend.tasks import build_dataset  # noqa: E402
@@ -31,7 +33,7 @@ pytestmark = pytest.mark.slow  # trains a model
 
 REPO = Path(__file__).resolve().parents[1]
 PROGRAM = REPO / "outside" / "marian.py"
-STEPS, TEST_PAIRS, PROBED = 40, 16, 12
+STEPS, TEST_PAIRS, PROBED = 40, 16, MIN_SEQUENCES  # attend analyse takes no fewer
 
 
 def marian_program():
@@ -64,11 +66,18 @@ def _corpus(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A translation dataset made by the pipeline's own code from the small corpus, and a
-    tiny Marian trained on its training split by outside/marian.py."""
+    """A translation dataset made by the pipeline's own code from the small corpus (a fifth
+    of it the test split: enough pairs for attend analyse), and a tiny Marian trained on its
+    training split by outside/marian.py."""
     root = tmp_path_factory.mktemp("marian")
     _corpus(root / "fra.txt")
-    cfg = {"translation": {**{k: v for k, v in defaults("data.translation").items() if k != "corpus"}, "min_count": 2}}
+    cfg = {
+        "translation": {
+            **{k: v for k, v in defaults("data.translation").items() if k != "corpus"},
+            "min_count": 2,
+            "test_fraction": 0.2,
+        }
+    }
     arrays, record = build_dataset("translation", cfg, 0, root / "fra.txt")
     record["meta"]["corpus"] = "fra.txt"  # as the workflow records it: relative to where it ran
     save_dataset(root / "data" / "dataset.npz", root / "data" / "vocab.json", arrays, record)
@@ -187,3 +196,91 @@ def test_attend_probes_and_analyses_it(trained):
     assert f"{PROBED} sequences" in summary and f"{layers} layers × {heads} heads" in summary
     skipped = summary.split("## Skipped")[1].split("\n## ")[0]
     assert "dictionary" in skipped  # no value path: a Transformer's context reaches the logits through later layers
+
+
+def _gold_files(folder: Path, n: int = 24) -> list[tuple[list[str], list[str]]]:
+    """Gold files of the small corpus's sentences, tokenised as the Hansards files are
+    (space-separated, punctuation apart): word k of the English linked to word k of the
+    French (sure), and the article also to the noun (possible)."""
+    subjects = [("I", "Je", "vois"), ("We", "Nous", "voyons"), ("They", "Ils", "voient"), ("You", "Vous", "voyez")]
+    nouns = [("cat", "chat"), ("dog", "chien"), ("house", "maison"), ("car", "voiture"), ("tree", "arbre")]
+    pairs = []
+    for k in range(n):
+        (en_s, fr_s, fr_v), (en_n, fr_n) = subjects[k % 4], nouns[(k // 4) % 5]
+        end = "!" if k >= 20 else "."
+        pairs.append(([en_s, "see", "the", en_n, end], [fr_s, fr_v, "le", fr_n, end]))
+    folder.mkdir()
+    (folder / "enfr.src-tgt").write_text("".join(f"{' '.join(s)} ||| {' '.join(t)}\n" for s, t in pairs))
+    (folder / "enfr.gold").write_text("1-1 2-2 3-3 4-4 5-5 3p4\n" * n)
+    return pairs
+
+
+def test_attend_probes_it_on_gold_alignments_and_reads_them_by_word(trained):
+    root, _, env = trained
+    pairs = _gold_files(root / "gold")
+    attend = [sys.executable, "-m", "attend.cli"]
+    steps = [
+        ["probe-hf", "--model", "model", "--gold", "gold", "--out", "gold.npz"],
+        ["analyse", "gold.npz", "--out", "gold-analysis", "--no-figures"],
+    ]
+    for step in steps:
+        run = subprocess.run(attend + step, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, (step, (run.stdout + run.stderr)[-4000:])
+    arrays = probe.load(root / "gold.npz")
+    assert len(arrays["gold_links"]) == 6 * len(pairs) and arrays["gold_sure"].sum() == 5 * len(pairs)
+    # each gold token is the text of its pieces (SentencePiece's, the tokens joined by spaces)
+    for n, (src, tgt) in enumerate(pairs):
+        for tokens, ids, words, vocab in (
+            (src, arrays["enc_tokens"][n], arrays["enc_word"][n], arrays["src_vocab"]),
+            (tgt, arrays["targets"][n], arrays["dec_word"][n], arrays["tgt_vocab"]),
+        ):
+            spelled = ["".join(str(vocab[i]) for i, w in zip(ids, words) if w == k).replace("▁", "") for k in range(5)]
+            assert spelled == tokens and (words[len(ids[ids > 0]) - 1 :] == -1).all()
+    table = pd.read_csv(root / "gold-analysis" / "gold_alignment.csv")
+    assert {(-1, -1), (0, -1), (1, -1), (0, 0), (1, 1)} <= set(zip(table["layer"], table["head"]))
+    whole = table[(table["layer"] == -1) & (table["head"] == -1) & (table["length_bin"] == "all")]
+    assert (whole["sure"] == 5 * len(pairs)).all() and (whole["possible"] == 6 * len(pairs)).all()
+    # the diagonal of five words against five is the sure links exactly
+    diagonal = whole[whole["reading"] == "diagonal"]
+    assert np.allclose(diagonal["aer"], 0) and np.allclose(diagonal["recall"], 1)
+    summary = (root / "gold-analysis" / "summary.md").read_text(encoding="utf-8")
+    assert "a word pair is linked when any of their subword pairs is" in summary
+    assert "χ by the model's own tokens (subword pieces)" in summary
+
+
+def test_pairs_in_the_wrong_order_are_refused(trained):
+    root, _, env = trained
+    pairs = root / "direction.tsv"
+    subprocess.run(
+        [sys.executable, "-m", "attend.cli", "test-pairs", "data/dataset.npz", "--out", str(pairs)],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    command = [sys.executable, "-m", "attend.cli", "probe-hf", "--model", "model", "--pairs", str(pairs)]
+    run = subprocess.run(
+        command + ["--out", "swapped.npz", "--swap"], cwd=root, env=env, capture_output=True, text=True
+    )
+    lines = run.stderr.strip().splitlines()
+    assert run.returncode == 1 and len(lines) == 1, run.stderr[-3000:]
+    given, exchanged = map(float, re.findall(r"accuracy (\d\.\d+) as probed, (\d\.\d+) with", lines[0])[0])
+    assert exchanged - given > 0.2 and "drop --swap" in lines[0]
+
+
+def test_gold_tokens_map_to_sentencepiece_pieces_through_normalisation(trained):
+    """The slow tokenizer's pieces carry no offsets: they are found by decoding, through
+    SentencePiece's normalisation (NFKC: "ﬁ" is "fi") and its <unk> (a character it never saw)."""
+    from attend.adapters import hf
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(trained[0] / "model")
+    assert not tokenizer.is_fast
+    tokens = ["the", "ﬁsh", "see", "Ωmega", "cat", "."]
+    ids, words = hf.gold_encoding(tokenizer, [tokens], target=False)
+    pieces = tokenizer.convert_ids_to_tokens(ids[0])
+    assert "<unk>" in pieces and words[0][-1] == -1 and pieces[-1] == "</s>"
+    assert sorted(set(words[0][:-1])) == list(range(len(tokens)))
+    for k, token in enumerate(tokens):
+        own = [p for p, w in zip(pieces, words[0]) if w == k]
+        text = "".join(own).replace("▁", "")
+        assert text == token.replace("ﬁ", "fi") or "<unk>" in own, (token, own)

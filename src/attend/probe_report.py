@@ -142,7 +142,7 @@ def summary(
             f"{pd.to_numeric(dictionary['cosine']).mean():.3f}"
         )
     lines.append("")
-    lines += gold_summary(tables[alignment.TABLE])
+    lines += gold_summary(tables[alignment.TABLE], subwords="enc_word" in probe)
     lines += ["## Skipped", ""]
     lines += [f"- {what}: {why}" for what, why in skipped.items()] or ["- nothing: the probe allows every measurement"]
     lines += ["", "## Files", ""] + [f"- `{f}`" for f in files]
@@ -150,9 +150,20 @@ def summary(
     return "\n".join(lines)
 
 
-def gold_summary(table: pd.DataFrame) -> list[str]:
-    """summary.md's section on the human word alignments: the alignment error rate of every
-    reading for the model as a whole, then of each head's attention (a model of several)."""
+# summary.md's line on how positions become words, with word maps (subwords) and without.
+WORD_CONVENTION = {
+    True: "Subwords: the decomposition keys χ by the model's own tokens (subword pieces); the alignment is read "
+    "at the word level through the probe's word maps (`enc_word`, `dec_word`): each target subword is linked to "
+    "the source subword of its largest weight, and a word pair is linked when any of their subword pairs is.",
+    False: "Words: one position is one word (the probe has no word maps), so χ and the alignment share the tokens.",
+}
+
+
+def gold_summary(table: pd.DataFrame, subwords: bool = False) -> list[str]:
+    """summary.md's section on the human word alignments: how positions become words
+    (:data:`WORD_CONVENTION`; ``subwords``: the probe has word maps), the alignment error
+    rate of every reading for the model as a whole, then of each head's attention (a model
+    of several)."""
     if table.empty:
         return []
     read = _pick(table, convention="predicts", length_bin="all")
@@ -176,6 +187,8 @@ def gold_summary(table: pd.DataFrame) -> list[str]:
         f"- the model as a whole: attention {aer['attention']:.3f} (read at the step after: "
         f"{reads['aer'].iloc[0]:.3f}), temporal-only {aer['temporal_only']:.3f}, without μ·μ "
         f"{aer['without_mu_mu']:.3f}, Ā {aer['mean_attention']:.3f}; the length-scaled diagonal {aer['diagonal']:.3f}",
+        "",
+        WORD_CONVENTION[subwords],
     ]
     heads = read[(read["layer"] >= 0) & (read["head"] >= 0)]
     if len(heads):

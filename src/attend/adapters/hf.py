@@ -25,11 +25,20 @@ every other id seen gets the next id, in the model's order, named by its token (
 
 No value path is recorded (a Transformer's context reaches the logits through the later
 layers, not by one linear map), so the dictionary measurements are skipped.
+
+The command refuses, in one line, what it cannot probe before it loads any weights (a
+decoder-only model, a model_type without a :data:`LAYOUTS` entry, a folder without a
+tokenizer) and pairs it should not probe: a pair longer than the model's positions, and
+pairs in the wrong column order (:func:`check_direction`: a sample teacher-forced both
+ways). ``--gold`` probes the pairs of human word alignments (the Hansards format of
+``attend.gold_alignment``) and writes their links and the gold word of every subword
+position (:func:`gold_encoding`).
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +47,18 @@ import numpy as np
 
 from .. import probe as probe_format
 from ..artifacts import DataError
+from ..gold_alignment import LINKS, PAIRS, Gold, parse_links, parse_pairs
 from ..tokens import EOS, PAD, SOS, SPECIALS
 
 EXTRA = "pip install 'attend[hf]'"
+# Files of which one at least is beside a model whose tokenizer can be loaded
+# (save_pretrained writes tokenizer_config.json; older folders may hold only the vocabulary).
+TOKENIZER_FILES = ("tokenizer_config.json", "tokenizer.json", "source.spm", "spiece.model", "sentencepiece.bpe.model")
+# The column-order check (check_direction): the first pairs teacher-forced both ways; the
+# file is refused when the swapped direction's token accuracy is higher by more than the
+# margin (the trained Marian: 0.768 as given, 0.198 swapped; a random model: both near 0).
+DIRECTION_SAMPLE = 32
+DIRECTION_MARGIN = 0.2
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,16 @@ def _padded(rows: list[list[int]], pad: int) -> tuple[np.ndarray, np.ndarray]:
     return out, lengths
 
 
+def _decoder_inputs(tgt: np.ndarray, dec_mask: np.ndarray, start: int, pad: int) -> np.ndarray:
+    """(N, T): the decoder's inputs under teacher forcing: the start token, then the target
+    shifted right; ``pad`` past each sequence's length."""
+    dec_in = np.full_like(tgt, pad)
+    dec_in[:, 0] = start
+    dec_in[:, 1:] = tgt[:, :-1]
+    dec_in[~dec_mask] = pad
+    return dec_in
+
+
 def record(
     model,
     src_ids: list[list[int]],
@@ -157,12 +185,15 @@ def record(
     tokenizer=None,
     batch_size: int = 16,
     name: str | None = None,
+    gold: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """The probe (layers form) of ``model`` teacher-forced on the references: ``src_ids``
     and ``tgt_ids`` are the model's own token ids, each sequence as its tokenizer writes
     it (``tokenizer(source)["input_ids"]``, ``tokenizer(text_target=target)["input_ids"]``:
-    ending with the eos). ``tokenizer`` (optional) names the tokens. The model is put in
-    eval mode and on eager attention (which returns the weights)."""
+    ending with the eos). ``tokenizer`` (optional) names the tokens. ``gold`` (optional)
+    adds the probe's gold and words groups (``gold_links``, ``gold_sure``, ``enc_word``,
+    ``dec_word``: :func:`gold_encoding`). The model is put in eval mode and on eager
+    attention (which returns the weights)."""
     import torch
 
     layout = layout_of(model)
@@ -171,12 +202,9 @@ def record(
     bos = getattr(config, "bos_token_id", None)
     src, enc_len = _padded(src_ids, pad)
     tgt, dec_len = _padded(tgt_ids, pad)
-    dec_in = np.full_like(tgt, pad)
-    dec_in[:, 0] = start
-    dec_in[:, 1:] = tgt[:, :-1]
     enc_mask = probe_format.valid_positions(enc_len, src.shape[1])
     dec_mask = probe_format.valid_positions(dec_len, tgt.shape[1])
-    dec_in[~dec_mask] = pad
+    dec_in = _decoder_inputs(tgt, dec_mask, start, pad)
 
     model.eval()
     eager_attention(model)
@@ -280,6 +308,7 @@ def record(
             "arch": identity["model"],
             "attention_kind": "multihead",
             "identity": identity,
+            **(gold or {}),
         },
         identity["model"],
     )
@@ -321,6 +350,278 @@ def tokenize(tokenizer, pairs: list[tuple[str, str]]) -> tuple[list[list[int]], 
     return [list(r) for r in sources], [list(r) for r in targets]
 
 
+# ---------------------------------------------------------------------------- refusals
+
+
+def check_model(name: str):
+    """The model's config, read before any weight is loaded, or a one-line refusal: a
+    decoder-only model, a model_type this adapter has no :data:`LAYOUTS` entry for, a
+    model without a tokenizer beside it. A local folder and a Hub name take the same path
+    (``AutoConfig``, ``has_file``)."""
+    from transformers import AutoConfig
+    from transformers.utils.hub import has_file
+
+    try:
+        config = AutoConfig.from_pretrained(name)
+    except (OSError, ValueError) as err:
+        raise DataError(f"could not load {name!r}: {str(err).splitlines()[0]}") from None
+    kind = getattr(config, "model_type", None)
+    if not getattr(config, "is_encoder_decoder", False):
+        raise DataError(
+            f"{name}: decoder-only (model_type {kind}): probe-hf needs an encoder-decoder with cross-attention"
+        )
+    if kind not in LAYOUTS:
+        raise DataError(
+            f"{name}: model_type {kind!r} is not one probe-hf knows ({', '.join(LAYOUTS)}): add its Layout to "
+            "attend.adapters.hf.LAYOUTS, or write its probe with attend.api.make_probe"
+        )
+    try:
+        found = any(has_file(name, file) for file in TOKENIZER_FILES)
+    except (OSError, ValueError) as err:
+        raise DataError(f"could not look for {name!r}'s tokenizer: {str(err).splitlines()[0]}") from None
+    if not found:
+        raise DataError(
+            f"{name}: no tokenizer beside the model (none of {', '.join(TOKENIZER_FILES)}): save the model's "
+            f"tokenizer into it, tokenizer.save_pretrained({str(name)!r})"
+        )
+    return config
+
+
+def check_lengths(config, src_ids: list[list[int]], tgt_ids: list[list[int]], where: str) -> None:
+    """Refuse a pair with more tokens than the model has positions (``max_position_embeddings``;
+    T5's relative positions have no limit)."""
+    limit = getattr(config, "max_position_embeddings", None)
+    if not limit:
+        return
+    for side, rows in (("source", src_ids), ("target", tgt_ids)):
+        for n, row in enumerate(rows):
+            if len(row) > limit:
+                raise DataError(
+                    f"{where}, pair {n + 1}: its {side} is {len(row)} tokens, more than the model's {limit} "
+                    "positions (max_position_embeddings): shorten or remove it"
+                )
+
+
+def token_accuracy(model, src_ids: list[list[int]], tgt_ids: list[list[int]], batch_size: int = 16) -> float:
+    """The teacher-forced token accuracy of ``model`` on id sequences (as :func:`record`
+    takes them): the share of target tokens, eos included, that are the argmax of the
+    logits at their step."""
+    import torch
+
+    config = model.config
+    pad = config.pad_token_id
+    src, enc_len = _padded(src_ids, pad)
+    tgt, dec_len = _padded(tgt_ids, pad)
+    enc_mask = probe_format.valid_positions(enc_len, src.shape[1])
+    dec_mask = probe_format.valid_positions(dec_len, tgt.shape[1])
+    dec_in = _decoder_inputs(tgt, dec_mask, config.decoder_start_token_id, pad)
+    device = next(model.parameters()).device
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(src), batch_size):
+            rows = slice(i, i + batch_size)
+            logits = model(
+                input_ids=torch.as_tensor(src[rows], device=device),
+                attention_mask=torch.as_tensor(enc_mask[rows].astype(np.int64), device=device),
+                decoder_input_ids=torch.as_tensor(dec_in[rows], device=device),
+                decoder_attention_mask=torch.as_tensor(dec_mask[rows].astype(np.int64), device=device),
+                use_cache=False,
+            ).logits
+            correct += int(((logits.argmax(-1).cpu().numpy() == tgt[rows]) & dec_mask[rows]).sum())
+    return correct / int(dec_mask.sum())
+
+
+def check_direction(model, tokenizer, pairs: list[tuple[str, str]], swapped: bool, where: str, batch_size: int = 16):
+    """The teacher-forced token accuracy of the first :data:`DIRECTION_SAMPLE` pairs as they
+    will be probed and with source and target exchanged; a one-line refusal when the
+    exchanged direction is better by more than :data:`DIRECTION_MARGIN` (the columns are in
+    the wrong order), naming the option that fixes it (``swapped``: whether --swap was given)."""
+    sample = pairs[:DIRECTION_SAMPLE]
+    given = token_accuracy(model, *tokenize(tokenizer, sample), batch_size)
+    exchanged = token_accuracy(model, *tokenize(tokenizer, [(t, s) for s, t in sample]), batch_size)
+    if exchanged - given > DIRECTION_MARGIN:
+        fix = "drop --swap" if swapped else "add --swap"
+        raise DataError(
+            f"{where}: the pairs look swapped: teacher-forced token accuracy {given:.3f} as probed, "
+            f"{exchanged:.3f} with source and target exchanged (first {len(sample)} pairs): the model translates "
+            f"the other column: {fix} (or --no-direction-check to probe them as they are)"
+        )
+    return given, exchanged
+
+
+# ---------------------------------------------------------------------------- human word alignments
+
+
+def gold_files(path: str | Path) -> tuple[Path, Path]:
+    """The pairs and links files of ``--gold``: a folder holding ``enfr.src-tgt`` and
+    ``enfr.gold`` (the Hansards files), or a ``NAME.src-tgt`` file with ``NAME.gold``
+    beside it."""
+    path = Path(path)
+    pairs, links = (path / PAIRS, path / LINKS) if path.is_dir() else (path, path.with_suffix(".gold"))
+    for file, what in ((pairs, "the pairs, 'English ||| French' a line"), (links, "the links, 'i-j ipj ...' a line")):
+        if not file.is_file():
+            raise DataError(
+                f"{file}: missing, {what}; --gold takes a folder holding {PAIRS} and {LINKS}, or a NAME.src-tgt "
+                "file with NAME.gold beside it"
+            )
+    return pairs, links
+
+
+def read_gold_pairs(path: str | Path, swap: bool = False, limit: int | None = None) -> Gold:
+    """The gold pairs and links of ``--gold`` (``attend.gold_alignment``'s parser, no
+    checksum: any file of the format), the first ``limit`` only; ``swap``: the model
+    translates French into English, so its source is the second side and each link's words
+    trade places."""
+    pairs, links = gold_files(path)
+    src, tgt = parse_pairs(pairs)
+    links, sure = parse_links(links, src, tgt)
+    if limit is not None:
+        keep = links[:, 0] < limit
+        src, tgt, links, sure = src[:limit], tgt[:limit], links[keep], sure[keep]
+    if swap:
+        src, tgt, links = tgt, src, links[:, [0, 2, 1]]
+    return Gold(src=src, tgt=tgt, links=links, sure=sure)
+
+
+def token_spans(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The text the model reads for a gold sentence, its tokens joined by single spaces,
+    and each token's character span in it."""
+    spans, start = [], 0
+    for token in tokens:
+        spans.append((start, start + len(token)))
+        start += len(token) + 1
+    return " ".join(tokens), spans
+
+
+def _piece_offsets(tokenizer, ids: list[int], text: str, special: set[int]) -> list[tuple[int, int] | None]:
+    """Each position's character span in ``text`` for a tokenizer without offsets (a slow,
+    SentencePiece one): piece k covers what decoding pieces 1..k adds to decoding pieces
+    1..k-1, mapped back onto ``text`` where the tokenizer's normalisation changed it
+    (through the blocks the two texts share, difflib: a piece in a stretch that differs,
+    such as ``<unk>``, covers that whole stretch of ``text``). None at special tokens."""
+    pieces = tokenizer.convert_ids_to_tokens(ids)
+    kept = [k for k, i in enumerate(ids) if i not in special]
+    ends = [len(tokenizer.convert_tokens_to_string([pieces[k] for k in kept[:j]])) for j in range(len(kept) + 1)]
+    decoded = tokenizer.convert_tokens_to_string([pieces[k] for k in kept])
+    if decoded == text:
+        start_at = end_at = np.arange(len(text) + 1)
+    else:
+        matched = np.full(len(decoded) + 1, -1)
+        for a, b, size in difflib.SequenceMatcher(None, decoded, text, autojunk=False).get_matching_blocks():
+            matched[a : a + size + 1] = np.arange(b, b + size + 1)
+        matched[0] = max(matched[0], 0)
+        start_at, end_at = matched.copy(), matched.copy()
+        for k in range(1, len(matched)):  # a start in a differing stretch: the stretch's start
+            start_at[k] = start_at[k] if start_at[k] >= 0 else start_at[k - 1]
+        for k in range(len(matched) - 2, -1, -1):  # an end: the stretch's end
+            end_at[k] = end_at[k] if end_at[k] >= 0 else end_at[k + 1]
+    out: list[tuple[int, int] | None] = [None] * len(ids)
+    for j, k in enumerate(kept):
+        start, end = int(start_at[min(ends[j], len(decoded))]), int(end_at[min(ends[j + 1], len(decoded))])
+        out[k] = (start, max(start, end))
+    return out
+
+
+def _words_of(offsets: list[tuple[int, int] | None], text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The gold token of each position (the word-map rule, docs/analyse.md): the token whose
+    character span the position's span overlaps (the first, if several); a position that
+    covers only spaces (SentencePiece's lone "▁") goes with the next position's token (the
+    last token at the end); -1 at special tokens (None offsets)."""
+    words: list[int | None] = []
+    for span in offsets:
+        if span is None:
+            words.append(-1)
+            continue
+        a, b = span
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        overlapping = [k for k, (start, end) in enumerate(spans) if start < b and a < end]
+        words.append(overlapping[0] if overlapping else None)
+    following = len(spans) - 1
+    for k in range(len(words) - 1, -1, -1):
+        if words[k] is None:
+            words[k] = following
+        elif words[k] >= 0:
+            following = words[k]
+    return words
+
+
+def gold_encoding(tokenizer, sentences: list[list[str]], target: bool) -> tuple[list[list[int]], list[list[int]]]:
+    """The model's ids of gold sentences (their tokens joined by spaces, :func:`token_spans`)
+    and the gold token of each position, -1 at special tokens. ``target``: encoded as
+    targets (``text_target``). Offsets from a fast tokenizer's ``offset_mapping``, else by
+    decoding (:func:`_piece_offsets`). Every gold token must get a position of its own."""
+    texts, spans = zip(*map(token_spans, sentences)) if sentences else ((), ())
+    call = {"text_target" if target else "text": list(texts)}
+    special = set(tokenizer.all_special_ids) - {tokenizer.unk_token_id}  # <unk> stands for text
+    if getattr(tokenizer, "is_fast", False):
+        encoded = tokenizer(**call, return_offsets_mapping=True)
+        ids = [list(row) for row in encoded["input_ids"]]
+        offsets = [
+            [None if i in special else tuple(span) for i, span in zip(row, spans_row)]
+            for row, spans_row in zip(ids, encoded["offset_mapping"])
+        ]
+    else:
+        ids = [list(row) for row in tokenizer(**call)["input_ids"]]
+        offsets = [_piece_offsets(tokenizer, row, text, special) for row, text in zip(ids, texts)]
+    words = []
+    for n, (row, text, token_span) in enumerate(zip(offsets, texts, spans)):
+        mapped = _words_of(row, text, token_span)
+        numbered = [w for w in mapped if w >= 0]
+        if numbered != sorted(numbered) or set(numbered) != set(range(len(token_span))):
+            side = "target" if target else "source"
+            lost = sorted(set(range(len(token_span))) - set(numbered))
+            raise DataError(
+                f"gold pair {n + 1}: the tokenizer's {side} pieces do not follow its gold tokens one by one "
+                f"(tokens {lost[:5]} get no piece of their own, or pieces run out of order): such a tokenizer "
+                "cannot carry these word alignments"
+            )
+        words.append(mapped)
+    return ids, words
+
+
+def _word_array(words: list[list[int]]) -> np.ndarray:
+    out = np.full((len(words), max(map(len, words))), -1, dtype=np.int32)
+    for n, row in enumerate(words):
+        out[n, : len(row)] = row
+    return out
+
+
+def gold_arrays(tokenizer, gold: Gold) -> tuple[list[list[int]], list[list[int]], dict[str, np.ndarray]]:
+    """The source and target ids of the gold pairs and the probe's gold and words groups:
+    ``gold_links``, ``gold_sure``, ``enc_word``, ``dec_word`` (docs/probe-format.md)."""
+    src_ids, enc_word = gold_encoding(tokenizer, gold.src, target=False)
+    tgt_ids, dec_word = gold_encoding(tokenizer, gold.tgt, target=True)
+    arrays = {
+        "gold_links": gold.links.astype(np.int32).reshape(-1, 3),
+        "gold_sure": gold.sure.astype(np.int32),
+        "enc_word": _word_array(enc_word),
+        "dec_word": _word_array(dec_word),
+    }
+    return src_ids, tgt_ids, arrays
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def quiet_loading() -> None:
+    """No progress bar while weights load from disk (a download's bars stay), and not
+    MarianTokenizer's advice to install sacremoses (an optional punctuation normaliser:
+    without it the text is read as written), so that a refusal is the command's one line
+    on stderr."""
+    import warnings
+
+    from huggingface_hub.utils import enable_progress_bars
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    enable_progress_bars()
+    warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+
+
 def parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=prog,
@@ -329,15 +630,27 @@ def parser(prog: str) -> argparse.ArgumentParser:
         f"Needs the hf extra: {EXTRA}.",
     )
     p.add_argument("--model", required=True, help="a model name on the Hub or a local folder (from_pretrained)")
-    p.add_argument(
+    data = p.add_mutually_exclusive_group(required=True)
+    data.add_argument(
         "--pairs",
-        required=True,
         help="tab-separated source<TAB>target sentences, one pair a line "
         "(fra.txt's layout; `attend test-pairs` writes this project's translation test split)",
     )
+    data.add_argument(
+        "--gold",
+        help=f"human word alignments instead of --pairs: a folder holding {PAIRS} ('English ||| French' tokens) "
+        f"and {LINKS} (links i-j sure, ipj possible), or NAME.src-tgt with NAME.gold beside it; the probe gets "
+        "the links and each position's gold word, for the alignment error rates of attend analyse",
+    )
     p.add_argument("--out", required=True, help="the probe to write (.npz)")
     p.add_argument("--limit", type=int, help="probe the first N pairs only")
-    p.add_argument("--swap", action="store_true", help="the file is target<TAB>source")
+    p.add_argument("--swap", action="store_true", help="the second column (French of --gold) is the model's source")
+    p.add_argument(
+        "--no-direction-check",
+        action="store_true",
+        help=f"probe the pairs even when the model translates the first {DIRECTION_SAMPLE} of them clearly better "
+        "with source and target exchanged",
+    )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     return p
@@ -345,26 +658,43 @@ def parser(prog: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, prog: str = "attend probe-hf") -> int:
     args = parser(prog).parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        print(f"{prog}: error: --limit must be at least 1, got {args.limit}", file=sys.stderr)
+        return 2
     try:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
     except ImportError as err:
         print(f"{prog}: error: needs PyTorch and transformers ({err}): {EXTRA}", file=sys.stderr)
         return 1
+    quiet_loading()
     try:
-        pairs = read_pairs(args.pairs, args.swap, args.limit)
+        where = args.gold or args.pairs
+        if args.gold:
+            gold = read_gold_pairs(args.gold, args.swap, args.limit)
+            pairs = [(" ".join(s), " ".join(t)) for s, t in zip(gold.src, gold.tgt)]
+        else:
+            pairs = read_pairs(args.pairs, args.swap, args.limit)
+        config = check_model(args.model)
         try:
             tokenizer = AutoTokenizer.from_pretrained(args.model)
             model = AutoModelForSeq2SeqLM.from_pretrained(args.model, attn_implementation="eager").to(args.device)
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, TypeError) as err:
             raise DataError(f"could not load {args.model!r}: {str(err).splitlines()[0]}") from None
-        src_ids, tgt_ids = tokenize(tokenizer, pairs)
-        arrays = record(model, src_ids, tgt_ids, tokenizer, args.batch_size, name=args.model)
+        if args.gold:
+            src_ids, tgt_ids, extra = gold_arrays(tokenizer, gold)
+        else:
+            (src_ids, tgt_ids), extra = tokenize(tokenizer, pairs), None
+        check_lengths(config, src_ids, tgt_ids, where)
+        if not args.no_direction_check:
+            check_direction(model, tokenizer, pairs, args.swap, where, args.batch_size)
+        arrays = record(model, src_ids, tgt_ids, tokenizer, args.batch_size, name=args.model, gold=extra)
         probe_format.save(args.out, arrays)
     except DataError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 1
+    links = f", {len(extra['gold_links'])} gold links" if extra else ""
     print(
-        f"wrote {args.out}: {len(pairs)} pairs, {int(arrays['layers'])} layers × {int(arrays['heads'])} heads; "
+        f"wrote {args.out}: {len(pairs)} pairs{links}, {int(arrays['layers'])} layers × {int(arrays['heads'])} heads; "
         f"next: attend analyse {args.out} --out DIR"
     )
     return 0
