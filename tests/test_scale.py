@@ -81,3 +81,28 @@ def test_the_by_length_approximation_of_long_sequences_stays_in_bounded_memory()
         tracemalloc.stop()
     assert peak < 2 << 30, f"peak {peak / 2**30:.1f} GiB"
     assert 0 <= metrics["argmax_agreement"] <= 1
+
+
+def test_a_layer_holds_its_copies_of_the_states_only_while_its_heads_are_measured(make_probe):
+    """A Transformer's layers are measured one at a time: each layer's float32 and float64
+    copies of its query states (at opus-mt's size 0.5 GB a layer) are dropped once its last
+    head is done, and kept between its heads (made once a layer, not once a head)."""
+    p = make_probe()
+    layers = [
+        decompose(p["dec_states"] * (1 + i), p["dec_inputs"], p["dec_len"], len(p["tgt_vocab"])) for i in range(2)
+    ]
+    units = [
+        att.Unit(layer, head, layers[layer], p["W_q"], p["W_k"], p["attention"]) for layer in (0, 1) for head in (0, 1)
+    ]
+    cached = []
+    for unit in att.one_layer_at_a_time(units):
+        made = "flat64" in unit.queries.__dict__
+        assert unit.queries.flat64.dtype == np.float64  # what terms_error reads
+        cached.append((unit.layer, unit.head, made, ["flat64" in q.__dict__ for q in layers]))
+    assert cached == [
+        (0, 0, False, [True, False]),
+        (0, 1, True, [True, False]),  # the second head reuses the first's copy
+        (1, 0, False, [False, True]),  # layer 0's copies are gone
+        (1, 1, True, [False, True]),
+    ]
+    assert not any("flat" in q.__dict__ or "flat64" in q.__dict__ for q in layers)

@@ -353,7 +353,8 @@ def gold_alignment(probe: dict, max_len: int, sentence: int | None = None) -> tu
     rows = {key: [] for key in groups}
     sums = {key: dict.fromkeys(WEIGHTS, 0.0) for key in groups}
     shares = {}
-    for unit in units:  # one unit's readings at a time, summed into its layer's and the model's
+    # one unit's readings at a time, summed into its layer's and the model's
+    for unit in att.one_layer_at_a_time(units):
         readings = unit_readings(unit, encoder, scale)
         shares[(unit.layer, unit.head)] = mu_mu_share(unit, encoder, scale)
         if len(units) > 1:

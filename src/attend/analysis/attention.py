@@ -271,6 +271,15 @@ def units(probe: dict, decoder: Decomposition, decompose_queries) -> list[Unit]:
     return [Unit(0, 0, decoder, probe["W_q"], probe["W_k"], probe["attention"])]
 
 
+def one_layer_at_a_time(units: list[Unit]):
+    """The units in order, each layer's query-side copies released (:meth:`Decomposition.release`)
+    once its last head is yielded: a Transformer's layers hold their copies one at a time."""
+    for unit, following in zip(units, [*units[1:], None]):
+        yield unit
+        if following is None or following.queries is not unit.queries:
+            unit.queries.release()
+
+
 def unit_breakdown(unit: Unit, encoder: Decomposition, scale: float, align=None) -> dict:
     """The score breakdown (§4.2) and the average- and temporal-only approximations
     (§4.3–4.4) of one unit, on its own: its attended positions s* (the argmax of its own

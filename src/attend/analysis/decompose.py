@@ -76,6 +76,12 @@ class Decomposition:
         """:attr:`flat` in float64, made once for every unit that reads these states."""
         return self.flat.astype(np.float64)
 
+    def release(self) -> None:
+        """Drop the cached copies of the states (:attr:`flat`, :attr:`flat64`: at opus-mt's size
+        0.5 GB a layer), once the units that read them are measured; they are made again if asked."""
+        for name in ("flat", "flat64"):
+            self.__dict__.pop(name, None)
+
     @cached_property
     def flat_tokens(self) -> np.ndarray:
         """(M,) the token at each valid position."""

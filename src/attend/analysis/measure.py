@@ -257,7 +257,7 @@ def attention_measurements(probe: dict, encoder: Decomposition, decoder: Decompo
 
     units = att.units(probe, decoder, decompose_queries)
     results = []
-    for unit in units:
+    for unit in att.one_layer_at_a_time(units):
         result = att.unit_breakdown(unit, encoder, scale, align)
         if result["terms_error"] > TERMS_TOLERANCE:
             largest = max(float(np.abs(probe[k]).max()) for k in ("enc_states", "dec_states"))
