@@ -577,48 +577,13 @@ def test_every_rule_follows_the_code_its_script_imports(pretended, tmp_path):
                 path.write_text(original)
 
 
-def test_smoke_workflow_end_to_end(workflow, corpus):
-    first = workflow.run("--cores", "2", *SMOKE)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
-    for name in figures():
-        assert {f.suffix for f in (workflow.root / "figures").glob(f"{name}.*")} == {".pdf", ".png"}, name
-    claims = read_table(workflow.root / "results" / "tables" / "claims.csv")
-    assert set(claims["claim"]) == set(CHECKS)
-    # The translation models with attention were probed on the gold pairs, and F6 checked in each
-    # scope that has one (the Transformer's runs on one_to_one alone here: its F6 is not checked)
-    gold = read_table(workflow.root / "results" / "tables" / "gold_alignment.csv")
-    assert len(gold.groupby(["task", "arch", "seed"])) == planned_models(workflow.root, "config/smoke.yaml", gold=True)
-    for row in claims[claims["claim"] == "F6"].itertuples():
-        probed = set(SCOPES[row.scope].archs) & set(gold["arch"])
-        assert (row.status != "not checked") == bool(probed), row
-    compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
-    assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * len(CHECKS)
-    # `attend analyse` on a probe of every form (VED's none, one head, several heads: the multihead
-    # variant, several layers: tfm), of every task and a gold probe: its tables, figures and summary
-    # (tests/test_analyse.py)
+def test_what_a_change_of_settings_or_code_reruns(pretended, tmp_path):
+    """Which jobs a change plans, on the smoke config pretend-run (the same plan a real run's
+    records give: the smoke test checks that a finished run plans nothing): execution
+    settings none; one task's or one variant's science value that branch alone; an edited
+    module the steps whose scripts reach it; a comment nothing."""
+    workflow = pretended.copy(tmp_path / "copy")
     models = planned_models(workflow.root, "config/smoke.yaml")
-    assert 6 <= check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") < models
-    assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
-    shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
-    assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
-    assert workflow.planned(*SMOKE) == {}, "a second invocation has nothing to do"
-
-    # The results document, from the run's tables: every number it shows is theirs.
-    docs = workflow.run("--cores", "1", *SMOKE, "--", "docs")
-    assert docs.returncode == 0, docs.stdout[-3000:] + docs.stderr[-3000:]
-    results = (workflow.root / "docs" / "results.md").read_text()
-    tables = {name: str(workflow.root / "results" / "tables" / f"{name}.csv") for name in ("accuracy", "claims")}
-    benchmarks = [{"path": str(p)} for p in (workflow.root / "benchmarks" / "train").rglob("*.tsv")]
-    assert_document_holds(results, tables, benchmarks)
-    assert all(
-        (workflow.root / "docs" / "figures" / f"{name}.png").read_bytes()
-        == (workflow.root / "figures" / f"{name}.png").read_bytes()
-        for name in figures()
-    )
-    # Every job ran on the config's backend (the default).
-    backends = {json.loads(p.read_text())["backend"] for p in (workflow.root / "results").rglob("metrics.json")}
-    assert backends == {defaults()["backend"]}, backends
-
     # Execution settings change how jobs run, not what they compute: nothing reruns.
     (workflow.root / "fast.yaml").write_text("execution: {threads: 2, steps_per_execution: 10, jit_compile: true}\n")
     assert workflow.planned(*SMOKE, "fast.yaml") == {}
@@ -681,6 +646,49 @@ def test_smoke_workflow_end_to_end(workflow, corpus):
         (src / "models" / "layers.py").read_text() + "\n# a comment changes no result\n"
     )
     assert workflow.planned(*SMOKE) == {}
+
+
+def test_smoke_workflow_end_to_end(workflow, corpus):
+    first = workflow.run("--cores", "2", *SMOKE)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
+    for name in figures():
+        assert {f.suffix for f in (workflow.root / "figures").glob(f"{name}.*")} == {".pdf", ".png"}, name
+    claims = read_table(workflow.root / "results" / "tables" / "claims.csv")
+    assert set(claims["claim"]) == set(CHECKS)
+    # The translation models with attention were probed on the gold pairs, and F6 checked in each
+    # scope that has one (the Transformer's runs on one_to_one alone here: its F6 is not checked)
+    gold = read_table(workflow.root / "results" / "tables" / "gold_alignment.csv")
+    assert len(gold.groupby(["task", "arch", "seed"])) == planned_models(workflow.root, "config/smoke.yaml", gold=True)
+    for row in claims[claims["claim"] == "F6"].itertuples():
+        probed = set(SCOPES[row.scope].archs) & set(gold["arch"])
+        assert (row.status != "not checked") == bool(probed), row
+    compared = read_table(workflow.root / "results" / "tables" / "variant_claims.csv")
+    assert list(compared["variant"].unique()) == ["base", "multihead"] and len(compared) == 2 * len(CHECKS)
+    # `attend analyse` on a probe of every form (VED's none, one head, several heads: the multihead
+    # variant, several layers: tfm), of every task and a gold probe: its tables, figures and summary
+    # (tests/test_analyse.py)
+    models = planned_models(workflow.root, "config/smoke.yaml")
+    assert 6 <= check_every_probe_analyses(workflow.root / "results", workflow.root / "analysed") < models
+    assert compared.set_index(["variant", "claim"]).loc[("multihead", "F5"), "status"] == "not checked"
+    shares = read_table(workflow.root / "results" / "tables" / "variant_shares.csv")
+    assert len(shares[shares["variant"] == "multihead"]) == 1 * 2
+    assert workflow.planned(*SMOKE) == {}, "a second invocation has nothing to do"
+
+    # The results document, from the run's tables: every number it shows is theirs.
+    docs = workflow.run("--cores", "1", *SMOKE, "--", "docs")
+    assert docs.returncode == 0, docs.stdout[-3000:] + docs.stderr[-3000:]
+    results = (workflow.root / "docs" / "results.md").read_text()
+    tables = {name: str(workflow.root / "results" / "tables" / f"{name}.csv") for name in ("accuracy", "claims")}
+    benchmarks = [{"path": str(p)} for p in (workflow.root / "benchmarks" / "train").rglob("*.tsv")]
+    assert_document_holds(results, tables, benchmarks)
+    assert all(
+        (workflow.root / "docs" / "figures" / f"{name}.png").read_bytes()
+        == (workflow.root / "figures" / f"{name}.png").read_bytes()
+        for name in figures()
+    )
+    # Every job ran on the config's backend (the default).
+    backends = {json.loads(p.read_text())["backend"] for p in (workflow.root / "results").rglob("metrics.json")}
+    assert backends == {defaults()["backend"]}, backends
 
     # A file of the multihead variant's branch copied into base's is refused by name by the
     # job that reads it (the model, the probe, the analysis, a CSV alone, an aggregated table).
