@@ -7,7 +7,6 @@ These tests need PyTorch, transformers, sentencepiece and sacrebleu, which the m
 environment does not have: `make test` builds `.venv-hf` and tests/test_hf_environment.py
 runs this file there. In an environment without torch they skip."""
 
-import importlib.util
 import json
 import os
 import re
@@ -23,6 +22,8 @@ torch = pytest.importorskip("torch", reason="the hf environment (.venv-hf) runs 
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("sacrebleu")
 
+from outside_programs import outside_program  # noqa: E402
+
 from attend import probe  # noqa: E402
 from attend.analysis.measure import MIN_SEQUENCES  # noqa: E402
 from attend.artifacts import save_dataset  # noqa: E402
@@ -37,12 +38,7 @@ STEPS, TEST_PAIRS, PROBED = 40, 16, MIN_SEQUENCES  # attend analyse takes no few
 
 
 def marian_program():
-    """outside/marian.py as a module (it is a program, not part of the package)."""
-    if "outside_marian" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("outside_marian", PROGRAM)
-        sys.modules["outside_marian"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["outside_marian"])
-    return sys.modules["outside_marian"]
+    return outside_program("marian")
 
 
 def _corpus(path: Path) -> None:

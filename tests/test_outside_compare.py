@@ -2,29 +2,19 @@
 probes whose heads are known (tests/two_heads.py: each unit's score is μ·μ alone or χ·χ
 alone) with gold links (tests/gold_links.py)."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from gold_links import with_gold_links
+from outside_programs import outside_program
 from two_heads import two_head_probe, two_layer_probe
 
 from attend import probe
 from attend.probe_report import analyse
 
-REPO = Path(__file__).resolve().parents[1]
-PROGRAM = REPO / "outside" / "compare.py"
-
 
 def program():
-    if "outside_compare" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("outside_compare", PROGRAM)
-        sys.modules["outside_compare"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules["outside_compare"])
-    return sys.modules["outside_compare"]
+    return outside_program("compare")
 
 
 @pytest.fixture(scope="module")
